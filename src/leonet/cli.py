@@ -1,0 +1,346 @@
+"""The ``leonet`` command line (Typer + Rich).  Thin: it parses, calls the API, prints.
+
+User errors (`leonet.errors.LeonetError`) print one clear message and exit
+with status 2, without a traceback unless ``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Optional
+
+import click
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import LeonetError, ScenarioError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="leonet: a fast, open digital twin of a Starlink-like LEO satellite internet system.",
+)
+tle_app = typer.Typer(no_args_is_help=True, help="Work with element-set (TLE/OMM) files.")
+app.add_typer(tle_app, name="tle")
+
+out = Console()
+err = Console(stderr=True)
+_state = {"debug": bool(os.environ.get("LEONET_DEBUG")), "quiet": False}
+
+
+@app.callback()
+def _main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks for errors."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or warnings."),
+):
+    _state["debug"] = _state["debug"] or debug
+    _state["quiet"] = quiet
+
+
+def _progress(description: str):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("steps"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=_state["quiet"] or not err.is_terminal,
+    )
+
+
+def _parse_time(text: str | None):
+    from .timebase import parse_utc
+
+    return None if text is None else parse_utc(text)
+
+
+@app.command()
+def run(
+    scenario: str = typer.Argument("ukraine", help="Scenario file or built-in name."),
+    out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (default: the scenario's)."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty directory that is not a leonet run."),
+    lenient: bool = typer.Option(False, "--lenient", help="Skip bad element-set records with a warning."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+):
+    """Run a scenario (default: the built-in `ukraine`) and write its results."""
+    from .engine.run import run_scenario
+    from .scenario.load import load_scenario
+
+    loaded = load_scenario(scenario)
+    with _progress(f"running {loaded.spec.scenario.name}") as bar:
+        task = bar.add_task(f"running {loaded.spec.scenario.name}", total=None)
+        result = run_scenario(
+            loaded, out_dir, force=force, lenient=lenient, progress=lambda d, t: bar.update(task, completed=d, total=t)
+        )
+    if as_json:
+        print(json.dumps({"run": str(result.path), **result.summary}, indent=2, default=str))
+        return
+    _print_summary(result)
+
+
+def _print_summary(result) -> None:
+    s = result.summary
+    table = Table(title=f"leonet run -> {result.path}", show_header=False)
+    for key, value in s.items():
+        if isinstance(value, (dict, list)):
+            continue
+        table.add_row(key.replace("_", " "), str(value))
+    out.print(table)
+    for key, value in s.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            t = Table(title=key.replace("_", " "))
+            for col in value[0]:
+                t.add_column(col)
+            for row in value:
+                t.add_row(*[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()])
+            out.print(t)
+
+
+@app.command()
+def validate(scenario: str = typer.Argument(..., help="Scenario file or built-in name.")):
+    """Check a scenario without running it."""
+    from .scenario.load import build_constellation, build_time_grid, load_scenario
+
+    loaded = load_scenario(scenario)
+    grid = build_time_grid(loaded)
+    constellation = build_constellation(loaded)
+    out.print(
+        f"[green]ok[/green] {loaded.source}: {len(constellation):,} satellites, {len(grid):,} steps "
+        f"of {loaded.spec.time.step_s:g} s from {grid.epoch_utc.isoformat()}"
+    )
+
+
+@app.command()
+def scenarios(
+    constellations: bool = typer.Option(False, "--constellations", help="List built-in constellations instead."),
+):
+    """List the built-in scenarios (or constellations)."""
+    if constellations:
+        from .orbits.constellation import BUILTIN_TLE, BUILTIN_WALKER
+
+        table = Table("name", "satellites", "description")
+        for name, (desc, shells) in BUILTIN_WALKER.items():
+            table.add_row(name, f"{sum(s.size for s in shells):,}", desc)
+        for name, (desc, _, _) in BUILTIN_TLE.items():
+            table.add_row(name, "file", desc)
+        out.print(table)
+        return
+    from .scenario.load import builtin_scenarios
+
+    table = Table("name", "description")
+    for name, desc in builtin_scenarios().items():
+        table.add_row(name + (" (default)" if name == "ukraine" else ""), desc)
+    out.print(table)
+
+
+def _source_and_time(source: str, at: str | None, lenient: bool):
+    import datetime as dt
+
+    import numpy as np
+
+    from .scenario.load import constellation_from_source, warn_if_stale
+    from .timebase import TimeGrid
+
+    when = _parse_time(at)
+    constellation = constellation_from_source(source, when, lenient=lenient)
+    if when is None:
+        # Default: the median element epoch (for Walker shells, their epoch).
+        from .timebase import _JD_UNIX_EPOCH  # noqa: PLC2701
+
+        jd = float(np.median(constellation.epoch_jd))
+        when = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=jd - _JD_UNIX_EPOCH)
+        when = when.replace(microsecond=0)
+    warn_if_stale(constellation, when)
+    return constellation, TimeGrid.at(when)
+
+
+@app.command()
+def sats(
+    source: str = typer.Argument(..., help="Built-in constellation name or TLE/OMM file."),
+    at: Optional[str] = typer.Option(None, "--at", help="UTC time (default: median element epoch)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or parquet."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (parquet needs one)."),
+    lenient: bool = typer.Option(False, "--lenient", help="Skip bad element-set records."),
+):
+    """Every satellite's ECEF position, latitude, longitude and altitude at one time."""
+    import numpy as np
+    import pyarrow as pa
+
+    from .orbits.frames import ecef_to_geodetic
+    from .orbits.propagate import propagate
+
+    if fmt not in ("table", "csv", "parquet"):
+        raise ScenarioError(f"--format {fmt!r} is not one of table, csv, parquet")
+    if fmt == "parquet" and output is None:
+        raise ScenarioError("--format parquet needs --output FILE")
+    constellation, grid = _source_and_time(source, at, lenient)
+    prop = propagate(constellation.satrec_array, grid)
+    r = prop.r_ecef_km[0]
+    lat, lon, alt = ecef_to_geodetic(r)
+    shell = [constellation.shells[i].name for i in constellation.shell_index]
+    cols = {
+        "sat": np.arange(len(constellation)),
+        "name": constellation.names,
+        "catalog_number": constellation.catalog_numbers,
+        "shell": shell,
+        "x_km": r[:, 0],
+        "y_km": r[:, 1],
+        "z_km": r[:, 2],
+        "lat_deg": lat,
+        "lon_deg": lon,
+        "altitude_km": alt,
+    }
+    table = pa.table(cols)
+    if fmt == "parquet":
+        from .results.store import write_table_atomic
+
+        write_table_atomic(output, table)
+        err.print(f"wrote {table.num_rows:,} satellites at {grid.epoch_utc.isoformat()} to {output}")
+        return
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        if output is None:
+            buf = pa.BufferOutputStream()
+            pacsv.write_csv(table, buf)
+            sys.stdout.write(buf.getvalue().to_pybytes().decode())
+        else:
+            pacsv.write_csv(table, str(output))
+        return
+    t = Table(title=f"{len(constellation):,} satellites at {grid.epoch_utc.isoformat()}")
+    for col in ("sat", "name", "shell", "x_km", "y_km", "z_km", "lat_deg", "lon_deg", "altitude_km"):
+        t.add_column(col, justify="right" if col not in ("name", "shell") else "left")
+    for k in range(len(constellation)):
+        t.add_row(
+            str(k), constellation.names[k], shell[k],
+            *(f"{v:.3f}" for v in (r[k, 0], r[k, 1], r[k, 2], lat[k], lon[k], alt[k])),
+        )
+    out.print(t)
+
+
+@app.command()
+def visible(
+    source: str = typer.Argument(..., help="Built-in constellation name or TLE/OMM file."),
+    lat: float = typer.Option(..., "--lat", help="Geodetic latitude, degrees (WGS84)."),
+    lon: float = typer.Option(..., "--lon", help="Longitude, degrees east."),
+    at: Optional[str] = typer.Option(None, "--at", help="UTC time (default: median element epoch)."),
+    min_elevation: float = typer.Option(25.0, "--min-elevation", help="Elevation mask, degrees."),
+    altitude_km: float = typer.Option(0.0, "--altitude-km", help="Site height above the ellipsoid, km."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON rows."),
+    lenient: bool = typer.Option(False, "--lenient", help="Skip bad element-set records."),
+):
+    """Satellites above the elevation mask from one place, with elevation, azimuth, range."""
+    import numpy as np
+
+    from .orbits.frames import enu_basis, geodetic_to_ecef, look_angles
+    from .orbits.propagate import propagate
+
+    if not -90 <= lat <= 90:
+        raise ScenarioError(f"--lat {lat} is outside -90..90 degrees")
+    if not -180 <= lon <= 360:
+        raise ScenarioError(f"--lon {lon} is outside -180..180 degrees")
+    if not 0 <= min_elevation < 90:
+        raise ScenarioError(f"--min-elevation {min_elevation} is outside 0..90 degrees")
+    constellation, grid = _source_and_time(source, at, lenient)
+    prop = propagate(constellation.satrec_array, grid)
+    site = geodetic_to_ecef(lat, lon, altitude_km)[None, :]
+    el, az, rng = look_angles(site, enu_basis([lat], [lon]), prop.r_ecef_km[0])
+    el, az, rng = el[0], az[0], rng[0]
+    idx = np.flatnonzero(el >= min_elevation)
+    idx = idx[np.argsort(-el[idx])]
+    rows = [
+        {
+            "sat": int(k),
+            "name": constellation.names[k],
+            "catalog_number": int(constellation.catalog_numbers[k]),
+            "elevation_deg": round(float(el[k]), 4),
+            "azimuth_deg": round(float(az[k]), 4),
+            "range_km": round(float(rng[k]), 3),
+        }
+        for k in idx
+    ]
+    if as_json:
+        print(json.dumps({"at_utc": grid.epoch_utc.isoformat(), "lat_deg": lat, "lon_deg": lon, "visible": rows}, indent=2))
+        return
+    t = Table(title=f"{len(rows)} satellites above {min_elevation:g} deg from ({lat:g}, {lon:g}) at {grid.epoch_utc.isoformat()}")
+    for col in ("sat", "name", "catalog_number", "elevation_deg", "azimuth_deg", "range_km"):
+        t.add_column(col, justify="left" if col == "name" else "right")
+    for row in rows:
+        t.add_row(*(str(v) for v in row.values()))
+    out.print(t)
+
+
+@tle_app.command("shells")
+def tle_shells(
+    file: str = typer.Argument(..., help="TLE/OMM file or built-in element-set name."),
+    write_scenario: Optional[Path] = typer.Option(None, "--write-scenario", help="Write the shells as a Walker TOML fragment."),
+    lenient: bool = typer.Option(False, "--lenient", help="Skip bad records."),
+):
+    """Group real element sets into shells (inclination, altitude) and orbital planes."""
+    from .orbits.shells import infer_shells, shells_to_walker_toml
+    from .orbits.tle import read_elements
+    from .scenario.load import _data_file
+    from .orbits.constellation import BUILTIN_TLE
+
+    path = _data_file("tle", BUILTIN_TLE[file][1]) if file in BUILTIN_TLE else Path(file)
+    elements = read_elements(path, lenient=lenient)
+    result = infer_shells(elements)
+    t = Table(title=f"{len(elements):,} satellites in {path.name}")
+    for col in ("shell", "altitude_km", "inclination_deg", "planes", "sats_per_plane", "satellites", "not_on_station"):
+        t.add_column(col, justify="right")
+    for s in result.shells:
+        t.add_row(str(s.shell_id), f"{s.altitude_km:.1f}", f"{s.inclination_deg:.2f}", str(s.planes), str(s.sats_per_plane), str(s.satellites), str(s.not_on_station))
+    out.print(t)
+    unassigned = int((result.shell_of_satellite < 0).sum())
+    out.print(f"satellites in no shell: {unassigned:,}")
+    if write_scenario is not None:
+        from .results.store import write_bytes_atomic
+
+        write_bytes_atomic(write_scenario, shells_to_walker_toml(result, Path(file).stem).encode())
+        out.print(f"wrote {write_scenario}")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if not _state["quiet"]:
+        err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``leonet`` console script."""
+    warnings.showwarning = _show_warning
+    args = sys.argv[1:] if argv is None else argv
+    debug = _state["debug"] or "--debug" in args
+    try:
+        app(args=args, prog_name="leonet", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except click.exceptions.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except LeonetError as exc:
+        if debug:
+            raise
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()
