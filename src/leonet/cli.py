@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 from typing import Optional
 
-import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -317,19 +316,32 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
 
 
+def _click_exceptions():
+    """Click's Exit, Abort and ClickException classes, as this Typer uses them.
+
+    Typer >= 0.29 vendors Click as ``typer._click``; older ones use ``click``.
+    """
+    try:
+        from typer._click.exceptions import ClickException  # noqa: PLC2701
+    except ImportError:  # pragma: no cover - older Typer
+        from click.exceptions import ClickException
+    return typer.Exit, typer.Abort, ClickException
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``leonet`` console script."""
     warnings.showwarning = _show_warning
     args = sys.argv[1:] if argv is None else argv
     debug = _state["debug"] or "--debug" in args
+    exit_, abort, usage = _click_exceptions()
     try:
         app(args=args, prog_name="leonet", standalone_mode=False)
-    except click.exceptions.Exit as exc:
+    except exit_ as exc:
         sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
+    except abort:
         err.print("aborted")
         sys.exit(130)
-    except click.exceptions.ClickException as exc:
+    except usage as exc:
         exc.show()
         sys.exit(2)
     except LeonetError as exc:
