@@ -1,0 +1,152 @@
+"""Build a scenario's ground segment: user terminals, gateways and PoPs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import ScenarioError
+from ..ground.regions import sample_terminals
+from ..ground.sites import GroundSites, load_cities, load_gateways, load_pops, sites_from_coordinates
+from .load import LoadedScenario
+
+__all__ = ["GroundSegment", "build_ground"]
+
+
+@dataclass(frozen=True)
+class GroundSegment:
+    """The three roles of ground sites of a run.
+
+    ``pop_of_gateway[g]`` is the index of the PoP gateway ``g`` is backhauled to.
+    """
+
+    terminals: GroundSites
+    gateways: GroundSites
+    pops: GroundSites
+    pop_of_gateway: np.ndarray
+
+
+def _terminals(loaded: LoadedScenario) -> GroundSites | None:
+    spec = loaded.spec.ground.terminals
+    if spec is None:
+        return None
+    parts = []
+    seed = loaded.spec.scenario.seed
+    for i, src in enumerate(spec.sources):
+        where = f"{loaded.source}: ground.terminals.sources[{i}]"
+        try:
+            if src.kind == "cities":
+                part = load_cities(
+                    country_iso2=src.country_iso2,
+                    names=src.names,
+                    min_population=src.min_population,
+                    limit=src.limit,
+                    min_elevation_deg=spec.min_elevation_deg,
+                )
+            elif src.kind == "coordinates":
+                part = sites_from_coordinates(
+                    "terminal",
+                    [dict(s.model_dump(exclude={"note", "antenna_count"}), min_elevation_deg=spec.min_elevation_deg) for s in src.sites],
+                    source=where,
+                )
+            else:
+                region = src.region if ":" in src.region or src.region == "crimea" else str(loaded.resolve(src.region))
+                part = sample_terminals(
+                    region,
+                    src.count,
+                    seed=seed + i,
+                    weight_by_population=src.weight_by_population,
+                    min_elevation_deg=spec.min_elevation_deg,
+                    id_prefix=f"sample{i}",
+                )
+        except ScenarioError as exc:
+            raise ScenarioError(f"{where}: {exc}", source=loaded.source) from None
+        if len(part) == 0:
+            raise ScenarioError(f"{where}: selects no terminals; widen the filter", source=loaded.source)
+        parts.append(part)
+    terminals = GroundSites.concat(parts) if len(parts) > 1 else parts[0]
+    if len(set(terminals.ids)) != len(terminals):
+        raise ScenarioError(f"{loaded.source}: ground.terminals: two sources give the same terminal; remove the overlap")
+    return terminals
+
+
+def _gateways(loaded: LoadedScenario) -> GroundSites | None:
+    spec = loaded.spec.ground.gateways
+    if spec is None:
+        return None
+    where = f"{loaded.source}: ground.gateways"
+    parts = []
+    try:
+        if spec.country_iso2 is not None or spec.ids is not None or spec.file is not None:
+            parts.append(
+                load_gateways(
+                    None if spec.file is None else loaded.resolve(spec.file),
+                    country_iso2=spec.country_iso2,
+                    ids=spec.ids,
+                    min_elevation_deg=spec.min_elevation_deg,
+                )
+            )
+        if spec.extra:
+            rows = [
+                dict(s.model_dump(exclude={"note"}), id=f"assumed:{s.name}", min_elevation_deg=spec.min_elevation_deg)
+                for s in spec.extra
+            ]
+            parts.append(sites_from_coordinates("gateway", rows, source=f"{where}.extra"))
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}", source=loaded.source) from None
+    if not parts or sum(len(p) for p in parts) == 0:
+        raise ScenarioError(f"{where}: selects no gateways; give country_iso2, ids, file or extra", source=loaded.source)
+    return GroundSites.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def _pops(loaded: LoadedScenario) -> GroundSites | None:
+    spec = loaded.spec.ground.pops
+    if spec is None:
+        return None
+    where = f"{loaded.source}: ground.pops"
+    parts = []
+    try:
+        if spec.ids is not None or spec.names is not None:
+            parts.append(load_pops(ids=spec.ids, names=spec.names))
+        if spec.extra:
+            rows = [dict(s.model_dump(exclude={"note", "antenna_count"}), id=f"assumed:{s.name}") for s in spec.extra]
+            parts.append(sites_from_coordinates("pop", rows, source=f"{where}.extra"))
+        if not parts:
+            parts.append(load_pops())
+    except ScenarioError as exc:
+        raise ScenarioError(f"{where}: {exc}", source=loaded.source) from None
+    return GroundSites.concat(parts) if len(parts) > 1 else parts[0]
+
+
+def build_ground(loaded: LoadedScenario) -> GroundSegment | None:
+    """Terminals, gateways and PoPs of a scenario, or None when it has no ground segment.
+
+    A scenario with terminals needs gateways and PoPs too.  Each gateway is
+    backhauled to the PoP ``ground.pops.assignment`` names, else the nearest.
+    """
+    from ..ground.sites import nearest
+
+    terminals, gateways, pops = _terminals(loaded), _gateways(loaded), _pops(loaded)
+    if terminals is None and gateways is None and pops is None:
+        return None
+    missing = [n for n, v in (("terminals", terminals), ("gateways", gateways)) if v is None]
+    if missing:
+        raise ScenarioError(
+            f"{loaded.source}: ground: a ground segment needs terminals and gateways; add [ground.{missing[0]}]",
+            source=loaded.source,
+        )
+    if pops is None:
+        pops = load_pops()
+    pop_of_gateway = nearest(gateways, pops)
+    assignment = loaded.spec.ground.pops.assignment if loaded.spec.ground.pops else {}
+    for gw_id, pop_id in assignment.items():
+        if gw_id not in gateways.ids:
+            raise ScenarioError(f"{loaded.source}: ground.pops.assignment: unknown gateway {gw_id!r}", source=loaded.source)
+        if pop_id not in pops.ids:
+            raise ScenarioError(
+                f"{loaded.source}: ground.pops.assignment.{gw_id}: unknown PoP {pop_id!r} (known: {', '.join(pops.ids)})",
+                source=loaded.source,
+            )
+        pop_of_gateway[gateways.ids.index(gw_id)] = pops.ids.index(pop_id)
+    return GroundSegment(terminals, gateways, pops, np.asarray(pop_of_gateway, dtype=np.int64))
