@@ -311,6 +311,76 @@ def tle_shells(
         out.print(f"wrote {write_scenario}")
 
 
+@app.command("query")
+def query_cmd(
+    run_dir: Path = typer.Argument(..., help="A run directory."),
+    sql: str = typer.Argument(..., help="SQL over the run's tables (DuckDB dialect)."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+):
+    """Query a run's tables with DuckDB (read-only)."""
+    from .results.query import query
+
+    if fmt not in ("table", "csv", "json"):
+        raise ScenarioError(f"--format {fmt!r} is not one of table, csv, json")
+    result = query(run_dir, sql)
+    rows = result.to_pylist()
+    if fmt == "json":
+        print(json.dumps(rows, default=str, indent=1))
+    elif fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(result.column_names)
+        for row in rows:
+            writer.writerow(row.values())
+    else:
+        t = Table(*result.column_names)
+        for row in rows:
+            t.add_row(*(f"{v:.6g}" if isinstance(v, float) else str(v) for v in row.values()))
+        out.print(t)
+
+
+@app.command("runs")
+def runs_cmd(directory: Path = typer.Argument(Path("runs"), help="Directory holding runs.")):
+    """List the runs in a directory."""
+    from .results.query import list_runs
+
+    rows = list_runs(directory)
+    if not rows:
+        out.print(f"no leonet runs in {directory}")
+        return
+    t = Table("run", "scenario", "status", "started_utc", "steps", "chunks_done")
+    for r in rows:
+        t.add_row(*(str(r.get(k, "")) for k in ("run", "scenario", "status", "started_utc", "steps", "chunks_done")))
+    out.print(t)
+
+
+@app.command()
+def doctor():
+    """Versions, whether sgp4's compiled extension is active, and data provenance."""
+    from importlib import metadata, resources
+
+    from sgp4.api import accelerated
+
+    from . import __version__
+
+    t = Table("item", "value", title="leonet doctor")
+    t.add_row("leonet", __version__)
+    t.add_row("python", sys.version.split()[0])
+    for pkg in ("numpy", "scipy", "sgp4", "pydantic", "typer", "rich", "pyarrow", "duckdb", "shapely", "h3"):
+        try:
+            t.add_row(pkg, metadata.version(pkg))
+        except metadata.PackageNotFoundError:
+            t.add_row(pkg, "[red]missing[/red]")
+    t.add_row("sgp4 compiled extension", "[green]active[/green]" if accelerated else "[red]MISSING (~100x slower)[/red]")
+    data = resources.files("leonet") / "data"
+    t.add_row("data", str(data))
+    t.add_row("data provenance", str(data / "SOURCES.md"))
+    out.print(t)
+    if not accelerated:
+        raise typer.Exit(1)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     if not _state["quiet"]:
         err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)

@@ -1,0 +1,114 @@
+"""Query a run's tables with DuckDB, read-only.
+
+Every table of the run is registered as a DuckDB view over a lazily scanned
+Arrow dataset of exactly the files the manifest lists (so files of a chunk
+that never finished are invisible).  External access is then switched off and
+the configuration locked: a query can read the run's tables and nothing else,
+and cannot write files (``COPY ... TO``) or read other paths.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from ..errors import ScenarioError
+from .store import MANIFEST
+
+__all__ = ["open_run", "run_tables", "query", "read_manifest", "list_runs"]
+
+
+def read_manifest(run_dir: Path | str) -> dict:
+    """The run's manifest; a clear error when ``run_dir`` is not a leonet run."""
+    path = Path(run_dir) / MANIFEST
+    if not path.is_file():
+        raise ScenarioError(f"{run_dir}: not a leonet run (no {MANIFEST}); give the directory a `leonet run` wrote")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: manifest is corrupt ({exc}); re-run or resume the run") from None
+
+
+def run_tables(run_dir: Path | str) -> dict[str, list[Path]]:
+    """Table name -> the Parquet files of the finished chunks (or the single file)."""
+    run_dir = Path(run_dir)
+    manifest = read_manifest(run_dir)
+    files: dict[str, list[Path]] = {}
+    for chunk in manifest.get("chunks", []):
+        for name, info in chunk["files"].items():
+            files.setdefault(name, []).append(run_dir / info["file"])
+    for name, info in manifest.get("tables", {}).items():
+        files.setdefault(name, []).append(run_dir / info["file"])
+    return files
+
+
+def open_run(run_dir: Path | str):
+    """A DuckDB connection with the run's tables as views, read-only."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    for name, paths in run_tables(run_dir).items():
+        dataset = ds.dataset([str(p) for p in paths], format="parquet")
+        con.register(name, dataset)
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+    return con
+
+
+def query(run_dir: Path | str, sql: str) -> pa.Table:
+    """Run one SQL statement over a run's tables; return an Arrow table.
+
+    Raises
+    ------
+    ScenarioError
+        For SQL errors, with DuckDB's message and the tables available.
+    """
+    import duckdb
+
+    con = open_run(run_dir)
+    try:
+        relation = con.sql(sql)
+        table = pa.table({}) if relation is None else _to_arrow(relation)
+    except duckdb.Error as exc:
+        names = ", ".join(sorted(run_tables(run_dir))) or "(none yet)"
+        raise ScenarioError(f"query failed: {str(exc).strip()}\n  tables in {run_dir}: {names}") from None
+    finally:
+        con.close()
+    return table
+
+
+def _to_arrow(relation) -> pa.Table:
+    # DuckDB 2.x names it to_arrow_table; 1.x arrow().
+    fetch = getattr(relation, "to_arrow_table", None) or relation.arrow
+    table = fetch()
+    return table if isinstance(table, pa.Table) else pa.Table.from_batches(table)
+
+
+def list_runs(directory: Path | str) -> list[dict]:
+    """Runs found directly below ``directory`` (and ``directory`` itself), newest first."""
+    directory = Path(directory)
+    candidates = [directory] + sorted(p for p in directory.iterdir() if p.is_dir()) if directory.is_dir() else []
+    rows = []
+    for path in candidates:
+        if not (path / MANIFEST).is_file():
+            continue
+        try:
+            m = read_manifest(path)
+        except ScenarioError:
+            rows.append({"run": str(path), "status": "corrupt manifest"})
+            continue
+        rows.append(
+            {
+                "run": str(path),
+                "scenario": m.get("scenario", {}).get("scenario", {}).get("name", "?"),
+                "status": m.get("status", "?"),
+                "started_utc": m.get("started_utc", ""),
+                "steps": m.get("time_grid", {}).get("steps", 0),
+                "chunks_done": len(m.get("chunks", [])),
+            }
+        )
+    rows.sort(key=lambda r: r.get("started_utc", ""), reverse=True)
+    return rows
