@@ -1,0 +1,234 @@
+"""The per-step routing graph: one sparse matrix of one-way delays.
+
+The representation
+------------------
+One node index space (Hypatia's): satellites ``0 .. S-1``, then gateways
+``S .. S+W-1``, then points of presence (PoPs) ``S+W .. S+W+P-1``
+(`NodeSpace`).  The graph of one time step is a
+``scipy.sparse.csr_array (N, N)`` whose entry ``[i, j]`` is the one-way
+delay in seconds of the link from node ``i`` to node ``j``.  A missing
+link is an *absent* entry, never 0 (csgraph's convention; explicit zeros
+are edges of zero delay, e.g. a gateway in the PoP's building).
+
+The graph is *directed*, so that ground nodes never relay traffic between
+two satellites (as in Hypatia, where only the two endpoint ground stations
+of a route are in the graph):
+
+* PoP -> gateway: the terrestrial backhaul of the gateway's assigned PoP,
+  ``great-circle x route_factor / (c / refractive_index)``;
+* gateway -> satellite: the feeder link (slant range / c), for the
+  satellites the gateway's antennas point at;
+* satellite <-> satellite: the usable laser links (length / c), both ways.
+
+A shortest path from a PoP therefore reads PoP, gateway, satellite, zero or
+more lasers, satellite; delays are symmetric, so it is also the
+satellite's path *to* that PoP.  No link enters a gateway or a PoP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import csr_array
+
+from ..constants import C_KM_S
+from ..errors import ScenarioError
+
+__all__ = [
+    "NodeSpace",
+    "backhaul_delay_s",
+    "assign_pops",
+    "build_graph",
+    "edge_weights",
+]
+
+
+@dataclass(frozen=True)
+class NodeSpace:
+    """Sizes and offsets of the node index space.
+
+    Attributes
+    ----------
+    satellites, gateways, pops : int
+        S, W, P.
+    """
+
+    satellites: int
+    gateways: int
+    pops: int
+
+    @property
+    def size(self) -> int:
+        """N = S + W + P."""
+        return self.satellites + self.gateways + self.pops
+
+    @property
+    def first_gateway(self) -> int:
+        return self.satellites
+
+    @property
+    def first_pop(self) -> int:
+        return self.satellites + self.gateways
+
+    def gateway_node(self, gateway: ArrayLike) -> NDArray[np.int64]:
+        return np.asarray(gateway, dtype=np.int64) + self.satellites
+
+    def pop_node(self, pop: ArrayLike) -> NDArray[np.int64]:
+        return np.asarray(pop, dtype=np.int64) + self.satellites + self.gateways
+
+    @property
+    def pop_nodes(self) -> NDArray[np.int64]:
+        return np.arange(self.first_pop, self.size, dtype=np.int64)
+
+    def kind(self, node: ArrayLike) -> NDArray[np.int8]:
+        """0 satellite, 1 gateway, 2 PoP (int8[...])."""
+        node = np.asarray(node)
+        return ((node >= self.first_gateway).astype(np.int8) + (node >= self.first_pop).astype(np.int8))
+
+
+def assign_pops(gateways, pops, assignment: dict[str, str] | None = None) -> NDArray[np.int64]:
+    """The PoP each gateway backhauls to.
+
+    Parameters
+    ----------
+    gateways, pops : leonet.ground.sites.GroundSites
+    assignment : dict of str to str, optional
+        Gateway id -> PoP id (``PopSpec.assignment``).  A gateway merged from
+        co-located ones (id ``"GS1+GS2"``) matches any of its parts.  Others go
+        to the great-circle-nearest PoP (ties: lower index).
+
+    Returns
+    -------
+    pop : int64[W]
+
+    Raises
+    ------
+    ScenarioError
+        An id in the assignment names no gateway or no PoP, or there are
+        gateways but no PoPs.
+    """
+    w = len(gateways)
+    if w == 0:
+        return np.zeros(0, dtype=np.int64)
+    if len(pops) == 0:
+        raise ScenarioError(
+            f"there are {w} gateways but no PoPs: every gateway backhauls to a PoP; add [ground.pops] to the scenario"
+        )
+    from ..ground.sites import nearest
+
+    out = nearest(gateways, pops).astype(np.int64)
+    if assignment:
+        part_of = {}
+        for g, gid in enumerate(gateways.ids):
+            part_of[gid] = g
+            for part in gid.split("+"):
+                part_of.setdefault(part, g)
+        for gid, pid in assignment.items():
+            if gid not in part_of:
+                raise ScenarioError(
+                    f"ground.pops.assignment names gateway {gid!r}, which is not among the run's {w} gateways "
+                    f"(ids look like {', '.join(gateways.ids[:3])}); fix the id or select that gateway"
+                )
+            out[part_of[gid]] = pops.index_of(pid)
+    return out
+
+
+def backhaul_delay_s(
+    gateways, pops, gateway_pop: NDArray[np.int64], route_factor: float = 1.5, refractive_index: float = 1.468
+) -> NDArray[np.float64]:
+    """One-way terrestrial delay from each gateway to its PoP, s.
+
+    ``great_circle_km x route_factor / (c / refractive_index)``: fibre runs
+    about 1.5 times the great-circle distance, and light in silica fibre
+    travels at ``c / 1.468`` (group index of SMF-28 at 1550 nm).
+
+    Returns
+    -------
+    delay_s : float64[W], s
+    """
+    from ..ground.sites import great_circle_km
+
+    if len(gateways) == 0:
+        return np.zeros(0, dtype=np.float64)
+    d = great_circle_km(gateways.lat_deg, gateways.lon_deg, pops.lat_deg[gateway_pop], pops.lon_deg[gateway_pop])
+    return d * route_factor * refractive_index / C_KM_S
+
+
+def build_graph(
+    nodes: NodeSpace,
+    isl_pairs: NDArray[np.int64],
+    isl_delay_s: NDArray[np.float64],
+    feeder_gateway: NDArray[np.int64],
+    feeder_sat: NDArray[np.int64],
+    feeder_delay_s: NDArray[np.float64],
+    gateway_pop: NDArray[np.int64],
+    backhaul_s: NDArray[np.float64],
+) -> csr_array:
+    """The directed delay graph of one step.
+
+    Parameters
+    ----------
+    nodes : NodeSpace
+    isl_pairs : int64[E, 2]
+        Usable laser links (satellite indices); both directions are added.
+    isl_delay_s : float64[E], s
+    feeder_gateway, feeder_sat : int[K]
+        Gateway -> satellite feeder links (gateway and satellite indices).
+    feeder_delay_s : float64[K], s
+    gateway_pop : int64[W]
+        PoP of each gateway.
+    backhaul_s : float64[W], s
+
+    Returns
+    -------
+    graph : scipy.sparse.csr_array (N, N), float64, s
+        Indices sorted within rows; no duplicate entries.
+
+    Notes
+    -----
+    Built directly in CSR (one ``lexsort`` and a ``bincount``) rather than
+    through COO, ~2x faster for 20,000 lasers.
+    """
+    n = nodes.size
+    w = nodes.gateways
+    a, b = isl_pairs[:, 0].astype(np.int64), isl_pairs[:, 1].astype(np.int64)
+    rows = np.concatenate(
+        [a, b, nodes.gateway_node(feeder_gateway), nodes.pop_node(gateway_pop)]
+    )
+    cols = np.concatenate(
+        [b, a, np.asarray(feeder_sat, dtype=np.int64), nodes.first_gateway + np.arange(w, dtype=np.int64)]
+    )
+    data = np.concatenate([isl_delay_s, isl_delay_s, feeder_delay_s, backhaul_s]).astype(np.float64)
+    order = np.lexsort((cols, rows))
+    rows, cols, data = rows[order], cols[order], data[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    index_dtype = np.int32 if max(n, data.size) < 2**31 - 1 else np.int64
+    g = csr_array((data, cols.astype(index_dtype), indptr.astype(index_dtype)), shape=(n, n))
+    g.has_sorted_indices = True
+    return g
+
+
+def edge_weights(graph: csr_array, rows: NDArray, cols: NDArray) -> NDArray[np.float64]:
+    """Weights ``graph[rows[k], cols[k]]`` of given edges (NaN where absent).
+
+    Vectorised: a binary search of each row's sorted column indices.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    out = np.full(rows.shape, np.nan)
+    if rows.size == 0:
+        return out
+    indptr = graph.indptr.astype(np.int64)
+    indices = graph.indices.astype(np.int64)
+    # Global key = row * N + col is sorted because indices are sorted within rows.
+    n = graph.shape[1]
+    keys = np.repeat(np.arange(graph.shape[0], dtype=np.int64), np.diff(indptr)) * n + indices
+    want = rows * n + cols
+    pos = np.searchsorted(keys, want)
+    pos_c = np.minimum(pos, keys.size - 1)
+    hit = (keys.size > 0) & (keys[pos_c] == want)
+    out[hit] = graph.data[pos_c[hit]]
+    return out

@@ -1,0 +1,319 @@
+"""Assign every user terminal a serving satellite for each scheduler slot.
+
+The representation
+------------------
+An assignment is ``int32[G]``: the serving satellite of each terminal for one
+slot, ``-1`` when no satellite stays above the terminal's mask for the whole
+slot (reason ``no-satellite``).  It is a pure function of the slot's time:
+`SlotScheduler` propagates the satellites itself at the slot's sample times
+(`leonet.scheduling.slots.SlotClock.sample_offsets_ns`), so the same slot gets
+the same assignment whichever chunk asks for it, and a chunk can recompute
+the slot before its first step to record handovers across the boundary.
+
+Policies
+--------
+Candidates are the satellites above the terminal's mask (the larger of the
+terminal's and the satellite shell's) at *every* sample of the slot.  Among
+them:
+
+``max-elevation``
+    the highest at the slot start.
+``min-latency``
+    the lowest round trip to a PoP at the slot start,
+    ``2 x (uplink + satellite's delay to its nearest PoP)``, from a routing
+    state computed at the slot start (a callback, see `SlotScheduler`).
+    When no candidate reaches a PoP, the highest candidate is kept; its steps
+    are then reported ``no-gateway-path``.
+``longest-visible``
+    the longest remaining time above the mask from the slot start, looked
+    ahead at `LOOKAHEAD_STEP_S` steps up to `LOOKAHEAD_HORIZON_S` (600 s;
+    a Starlink pass above 25 deg lasts at most ~4 min, so the horizon
+    covers whole passes) with the crossing time interpolated linearly in
+    ``sin(elevation) - sin(mask)`` between samples.  Satellites still up
+    at the horizon tie at the horizon.
+
+Ties go to the lowest satellite index (deterministic).
+
+Reason codes
+------------
+`Reason` is an ``int8`` code with names (`REASON_NAMES`): 0 served,
+1 no-satellite, 2 no-gateway-path; 3 policy, 4 capacity and 5 fault are
+reserved for the service, capacity and fault layers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import OrderedDict
+from enum import IntEnum
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+from sgp4.api import SatrecArray
+
+from ..constants import C_KM_S, NS_PER_S
+from ..errors import ScenarioError
+from ..links.gsl import GroundLinks, SiteGeometry, pair_sin_elevation, visible_links
+from ..orbits.propagate import propagate
+from ..timebase import TimeGrid
+from .slots import SlotClock
+
+__all__ = [
+    "Reason",
+    "REASON_NAMES",
+    "POLICIES",
+    "LOOKAHEAD_HORIZON_S",
+    "LOOKAHEAD_STEP_S",
+    "slot_candidates",
+    "choose_per_site",
+    "remaining_visible_s",
+    "SlotScheduler",
+]
+
+
+class Reason(IntEnum):
+    """Why a terminal is (not) served at a step; stored as int8."""
+
+    SERVED = 0
+    NO_SATELLITE = 1
+    NO_GATEWAY_PATH = 2
+    POLICY = 3
+    CAPACITY = 4
+    FAULT = 5
+
+
+#: Names of the reason codes, indexed by code (the dictionary of the table column).
+REASON_NAMES = ("served", "no-satellite", "no-gateway-path", "policy", "capacity", "fault")
+
+POLICIES = ("min-latency", "max-elevation", "longest-visible")
+
+#: Look-ahead of the ``longest-visible`` policy, s.
+LOOKAHEAD_HORIZON_S = 600
+#: Its coarse step, s.
+LOOKAHEAD_STEP_S = 10
+
+
+def _sin_need(sites: SiteGeometry, site: NDArray, sat: NDArray, sin_mask_sat: NDArray | None) -> NDArray[np.float64]:
+    need = sites.sin_mask[site]
+    return need if sin_mask_sat is None else np.maximum(need, sin_mask_sat[sat])
+
+
+def slot_candidates(
+    sites: SiteGeometry,
+    r_start_ecef_km: NDArray[np.float64],
+    r_later_ecef_km: NDArray[np.float64],
+    later_sats: NDArray[np.int64] | None,
+    sin_mask_sat: NDArray[np.float64] | None,
+) -> GroundLinks:
+    """The (site, satellite) pairs above the mask at every sample of a slot.
+
+    Parameters
+    ----------
+    sites : SiteGeometry
+    r_start_ecef_km : float64[S, 3], km
+        All satellites at the slot start.
+    r_later_ecef_km : float64[n, U, 3], km
+        Satellites ``later_sats`` at the slot's other samples.
+    later_sats : int64[U] or None
+        Which satellites ``r_later_ecef_km`` holds (sorted); None = all S.
+    sin_mask_sat : float64[S] or None
+
+    Returns
+    -------
+    GroundLinks
+        Range and elevation at the slot start; sorted by site, satellite.
+    """
+    links = visible_links(sites, r_start_ecef_km, sin_mask_sat)
+    if len(links) == 0 or r_later_ecef_km.shape[0] == 0:
+        return links
+    col = links.sat.astype(np.int64) if later_sats is None else np.searchsorted(later_sats, links.sat)
+    need = _sin_need(sites, links.site, links.sat, sin_mask_sat)
+    _rng, sin_el = pair_sin_elevation(sites, links.site, r_later_ecef_km[:, col, :])
+    keep = (sin_el >= need).all(axis=0)  # NaN (failed propagation) compares False
+    return links.take(np.flatnonzero(keep))
+
+
+def choose_per_site(
+    site: NDArray, sat: NDArray, keys: tuple[NDArray, ...], num_sites: int
+) -> NDArray[np.int32]:
+    """The best satellite of each site: lowest ``keys`` (most significant last), then lowest index.
+
+    Parameters
+    ----------
+    site, sat : int[K]
+        Candidate pairs.
+    keys : tuple of float64[K]
+        Sort keys, least significant first (``numpy.lexsort``'s convention).
+    num_sites : int
+
+    Returns
+    -------
+    sat : int32[G], -1 for sites without candidates.
+    """
+    out = np.full(num_sites, -1, dtype=np.int32)
+    if len(site) == 0:
+        return out
+    order = np.lexsort((sat, *keys, site))
+    s = site[order]
+    first = np.r_[True, s[1:] != s[:-1]]
+    out[s[first]] = sat[order][first]
+    return out
+
+
+def remaining_visible_s(
+    sites: SiteGeometry,
+    links: GroundLinks,
+    r_ahead_ecef_km: NDArray[np.float64],
+    col: NDArray[np.int64],
+    step_s: float,
+    sin_mask_sat: NDArray[np.float64] | None,
+) -> NDArray[np.float64]:
+    """Time each pair stays above its mask, from the first look-ahead sample, s.
+
+    Parameters
+    ----------
+    sites : SiteGeometry
+    links : GroundLinks, K pairs
+    r_ahead_ecef_km : float64[m, U, 3], km
+        Positions at ``m`` look-ahead times ``0, step, 2 step, ...``.
+    col : int64[K]
+        Column of each pair's satellite in ``r_ahead_ecef_km``.
+    step_s : float
+    sin_mask_sat : float64[S] or None
+
+    Returns
+    -------
+    remaining_s : float64[K]
+        Up to ``(m - 1) * step_s`` (the horizon); the crossing is
+        interpolated linearly in ``sin(elevation) - sin(mask)``.
+    """
+    m = r_ahead_ecef_km.shape[0]
+    need = _sin_need(sites, links.site, links.sat, sin_mask_sat)
+    _rng, sin_el = pair_sin_elevation(sites, links.site, r_ahead_ecef_km[:, col, :])
+    margin = np.nan_to_num(sin_el - need, nan=-1.0)  # [m, K]
+    below = margin < 0.0
+    any_below = below.any(axis=0)
+    j = np.where(any_below, np.argmax(below, axis=0), m - 1)
+    k = np.arange(margin.shape[1])
+    jm = np.maximum(j - 1, 0)
+    m0, m1 = margin[jm, k], margin[j, k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(m0 > m1, m0 / (m0 - m1), 0.0)
+    remaining = np.where(any_below & (j > 0), (jm + np.clip(frac, 0.0, 1.0)) * step_s, 0.0)
+    return np.where(any_below, remaining, (m - 1) * step_s)
+
+
+class SlotScheduler:
+    """Computes (and remembers) the assignment of any slot from its time alone.
+
+    Parameters
+    ----------
+    satrecs : list of sgp4 Satrec, [S]
+    terminals : SiteGeometry
+        G terminals with their masks.
+    sin_mask_sat : float64[S]
+        Sine of each satellite's shell mask for user terminals.
+    clock : SlotClock
+    policy : {"min-latency", "max-elevation", "longest-visible"}
+    sat_delay_s : callable(t_ns, r_ecef_km[S, 3]) -> float64[S], optional
+        One-way delay from each satellite to its nearest PoP at a time (inf
+        when none); needed by ``min-latency``.
+    ut1_minus_utc_s : float
+        As the run's propagation uses it (positions must agree bit for bit).
+    cache_slots : int
+        Assignments kept (the last ones asked for).
+    """
+
+    def __init__(
+        self,
+        satrecs: list,
+        terminals: SiteGeometry,
+        sin_mask_sat: NDArray[np.float64],
+        clock: SlotClock,
+        policy: str = "min-latency",
+        sat_delay_s: Callable[[int, NDArray[np.float64]], NDArray[np.float64]] | None = None,
+        *,
+        ut1_minus_utc_s: float = 0.0,
+        cache_slots: int = 8,
+    ):
+        if policy not in POLICIES:
+            raise ScenarioError(f"unknown scheduler policy {policy!r}; use one of {', '.join(POLICIES)}")
+        if policy == "min-latency" and sat_delay_s is None:
+            raise ScenarioError("the min-latency policy needs a routing callback (sat_delay_s)")
+        self.satrecs = list(satrecs)
+        self.satrec_array = SatrecArray(self.satrecs)
+        self.terminals = terminals
+        self.sin_mask_sat = np.asarray(sin_mask_sat, dtype=np.float64)
+        self.clock = clock
+        self.policy = policy
+        self.sat_delay_s = sat_delay_s
+        self.ut1_minus_utc_s = float(ut1_minus_utc_s)
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_slots = int(cache_slots)
+        self._epoch: dt.datetime | None = None
+
+    def _positions(self, epoch: dt.datetime, offsets_ns: NDArray[np.int64], sats: NDArray[np.int64] | None):
+        grid = TimeGrid(epoch, np.asarray(offsets_ns, dtype=np.int64))
+        array = self.satrec_array if sats is None else SatrecArray([self.satrecs[i] for i in sats])
+        return propagate(array, grid, ut1_minus_utc_s=self.ut1_minus_utc_s).r_ecef_km
+
+    def assignment(self, epoch: dt.datetime, key: int) -> NDArray[np.int32]:
+        """Serving satellite of every terminal in slot ``key`` (int32[G], -1 none).
+
+        Parameters
+        ----------
+        epoch : datetime
+            The scenario epoch (offset 0); slots are aligned to it.
+        key : int
+            Slot key (`SlotClock.key`).
+        """
+        if self._epoch != epoch:
+            self._cache.clear()
+            self._epoch = epoch
+        key = int(key)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        out = self._compute(epoch, key)
+        out.setflags(write=False)
+        self._cache[key] = out
+        while len(self._cache) > self._cache_slots:
+            self._cache.popitem(last=False)
+        return out
+
+    def _compute(self, epoch: dt.datetime, key: int) -> NDArray[np.int32]:
+        g = len(self.terminals)
+        samples = self.clock.sample_offsets_ns(key)
+        t0 = int(samples[0])
+        r0 = self._positions(epoch, samples[:1], None)[0]
+        first = visible_links(self.terminals, r0, self.sin_mask_sat)
+        if len(first) == 0:
+            return np.full(g, -1, dtype=np.int32)
+        cand_sats = np.unique(first.sat).astype(np.int64)
+        if samples.size > 1:
+            later = self._positions(epoch, samples[1:], cand_sats)
+        else:
+            later = np.zeros((0, cand_sats.size, 3))
+        links = slot_candidates(self.terminals, r0, later, cand_sats, self.sin_mask_sat)
+        if len(links) == 0:
+            return np.full(g, -1, dtype=np.int32)
+        site, sat = links.site.astype(np.int64), links.sat.astype(np.int64)
+        if self.policy == "max-elevation":
+            return choose_per_site(site, sat, (-links.sin_elevation,), g)
+        if self.policy == "min-latency":
+            delay = np.asarray(self.sat_delay_s(t0, r0), dtype=np.float64)[sat]
+            rtt = 2.0 * (links.range_km / C_KM_S + delay)
+            no_path = ~np.isfinite(rtt)
+            # Reachable candidates first, by RTT; a site with none keeps its highest.
+            secondary = np.where(no_path, -links.sin_elevation, rtt)
+            return choose_per_site(site, sat, (secondary, no_path.astype(np.int8)), g)
+        # longest-visible
+        m = LOOKAHEAD_HORIZON_S // LOOKAHEAD_STEP_S + 1
+        ahead_sats = np.unique(sat)
+        offsets = t0 + np.arange(m, dtype=np.int64) * (LOOKAHEAD_STEP_S * NS_PER_S)
+        ahead = self._positions(epoch, offsets, ahead_sats)
+        col = np.searchsorted(ahead_sats, sat)
+        remaining = remaining_visible_s(self.terminals, links, ahead, col, float(LOOKAHEAD_STEP_S), self.sin_mask_sat)
+        return choose_per_site(site, sat, (-remaining,), g)
