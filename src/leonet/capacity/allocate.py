@@ -1,0 +1,668 @@
+"""Sharing capacity: max-min fair rates for the terminals of one time step.
+
+The representation
+------------------
+A *flow* is one terminal's forward (downlink) traffic: gateway -> feeder ->
+satellite(s) over laser links -> serving satellite -> user beam -> terminal.
+A *resource* is anything of finite capacity a flow crosses.  Flows and
+resources meet in a 0/1 *incidence matrix* ``A``, a
+``scipy.sparse.csr_array`` of shape ``(F, R)``: ``A[f, r] = 1`` when flow
+``f`` crosses resource ``r``.  A stored entry is an incidence; an absent
+entry is none (as in csgraph, where a missing edge is absent, never 0).
+Per step, leonet's resources are, in column order:
+
+==============  ==========================================  ===================================
+block           one column per                              capacity
+==============  ==========================================  ===================================
+beams           (serving satellite, cell) pair given a beam  ``beam_capacity_bps[sat]``
+satellites      serving satellite in use                    ``satellite_capacity_bps[sat]``
+gateways        gateway in use                              ``gateway_capacity_bps[gw]``
+laser links     ISL resource id on some flow's path          ``isl_capacity_bps``
+==============  ==========================================  ===================================
+
+Max-min fairness
+----------------
+Rates ``x`` are *max-min fair* when no flow can get more without taking from
+a flow that has no more than it.  Equivalently (Bertsekas & Gallager, *Data
+Networks*, 2nd ed., 1992, sec. 6.5.2, Proposition): every flow is either at
+its demand or crosses a *bottleneck* - a saturated resource on which no
+other flow has a larger rate.  Progressive filling finds them: raise every
+unfrozen flow's rate at the same pace; when a resource saturates, freeze
+its flows; when a flow reaches its demand, freeze it; repeat.
+
+`max_min_fair` runs progressive filling in rounds of sparse, vectorised
+steps, and freezes *every* resource that is a local bottleneck in one round
+rather than only the globally tightest one.  In a round, let ``L_r`` be
+resource ``r``'s fair level (remaining capacity / number of unfrozen flows
+on it), ``m_f`` the smallest level on flow ``f``'s path and ``d_f`` its
+demand.  Then
+
+* a flow with ``d_f <= m_f`` ends at ``d_f``;
+* a resource with ``L_r <= min(m_f, d_f)`` for every unfrozen flow ``f`` on
+  it ends saturated, every one of those flows at ``L_r``.
+
+Both hold because in progressive filling flows freeze in increasing order
+of level, and a flow that freezes at a level ``x <= L_r`` leaves ``L_r``
+the same or higher: ``(C - x) / (n - 1) >= C / n`` iff ``x <= C / n``.  So
+levels never fall, and nothing can stop the flows of a local minimum below
+it.  The globally tightest resource (or smallest demand) is always such a
+local minimum, so each round freezes at least one flow.
+
+Cost and the number of rounds
+-----------------------------
+A round is a handful of O(nnz) numpy passes (gathers, ``bincount``,
+``minimum.reduceat``) over the incidence.  The number of rounds is at most
+the number of distinct levels at which flows freeze (so at most
+``min(F, R + number of distinct demands)``), and in practice is the depth of
+the chain of bottlenecks that depend on one another - beam-limited cells
+freeze together in round 1, then satellites, gateways and laser links whose
+level rises as those flows leave.  See bench/bench_capacity.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import ScenarioError
+from .params import (
+    DEFAULT_DEMAND_BPS,
+    DEFAULT_GENERATION,
+    GATEWAY_ANTENNA_CAPACITY_BPS,
+    MIN_RATE_BPS,
+    generation,
+)
+
+__all__ = [
+    "max_min_fair",
+    "CapacityModel",
+    "StepAllocation",
+    "allocate_step",
+    "gateway_capacity_bps",
+]
+
+#: Relative tolerance of "equal levels" in the rounds.  Levels that tie
+#: exactly in real arithmetic may differ by a few ulps after subtractions.
+_RTOL = 1e-12
+
+
+# --------------------------------------------------------------------------
+# The kernel: progressive filling on a flow x resource incidence
+# --------------------------------------------------------------------------
+
+
+def _segment_min(values: NDArray[np.float64], ptr: NDArray[np.intp], n: int) -> NDArray[np.float64]:
+    """Minimum of ``values[ptr[i]:ptr[i+1]]`` for each of *n* segments (inf if empty)."""
+    out = np.full(n, np.inf)
+    starts = ptr[:-1]
+    nonempty = starts < ptr[1:]
+    if values.size:
+        out[nonempty] = np.minimum.reduceat(values, starts[nonempty])
+    return out
+
+
+def _progressive_filling(
+    row_of: NDArray[np.intp],
+    col_of: NDArray[np.intp],
+    row_ptr: NDArray[np.intp],
+    demand: NDArray[np.float64],
+    capacity: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], int]:
+    """Max-min fair rates; trusted inputs.
+
+    ``row_of[e]``, ``col_of[e]`` are the flow and resource of incidence entry
+    ``e``, entries sorted by flow; ``row_ptr`` (F + 1) delimits each flow's
+    entries.  Returns the rates and the number of rounds.
+    """
+    n_flows = demand.size
+    n_res = capacity.size
+    rate = np.zeros(n_flows)
+    active = demand > 0.0
+    remaining = capacity.astype(np.float64, copy=True)
+    # Entries re-sorted by resource, to take minima over each resource's flows.
+    by_col = np.argsort(col_of, kind="stable")
+    row_by_col = row_of[by_col]
+    col_ptr = np.zeros(n_res + 1, dtype=np.intp)
+    np.cumsum(np.bincount(col_of, minlength=n_res), out=col_ptr[1:])
+    rounds = 0
+    while active.any():
+        rounds += 1
+        if rounds > n_flows + n_res + 1:  # cannot happen: each round freezes a flow
+            raise RuntimeError("progressive filling did not converge; please report this as a bug")
+        act_e = active[row_of]
+        n_on = np.bincount(col_of, weights=act_e, minlength=n_res)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            level = np.where(n_on > 0, np.maximum(remaining, 0.0) / n_on, np.inf)
+        m = _segment_min(level[col_of], row_ptr, n_flows)  # tightest level on each flow
+        x = np.minimum(m, demand)  # the rate each flow would freeze at
+        x_e = np.where(active[row_by_col], x[row_by_col], np.inf)
+        g = _segment_min(x_e, col_ptr, n_res)
+        bottleneck = (n_on > 0) & (level <= g * (1.0 + _RTOL))
+        hit = np.bincount(row_of, weights=bottleneck[col_of] & act_e, minlength=n_flows) > 0
+        freeze = active & (hit | (demand <= m * (1.0 + _RTOL)))
+        rate[freeze] = x[freeze]
+        frozen_e = freeze[row_of]
+        remaining -= np.bincount(col_of[frozen_e], weights=rate[row_of[frozen_e]], minlength=n_res)
+        active &= ~freeze
+    return rate, rounds
+
+
+def max_min_fair(
+    demand_bps: ArrayLike,
+    incidence: scipy.sparse.sparray | scipy.sparse.spmatrix | ArrayLike,
+    capacity_bps: ArrayLike,
+) -> NDArray[np.float64]:
+    """Max-min fair rates of flows sharing capacitated resources.
+
+    Parameters
+    ----------
+    demand_bps : float64[F], bit/s
+        What each flow wants; >= 0, ``inf`` for "as much as it can get".
+    incidence : scipy.sparse.csr_array, (F, R), 0/1
+        ``incidence[f, r] = 1`` when flow ``f`` crosses resource ``r``.  Any
+        scipy sparse format or a dense array is accepted; stored zeros are
+        ignored.
+    capacity_bps : float64[R], bit/s
+        Capacity of each resource; >= 0, ``inf`` allowed.
+
+    Returns
+    -------
+    rate_bps : float64[F], bit/s
+        The max-min fair rates: ``rate <= demand``, and on every resource
+        the rates of its flows sum to at most its capacity.  A flow with
+        infinite demand that crosses no finite resource gets ``inf``.
+
+    Raises
+    ------
+    leonet.errors.ScenarioError
+        If shapes disagree, a demand or capacity is negative or NaN, or the
+        incidence holds a value other than 0 or 1.
+
+    Notes
+    -----
+    Progressive filling (water-filling), vectorised over flows and
+    resources, freezing every local bottleneck per round; see the module
+    docstring for the algorithm, why it is exact, and its cost.
+
+    Examples
+    --------
+    Two links of 10 and 4; flow A uses link 1, B both, C link 2 (Bertsekas
+    & Gallager's textbook case): C and B split link 2, A takes the rest.
+
+    >>> import numpy as np, scipy.sparse
+    >>> A = scipy.sparse.csr_array(np.array([[1, 0], [1, 1], [0, 1]]))
+    >>> max_min_fair(np.full(3, np.inf), A, [10.0, 4.0]).tolist()
+    [8.0, 2.0, 2.0]
+    """
+    demand = np.asarray(demand_bps, dtype=np.float64)
+    capacity = np.asarray(capacity_bps, dtype=np.float64)
+    if demand.ndim != 1 or capacity.ndim != 1:
+        raise ScenarioError(
+            f"demand_bps and capacity_bps must be 1-D, got shapes {demand.shape} and {capacity.shape}."
+        )
+    a = scipy.sparse.csr_array(incidence)
+    if a.shape != (demand.size, capacity.size):
+        raise ScenarioError(
+            f"incidence has shape {a.shape} but there are {demand.size} demands (flows, rows) and "
+            f"{capacity.size} capacities (resources, columns); it must be (flows, resources)."
+        )
+    _check_nonnegative("demand_bps", demand)
+    _check_nonnegative("capacity_bps", capacity)
+    a = a.copy()
+    a.sum_duplicates()
+    a.eliminate_zeros()
+    if a.nnz and not np.all(a.data == 1):
+        bad = np.unique(a.data[a.data != 1])[:5]
+        raise ScenarioError(
+            f"incidence must be 0/1 (a flow crosses a resource or not), found values {bad.tolist()}; "
+            "list a resource once per flow."
+        )
+    a.sort_indices()
+    row_ptr = a.indptr.astype(np.intp)
+    col_of = a.indices.astype(np.intp)
+    row_of = np.repeat(np.arange(demand.size, dtype=np.intp), np.diff(row_ptr))
+    rate, _ = _progressive_filling(row_of, col_of, row_ptr, demand, capacity)
+    return rate
+
+
+def _check_nonnegative(name: str, values: NDArray[np.float64]) -> None:
+    bad = np.isnan(values) | (values < 0)
+    if bad.any():
+        idx = np.flatnonzero(bad)
+        shown = ", ".join(f"[{i}] = {values[i]!r}" for i in idx[:5])
+        raise ScenarioError(
+            f"{name} must be >= 0 and not NaN; {idx.size} entries are not: {shown}{' ...' if idx.size > 5 else ''}."
+        )
+
+
+# --------------------------------------------------------------------------
+# The per-step model
+# --------------------------------------------------------------------------
+
+
+def gateway_capacity_bps(
+    antenna_count: ArrayLike,
+    band: Sequence[str] | None = None,
+    per_antenna_bps: float | None = None,
+) -> NDArray[np.float64]:
+    """Forward (feeder) capacity of each gateway, bit/s.
+
+    Parameters
+    ----------
+    antenna_count : int[W]
+        Antennas per gateway (``GroundSites.antenna_count``).
+    band : sequence of str, [W], optional
+        Feeder band per gateway (``GroundSites.band``: ``"Ka"``, ``"E"``,
+        ``"Ka+E"`` or ``""``); picks the per-antenna rate from
+        `leonet.capacity.params.GATEWAY_ANTENNA_CAPACITY_BPS`.  Default: Ka.
+    per_antenna_bps : float, optional
+        One rate for every antenna, overriding *band*.
+
+    Returns
+    -------
+    capacity_bps : float64[W], bit/s
+        ``antenna_count * per-antenna rate``.
+
+    Examples
+    --------
+    >>> gateway_capacity_bps([8, 32], ["Ka", "E"]).tolist()
+    [160000000000.0, 1536000000000.0]
+    """
+    count = np.asarray(antenna_count, dtype=np.float64)
+    if count.ndim != 1 or np.any(count < 0) or np.any(~np.isfinite(count)):
+        raise ScenarioError(f"antenna_count must be a 1-D array of counts >= 0, got {np.asarray(antenna_count)!r}.")
+    if per_antenna_bps is not None:
+        if not per_antenna_bps >= 0:
+            raise ScenarioError(f"per_antenna_bps must be >= 0, got {per_antenna_bps!r}.")
+        return count * float(per_antenna_bps)
+    if band is None:
+        return count * GATEWAY_ANTENNA_CAPACITY_BPS["Ka"]
+    band = list(band)
+    if len(band) != count.size:
+        raise ScenarioError(f"band has {len(band)} entries but antenna_count has {count.size}; give one per gateway.")
+    unknown = sorted({b for b in band if b not in GATEWAY_ANTENNA_CAPACITY_BPS})
+    if unknown:
+        raise ScenarioError(
+            f"no per-antenna rate for gateway band(s) {unknown}; known bands: "
+            f"{sorted(k for k in GATEWAY_ANTENNA_CAPACITY_BPS if k)} (or pass per_antenna_bps)."
+        )
+    return count * np.array([GATEWAY_ANTENNA_CAPACITY_BPS[b] for b in band], dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class CapacityModel:
+    """Capacities of every satellite and gateway of a run (built once per run).
+
+    Attributes
+    ----------
+    satellite_capacity_bps : float64[S], bit/s
+        Total user-downlink capacity of each satellite.
+    beams_per_satellite : int64[S]
+        Cells each satellite can beam at once.
+    beam_capacity_bps : float64[S], bit/s
+        Capacity of one beam (one cell) of each satellite.
+    gateway_capacity_bps : float64[W], bit/s
+        Feeder capacity of each gateway (see `gateway_capacity_bps`).
+    isl_capacity_bps : float, bit/s
+        Capacity of one laser-link resource.
+    min_rate_bps : float, bit/s
+        Below this (and below its demand) a routed terminal counts as
+        unserved for lack of capacity.
+    """
+
+    satellite_capacity_bps: NDArray[np.float64]
+    beams_per_satellite: NDArray[np.int64]
+    beam_capacity_bps: NDArray[np.float64]
+    gateway_capacity_bps: NDArray[np.float64]
+    isl_capacity_bps: float
+    min_rate_bps: float = MIN_RATE_BPS
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        sat = np.array(self.satellite_capacity_bps, dtype=np.float64, ndmin=1)
+        n = sat.size
+        beams = np.broadcast_to(np.asarray(self.beams_per_satellite), (n,)).astype(np.int64)
+        beam = np.broadcast_to(np.asarray(self.beam_capacity_bps, dtype=np.float64), (n,)).copy()
+        gw = np.array(self.gateway_capacity_bps, dtype=np.float64, ndmin=1)
+        for name, arr in (("satellite_capacity_bps", sat), ("beam_capacity_bps", beam), ("gateway_capacity_bps", gw)):
+            _check_nonnegative(name, arr)
+        if np.any(beams < 0):
+            raise ScenarioError(f"beams_per_satellite must be >= 0, got minimum {beams.min()}.")
+        if not self.isl_capacity_bps >= 0:
+            raise ScenarioError(f"isl_capacity_bps must be >= 0, got {self.isl_capacity_bps!r}.")
+        if not (np.isfinite(self.min_rate_bps) and self.min_rate_bps >= 0):
+            raise ScenarioError(f"min_rate_bps must be finite and >= 0, got {self.min_rate_bps!r}.")
+        for name, arr in (("satellite_capacity_bps", sat), ("beams_per_satellite", beams),
+                          ("beam_capacity_bps", beam), ("gateway_capacity_bps", gw)):
+            arr.flags.writeable = False
+            set_(self, name, arr)
+        set_(self, "isl_capacity_bps", float(self.isl_capacity_bps))
+        set_(self, "min_rate_bps", float(self.min_rate_bps))
+
+    @property
+    def n_satellites(self) -> int:
+        return int(self.satellite_capacity_bps.size)
+
+    @property
+    def n_gateways(self) -> int:
+        return int(self.gateway_capacity_bps.size)
+
+    @classmethod
+    def uniform(
+        cls,
+        n_satellites: int,
+        gateway_capacity_bps: ArrayLike,
+        generation_name: str = DEFAULT_GENERATION,
+        min_rate_bps: float = MIN_RATE_BPS,
+    ) -> CapacityModel:
+        """Every satellite of one generation (`leonet.capacity.params.GENERATIONS`).
+
+        Examples
+        --------
+        >>> m = CapacityModel.uniform(3, gateway_capacity_bps([8]))
+        >>> m.beams_per_satellite.tolist(), m.gateway_capacity_bps.tolist()
+        ([16, 16, 16], [160000000000.0])
+        """
+        gen = generation(generation_name)
+        return cls(
+            satellite_capacity_bps=np.full(n_satellites, gen.satellite_capacity_bps),
+            beams_per_satellite=np.full(n_satellites, gen.beams_per_satellite),
+            beam_capacity_bps=np.full(n_satellites, gen.beam_capacity_bps),
+            gateway_capacity_bps=gateway_capacity_bps,
+            isl_capacity_bps=gen.isl_capacity_bps,
+            min_rate_bps=min_rate_bps,
+        )
+
+
+@dataclass(frozen=True)
+class StepAllocation:
+    """What capacity sharing gave each terminal, cell and gateway in one step.
+
+    Attributes
+    ----------
+    throughput_bps : float64[G], bit/s
+        Allocated rate of each terminal (0 when unrouted or without a beam).
+    demand_bps : float64[G], bit/s
+        The demand that was allocated against (after the multiplier).
+    routed : bool[G]
+        The terminal had a serving satellite and a gateway this step.
+    no_beam : bool[G]
+        Routed, with demand, but its cell was not among the
+        ``beams_per_satellite`` cells its satellite beamed.
+    below_min_rate : bool[G]
+        Routed and ``throughput < min(min_rate_bps, demand)``: unserved for
+        reason *capacity* (includes ``no_beam``).
+    cell_used_bps, cell_capacity_bps : float64[C], bit/s
+        Traffic into each cell and the sum of the beams pointed at it.
+    cell_utilisation : float64[C]
+        ``used / capacity``; NaN where no beam points at the cell.
+    gateway_used_bps, gateway_capacity_bps, gateway_utilisation : float64[W]
+        The same per gateway (NaN utilisation where the capacity is 0).
+    satellite_used_bps : float64[S], bit/s
+        User-downlink traffic of each serving satellite.
+    satellite_beams : int64[S]
+        Cells each satellite beamed.
+    isl_used_bps : float64[L], bit/s
+        Traffic on each laser-link resource id (``L = n_isl``).
+    rounds : int
+        Rounds of progressive filling (a cost diagnostic).
+    """
+
+    throughput_bps: NDArray[np.float64]
+    demand_bps: NDArray[np.float64]
+    routed: NDArray[np.bool_]
+    no_beam: NDArray[np.bool_]
+    below_min_rate: NDArray[np.bool_]
+    cell_used_bps: NDArray[np.float64]
+    cell_capacity_bps: NDArray[np.float64]
+    cell_utilisation: NDArray[np.float64]
+    gateway_used_bps: NDArray[np.float64]
+    gateway_capacity_bps: NDArray[np.float64]
+    gateway_utilisation: NDArray[np.float64]
+    satellite_used_bps: NDArray[np.float64]
+    satellite_beams: NDArray[np.int64]
+    isl_used_bps: NDArray[np.float64]
+    rounds: int
+
+
+def _ratio(used: NDArray[np.float64], cap: NDArray[np.float64]) -> NDArray[np.float64]:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cap > 0, used / np.where(cap > 0, cap, 1.0), np.nan)
+
+
+def _int_array(name: str, value: ArrayLike, n: int | None = None) -> NDArray[np.intp]:
+    arr = np.asarray(value)
+    if arr.ndim != 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+        raise ScenarioError(f"{name} must be a 1-D integer array, got dtype {arr.dtype} and shape {arr.shape}.")
+    if n is not None and arr.size != n:
+        raise ScenarioError(f"{name} has {arr.size} entries, expected {n} (one per terminal).")
+    return arr.astype(np.intp, copy=False)
+
+
+def _per_terminal(name: str, value: ArrayLike, n: int) -> NDArray[np.float64]:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    elif arr.shape != (n,):
+        raise ScenarioError(f"{name} must be a scalar or have one entry per terminal ({n}), got shape {arr.shape}.")
+    _check_nonnegative(name, arr)
+    return arr
+
+
+def allocate_step(
+    model: CapacityModel,
+    terminal_cell: ArrayLike,
+    serving_satellite: ArrayLike,
+    gateway: ArrayLike,
+    demand_bps: ArrayLike = DEFAULT_DEMAND_BPS,
+    *,
+    demand_multiplier: ArrayLike = 1.0,
+    isl_indptr: ArrayLike | None = None,
+    isl_edges: ArrayLike | None = None,
+    n_cells: int | None = None,
+    n_isl: int | None = None,
+) -> StepAllocation:
+    """Share one step's capacity among terminals, max-min fairly.
+
+    Parameters
+    ----------
+    model : CapacityModel
+        Capacities of the run's satellites and gateways.
+    terminal_cell : intp[G]
+        Service cell of each terminal, a dense index ``0..C-1`` in H3 order
+        (`leonet.capacity.cells.ServiceCells.terminal_cell`).
+    serving_satellite : int[G]
+        Serving satellite of each terminal this step, ``-1`` for none.
+    gateway : int[G]
+        Gateway its traffic enters at, ``-1`` for none (no route).
+    demand_bps : float64[G] or float, bit/s
+        What each terminal wants (default `~leonet.capacity.params.DEFAULT_DEMAND_BPS`).
+    demand_multiplier : float64[G] or float
+        Scales the demand this step (the service layer's daily profile,
+        0 for an inactive terminal).
+    isl_indptr : int[G+1], optional
+        With *isl_edges*, the laser links on each terminal's path, CSR-style:
+        terminal ``g`` crosses ``isl_edges[isl_indptr[g]:isl_indptr[g+1]]``.
+        Omit both for bent-pipe (no laser) paths.
+    isl_edges : int[E], optional
+        Laser-link *resource ids* ``0..n_isl-1``, each listed at most once
+        per path.  A laser is full duplex, so give each direction its own
+        id (e.g. ``2 * link + (tail > head)``) unless one shared pool per
+        link is wanted.
+    n_cells : int, optional
+        ``C``; default ``terminal_cell.max() + 1``.
+    n_isl : int, optional
+        ``L``, the length of ``isl_used_bps``; default ``isl_edges.max() + 1``.
+
+    Returns
+    -------
+    StepAllocation
+
+    Raises
+    ------
+    leonet.errors.ScenarioError
+        On arrays of the wrong shape or dtype, or indices out of range.
+
+    Notes
+    -----
+    *Beams.*  A satellite beams at most ``beams_per_satellite`` of the cells
+    its terminals are in.  It picks the cells with the largest total demand
+    (of its own terminals there); ties go to the smaller H3 index, then by
+    construction of ``terminal_cell`` the smaller dense index.  Terminals in
+    the other cells get no beam: rate 0, ``no_beam`` and ``below_min_rate``.
+    Only cells with positive demand compete.
+
+    *Resources.*  Each beamed terminal then crosses its (satellite, cell)
+    beam, its satellite, its gateway and the laser links of its path, and
+    `max_min_fair` shares them.  Terminals that are unrouted (no satellite
+    or no gateway) get 0 and are not counted as capacity failures.
+
+    *Cost.*  O(G log G + nnz) set-up plus a few O(nnz) passes per round,
+    nnz = 3 G + (laser links on all paths); see bench/bench_capacity.py.
+
+    Examples
+    --------
+    Three terminals in one cell under one satellite, one in another cell;
+    one gateway of 1 antenna at 2 Gbit/s.  The 1.23 Gbit/s beam limits the
+    first cell, the gateway's remainder goes to the lone terminal, capped at
+    its demand.
+
+    >>> m = CapacityModel.uniform(1, [2e9])
+    >>> r = allocate_step(m, [0, 0, 0, 1], [0, 0, 0, 0], [0, 0, 0, 0], 1e9)
+    >>> (r.throughput_bps / 1e6).round(1).tolist()
+    [408.8, 408.8, 408.8, 773.6]
+    """
+    cell = _int_array("terminal_cell", terminal_cell)
+    n_term = cell.size
+    sat = _int_array("serving_satellite", serving_satellite, n_term)
+    gw = _int_array("gateway", gateway, n_term)
+    demand = _per_terminal("demand_bps", demand_bps, n_term) * _per_terminal(
+        "demand_multiplier", demand_multiplier, n_term
+    )
+    demand = np.where(np.isnan(demand), 0.0, demand)  # 0 * inf
+    n_cells = int(cell.max()) + 1 if n_cells is None and n_term else int(n_cells or 0)
+    if n_term and (cell.min() < 0 or cell.max() >= n_cells):
+        raise ScenarioError(f"terminal_cell values must be in 0..{n_cells - 1}, got {cell.min()}..{cell.max()}.")
+    n_sat, n_gw = model.n_satellites, model.n_gateways
+    if n_term and (sat.min() < -1 or sat.max() >= n_sat):
+        raise ScenarioError(f"serving_satellite values must be -1 or in 0..{n_sat - 1}, got {sat.min()}..{sat.max()}.")
+    if n_term and (gw.min() < -1 or gw.max() >= n_gw):
+        raise ScenarioError(f"gateway values must be -1 or in 0..{n_gw - 1}, got {gw.min()}..{gw.max()}.")
+    if (isl_indptr is None) != (isl_edges is None):
+        raise ScenarioError("give isl_indptr and isl_edges together (or neither, for bent-pipe paths).")
+    if isl_indptr is None:
+        ptr = np.zeros(n_term + 1, dtype=np.intp)
+        edges = np.zeros(0, dtype=np.intp)
+    else:
+        ptr = _int_array("isl_indptr", isl_indptr, n_term + 1)
+        edges = _int_array("isl_edges", isl_edges)
+        if ptr[0] != 0 or ptr[-1] != edges.size or np.any(np.diff(ptr) < 0):
+            raise ScenarioError(
+                f"isl_indptr must start at 0, never decrease and end at len(isl_edges) = {edges.size}; "
+                f"got {ptr[0]}..{ptr[-1]}."
+            )
+        if edges.size and edges.min() < 0:
+            raise ScenarioError(f"isl_edges must be >= 0, got {edges.min()}.")
+    n_isl = (int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl)
+    if edges.size and edges.max() >= n_isl:
+        raise ScenarioError(f"isl_edges values must be < n_isl = {n_isl}, got {edges.max()}.")
+
+    routed = (sat >= 0) & (gw >= 0)
+    throughput = np.zeros(n_term)
+    no_beam = np.zeros(n_term, dtype=bool)
+    cell_cap = np.zeros(n_cells)
+    rounds = 0
+
+    want = np.flatnonzero(routed & (demand > 0))
+    # -- beams: each satellite beams its busiest cells ----------------------
+    key = sat[want].astype(np.int64) * max(n_cells, 1) + cell[want]
+    pair, pair_of = np.unique(key, return_inverse=True)  # sorted by (sat, cell)
+    pair_sat = pair // max(n_cells, 1)
+    pair_cell = pair % max(n_cells, 1)
+    pair_demand = np.bincount(pair_of, weights=demand[want], minlength=pair.size)
+    order = np.lexsort((pair_cell, -pair_demand, pair_sat))
+    sat_sorted = pair_sat[order]
+    first = np.r_[True, sat_sorted[1:] != sat_sorted[:-1]] if pair.size else np.zeros(0, dtype=bool)
+    group_start = np.maximum.accumulate(np.where(first, np.arange(pair.size), 0)) if pair.size else first
+    rank = np.arange(pair.size) - group_start
+    keep = np.empty(pair.size, dtype=bool)
+    keep[order] = rank < model.beams_per_satellite[sat_sorted]
+    beamed = keep[pair_of]
+    no_beam[want[~beamed]] = True
+    flow_term = want[beamed]
+    n_flows = flow_term.size
+
+    if n_flows:
+        # -- resources: beams, satellites, gateways, laser links ------------
+        beam_id = np.cumsum(keep) - 1
+        beam_pairs = np.flatnonzero(keep)
+        n_beam = beam_pairs.size
+        f_beam = beam_id[pair_of[beamed]]
+        sats_used, f_sat = np.unique(sat[flow_term], return_inverse=True)
+        gws_used, f_gw = np.unique(gw[flow_term], return_inverse=True)
+        n_links = ptr[flow_term + 1] - ptr[flow_term]
+        total_links = int(n_links.sum())
+        link_start = np.cumsum(n_links) - n_links
+        within = np.arange(total_links) - np.repeat(link_start, n_links)
+        f_edges = edges[np.repeat(ptr[flow_term], n_links) + within]
+        isls_used, f_isl = np.unique(f_edges, return_inverse=True)
+        base_sat = n_beam
+        base_gw = base_sat + sats_used.size
+        base_isl = base_gw + gws_used.size
+        n_res = base_isl + isls_used.size
+        capacity = np.concatenate(
+            [
+                model.beam_capacity_bps[pair_sat[beam_pairs]],
+                model.satellite_capacity_bps[sats_used],
+                model.gateway_capacity_bps[gws_used],
+                np.full(isls_used.size, model.isl_capacity_bps),
+            ]
+        )
+        # -- the incidence, entry by entry, rows in flow order ---------------
+        row_len = 3 + n_links
+        row_ptr = np.zeros(n_flows + 1, dtype=np.intp)
+        np.cumsum(row_len, out=row_ptr[1:])
+        col_of = np.empty(int(row_ptr[-1]), dtype=np.intp)
+        p0 = row_ptr[:-1]
+        col_of[p0] = f_beam
+        col_of[p0 + 1] = base_sat + f_sat
+        col_of[p0 + 2] = base_gw + f_gw
+        col_of[np.repeat(p0 + 3, n_links) + within] = base_isl + f_isl
+        row_of = np.repeat(np.arange(n_flows, dtype=np.intp), row_len)
+        rate, rounds = _progressive_filling(row_of, col_of, row_ptr, demand[flow_term], capacity)
+        throughput[flow_term] = rate
+        cell_cap = np.bincount(pair_cell[beam_pairs], weights=capacity[:n_beam], minlength=n_cells)
+        isl_used = np.zeros(n_isl)
+        isl_used[isls_used] = np.bincount(f_isl, weights=np.repeat(rate, n_links), minlength=isls_used.size)
+    else:
+        isl_used = np.zeros(n_isl)
+
+    flows = np.zeros(n_term, dtype=bool)
+    flows[flow_term] = True
+    cell_used = np.bincount(cell[flows], weights=throughput[flows], minlength=n_cells)
+    gw_used = np.bincount(gw[flows], weights=throughput[flows], minlength=n_gw)
+    sat_used = np.bincount(sat[flows], weights=throughput[flows], minlength=n_sat)
+    sat_beams = np.bincount(pair_sat[keep], minlength=n_sat).astype(np.int64)
+    floor = np.minimum(model.min_rate_bps, demand)
+    below = routed & (throughput < floor * (1.0 - 1e-9))
+    return StepAllocation(
+        throughput_bps=throughput,
+        demand_bps=demand,
+        routed=routed,
+        no_beam=no_beam,
+        below_min_rate=below,
+        cell_used_bps=cell_used,
+        cell_capacity_bps=cell_cap,
+        cell_utilisation=_ratio(cell_used, cell_cap),
+        gateway_used_bps=gw_used,
+        gateway_capacity_bps=model.gateway_capacity_bps.copy(),
+        gateway_utilisation=_ratio(gw_used, model.gateway_capacity_bps),
+        satellite_used_bps=sat_used,
+        satellite_beams=sat_beams,
+        isl_used_bps=isl_used,
+        rounds=int(rounds),
+    )
