@@ -360,7 +360,8 @@ def _admin1(value: str, spec: str, country: str = "UA") -> Region:
     hits = hits or [k for k, n in enumerate(names) if fold_name(n) == folded]
     hits = hits or [k for k, n in enumerate(names) if fold_name(n) == folded + " oblast"]
     if not hits:
-        close = _suggest(want, names + [n.removesuffix(" Oblast") for n in names])
+        full = {n: n for n in names} | {n.removesuffix(" Oblast"): n for n in names}
+        close = [full[c] for c in _suggest(want, full)]
         raise ScenarioError(
             f"no first-level unit {want!r} in the shipped geoBoundaries {country} ADM1 borders; "
             + (f"close matches: {', '.join(dict.fromkeys(close))}. " if close else "")

@@ -58,6 +58,8 @@ from .sites import GroundSites
 
 #: Number of satellite altitude groups searched with separate range bounds.
 _ALTITUDE_GROUPS = 4
+#: Elements per block of the dense computation (site rows x satellites).
+_DENSE_BLOCK = 1 << 20
 
 __all__ = [
     "visible_mask",
@@ -106,7 +108,7 @@ def _effective_masks(sites: GroundSites, sat_min_elevation_deg, n_sats: int):
 
 
 def _up_and_offsets(sites: GroundSites):
-    up = enu_basis(sites.lat_deg, sites.lon_deg)[:, 2, :].reshape(len(sites), 3)
+    up = enu_basis(sites.lat_deg, sites.lon_deg).reshape(len(sites), 3, 3)[:, 2, :]
     return up, np.einsum("gi,gi->g", up, sites.r_ecef_km)
 
 
@@ -143,12 +145,11 @@ def visible_mask(
 
     Notes
     -----
-    Written without a ``[T, G, S, 3]`` temporary: with ``u`` the site's up
-    vector, ``d . u = r_sat . u - r_site . u`` and
-    ``|d|^2 = |r_sat|^2 + |r_site|^2 - 2 r_site . r_sat``, both ``[G, S]``
-    matrix products per step.  Rounding stays below 1e-9 km in range and
-    1e-9 degrees in elevation at LEO distances (cancellation in ``|d|^2`` costs
-    ~1e-8 km^2 against ``|d|^2 >= 1e5 km^2``).
+    Written without a ``[T, G, S, 3]`` temporary: the east, north and up
+    components of ``d = r_sat - r_site`` are ``e . r_sat - e . r_site`` etc.,
+    three ``[G, S]`` matrix products per step.  Elevation is
+    ``atan2(up, hypot(east, north))``, which stays accurate at the zenith,
+    where ``arcsin(up / |d|)`` loses half its digits.
 
     Examples
     --------
@@ -164,21 +165,27 @@ def visible_mask(
     t_steps, n_sats, _ = r.shape
     site_mask, sat_mask = _effective_masks(sites, sat_min_elevation_deg, n_sats)
     mask = site_mask[:, None] if sat_mask is None else np.maximum(site_mask[:, None], sat_mask[None, :])
-    up, up_dot_site = _up_and_offsets(sites)
-    g2 = np.einsum("gi,gi->g", sites.r_ecef_km, sites.r_ecef_km)
+    enu = enu_basis(sites.lat_deg, sites.lon_deg).reshape(len(sites), 3, 3)
+    enu_dot_site = np.einsum("gji,gi->gj", enu, sites.r_ecef_km)  # [G, 3]
     g = len(sites)
     visible = np.empty((t_steps, g, n_sats), dtype=bool)
     elevation = np.empty((t_steps, g, n_sats))
     rng = np.empty((t_steps, g, n_sats))
+    rows = max(1, _DENSE_BLOCK // max(1, n_sats))  # sites per block: temporaries stay ~8 MB
     for t in range(t_steps):
-        rt = r[t]
-        s2 = np.einsum("si,si->s", rt, rt)
-        d2 = s2[None, :] + g2[:, None] - 2.0 * (sites.r_ecef_km @ rt.T)
-        np.sqrt(np.maximum(d2, 0.0), out=rng[t])
-        sin_el = (up @ rt.T - up_dot_site[:, None]) / rng[t]
-        np.degrees(np.arcsin(np.clip(sin_el, -1.0, 1.0)), out=elevation[t])
-        with np.errstate(invalid="ignore"):
-            np.greater_equal(elevation[t], mask, out=visible[t])
+        rt_T = np.ascontiguousarray(r[t].T)
+        for lo in range(0, g, rows):
+            hi = min(g, lo + rows)
+            # East, north, up components of d = r_sat - r_site, by matrix products.
+            e, n, u = (enu[lo:hi, j, :] @ rt_T - enu_dot_site[lo:hi, j, None] for j in range(3))
+            h2 = e * e
+            h2 += n * n
+            horizontal = np.sqrt(h2)
+            h2 += u * u
+            np.sqrt(h2, out=rng[t, lo:hi])
+            np.degrees(np.arctan2(u, horizontal), out=elevation[t, lo:hi])
+            with np.errstate(invalid="ignore"):
+                np.greater_equal(elevation[t, lo:hi], mask[lo:hi], out=visible[t, lo:hi])
     return visible, elevation, rng
 
 
@@ -389,7 +396,7 @@ def visible_pairs(
     rg_min = float(site_radius.min())
 
     tree_sites = cKDTree(r_site) if method == "kdtree" else None
-    east_north = enu_basis(sites.lat_deg[active], sites.lon_deg[active])
+    enu_active = np.ascontiguousarray(enu_basis(sites.lat_deg[active], sites.lon_deg[active]).reshape(-1, 3, 3))
 
     parts = []
     counts = np.zeros(t_steps, dtype=np.int64)
@@ -421,19 +428,19 @@ def visible_pairs(
             gis.append(g_)
             sis.append(grp[s_])
         gi, si = np.concatenate(gis), np.concatenate(sis)
-        # Exact test on the candidates only.
+        # Exact test on the candidates only, with explicit difference vectors.
         d = rt[si] - r_site[gi]
-        rng = np.sqrt(np.einsum("pi,pi->p", d, d))
-        u = np.einsum("pi,pi->p", d, up[gi])
-        el = np.degrees(np.arcsin(np.clip(u / rng, -1.0, 1.0)))
+        e, n, u = np.einsum("pji,pi->jp", enu_active[gi], d)
+        h2 = e * e + n * n
+        horizontal = np.sqrt(h2)
+        rng = np.sqrt(h2 + u * u)
+        el = np.degrees(np.arctan2(u, horizontal))
         m = mask_site[gi] if sat_mask is None else np.maximum(mask_site[gi], sat_mask[si])
         keep = el >= m
         if max_range_km is not None:
             keep &= rng <= max_range_km
-        gi, si, d, rng, el = gi[keep], si[keep], d[keep], rng[keep], el[keep]
-        e = np.einsum("pi,pi->p", d, east_north[gi, 0, :])
-        n = np.einsum("pi,pi->p", d, east_north[gi, 1, :])
-        az = np.degrees(np.arctan2(e, n)) % 360.0
+        gi, si, rng, el = gi[keep], si[keep], rng[keep], el[keep]
+        az = np.degrees(np.arctan2(e[keep], n[keep])) % 360.0
         order = np.argsort(gi * n_sats + si)  # keys are unique: one sort of int64, ~4x faster than lexsort
         parts.append((active[gi[order]], si[order], el[order], az[order], rng[order]))
         counts[t] = order.size
