@@ -1,0 +1,859 @@
+"""Hypatia's forwarding state, computed ~1000x faster: ``algorithm_free_one_only_over_isls``.
+
+The representation
+------------------
+Node ids are Hypatia's: satellites ``0..S-1``, then ground station ``g`` is
+node ``S + g``.  Destinations are ground stations only.  One step's
+forwarding state is one array::
+
+    next_hop : int32[S + G, G]
+
+``next_hop[c, d]`` is the node that node ``c`` forwards to for destination
+ground station ``d`` (node ``S + d``), or ``-1`` when ``d`` is unreachable
+from ``c``.  The rows of ground stations hold their choice of first
+satellite; ``next_hop[S + d, d]`` (a station to itself) is ``-1`` and never
+written.  The interfaces Hypatia writes next to each hop are a function of
+``(c, next_hop)`` alone, so they are derived only for the entries that get
+written (`fstate_text`).  ``next_hop``'s C order -- satellites first, then
+ground stations, each by destination -- is the order of Hypatia's lines.
+
+The model (satgenpy ``generate_dynamic_state`` + ``fstate_calculation``)
+-------------------------------------------------------------------------
+* Satellite graph: the ISLs, weighted by length in metres (here km); no
+  ground station relays.
+* A ground station ``d`` may use any satellite within ``max_gsl_length`` of it
+  (slant range only, no elevation test).
+* A satellite's next hop toward ``d`` lies on a shortest path to
+  ``argmin_b (dist(sat, b) + gsl(b, d))`` over the satellites ``b`` in range of
+  ``d``; the satellite ``b`` itself hands the packet to ``d``.
+* A ground station ``g`` sends to ``d`` through
+  ``argmin_a (gsl(g, a) + that distance from a)`` (ties: lowest id).
+
+Method: one Dijkstra per destination over the satellite graph plus a virtual
+source, the ground station, joined to its in-range satellites by directed
+station -> satellite edges only (so stations cannot relay).  The predecessor
+of satellite ``s`` in the tree rooted at ``d`` is ``s``'s next hop toward
+``d``.  Hypatia instead runs Floyd-Warshall over all S^2 satellite pairs and
+loops over every (satellite, station, candidate) in Python (~17 s per step
+for Starlink-550 and 100 cities); both give the same hops except between
+routes whose lengths tie exactly.
+
+Warm start.  Between steps the ISL topology is fixed and lengths change by
+metres, so most shortest-path trees stay optimal.  `FreeOneOnlyOverIsls`
+keeps the trees of the previous step, re-evaluates their path lengths with
+the new link lengths, and keeps a tree only if every non-tree edge is worse
+by at least ``uniqueness_margin_km`` (1 mm): then the tree is the *unique*
+shortest-path tree, which a fresh Dijkstra would also return, so the result
+does not depend on the previous step (nor on where a run was chunked).  Only
+the remaining destinations are re-run through Dijkstra -- a handful per
+100 ms step.  ``warm_start=False`` runs every Dijkstra afresh (for checking).
+
+Geometry
+--------
+``geometry="leonet"`` (default): satellites by SGP4 (sgp4's C++ code) from
+the TLEs, rotated to ECEF by GMST (IAU 1982); ground stations at the WGS72
+cartesian positions of the extended ``ground_stations.txt`` -- the same
+positions Hypatia's ns-3 simulator uses.
+
+``geometry="pyephem"`` reproduces the three systematic differences of
+pyephem, which Hypatia's ``satgenpy`` calls for every distance (libastro
+``earthsat.c``): (1) its SGP4 returns Earth radii that it multiplies by its
+own Earth radius, 6,378.160 km instead of SGP4's 6,378.135 km, so every
+satellite sits 3.9 ppm (~27 m) farther from the Earth's centre; (2) it places
+an observer on its own ellipsoid (a = 6,378.160 km, f = 1/298.25, with its
+``atan(tan(lat) / (1 - f^2))`` geocentric latitude); (3) it rotates the Earth
+by Newcomb's sidereal time, 5.5 urad (35 m at the equator) from GMST 1982 in
+2000.  Not reproduced: pyephem's single-precision storage of angles and
+ranges, its SGP4 port's 1e-6 rad Kepler tolerance and truncated constants
+(metre-level noise).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import time as _time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from ..constants import C_KM_S, NS_PER_DAY
+from ..errors import PropagationError, ScenarioError
+from ..links.isl import interface_numbers, link_lengths_km
+from .hypatia import SatelliteNetwork
+
+__all__ = [
+    "GEOMETRIES",
+    "StepState",
+    "FreeOneOnlyOverIsls",
+    "network_positions",
+    "fstate_text",
+    "gsl_if_bandwidth_text",
+    "dynamic_state_dirname",
+    "generate_dynamic_state",
+    "DynamicStateSummary",
+    "follow_path",
+    "path_length_km",
+    "read_fstate_file",
+    "iter_states",
+    "PairTimeline",
+    "pair_timeline",
+    "format_path",
+]
+
+#: The geometry models `network_positions` offers.
+GEOMETRIES = ("leonet", "pyephem")
+
+#: csgraph's "no predecessor".
+_NO_PRED = -9999
+
+#: pyephem (libastro astro.h ERAD) and SGP4 (XKMPER) Earth radii, km.
+_PYEPHEM_ERAD_KM = 6378.160
+_SGP4_XKMPER_KM = 6378.135
+#: pyephem's observer ellipsoid flattening (earthsat.c EarthFlat).
+_PYEPHEM_FLAT = 1.0 / 298.25
+#: pyephem's Dublin Julian Date origin (1899-12-31 12:00), as a JD.
+_PYEPHEM_MJD0 = 2415020.0
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def _pyephem_sidereal_rad(jd: NDArray[np.float64], fr: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Earth rotation angle pyephem's satellite code uses (earthsat.c InitOrbitRoutines, GetSitPosition)."""
+    crnt = (jd - _PYEPHEM_MJD0) + fr + 0.5
+    sid_day = np.floor(crnt)
+    t = (sid_day - 0.5) / 36525.0
+    ref = (6.6460656 + 2400.051262 * t + 0.00002581 * t * t) / 24.0
+    ref = ref - np.floor(ref)
+    return 2.0 * math.pi * ((crnt - sid_day) * 1.0027379093 + ref)
+
+
+def _pyephem_sites_km(lat_deg, lon_deg, elevation_m, extra_rotation_rad) -> NDArray[np.float64]:
+    """pyephem's observer positions (earthsat.c GetSitPosition), Earth-fixed, km: float64[T, G, 3]."""
+    f = _PYEPHEM_FLAT
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    h = np.asarray(elevation_m, dtype=np.float64) / 1000.0
+    glat = np.arctan(np.tan(lat) / (1.0 - f * f))
+    g1 = _PYEPHEM_ERAD_KM / np.sqrt(1.0 - (2.0 * f - f * f) * np.sin(glat) ** 2)
+    g2 = g1 * (1.0 - f) ** 2 + h
+    g1 = g1 + h
+    ang = lon[None, :] + np.asarray(extra_rotation_rad, dtype=np.float64)[:, None]
+    out = np.empty(ang.shape + (3,))
+    out[..., 0] = g1 * np.cos(glat) * np.cos(ang)
+    out[..., 1] = g1 * np.cos(glat) * np.sin(ang)
+    out[..., 2] = np.broadcast_to(g2 * np.sin(glat), ang.shape)
+    return out
+
+
+def network_positions(
+    network: SatelliteNetwork,
+    offset_ns: ArrayLike,
+    geometry: str = "leonet",
+    satrecs=None,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Satellite and ground-station positions at ``epoch + offset_ns``, Earth-fixed, km.
+
+    Parameters
+    ----------
+    network : SatelliteNetwork
+    offset_ns : int64[T]
+        Offsets from the TLE epoch (Hypatia's ``time_since_epoch_ns``).
+    geometry : {"leonet", "pyephem"}
+        See the module docstring.
+    satrecs : sgp4.api.SatrecArray, optional
+        Pre-built records (saves ~10 ms per call for 1,584 satellites).
+
+    Returns
+    -------
+    r_sat_km : float64[T, S, 3]
+        Satellites, ECEF.
+    r_gs_km : float64[T, G, 3]
+        Ground stations, ECEF (a broadcast view for ``geometry="leonet"``).
+
+    Raises
+    ------
+    PropagationError
+        If SGP4 fails for a satellite (decayed, bad elements).
+    """
+    from sgp4.api import SatrecArray
+
+    from ..orbits.propagate import propagate
+    from ..timebase import TimeGrid
+
+    if geometry not in GEOMETRIES:
+        raise ScenarioError(f"geometry {geometry!r} is not one of {', '.join(GEOMETRIES)}")
+    offsets = np.asarray(offset_ns, dtype=np.int64).reshape(-1)
+    grid = TimeGrid(network.tles.epoch_utc, offsets)
+    if satrecs is None:
+        satrecs = SatrecArray(network.tles.satrecs())
+    prop = propagate(satrecs, grid)
+    if prop.error.any():
+        t, s = np.nonzero(prop.error)
+        raise PropagationError(
+            f"SGP4 cannot propagate {len(np.unique(s))} satellite(s), e.g. satellite {s[0]} at "
+            f"t = {offsets[t[0]]} ns (sgp4 error {prop.error[t[0], s[0]]}); check its TLE in tles.txt",
+            satellite_indices=np.unique(s),
+        )
+    r_sat = prop.r_ecef_km
+    gs = network.ground_stations
+    if geometry == "leonet":
+        r_gs = np.broadcast_to(gs.r_ecef_km, (len(offsets), len(gs), 3))
+        return r_sat, r_gs
+    from ..orbits.frames import gmst82_rad
+
+    r_sat *= _PYEPHEM_ERAD_KM / _SGP4_XKMPER_KM
+    jd, fr = grid.jd_fr()
+    theta_gmst, _ = gmst82_rad(jd, fr)
+    delta = _pyephem_sidereal_rad(jd, fr) - theta_gmst
+    r_gs = _pyephem_sites_km(gs.latitude_deg, gs.longitude_deg, gs.elevation_m, delta)
+    return r_sat, r_gs
+
+
+# --------------------------------------------------------------------------- the algorithm
+
+
+@dataclass(frozen=True)
+class StepState:
+    """The routing state of one step.
+
+    Attributes
+    ----------
+    next_hop : int32[S + G, G]
+        See the module docstring; -1 where unreachable (and on the stations' diagonal).
+    sat_to_gs_km : float64[G, S]
+        Length of the route from each satellite to each ground station, km (inf: unreachable).
+    gs_to_gs_km : float64[G, G]
+        One-way route length between ground stations, km (inf: unreachable; 0 on the diagonal).
+    dijkstra_sources : int
+        Destinations whose tree was computed afresh at this step (warm start keeps the others).
+    """
+
+    next_hop: NDArray[np.int32]
+    sat_to_gs_km: NDArray[np.float64]
+    gs_to_gs_km: NDArray[np.float64]
+    dijkstra_sources: int
+
+
+class FreeOneOnlyOverIsls:
+    """Hypatia's ``algorithm_free_one_only_over_isls``, one step at a time.
+
+    Parameters
+    ----------
+    num_satellites, num_ground_stations : int
+        S and G.
+    isl_pairs : int64[E, 2]
+        ISLs (any undirected topology; +Grid for Hypatia's shells).
+    max_gsl_length_km, max_isl_length_km : float
+        Range limits (``description.txt``).  An ISL longer than its limit
+        is an error, as in Hypatia.
+    warm_start : bool
+        Keep provably unchanged shortest-path trees from the previous step.
+    uniqueness_margin_km : float
+        How much worse every alternative must be for a kept tree (1 mm).
+
+    Notes
+    -----
+    Cost per step for Starlink-550 and 100 stations: see bench/bench_hypatia.py.
+    """
+
+    def __init__(
+        self,
+        num_satellites: int,
+        num_ground_stations: int,
+        isl_pairs: ArrayLike,
+        max_gsl_length_km: float,
+        max_isl_length_km: float,
+        *,
+        warm_start: bool = True,
+        uniqueness_margin_km: float = 1e-6,
+    ):
+        S, G = int(num_satellites), int(num_ground_stations)
+        self.S, self.G, self.N = S, G, S + G
+        pairs = np.asarray(isl_pairs, dtype=np.int64).reshape(-1, 2)
+        self.pairs = pairs
+        self.max_gsl_km = float(max_gsl_length_km)
+        self.max_isl_km = float(max_isl_length_km)
+        self.warm_start = bool(warm_start)
+        self.margin_km = float(uniqueness_margin_km)
+        E = pairs.shape[0]
+        # Directed ISL edges, sorted by source: the static part of the CSR graph.
+        src = np.concatenate([pairs[:, 0], pairs[:, 1]])
+        dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
+        eid = np.concatenate([np.arange(E), np.arange(E)])
+        order = np.lexsort((dst, src))
+        self._isl_src, self._isl_dst, self._isl_eid = src[order], dst[order], eid[order]
+        self._isl_indptr = np.zeros(S + 1, dtype=np.int64)
+        np.cumsum(np.bincount(self._isl_src, minlength=S), out=self._isl_indptr[1:])
+        # Padded neighbour table for the optimality check: nbr[v, k] -> u (S = none).
+        deg = np.diff(self._isl_indptr)
+        self._max_deg = int(deg.max()) if S and E else 0
+        k_of = np.arange(2 * E) - self._isl_indptr[self._isl_src]
+        self._nbr = np.full((S, max(self._max_deg, 1)), S, dtype=np.int64)
+        self._nbr_eid = np.zeros((S, max(self._max_deg, 1)), dtype=np.int64)
+        # In-edges of v are the out-edges of v (undirected): u = dst of v's entries.
+        self._nbr[self._isl_src, k_of] = self._isl_dst
+        self._nbr_eid[self._isl_src, k_of] = self._isl_eid
+        # Hypatia's interface numbers.
+        if_a, if_b, self.num_isls = interface_numbers(pairs, S)
+        keys = np.concatenate([pairs[:, 0] * S + pairs[:, 1], pairs[:, 1] * S + pairs[:, 0]])
+        if_here = np.concatenate([if_a, if_b])
+        if_there = np.concatenate([if_b, if_a])
+        korder = np.argsort(keys)
+        self._if_keys, self._if_here, self._if_there = keys[korder], if_here[korder], if_there[korder]
+        # Previous step's trees.
+        self._pred: NDArray[np.int64] | None = None  # [G, S]: sat pred, S + d for the root, -1 unreachable
+        self._tree_eid: NDArray[np.int64] | None = None  # [G, S]: ISL id of the tree edge (0 for root edges)
+        self._levels = None
+
+    # ------------------------------------------------------------------ pieces
+
+    def _check_isl_lengths(self, isl_km: NDArray[np.float64], t_ns) -> None:
+        if isl_km.size and not (isl_km <= self.max_isl_km).all():
+            bad = np.flatnonzero(~(isl_km <= self.max_isl_km))
+            e = int(bad[0])
+            a, b = self.pairs[e]
+            when = f" at t = {t_ns} ns" if t_ns is not None else ""
+            raise ScenarioError(
+                f"the ISL between satellites {a} and {b} is {isl_km[e] * 1000:.2f} m long{when}, more than the "
+                f"maximum ISL length {self.max_isl_km * 1000:.2f} m ({len(bad)} ISL(s) too long); Hypatia treats "
+                "this as an error: raise max_isl_length_m (--max-isl-length-m / description.txt) or drop those ISLs"
+            )
+
+    def _gsl_links(self, r_sat: NDArray[np.float64], r_gs: NDArray[np.float64]):
+        """In-range (station, satellite, length) triples, sorted by station then satellite."""
+        # |g - s|^2 by the dot-product identity (one small matmul), then exact
+        # lengths for the few candidates within the limit plus 1 m.
+        g2 = np.einsum("gi,gi->g", r_gs, r_gs)
+        s2 = np.einsum("si,si->s", r_sat, r_sat)
+        d2 = g2[:, None] + s2[None, :] - 2.0 * (r_gs @ r_sat.T)
+        lim = self.max_gsl_km + 1e-3
+        gi, si = np.nonzero(d2 <= lim * lim)
+        diff = r_gs[gi] - r_sat[si]
+        length = np.sqrt(np.einsum("ki,ki->k", diff, diff))
+        keep = length <= self.max_gsl_km
+        return gi[keep], si[keep], length[keep]
+
+    def _graph(self, isl_km, gi, si, glen) -> csr_matrix:
+        S, N = self.S, self.N
+        indptr = np.empty(N + 1, dtype=np.int64)
+        indptr[: S + 1] = self._isl_indptr
+        counts = np.bincount(gi, minlength=self.G)
+        indptr[S + 1 :] = self._isl_indptr[-1] + np.cumsum(counts)
+        indices = np.concatenate([self._isl_dst, si]).astype(np.int32)
+        data = np.concatenate([isl_km[self._isl_eid], glen])
+        return csr_matrix((data, indices, indptr.astype(np.int32)), shape=(N, N))
+
+    def _run_dijkstra(self, graph: csr_matrix, sources: NDArray[np.int64]):
+        """Trees toward the given destination stations: pred [k, S] in our convention."""
+        S = self.S
+        _, pred = dijkstra(graph, directed=True, indices=S + sources, return_predecessors=True)
+        pred = pred[:, :S].astype(np.int64)
+        pred[pred == _NO_PRED] = -1
+        return pred
+
+    def _tree_edge_ids(self, pred: NDArray[np.int64]) -> NDArray[np.int64]:
+        """ISL id of each satellite's tree edge (pred, v); 0 for root edges and unreachable nodes."""
+        S = self.S
+        is_sat = (pred >= 0) & (pred < S)
+        out = np.zeros(pred.shape, dtype=np.int64)
+        if is_sat.any():
+            u = pred[is_sat]
+            v = np.broadcast_to(np.arange(S), pred.shape)[is_sat]
+            k = np.argmax(self._nbr[v] == u[:, None], axis=1)
+            out[is_sat] = self._nbr_eid[v, k]
+        return out
+
+    def _build_levels(self) -> None:
+        """Depth-sorted order of all (destination, satellite) tree nodes, for `_tree_lengths`."""
+        pred, S, G = self._pred, self.S, self.G
+        is_sat = (pred >= 0) & (pred < S)
+        # Depth by pointer jumping: hops to the root (root children have depth 1).
+        par = np.where(is_sat, pred, S)
+        par = np.concatenate([par, np.full((G, 1), S)], axis=1)  # column S: the root / nowhere
+        hops = np.concatenate([(pred >= 0).astype(np.int64), np.zeros((G, 1), dtype=np.int64)], axis=1)
+        rows = np.arange(G)[:, None]
+        while True:
+            nxt = par[rows, par]
+            hops = hops + np.where(par < S, hops[rows, par], 0)
+            if (par == nxt).all():
+                break
+            par = nxt
+        depth = hops[:, :S]
+        flat_depth = depth.ravel()
+        order = np.argsort(flat_depth, kind="stable")
+        sorted_depth = flat_depth[order]
+        max_depth = int(sorted_depth[-1]) if sorted_depth.size else 0
+        bounds = np.searchsorted(sorted_depth, np.arange(max_depth + 2))
+        par_flat = (np.arange(G)[:, None] * S + np.where(is_sat, pred, 0)).ravel()
+        self._levels = (order, bounds, max_depth, par_flat[order], self._tree_eid.ravel()[order])
+
+    def _tree_lengths(self, isl_km: NDArray[np.float64], gsl_dense: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Length of every satellite's tree route to every station, km: float64[G, S]."""
+        order, bounds, max_depth, par_sorted, eid_sorted = self._levels
+        out = np.full(self.G * self.S, np.inf)
+        if max_depth >= 1:
+            idx = order[bounds[1] : bounds[2]]
+            out[idx] = gsl_dense.ravel()[idx]
+        for k in range(2, max_depth + 1):
+            lo, hi = bounds[k], bounds[k + 1]
+            out[order[lo:hi]] = out[par_sorted[lo:hi]] + isl_km[eid_sorted[lo:hi]]
+        return out.reshape(self.G, self.S)
+
+    def _violations(self, dist, isl_km, gi, si, glen) -> NDArray[np.bool_]:
+        """Destinations whose kept tree is not the unique shortest-path tree any more."""
+        G, S = self.G, self.S
+        pred = self._pred
+        bad = np.zeros(G, dtype=bool)
+        if self._max_deg:
+            dpad = np.concatenate([dist, np.full((G, 1), np.inf)], axis=1)
+            w = isl_km[self._nbr_eid]  # [S, K]
+            alt = dpad[:, self._nbr] + w[None]  # [G, S, K]: via neighbour k
+            alt[self._nbr[None] == pred[:, :, None]] = np.inf  # the tree edge itself
+            best_alt = alt.min(axis=2)
+            bad |= (best_alt < dist + self.margin_km).any(axis=1)
+        # Station -> satellite edges not in the tree.
+        nontree = pred[gi, si] != S + gi
+        if nontree.any():
+            g, s, l = gi[nontree], si[nontree], glen[nontree]
+            bad[np.unique(g[l < dist[g, s] + self.margin_km])] = True
+        # A tree edge from the station that went out of range.
+        lost = (pred >= S) & ~np.isfinite(dist)
+        bad |= lost.any(axis=1)
+        return bad
+
+    # ------------------------------------------------------------------ one step
+
+    def step(self, r_sat_km: NDArray[np.float64], r_gs_km: NDArray[np.float64], t_ns: int | None = None) -> StepState:
+        """Forwarding state at one step.
+
+        Parameters
+        ----------
+        r_sat_km : float64[S, 3]
+            Satellite positions, km, Earth-fixed.
+        r_gs_km : float64[G, 3]
+            Ground-station positions, km, same frame.
+        t_ns : int, optional
+            For error messages.
+
+        Returns
+        -------
+        StepState
+        """
+        S, G = self.S, self.G
+        r_sat = np.ascontiguousarray(r_sat_km, dtype=np.float64)
+        r_gs = np.ascontiguousarray(r_gs_km, dtype=np.float64)
+        isl_km = link_lengths_km(r_sat, self.pairs)
+        self._check_isl_lengths(isl_km, t_ns)
+        gi, si, glen = self._gsl_links(r_sat, r_gs)
+        gsl_dense = np.full((G, S), np.inf)
+        gsl_dense[gi, si] = glen
+        graph = None
+        if self._pred is None or not self.warm_start:
+            graph = self._graph(isl_km, gi, si, glen)
+            rerun = np.arange(G)
+            self._pred = self._run_dijkstra(graph, rerun)
+            self._tree_eid = self._tree_edge_ids(self._pred)
+            self._build_levels()
+            dist = self._tree_lengths(isl_km, gsl_dense)
+        else:
+            dist = self._tree_lengths(isl_km, gsl_dense)
+            rerun = np.flatnonzero(self._violations(dist, isl_km, gi, si, glen))
+            if rerun.size:
+                graph = self._graph(isl_km, gi, si, glen)
+                new_pred = self._run_dijkstra(graph, rerun)
+                self._pred[rerun] = new_pred
+                self._tree_eid[rerun] = self._tree_edge_ids(new_pred)
+                self._build_levels()
+                dist = self._tree_lengths(isl_km, gsl_dense)
+        next_hop = np.full((self.N, G), -1, dtype=np.int32)
+        next_hop[:S] = self._pred.T
+        gs_len = self._ground_choice(dist, gi, si, glen, next_hop)
+        return StepState(next_hop, dist, gs_len, int(rerun.size))
+
+    def _ground_choice(self, dist, gi, si, glen, next_hop) -> NDArray[np.float64]:
+        """Each station's first satellite toward each other station (fills next_hop rows S..)."""
+        S, G = self.S, self.G
+        counts = np.bincount(gi, minlength=G)
+        k_max = int(counts.max()) if counts.size and gi.size else 0
+        gs_len = np.full((G, G), np.inf)
+        if k_max:
+            start = np.zeros(G, dtype=np.int64)
+            np.cumsum(counts[:-1], out=start[1:])
+            slot = np.arange(gi.size) - start[gi]
+            cand = np.zeros((G, k_max), dtype=np.int64)
+            clen = np.full((G, k_max), np.inf)
+            cand[gi, slot] = si
+            clen[gi, slot] = glen
+            # total[d, g, k] = gsl(g, cand) + dist(cand -> d); candidates sorted by id, so argmin's
+            # first minimum is Hypatia's tie-break (lowest satellite id).
+            total = dist[:, cand] + clen[None, :, :]
+            k = np.argmin(total, axis=2)
+            best = np.take_along_axis(total, k[:, :, None], axis=2)[:, :, 0]  # [d, g]
+            choice = np.where(np.isfinite(best), cand[np.arange(G)[None, :], k], -1)  # [d, g]
+            next_hop[S:] = choice.T
+            gs_len = best.T.copy()
+        diag = np.arange(G)
+        next_hop[S + diag, diag] = -1
+        gs_len[diag, diag] = 0.0
+        return gs_len
+
+    # ------------------------------------------------------------------ interfaces
+
+    def interfaces(self, node: NDArray[np.int64], next_hop: NDArray[np.int64]):
+        """Hypatia's ``(if_on_current, if_on_next_hop)`` for hops ``node -> next_hop``.
+
+        ISL interfaces are numbered per satellite in ``isls.txt`` order; a
+        satellite's GSL interface comes after its ISLs; a station has one
+        interface, 0.  Unreachable (-1) hops give (-1, -1).
+        """
+        S = self.S
+        node = np.asarray(node, dtype=np.int64)
+        nh = np.asarray(next_hop, dtype=np.int64)
+        here = np.full(node.shape, -1, dtype=np.int64)
+        there = np.full(node.shape, -1, dtype=np.int64)
+        isl = (node < S) & (nh >= 0) & (nh < S)
+        if isl.any():
+            pos = np.searchsorted(self._if_keys, node[isl] * S + nh[isl])
+            here[isl] = self._if_here[pos]
+            there[isl] = self._if_there[pos]
+        down = (node < S) & (nh >= S)
+        here[down] = self.num_isls[node[down]]
+        there[down] = 0
+        up = (node >= S) & (nh >= 0)
+        here[up] = 0
+        there[up] = self.num_isls[nh[up]]
+        return here, there
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _format_rows(cols: list[NDArray[np.int64]]) -> str:
+    if not cols[0].size:
+        return ""
+    fmt = ",".join(["%d"] * len(cols)) + "\n"
+    return "".join(map(fmt.__mod__, zip(*(c.tolist() for c in cols))))
+
+
+def fstate_text(router: FreeOneOnlyOverIsls, next_hop: NDArray[np.int32], previous: NDArray[np.int32] | None) -> str:
+    """Lines of ``fstate_<t>.txt``: every entry at the first step, then only the changed ones.
+
+    Hypatia writes an entry when the decision tuple (next hop, both interfaces)
+    differs from the previous step's; the interfaces are a function of the hop,
+    so comparing hops is the same test.  Order: satellites by id, then stations,
+    each by destination (C order of ``next_hop``).
+    """
+    S, G = router.S, router.G
+    if previous is None:
+        mask = np.ones(next_hop.shape, dtype=bool)
+    else:
+        mask = next_hop != previous
+    diag = np.arange(G)
+    mask[S + diag, diag] = False
+    flat = np.flatnonzero(mask)
+    node = flat // G
+    dst = flat % G
+    nh = next_hop.ravel()[flat].astype(np.int64)
+    here, there = router.interfaces(node, nh)
+    return _format_rows([node, dst + S, nh, here, there])
+
+
+def gsl_if_bandwidth_text(router: FreeOneOnlyOverIsls, bandwidth: NDArray[np.float64], first: bool) -> str:
+    """Lines of ``gsl_if_bandwidth_<t>.txt``: all nodes at time 0, nothing later (as Hypatia)."""
+    if not first:
+        return ""
+    S, G = router.S, router.G
+    iface = np.concatenate([router.num_isls, np.zeros(G, dtype=np.int64)])
+    return "".join("%d,%d,%f\n" % (k, i, b) for k, (i, b) in enumerate(zip(iface.tolist(), np.asarray(bandwidth).tolist())))
+
+
+def dynamic_state_dirname(step_ms: int, duration_s: int) -> str:
+    """Hypatia's ``dynamic_state_<step>ms_for_<duration>s``."""
+    return f"dynamic_state_{int(step_ms)}ms_for_{int(duration_s)}s"
+
+
+@dataclass
+class DynamicStateSummary:
+    """What `generate_dynamic_state` did."""
+
+    directory: Path
+    steps: int
+    fstate_lines: int
+    dijkstra_sources: int
+    unreachable_entries_first_step: int
+    seconds: float
+    seconds_by_part: dict[str, float] = field(default_factory=dict)
+
+
+def _check_network(network: SatelliteNetwork) -> None:
+    info = network.gsl_interfaces
+    if not (info.number_of_interfaces == 1).all():
+        k = int(np.flatnonzero(info.number_of_interfaces != 1)[0])
+        raise ScenarioError(
+            f"gsl_interfaces_info.txt gives node {k} {info.number_of_interfaces[k]} GSL interfaces; "
+            "algorithm_free_one_only_over_isls needs exactly one per node (Hypatia's 'free one')"
+        )
+
+
+def generate_dynamic_state(
+    output_dir: str | Path,
+    network: SatelliteNetwork,
+    duration_s: int,
+    step_ms: int,
+    *,
+    geometry: str = "leonet",
+    warm_start: bool = True,
+    chunk_steps: int = 100,
+    progress: Callable[[int, int], None] | None = None,
+) -> DynamicStateSummary:
+    """Write ``dynamic_state_<step>ms_for_<duration>s/{fstate,gsl_if_bandwidth}_<t_ns>.txt``.
+
+    Steps ``t = 0, step, ...`` strictly before ``duration_s`` (Hypatia's
+    ``range(0, end, step)``), nanoseconds since the TLE epoch.
+
+    Parameters
+    ----------
+    output_dir : path
+        The satellite-network directory; the dynamic-state folder is created in it.
+    network : SatelliteNetwork
+    duration_s, step_ms : int
+        As Hypatia's ``main_*.py`` arguments (whole seconds, whole milliseconds).
+    geometry : {"leonet", "pyephem"}
+    warm_start : bool
+        See `FreeOneOnlyOverIsls`.
+    chunk_steps : int
+        Steps propagated per SGP4 call.
+    progress : callable(done, total), optional
+
+    Returns
+    -------
+    DynamicStateSummary
+    """
+    from sgp4.api import SatrecArray
+
+    if int(step_ms) <= 0 or int(step_ms) != step_ms:
+        raise ScenarioError(f"step_ms must be a positive whole number of milliseconds, got {step_ms}")
+    if int(duration_s) <= 0 or int(duration_s) != duration_s:
+        raise ScenarioError(f"duration_s must be a positive whole number of seconds, got {duration_s}")
+    _check_network(network)
+    t0 = _time.perf_counter()
+    parts = {"propagate": 0.0, "route": 0.0, "write": 0.0}
+    out = Path(output_dir) / dynamic_state_dirname(step_ms, duration_s)
+    out.mkdir(parents=True, exist_ok=True)
+    step_ns = int(step_ms) * 1_000_000
+    offsets = np.arange(0, int(duration_s) * 1_000_000_000, step_ns, dtype=np.int64)
+    S, G = network.num_satellites, network.num_ground_stations
+    router = FreeOneOnlyOverIsls(
+        S, G, network.isls,
+        network.description.max_gsl_length_m / 1000.0,
+        network.description.max_isl_length_m / 1000.0,
+        warm_start=warm_start,
+    )
+    satrecs = SatrecArray(network.tles.satrecs())
+    bandwidth = network.gsl_interfaces.aggregate_max_bandwidth
+    previous = None
+    lines = 0
+    sources = 0
+    unreachable0 = 0
+    for lo in range(0, len(offsets), chunk_steps):
+        chunk = offsets[lo : lo + chunk_steps]
+        ta = _time.perf_counter()
+        r_sat, r_gs = network_positions(network, chunk, geometry, satrecs)
+        parts["propagate"] += _time.perf_counter() - ta
+        for k, t_ns in enumerate(chunk.tolist()):
+            ta = _time.perf_counter()
+            state = router.step(r_sat[k], r_gs[k], t_ns)
+            tb = _time.perf_counter()
+            text = fstate_text(router, state.next_hop, previous)
+            with open(out / f"fstate_{t_ns}.txt", "w", encoding="ascii") as f:
+                f.write(text)
+            with open(out / f"gsl_if_bandwidth_{t_ns}.txt", "w", encoding="ascii") as f:
+                f.write(gsl_if_bandwidth_text(router, bandwidth, previous is None))
+            if previous is None:
+                unreachable0 = int((state.next_hop[:S] < 0).sum())
+            lines += text.count("\n")
+            sources += state.dijkstra_sources
+            previous = state.next_hop
+            parts["route"] += tb - ta
+            parts["write"] += _time.perf_counter() - tb
+            if progress is not None:
+                progress(lo + k + 1, len(offsets))
+    return DynamicStateSummary(out, len(offsets), lines, sources, unreachable0, _time.perf_counter() - t0, parts)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def follow_path(next_hop: NDArray[np.int32], src: int, dst: int, num_satellites: int) -> list[int] | None:
+    """Node path from ``src`` to ground station node ``dst`` (Hypatia's ``get_path``), or None.
+
+    Raises
+    ------
+    ScenarioError
+        If ``dst`` is not a ground-station node, or the state loops.
+    """
+    S = num_satellites
+    G = next_hop.shape[1]
+    if not (S <= dst < S + G):
+        raise ScenarioError(f"destination {dst} is not a ground-station node ({S}..{S + G - 1}): forwarding state only targets ground stations")
+    if not (0 <= src < S + G):
+        raise ScenarioError(f"source {src} is not a node (0..{S + G - 1})")
+    d = dst - S
+    path = [src]
+    cur = src
+    while cur != dst:
+        nxt = int(next_hop[cur, d])
+        if nxt < 0:
+            return None
+        path.append(nxt)
+        cur = nxt
+        if len(path) > S + G + 1:
+            raise ScenarioError(f"the forwarding state loops between {src} and {dst}: {path[:12]}...")
+    return path
+
+
+def path_length_km(path: list[int], r_sat_km: NDArray[np.float64], r_gs_km: NDArray[np.float64]) -> float:
+    """Sum of the straight-line lengths of a path's hops, km."""
+    S = r_sat_km.shape[0]
+    p = np.asarray(path, dtype=np.int64)
+    pos = np.where((p < S)[:, None], r_sat_km[np.minimum(p, S - 1)], r_gs_km[np.clip(p - S, 0, None)])
+    return float(np.linalg.norm(np.diff(pos, axis=0), axis=1).sum())
+
+
+def format_path(path: list[int] | None) -> str:
+    """Hypatia's path text: ids joined by ``-``, or ``Unreachable``."""
+    return "Unreachable" if path is None else "-".join(map(str, path))
+
+
+def read_fstate_file(path: str | Path, into: NDArray[np.int32], num_satellites: int) -> int:
+    """Apply one ``fstate_<t>.txt`` to a next-hop table in place; returns its line count."""
+    from ..errors import InputFileError
+
+    text = Path(path).read_text(encoding="ascii")
+    if not text.strip():
+        return 0
+    try:
+        arr = np.array(text.replace("\n", ",").rstrip(",").split(","), dtype=np.int64).reshape(-1, 5)
+    except ValueError:
+        raise InputFileError(str(path), "is not lines of 5 integers 'current,destination,next_hop,if_current,if_next'") from None
+    S = num_satellites
+    cur, dst, nh = arr[:, 0], arr[:, 1] - S, arr[:, 2]
+    n, g = into.shape
+    bad = (cur < 0) | (cur >= n) | (dst < 0) | (dst >= g) | (nh < -1) | (nh >= n)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputFileError(
+            str(path), f"entry {arr[k].tolist()} names a node outside the network ({n} nodes, destinations {S}..{n - 1})",
+            line=k + 1,
+        )
+    into[cur, dst] = nh
+    return arr.shape[0]
+
+
+def iter_states(
+    network: SatelliteNetwork,
+    duration_s: int,
+    step_ms: int,
+    *,
+    state_dir: str | Path | None = None,
+    geometry: str = "leonet",
+    chunk_steps: int = 100,
+):
+    """Yield ``(t_ns, next_hop, r_sat_km, r_gs_km)`` per step.
+
+    With ``state_dir`` the forwarding state is read from its ``fstate_*.txt``
+    files (Hypatia's or leonet's); otherwise it is computed.
+    """
+    from sgp4.api import SatrecArray
+
+    from ..errors import InputFileError
+
+    step_ns = int(step_ms) * 1_000_000
+    offsets = np.arange(0, int(duration_s) * 1_000_000_000, step_ns, dtype=np.int64)
+    S, G = network.num_satellites, network.num_ground_stations
+    router = None
+    table = None
+    if state_dir is None:
+        _check_network(network)
+        router = FreeOneOnlyOverIsls(
+            S, G, network.isls, network.description.max_gsl_length_m / 1000.0, network.description.max_isl_length_m / 1000.0
+        )
+    else:
+        table = np.full((S + G, G), -1, dtype=np.int32)
+    satrecs = SatrecArray(network.tles.satrecs())
+    for lo in range(0, len(offsets), chunk_steps):
+        chunk = offsets[lo : lo + chunk_steps]
+        r_sat, r_gs = network_positions(network, chunk, geometry, satrecs)
+        for k, t_ns in enumerate(chunk.tolist()):
+            if router is not None:
+                nh = router.step(r_sat[k], r_gs[k], t_ns).next_hop
+            else:
+                f = Path(state_dir) / f"fstate_{t_ns}.txt"
+                if not f.exists():
+                    raise InputFileError(
+                        str(f), f"is missing: the state directory has no step at t = {t_ns} ns; "
+                        "check --step-ms and --duration-s against its name dynamic_state_<step>ms_for_<duration>s"
+                    )
+                read_fstate_file(f, table, S)
+                nh = table
+            yield t_ns, nh, r_sat[k], r_gs[k]
+
+
+@dataclass(frozen=True)
+class PairTimeline:
+    """Route and RTT of one (src, dst) pair over time, as Hypatia's ``print_routes_and_rtt``.
+
+    Attributes
+    ----------
+    t_ns : int64[T]
+    rtt_ns : float64[T]
+        (path there + path back) / c; 0 where either way is unreachable (Hypatia's convention).
+    path_changes : list of (t_ns, path or None)
+        The path there, at each step where it changes (and at the first step).
+    """
+
+    src: int
+    dst: int
+    t_ns: NDArray[np.int64]
+    rtt_ns: NDArray[np.float64]
+    path_changes: list[tuple[int, list[int] | None]]
+
+    def path_text(self) -> str:
+        """The ``networkx_path_<src>_to_<dst>.txt`` text."""
+        return "".join(f"{t},{format_path(p)}\n" for t, p in self.path_changes)
+
+    def rtt_text(self) -> str:
+        """The ``networkx_rtt_<src>_to_<dst>.txt`` text (``%d,%.10f``)."""
+        return "".join("%d,%.10f\n" % (t, r) for t, r in zip(self.t_ns.tolist(), self.rtt_ns.tolist()))
+
+
+def pair_timeline(states, src: int, dst: int, num_satellites: int) -> PairTimeline:
+    """Follow ``src -> dst`` and back at every step of `iter_states` output."""
+    S = num_satellites
+    if not src >= S:
+        raise ScenarioError(f"source {src} must be a ground-station node (>= {S}): the RTT needs a path back to it")
+    ts, rtts, changes = [], [], []
+    current: object = []
+    c_m_s = C_KM_S * 1000.0
+    for t_ns, nh, r_sat, r_gs in states:
+        there = follow_path(nh, src, dst, S)
+        back = follow_path(nh, dst, src, S)
+        if there is not None and back is not None:
+            length_m = (path_length_km(there, r_sat, r_gs) + path_length_km(back, r_sat, r_gs)) * 1000.0
+            rtt = length_m * 1e9 / c_m_s
+        else:
+            rtt = 0.0
+        ts.append(t_ns)
+        rtts.append(rtt)
+        if there != current:
+            changes.append((t_ns, there))
+            current = there
+    return PairTimeline(src, dst, np.array(ts, dtype=np.int64), np.array(rtts), changes)
