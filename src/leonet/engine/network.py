@@ -100,15 +100,18 @@ class StepState:
         Delay of the usable ones.
     feeders : GroundLinks
         Gateway -> satellite links after antenna limits.
+    graph : scipy.sparse.csr_array (N, N), s
+        The directed delay graph (`leonet.routing.graph.build_graph`).
     routes : SatelliteRoutes
     """
 
-    __slots__ = ("isl_ok", "isl_delay_s", "feeders", "routes")
+    __slots__ = ("isl_ok", "isl_delay_s", "feeders", "graph", "routes")
 
-    def __init__(self, isl_ok, isl_delay_s, feeders, routes):
+    def __init__(self, isl_ok, isl_delay_s, feeders, graph, routes):
         self.isl_ok = isl_ok
         self.isl_delay_s = isl_delay_s
         self.feeders = feeders
+        self.graph = graph
         self.routes = routes
 
 
@@ -218,7 +221,7 @@ class NetworkModel:
             self.gateway_pop,
             self.backhaul_s,
         )
-        return StepState(ok, isl_delay, feeders, routes_to_pops(graph, self.nodes))
+        return StepState(ok, isl_delay, feeders, graph, routes_to_pops(graph, self.nodes))
 
     def _state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepState:
         # The same instant may be asked for by a step and by its slot's

@@ -36,8 +36,8 @@ with NaN positions (SGP4 failures) are never visible.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -149,6 +149,11 @@ class SiteGeometry:
     def __len__(self) -> int:
         return int(self.r_ecef_km.shape[0])
 
+    @cached_property
+    def tree(self) -> cKDTree:
+        """k-d tree of the site positions (built on first use)."""
+        return cKDTree(self.r_ecef_km)
+
 
 @dataclass(frozen=True, eq=False)
 class GroundLinks:
@@ -226,20 +231,24 @@ def _empty_links() -> GroundLinks:
 def candidate_pairs(
     sites: SiteGeometry, r_sat_ecef_km: NDArray[np.float64], radius_km: float
 ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Every (site, satellite) pair closer than ``radius_km`` (k-d tree), unsorted.
+    """Every (site, satellite) pair closer than ``radius_km`` (k-d trees), unsorted.
 
-    Satellites with NaN positions are left out.
+    The sites' tree is built once per `SiteGeometry` and kept; the
+    satellites' tree once per call.  Satellites with NaN positions are left
+    out.
     """
-    ok = np.flatnonzero(np.isfinite(r_sat_ecef_km).all(axis=1))
-    if ok.size == 0 or len(sites) == 0:
+    ok = np.isfinite(r_sat_ecef_km).all(axis=1)
+    if len(sites) == 0 or not ok.any():
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    tree = cKDTree(r_sat_ecef_km[ok], balanced_tree=False, compact_nodes=False)
-    hits = tree.query_ball_point(sites.r_ecef_km, r=radius_km, return_sorted=False)
-    counts = np.fromiter(map(len, hits), dtype=np.int64, count=len(hits))
-    total = int(counts.sum())
-    site = np.repeat(np.arange(len(sites), dtype=np.int64), counts)
-    sat = np.fromiter(itertools.chain.from_iterable(hits), dtype=np.int64, count=total)
-    return site, ok[sat]
+    all_ok = bool(ok.all())
+    pts = r_sat_ecef_km if all_ok else r_sat_ecef_km[ok]
+    tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)
+    hits = sites.tree.sparse_distance_matrix(tree, radius_km, output_type="ndarray")
+    site = hits["i"].astype(np.int64)
+    sat = hits["j"].astype(np.int64)
+    if not all_ok:
+        sat = np.flatnonzero(ok)[sat]
+    return site, sat
 
 
 def search_radius_km(sites: SiteGeometry, r_sat_ecef_km: NDArray[np.float64], sin_mask_sat: NDArray | None) -> float:
@@ -307,7 +316,7 @@ def visible_links(
         need = np.maximum(need, sin_mask_sat[sat])
     keep = sin_el >= need
     site, sat, rng, sin_el = site[keep], sat[keep], rng[keep], sin_el[keep]
-    order = np.lexsort((sat, site))
+    order = np.argsort(site * r_sat_ecef_km.shape[0] + sat)
     return GroundLinks(
         site[order].astype(np.int32), sat[order].astype(np.int32), rng[order], sin_el[order]
     )

@@ -234,10 +234,9 @@ def ring_and_cross_links(
     Notes
     -----
     In-plane: neighbours on the ring sorted by ``u`` (a plane of two has one
-    link, of one none).  Cross-plane: each satellite of plane ``p`` links to
-    the satellite of plane ``p + 1`` nearest in ``u``; a satellite picked by
-    several keeps only the nearest.  With three or more planes the last
-    plane links to the first.  Loops run over planes, not satellites.
+    link, of one none).  Cross-plane: satellites of planes ``p`` and ``p + 1``
+    are matched one to one, nearest in ``u`` first.  With three or more
+    planes the last plane links to the first.  Loops run over planes, not satellites.
     """
     plane = np.asarray(plane, dtype=np.int64)
     u = np.asarray(u_rad, dtype=np.float64) % (2.0 * np.pi)
@@ -259,21 +258,45 @@ def ring_and_cross_links(
             src, dst = members[k], members[(k + 1) % p]
             if src.size == 0 or dst.size == 0:
                 continue
-            du = np.abs(u[src][:, None] - u[dst][None, :])  # [n_src, n_dst], small (one plane each)
-            du = np.minimum(du, 2.0 * np.pi - du)
-            pick = np.argmin(du, axis=1)  # ties: lowest position in dst's u order
-            dist = du[np.arange(src.size), pick]
-            # One incoming link per target: the nearest in phase (ties: first in src's u order).
-            order = np.lexsort((np.arange(src.size), dist, pick))
-            first = np.r_[True, pick[order][1:] != pick[order][:-1]]
-            keep = order[first]
-            links.append(np.stack([src[keep], dst[pick[keep]]], axis=1))
+            links.append(_phase_matching(src, dst, u))
     if not links:
         return np.zeros((0, 2), dtype=np.int64)
     pairs = np.concatenate(links, axis=0)
     pairs = np.sort(pairs, axis=1)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     return np.unique(pairs, axis=0)
+
+
+def _phase_matching(src: NDArray[np.int64], dst: NDArray[np.int64], u: NDArray[np.float64]) -> NDArray[np.int64]:
+    """One-to-one links between two planes, nearest in phase first.
+
+    Rounds of mutual choice: every free satellite of ``src`` picks the free
+    satellite of ``dst`` nearest in ``u``; a satellite picked by several takes
+    the nearest (ties: first in ``u`` order); accepted pairs leave the pool.
+    Each round accepts at least the globally nearest free pair, and the
+    result equals the greedy nearest-first matching in practice; rounds are
+    vectorised (planes hold tens of satellites).
+    """
+    du = np.abs(u[src][:, None] - u[dst][None, :])
+    du = np.minimum(du, 2.0 * np.pi - du)  # [n_src, n_dst]
+    free_src = np.ones(src.size, dtype=bool)
+    free_dst = np.ones(dst.size, dtype=bool)
+    out_s, out_d = [], []
+    while free_src.any() and free_dst.any():
+        d = np.where(free_src[:, None] & free_dst[None, :], du, np.inf)
+        rows = np.flatnonzero(free_src)
+        pick = np.argmin(d[rows], axis=1)
+        dist = d[rows, pick]
+        order = np.lexsort((rows, dist, pick))
+        first = np.r_[True, pick[order][1:] != pick[order][:-1]]
+        keep = order[first]
+        out_s.append(rows[keep])
+        out_d.append(pick[keep])
+        free_src[rows[keep]] = False
+        free_dst[pick[keep]] = False
+    a = np.concatenate(out_s) if out_s else np.zeros(0, np.int64)
+    b = np.concatenate(out_d) if out_d else np.zeros(0, np.int64)
+    return np.stack([src[a], dst[b]], axis=1)
 
 
 def _walker_shell_pairs(constellation: Constellation, k: int, members: NDArray[np.int64]) -> NDArray[np.int64] | None:
