@@ -447,6 +447,25 @@ def test_omm_record_missing_a_field(tmp_path):
     assert len(sets) == 1 and sets.skipped == 1 and "lacks MEAN_MOTION" in sets.problems[0]
 
 
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("BSTAR", "nan", "gives BSTAR as 'nan'; it must be a finite number"),
+        ("INCLINATION", "181", "gives INCLINATION as 181.0; it must be in 0..180"),
+        ("MEAN_MOTION", "-15.9", "gives MEAN_MOTION as -15.9; it must be positive"),
+        ("NORAD_CAT_ID", "400000", "gives NORAD_CAT_ID as '400000'"),
+        ("MEAN_MOTION_DOT", "12345", "cannot be written as a TLE"),
+    ],
+)
+def test_omm_values_out_of_range(tmp_path, field, value, expected):
+    text = (DATA / "mario.json").read_text().replace(f'"{field}": ', f'"{field}": "{value}", "was": ')
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    with pytest.raises(InputFileError) as info:
+        read_omm_file(path)
+    assert "OMM record 1 (MARIO)" in str(info.value) and expected in str(info.value)
+
+
 def test_omm_garbage(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('[{"OBJECT_NAME": "X",')
@@ -487,6 +506,20 @@ def test_fuzz_arbitrary_text(text):
     for lenient in (False, True):
         try:
             parse_tle_text(text, lenient=lenient)
+        except LeonetError:
+            pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["json", "csv", "xml"]), st.binary(max_size=300), st.booleans())
+def test_fuzz_omm_bytes(suffix, data, lenient):
+    # Half the examples start from the real record, so that parsing gets past the header.
+    real = (DATA / f"mario.{suffix}").read_bytes()
+    for content in (data, real[: len(real) // 2] + data):
+        path = _FUZZ_DIR / f"fuzz.{suffix}"
+        path.write_bytes(content)
+        try:
+            read_omm_file(path, lenient=lenient)
         except LeonetError:
             pass
 

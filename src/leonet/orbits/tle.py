@@ -42,6 +42,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -830,8 +831,6 @@ def _decode(raw: bytes, source: str, lenient: bool) -> str:
             return raw.decode("utf-8", "surrogateescape")
         before = raw[: exc.start]
         line = len(_LINE_BREAK_RE.findall(before)) + 1
-        if before.endswith(b"\r") and raw[exc.start : exc.start + 1] == b"\n":
-            line -= 1  # cannot happen for a non-ASCII byte, kept for clarity
         line_start = max(before.rfind(b"\n"), before.rfind(b"\r")) + 1
         column = exc.start - line_start + 1
         bad = raw[exc.start]
@@ -906,6 +905,8 @@ def _omm_records(text: str, source: str, kind: str) -> list[tuple[dict, int | No
     if kind == "json":
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise InputFileError(source, "holds JSON nested too deeply to be OMM; re-download the file") from None
         except json.JSONDecodeError as exc:
             raise InputFileError(
                 source, f"is not valid JSON ({exc.msg} at column {exc.colno}); re-download the OMM file", line=exc.lineno
@@ -928,7 +929,7 @@ def _omm_records(text: str, source: str, kind: str) -> list[tuple[dict, int | No
         return rows
     try:
         return [(r, None) for r in _sgp4_omm.parse_xml(io.StringIO(text))]
-    except (ET.ParseError, AttributeError) as exc:
+    except (ET.ParseError, AttributeError, TypeError, LookupError, ValueError) as exc:
         line = getattr(exc, "position", (None,))[0]
         raise InputFileError(
             source, f"is not a readable OMM XML file ({exc}); expected CCSDS NDM/OMM segments", line=line
@@ -945,6 +946,7 @@ def _omm_satrec(fields: dict, index: int, line: int | None, source: str) -> tupl
             f"{', '.join(_OMM_REQUIRED)}: re-download the file",
         )
     values = {k: ("" if v is None else str(v)) for k, v in fields.items()}
+    _check_omm_numbers(values, index, label, line)
     for key, default in _OMM_DEFAULTS.items():
         if not values.get(key):
             values[key] = default
@@ -962,6 +964,17 @@ def _omm_satrec(fields: dict, index: int, line: int | None, source: str) -> tupl
             f"OMM record {index + 1} ({label}) has a field that cannot be read: {exc}; check its values "
             f"(EPOCH like 2026-05-30T07:25:29.069 and plain numbers elsewhere)",
         ) from None
+    # The record must also be representable as a TLE (line1/line2 are kept):
+    # the generated lines go through the same checks as a TLE file's.
+    try:
+        _validate_line1(line1, label, line or 0, True)
+        _validate_line2(line2, label, line or 0, True)
+    except _RecordError as err:
+        raise _RecordError(
+            line or 0,
+            f"OMM record {index + 1} ({label}) cannot be written as a TLE, so one of its values is out of "
+            f"the TLE's range: {err.message}",
+        ) from None
     if satrec.error:
         raise _RecordError(
             line or 0,
@@ -969,6 +982,53 @@ def _omm_satrec(fields: dict, index: int, line: int | None, source: str) -> tupl
             f"{SGP4_ERRORS.get(satrec.error, satrec.error)} (error {satrec.error})",
         )
     return label, satrec, line1, line2
+
+
+_OMM_RANGES = {
+    # field: (low, high, high inclusive)
+    "INCLINATION": (0.0, 180.0, True),
+    "RA_OF_ASC_NODE": (0.0, 360.0, False),
+    "ARG_OF_PERICENTER": (0.0, 360.0, False),
+    "MEAN_ANOMALY": (0.0, 360.0, False),
+    "ECCENTRICITY": (0.0, 1.0, False),
+    "MEAN_MOTION": (0.0, math.inf, False),
+}
+
+
+def _check_omm_numbers(values: dict, index: int, label: str, line: int | None) -> None:
+    """Every numeric OMM field finite, and the angles, eccentricity and mean motion in range."""
+    for key in _OMM_REQUIRED:
+        if key in ("EPOCH", "NORAD_CAT_ID"):
+            continue
+        text = values[key].strip()
+        try:
+            number = float(text)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise _RecordError(
+                line or 0,
+                f"OMM record {index + 1} ({label}) gives {key} as {text!r}; it must be a finite number",
+            )
+        if key in _OMM_RANGES:
+            low, high, inclusive = _OMM_RANGES[key]
+            ok = low <= number <= high if inclusive else low <= number < high
+            if key == "MEAN_MOTION":
+                ok = number > 0.0
+            if not ok:
+                rule = "positive (revolutions per day)" if key == "MEAN_MOTION" else (
+                    f"in {low:g}..{high:g}" + ("" if inclusive else " (exclusive)")
+                )
+                raise _RecordError(
+                    line or 0, f"OMM record {index + 1} ({label}) gives {key} as {number}; it must be {rule}"
+                )
+    catalog = values["NORAD_CAT_ID"].strip()
+    if not (catalog.isdigit() and catalog.isascii() and int(catalog) <= 339_999):
+        raise _RecordError(
+            line or 0,
+            f"OMM record {index + 1} ({label}) gives NORAD_CAT_ID as {catalog!r}; it must be a whole number "
+            "from 0 to 339999 (the largest a TLE can carry, as alpha-5 'Z9999')",
+        )
 
 
 def _sniff(text: str) -> str:
@@ -1010,7 +1070,7 @@ def read_omm_file(path: str | os.PathLike, *, lenient: bool = False) -> ElementS
     records = _omm_records(text.lstrip("\ufeff"), source, kind)
     if not records:
         raise InputFileError(source, "contains no element sets (no OMM records)")
-    names, satrecs, line1s, line2s, firsts, problems = [], [], [], [], [], []
+    names, satrecs, line1s, line2s, problems = [], [], [], [], []
     errors: list[_RecordError] = []
     for index, (fields, line) in enumerate(records):
         try:
@@ -1026,15 +1086,13 @@ def read_omm_file(path: str | os.PathLike, *, lenient: bool = False) -> ElementS
         satrecs.append(satrec)
         line1s.append(line1)
         line2s.append(line2)
-        firsts.append(line if line is not None else index + 1)
     if not satrecs:
         first = errors[0]
         raise InputFileError(
             source, f"{first.message}\n(no record could be read; this was the first of {len(errors)} problems)",
             line=first.line or None,
         )
-    out = _assemble(source, names, satrecs, line1s, line2s, None, len(errors), problems)
-    return out
+    return _assemble(source, names, satrecs, line1s, line2s, None, len(errors), problems)
 
 
 def read_elements(path: str | os.PathLike, *, lenient: bool = False) -> ElementSets:
