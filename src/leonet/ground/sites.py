@@ -630,7 +630,7 @@ def _read_cities(path: str, _mtime_ns: int, _size: int) -> GroundSites:
     from .regions import admin1_regions  # regions imports this module; see regions.py
 
     region = admin1_regions(lat, lon, country, admin1)
-    return GroundSites(
+    sites = GroundSites(
         role="terminal",
         ids=["city:" + i.strip() for i in table.columns["geonameid"]],
         names=[n.strip() for n in table.columns["name"]],
@@ -647,6 +647,8 @@ def _read_cities(path: str, _mtime_ns: int, _size: int) -> GroundSites:
             "timezone": np.array([t.strip() for t in table.columns["timezone"]], dtype=object),
         },
     )
+    order = np.argsort(-population, kind="stable")  # most populous first; ties keep file order
+    return sites if np.all(order == np.arange(len(order))) else sites.subset(order)
 
 
 def load_cities(
@@ -708,6 +710,9 @@ def load_cities(
     """
     path = data_path(*_CITIES_FILE) if path is None else path
     sites = _read_cities(*_file_key(path))
+    if country_iso2 is None and names is None and not min_population and limit is None:
+        # The cached object itself (its arrays are read-only; do not edit its lists).
+        return sites if min_elevation_deg == DEFAULT_MIN_ELEVATION_DEG else sites.with_min_elevation(min_elevation_deg)
     keep = np.ones(len(sites), dtype=bool)
     countries = _as_set(country_iso2, upper=True)
     if countries is not None:
