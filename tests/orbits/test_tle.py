@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -485,13 +484,15 @@ def test_element_sets_shape():
 # Fuzzing: only LeonetError subclasses escape, and accepted records agree with sgp4
 # --------------------------------------------------------------------------
 
-_FUZZ_DIR = Path(tempfile.mkdtemp(prefix="leonet-tle-fuzz-"))
+@pytest.fixture(scope="module")
+def fuzz_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("fuzz")
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=400))
-def test_fuzz_arbitrary_bytes(data):
-    path = _FUZZ_DIR / "fuzz.tle"
+@given(data=st.binary(max_size=400))
+def test_fuzz_arbitrary_bytes(fuzz_dir, data):
+    path = fuzz_dir / "fuzz.tle"
     path.write_bytes(data)
     for lenient in (False, True):
         try:
@@ -511,12 +512,12 @@ def test_fuzz_arbitrary_text(text):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(["json", "csv", "xml"]), st.binary(max_size=300), st.booleans())
-def test_fuzz_omm_bytes(suffix, data, lenient):
+@given(suffix=st.sampled_from(["json", "csv", "xml"]), data=st.binary(max_size=300), lenient=st.booleans())
+def test_fuzz_omm_bytes(fuzz_dir, suffix, data, lenient):
     # Half the examples start from the real record, so that parsing gets past the header.
     real = (DATA / f"mario.{suffix}").read_bytes()
     for content in (data, real[: len(real) // 2] + data):
-        path = _FUZZ_DIR / f"fuzz.{suffix}"
+        path = fuzz_dir / f"fuzz.{suffix}"
         path.write_bytes(content)
         try:
             read_omm_file(path, lenient=lenient)

@@ -20,8 +20,9 @@ terms are involved.
    term) and is what operators file, so it separates shells first.  The
    sorted inclinations are split wherever two neighbours differ by more than
    ``inclination_tolerance_deg`` (a 1-D gap clustering).  On the 2026-05-30
-   Starlink snapshot the groups are 43.0, 53.0-53.2, 70.0, 97.28, 97.42 and
-   97.6 deg; inside a group neighbours are < 0.03 deg apart.
+   Starlink snapshot the groups are 43.0, 53.0-53.2, 70.0, 97.28 and 97.42
+   deg (and a few satellites at 97.6); inside a group neighbours are < 0.03
+   deg apart, while 97.28 and 97.42 are 0.13 deg apart.
 2. **Altitude shells inside a group.**  The mean altitude is
    ``a - 6378.135 km`` with ``a = (mu / n**2)**(1/3)`` from the Kozai mean
    motion and WGS72 ``mu``.  A shell is a *dense* altitude cluster: the
@@ -43,8 +44,8 @@ terms are involved.
    attributed to the nearest shell above them (where raising satellites are
    going and deorbiting ones came from), else the nearest below.
 3. **Planes, J2-drift aware.**  The RAAN of every satellite drifts by nodal
-   precession, ``dOmega/dt = -1.5 n J2 (R/p)**2 cos i`` (about -4.8 deg/day at
-   53 deg and 480 km), and the epochs of one file differ by up to days, so raw
+   precession, ``dOmega/dt = -1.5 n J2 (R/p)**2 cos i`` (-4.6 deg/day at 53 deg
+   and 480 km, -2.5 at 70 deg, +1.0 at 97.6 deg), and the epochs of one file differ by up to days, so raw
    RAANs smear each plane over more than the plane spacing (5 deg for 72
    planes).  Each satellite's RAAN is therefore first moved to a common
    reference epoch (default: the median epoch) with its *own* secular rate,
@@ -90,7 +91,7 @@ __all__ = ["InferredShell", "ShellInference", "infer_shells", "shells_to_walker_
 _MIN_PER_DAY = 1440.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InferredShell:
     """One shell found in an element-set file.
 
@@ -140,7 +141,7 @@ class InferredShell:
     staggered: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ShellInference:
     """Shells found in an element-set file, and each satellite's place in them.
 

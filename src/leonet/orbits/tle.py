@@ -55,7 +55,7 @@ from sgp4.api import SGP4_ERRORS, WGS72, Satrec
 from sgp4 import exporter as _sgp4_exporter
 from sgp4 import omm as _sgp4_omm
 
-from ..errors import InputFileError, LeonetError, TLEChecksumError, TLEFormatError
+from ..errors import InputFileError, TLEChecksumError, TLEFormatError
 
 __all__ = [
     "ElementSets",
@@ -114,7 +114,7 @@ _LINE2_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: arrays and Satrecs have no useful ==
 class ElementSets:
     """Element sets read from one file.
 
