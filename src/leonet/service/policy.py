@@ -284,8 +284,8 @@ class PolicyEngine:
                 d, w = (i, j) if a.action == "deny" else (j, i)
                 out.append(
                     f"policies[{d}] ({self.rules[d].label()}) and policies[{w}] ({self.rules[w].label()}) overlap for "
-                    f"{fleets} {_window_text(start, end)}; deny wins: the {both} terminal{'s' if both != 1 else ''} "
-                    "in both are denied"
+                    f"{fleets} {_window_text(start, end)}; deny wins: "
+                    + ("the 1 terminal in both is denied" if both == 1 else f"the {both} terminals in both are denied")
                 )
         return out
 
@@ -304,9 +304,11 @@ class PolicyEngine:
                 left_out = int((self.fleet_match[i] & ~self.in_region[i]).sum())
                 if left_out:
                     # Another allow rule in force at the same time may let them in; this is the rule alone.
+                    who = "1 terminal of its fleets lies" if left_out == 1 else f"{left_out} terminals of its fleets lie"
+                    verb = "is" if left_out == 1 else "are"
                     out.append(
-                        f"policies[{i}] ({rule.label()}) is a whitelist: {left_out} terminal{'s' if left_out != 1 else ''} "
-                        f"of its fleets lie outside its region and are denied {_window_text(rule.from_, rule.until)} "
-                        "unless another allow rule in force covers them"
+                        f"policies[{i}] ({rule.label()}) is a whitelist: {who} outside its region and {verb} denied "
+                        f"{_window_text(rule.from_, rule.until)} unless another allow rule in force covers "
+                        + ("it" if left_out == 1 else "them")
                     )
         return out

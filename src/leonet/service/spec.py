@@ -482,10 +482,10 @@ class PolicySpec(_Strict):
         return self
 
     def label(self) -> str:
-        """Short human description: ``"deny crimea"`` or the rule's name."""
+        """Short human description: ``"deny crimea"``, or ``"'no Crimea': deny crimea"`` when named."""
         where = self.region if self.region is not None else "everywhere"
         text = f"{self.action} {where}"
-        return f"{self.name} ({text})" if self.name else text
+        return f"{self.name!r}: {text}" if self.name else text
 
 
 # --------------------------------------------------------------------------
