@@ -19,9 +19,12 @@ import pyarrow as pa
 from .. import __version__
 from ..constants import NS_PER_S
 from ..orbits.frames import ecef_to_geodetic
+from ..scenario.ground import build_ground
+from .network import NetworkModel
 from ..orbits.propagate import propagate
 from ..results.store import RunDirectory
 from ..scenario.load import LoadedScenario, build_constellation, build_time_grid
+from ..results.summary import summarize_run
 
 __all__ = ["RunResult", "run_scenario", "default_output_dir"]
 
@@ -55,6 +58,22 @@ def _satellite_table(constellation, grid, r_ecef_km, keep: np.ndarray) -> pa.Tab
             "x_km": pa.array(r[..., 0].ravel(), pa.float64()),
             "y_km": pa.array(r[..., 1].ravel(), pa.float64()),
             "z_km": pa.array(r[..., 2].ravel(), pa.float64()),
+        }
+    )
+
+
+def _sites_table(sites) -> pa.Table:
+    """A ground-site table: index, id, name, position, country, region."""
+    return pa.table(
+        {
+            "index": pa.array(np.arange(len(sites), dtype=np.int32)),
+            "id": pa.array(list(sites.ids), pa.string()),
+            "name": pa.array(list(sites.names), pa.string()),
+            "lat_deg": pa.array(np.asarray(sites.lat_deg, dtype=np.float64)),
+            "lon_deg": pa.array(np.asarray(sites.lon_deg, dtype=np.float64)),
+            "country_iso2": pa.array(list(sites.country_iso2), pa.string()),
+            "region": pa.array(list(sites.region), pa.string()),
+            "antenna_count": pa.array(np.asarray(sites.antenna_count, dtype=np.int64)),
         }
     )
 
@@ -115,6 +134,21 @@ def run_scenario(
             }
         ),
     )
+    ground = build_ground(loaded)
+    model = None
+    if ground is not None:
+        for name, sites in (("terminals", ground.terminals), ("gateways", ground.gateways), ("pops", ground.pops)):
+            run.write_table(name, _sites_table(sites))
+        model = NetworkModel(
+            constellation,
+            ground.terminals,
+            ground.gateways,
+            ground.pops,
+            spec.network,
+            spec.ground.pops,
+            step_ns=spec.time.step_ns,
+            ut1_minus_utc_s=spec.time.ut1_minus_utc_s,
+        )
     chunk = spec.output.chunk_steps
     every_ns = POSITIONS_EVERY_S * NS_PER_S
     failed = 0
@@ -123,14 +157,19 @@ def run_scenario(
         prop = propagate(constellation.satrec_array, sub, ut1_minus_utc_s=spec.time.ut1_minus_utc_s)
         failed = max(failed, int((prop.error != 0).any(axis=0).sum()))
         keep = np.flatnonzero(sub.offset_ns % every_ns == 0)
-        run.write_chunk(index, (start, start + len(sub)), {"sat_positions": _satellite_table(constellation, sub, prop.r_ecef_km, keep)})
+        tables = {"sat_positions": _satellite_table(constellation, sub, prop.r_ecef_km, keep)}
+        if model is not None:
+            tables.update(model.process_chunk(sub, prop.r_ecef_km))
+        run.write_chunk(index, (start, start + len(sub)), tables)
         if progress is not None:
             progress(start + len(sub), len(grid))
     summary = {
         "satellites": len(constellation),
         "steps": len(grid),
         "satellites_failed_propagation": failed,
-        "wall_s": round(time.perf_counter() - t0, 3),
     }
+    if model is not None:
+        summary.update(summarize_run(run.path, step_s=spec.time.step_s))
+    summary["wall_s"] = round(time.perf_counter() - t0, 3)
     run.finish(summary)
     return RunResult(out, summary)
