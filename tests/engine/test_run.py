@@ -1,0 +1,138 @@
+"""End-to-end runs: the output directory, its tables and the summary."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from dataclasses import replace
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from leonet.cli import main
+from leonet.engine.run import run_scenario
+from leonet.errors import ScenarioError
+from leonet.results.query import query
+from leonet.scenario.load import load_scenario
+
+TOY = """
+[scenario]
+name = "toy"
+seed = 7
+[time]
+start_utc = "2026-05-30T12:00:00Z"
+duration_s = 120
+step_s = 5
+[[constellations]]
+kind = "builtin"
+builtin = "starlink-550"
+[ground.terminals]
+[[ground.terminals.sources]]
+kind = "coordinates"
+sites = [{name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52}, {name = "Lviv", lat_deg = 49.84, lon_deg = 24.03}]
+[ground.gateways]
+[[ground.gateways.extra]]
+name = "Wola Krobowska"
+lat_deg = 51.86417
+lon_deg = 20.92105
+antenna_count = 8
+[ground.pops]
+ids = ["POP12"]
+[output]
+chunk_steps = 7
+"""
+
+
+def short(loaded, duration_s):
+    spec = loaded.spec
+    time = spec.time.model_copy(update={"duration_s": duration_s})
+    return replace(loaded, spec=spec.model_copy(update={"time": time}))
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    path = tmp_path_factory.mktemp("toy") / "toy.toml"
+    path.write_text(textwrap.dedent(TOY))
+    out = path.parent / "run"
+    result = run_scenario(load_scenario(path), out)
+    return out, result
+
+
+def test_run_directory_has_manifest_and_every_table(toy_run):
+    out, result = toy_run
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert manifest["time_grid"]["steps"] == 24
+    # 24 steps in chunks of 7: 4 chunks, the last one 3 steps long.
+    assert [c["steps"] for c in manifest["chunks"]] == [[0, 7], [7, 14], [14, 21], [21, 24]]
+    rows = query(out, "SELECT count(*) AS n, count(DISTINCT terminal) AS g, count(DISTINCT t_ns) AS t FROM terminal_steps").to_pylist()[0]
+    assert rows == {"n": 48, "g": 2, "t": 24}
+    for name in ("satellites", "terminals", "gateways", "pops"):
+        assert (out / f"{name}.parquet").is_file()
+    for chunk in manifest["chunks"]:
+        for info in chunk["files"].values():
+            assert pq.read_table(out / info["file"]).num_rows == info["rows"]
+
+
+def test_rtt_equals_twice_the_sum_of_its_components(toy_run):
+    out, _ = toy_run
+    t = query(out, "SELECT rtt_ms, uplink_ms, isl_ms, feeder_ms, backhaul_ms FROM terminal_steps WHERE served").to_pydict()
+    assert len(t["rtt_ms"]) > 0
+    total = 2 * (np.array(t["uplink_ms"]) + np.array(t["isl_ms"]) + np.array(t["feeder_ms"]) + np.array(t["backhaul_ms"]))
+    assert np.allclose(t["rtt_ms"], total, rtol=1e-12)
+
+
+def test_summary_is_consistent_with_the_tables(toy_run):
+    out, result = toy_run
+    s = result.summary
+    served = query(out, "SELECT avg(CAST(served AS DOUBLE)) * 100 AS p FROM terminal_steps").to_pylist()[0]["p"]
+    assert s["served_pct"] == pytest.approx(served, abs=0.01)
+    assert s["terminals"] == 2
+
+
+def test_refuses_a_non_empty_directory_that_is_not_a_run(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    path = tmp_path / "toy.toml"
+    path.write_text(textwrap.dedent(TOY))
+    with pytest.raises(ScenarioError, match="not empty"):
+        run_scenario(load_scenario(path), tmp_path)
+    assert (tmp_path / "precious.txt").read_text() == "keep me"
+
+
+def test_ukraine_rtts_land_in_a_plausible_band(tmp_path):
+    """Measured Starlink idle RTT in Europe: median ~25-50 ms, minimum ~20 ms
+    (Michel et al., IMC 2022; Mohan et al., WWW 2024).  leonet models propagation
+    only (no MAC scheduling, queueing or processing), so it must come out below the
+    measured median but not by an implausible amount: 10-35 ms for the median,
+    and no RTT below the straight-line bound Kyiv -> Frankfurt (~1,700 km -> 11 ms)."""
+    loaded = short(load_scenario("ukraine"), 120)
+    result = run_scenario(loaded, tmp_path / "ua")
+    s = result.summary
+    assert 10.0 <= s["rtt_p50_ms"] <= 35.0
+    assert s["served_pct"] > 90.0
+    low = query(tmp_path / "ua", "SELECT min(rtt_ms) AS m FROM terminal_steps WHERE served").to_pylist()[0]["m"]
+    assert low > 2 * 600 / 299_792.458 * 1e3  # even Lviv is > 600 km from Frankfurt
+
+
+def test_cli_run_json(tmp_path, capsys):
+    path = tmp_path / "toy.toml"
+    path.write_text(textwrap.dedent(TOY))
+    main(["--quiet", "run", str(path), "--out", str(tmp_path / "r"), "--json"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["terminals"] == 2 and summary["steps"] == 24
+
+
+def test_rtt_is_never_below_the_great_circle_bound(toy_run):
+    from leonet.ground.sites import great_circle_km
+
+    out, _ = toy_run
+    rows = query(
+        out,
+        """SELECT s.rtt_ms, t.lat_deg AS tlat, t.lon_deg AS tlon, p.lat_deg AS plat, p.lon_deg AS plon
+           FROM terminal_steps s JOIN terminals t ON s.terminal = t.index JOIN pops p ON s.pop = p.index
+           WHERE s.served""",
+    ).to_pydict()
+    bound_ms = 2 * great_circle_km(rows["tlat"], rows["tlon"], rows["plat"], rows["plon"]) / 299_792.458 * 1e3
+    assert len(bound_ms) > 0
+    assert np.all(np.array(rows["rtt_ms"]) >= bound_ms)
