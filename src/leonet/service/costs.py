@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 
 from ..errors import ScenarioError
-from .spec import FleetSpec, _iso
+from .spec import FleetSpec, _iso, to_utc
 
 __all__ = ["CostLedger", "cost_ledger", "month_starts", "LEDGER_SCHEMA"]
 
@@ -89,8 +89,6 @@ def month_starts(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
 def _to_utc(value, what: str) -> dt.datetime | None:
     if value is None:
         return None
-    from .spec import to_utc
-
     try:
         return to_utc(value)
     except ScenarioError as exc:

@@ -1,0 +1,15 @@
+"""The service modules' docstring examples run (as doctests)."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+
+@pytest.mark.parametrize("name", ["spec", "fleets", "costs", "policy", "faults"])
+def test_docstring_examples_run(name):
+    module = importlib.import_module(f"leonet.service.{name}")
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
