@@ -175,37 +175,37 @@ class PolicyEngine:
             lo[i], hi[i] = window_ns(epoch, r.from_, r.until)
         return (t[:, None] >= lo) & (t[:, None] < hi)
 
-    def _masks(self, on: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.int16]]:
-        """Denied mask and denying rule for one set of rules in force: bool[G], int16[G]."""
+    def _masks(self, on: NDArray[np.bool_], which: bool) -> NDArray:
+        """For one set of rules in force: the denied mask bool[G], or (``which``) the denying rule int16[G]."""
         g = len(self.terminals)
-        by = np.full(g, -1, dtype=np.int16)
+        by = np.full(g, -1, dtype=np.int16) if which else None
         deny = np.zeros(g, dtype=bool)
         for i in np.flatnonzero(on & self.is_deny)[::-1]:  # lowest index ends up in `by`
             deny |= self.applies[i]
-            by[self.applies[i]] = i
+            if which:
+                by[self.applies[i]] = i
         allow_rules = np.flatnonzero(on & ~self.is_deny)
         if allow_rules.size:
             covered = self.fleet_match[allow_rules].any(axis=0)
             inside = self.applies[allow_rules].any(axis=0)
             outside = covered & ~inside & ~deny
-            if outside.any():
+            if which and outside.any():
                 # The whitelist that leaves it out: the lowest-index allow rule for its fleet.
                 first = np.argmax(self.fleet_match[allow_rules], axis=0)
                 by[outside] = allow_rules[first[outside]]
-                deny |= outside
-        return deny, by
+            deny |= outside
+        return by if which else deny
 
-    def _per_step(self, offset_ns: NDArray[np.int64], epoch: dt.datetime) -> tuple[NDArray[np.bool_], NDArray[np.int16]]:
+    def _per_step(self, offset_ns: NDArray[np.int64], epoch: dt.datetime, which: bool) -> NDArray:
         on = self.in_force(offset_ns, epoch)
         t, g = on.shape[0], len(self.terminals)
         if len(self.rules) == 0 or t == 0:
-            return np.zeros((t, g), dtype=bool), np.full((t, g), -1, dtype=np.int16)
+            return np.full((t, g), -1, dtype=np.int16) if which else np.zeros((t, g), dtype=bool)
+        # Steps with the same rules in force share one [G] mask: windows are intervals,
+        # so a chunk has at most 2K + 1 distinct patterns.
         patterns, inverse = np.unique(on, axis=0, return_inverse=True)
-        masks = [self._masks(p) for p in patterns]
-        deny = np.stack([m[0] for m in masks])
-        by = np.stack([m[1] for m in masks])
-        inverse = inverse.reshape(-1)
-        return deny[inverse], by[inverse]
+        masks = np.stack([self._masks(p, which) for p in patterns])
+        return masks[inverse.reshape(-1)]
 
     def denied(self, offset_ns: NDArray[np.int64], epoch: dt.datetime) -> NDArray[np.bool_]:
         """Which terminals the rules deny at each step.
@@ -220,7 +220,7 @@ class PolicyEngine:
         denied : bool[T, G]
             True where the terminal may not be served (reason "policy").
         """
-        return self._per_step(offset_ns, epoch)[0]
+        return self._per_step(offset_ns, epoch, False)
 
     def denying_rule(self, offset_ns: NDArray[np.int64], epoch: dt.datetime) -> NDArray[np.int16]:
         """Which rule denies each terminal at each step: int16[T, G], -1 where allowed.
@@ -229,7 +229,7 @@ class PolicyEngine:
         denied only by the whitelist, the lowest-index allow rule in force
         for its fleet (the one whose region it is outside).
         """
-        return self._per_step(offset_ns, epoch)[1]
+        return self._per_step(offset_ns, epoch, True)
 
     # -- reporting ------------------------------------------------------------
 
