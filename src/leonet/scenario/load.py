@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import InputFileError, ScenarioError
 from ..orbits.constellation import BUILTIN_TLE, BUILTIN_WALKER, Constellation, walker_constellation
 from ..timebase import TimeGrid, utc_to_jd_fr
+from ..service.spec import FAULT_KINDS
 from .schema import Scenario
 
 __all__ = [
@@ -96,12 +97,15 @@ def _model_of(annotation):
     return None
 
 
+_UNION_TAGS = ("builtin", "walker", "elements", *FAULT_KINDS)
+
+
 def _format_loc(loc: tuple) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("builtin", "walker", "elements") and out.endswith("]"):
+        elif part in _UNION_TAGS and out.endswith("]"):
             continue  # discriminator tag pydantic inserts
         else:
             out += ("." if out else "") + str(part)
@@ -120,6 +124,10 @@ def _format_errors(source: str, err: ValidationError) -> str:
             lines.append(f"{source}: {loc}: unknown key {key!r}{hint} (allowed here: {', '.join(allowed)})")
             continue
         msg = e["msg"].removeprefix("Value error, ")
+        if not e["loc"]:
+            # Checks across tables: each line already starts with its field path.
+            lines.extend(f"{source}: {line}" for line in msg.split("\n"))
+            continue
         if e["type"] == "missing":
             lines.append(f"{source}: {loc}: required field is missing")
         elif "input" in e and not isinstance(e["input"], dict):

@@ -142,7 +142,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..errors import ScenarioError
-from ..scenario.schema import TerminalSource
+from ..scenario.sources import TerminalSource
 from ..timebase import parse_utc
 
 __all__ = [
