@@ -37,7 +37,7 @@ def _shell_positions(planes=12, per_plane=20, altitude_km=550.0, inclination_deg
 
 
 @pytest.mark.parametrize("lat,lon,alt", [(0.0, 0.0, 550.0), (50.45, 30.52, 550.0), (-89.0, 120.0, 1200.0)])
-def test_zenith_range_is_altitude_and_delay_is_altitude_over_c(lat, lon, alt):
+def test_zenith_range_is_altitude_and_delay_is_altitude_over_c(lat, lon, alt, search):
     # Hand-worked: a satellite on the site's ellipsoid normal, alt km up, is at
     # zenith and at range alt; its one-way delay is alt / c.
     site = SiteGeometry.from_lat_lon([lat], [lon], [25.0])
@@ -70,7 +70,16 @@ def _dense_reference(lat, lon, mask_site, r_sat, mask_sat=None):
     return el >= need, el, rng
 
 
-def test_visible_links_equal_brute_force_except_at_the_boundary():
+@pytest.fixture(params=["dense", "kdtree"])
+def search(request, monkeypatch):
+    """Run a test with both candidate searches of visible_links."""
+    import leonet.links.gsl as gsl
+
+    monkeypatch.setattr(gsl, "_DENSE_PAIRS", 10**12 if request.param == "dense" else 0)
+    return request.param
+
+
+def test_visible_links_equal_brute_force_except_at_the_boundary(search):
     rng = np.random.default_rng(3)
     lat = rng.uniform(-60, 60, 200)
     lon = rng.uniform(-180, 180, 200)
@@ -90,7 +99,21 @@ def test_visible_links_equal_brute_force_except_at_the_boundary():
     assert np.all(np.diff(key) > 0)
 
 
-def test_visible_links_agree_with_ground_visibility():
+def test_both_searches_give_identical_bits(monkeypatch):
+    import leonet.links.gsl as gsl
+
+    rng = np.random.default_rng(9)
+    geo = SiteGeometry.from_lat_lon(rng.uniform(-60, 60, 50), rng.uniform(-180, 180, 50), 20.0)
+    r = _shell_positions()
+    monkeypatch.setattr(gsl, "_DENSE_PAIRS", 10**12)
+    a = visible_links(geo, r)
+    monkeypatch.setattr(gsl, "_DENSE_PAIRS", 0)
+    b = visible_links(geo, r)
+    for name in ("site", "sat", "range_km", "sin_elevation"):
+        assert np.array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_visible_links_agree_with_ground_visibility(search):
     # The ground segment's own visibility (leonet.ground.visibility) gives the same pairs.
     rng = np.random.default_rng(5)
     rows = [dict(name=f"s{i}", lat_deg=float(a), lon_deg=float(b), region="") for i, (a, b) in
@@ -102,7 +125,7 @@ def test_visible_links_agree_with_ground_visibility():
     assert set(zip(links.site.tolist(), links.sat.tolist())) == set(zip(theirs.site_idx.tolist(), theirs.sat_idx.tolist()))
 
 
-def test_nan_satellites_and_nan_masks_never_visible():
+def test_nan_satellites_and_nan_masks_never_visible(search):
     site = SiteGeometry.from_lat_lon([0.0, 0.0], [0.0, 0.0], [25.0, np.nan])
     sat = np.vstack([geodetic_to_ecef(0.0, 0.0, 550.0), [np.nan] * 3])
     links = visible_links(site, sat)

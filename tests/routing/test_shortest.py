@@ -17,7 +17,7 @@ from leonet.orbits.constellation import walker_constellation
 from leonet.orbits.propagate import propagate
 from leonet.orbits.walker import WalkerShell
 from leonet.routing.graph import NodeSpace, build_graph, edge_weights
-from leonet.routing.shortest import forest_sums, ground_to_ground, routes_to_pops
+from leonet.routing.shortest import ground_to_ground, routes_to_pops
 from leonet.scenario.schema import NetworkSpec, PopSpec
 from leonet.timebase import TimeGrid, parse_utc
 
@@ -39,29 +39,6 @@ def _sites(role, coords, **kw):
     return sites_from_coordinates(
         role, [dict(name=f"{role}{i}", lat_deg=float(a), lon_deg=float(b), region="", **kw) for i, (a, b) in enumerate(coords)]
     )
-
-
-# --------------------------------------------------------------------------
-# forest_sums
-# --------------------------------------------------------------------------
-
-
-def test_forest_sums_against_a_walk():
-    rng = np.random.default_rng(0)
-    n = 500
-    parent = np.arange(n)
-    for k in range(1, n):  # random forest: parent has a lower index, or is a root
-        if rng.random() < 0.9:
-            parent[k] = rng.integers(0, k)
-    w = rng.random(n)
-    root, depth, total = forest_sums(parent, w)
-    for k in range(n):
-        node, d, s = k, 0, 0.0
-        while parent[node] != node:
-            s += w[node]
-            node = parent[node]
-            d += 1
-        assert root[k] == node and depth[k] == d and total[k] == pytest.approx(s, abs=1e-12)
 
 
 # --------------------------------------------------------------------------
@@ -113,6 +90,11 @@ def test_routes_to_pops_agree_with_networkx(seed):
         assert routes.isl_s[sat] + routes.feeder_s[sat] + routes.backhaul_s[sat] == pytest.approx(
             routes.delay_s[sat], abs=one_ns_s
         )
+    # Describing a subset (with repeats) gives the same parts as the full columns.
+    some = np.array([3, 0, 3, s - 1, 7])
+    parts = routes.describe(some)
+    for name in ("gateway", "entry_sat", "isl_hops", "isl_s", "feeder_s", "backhaul_s"):
+        assert np.array_equal(getattr(parts, name), getattr(routes, name)[some], equal_nan=True)
 
 
 def test_no_pops_means_nothing_is_reachable():

@@ -52,7 +52,7 @@ from ..errors import ScenarioError
 from ..links.gsl import GroundLinks, SiteGeometry, limit_links_per_site, pair_sin_elevation, visible_links
 from ..links.topology import IslTopology, no_isl_topology, plus_grid_topology
 from ..orbits.constellation import Constellation
-from ..routing.graph import NodeSpace, assign_pops, backhaul_delay_s, build_graph
+from ..routing.graph import GraphBuilder, NodeSpace, assign_pops, backhaul_delay_s
 from ..routing.shortest import SatelliteRoutes, routes_to_pops
 from ..scheduling.assign import REASON_NAMES, Reason, SlotScheduler
 from ..scheduling.slots import SlotClock
@@ -96,8 +96,8 @@ class StepState:
     ----------
     isl_ok : bool[E]
         Usable laser links of the topology.
-    isl_delay_s : float64[E_ok], s
-        Delay of the usable ones.
+    isl_delay_s : float64[E], s
+        Delay of every link of the topology (meaningful where ``isl_ok``).
     feeders : GroundLinks
         Gateway -> satellite links after antenna limits.
     graph : scipy.sparse.csr_array (N, N), s
@@ -188,6 +188,7 @@ class NetworkModel:
         self.backhaul_s = backhaul_delay_s(
             gateways, pops, self.gateway_pop, pop_spec.route_factor, pop_spec.refractive_index
         )
+        self.graph_builder = GraphBuilder(self.nodes, self.topology.pairs, self.gateway_pop, self.backhaul_s)
         self.clock = SlotClock.from_seconds(network.slot_s, step_ns)
         self.scheduler = SlotScheduler(
             constellation.satrecs,
@@ -207,20 +208,10 @@ class NetworkModel:
     def step_state(self, r_ecef_km: NDArray[np.float64]) -> StepState:
         """Lasers, feeder links and routes to PoPs for positions ``r_ecef_km[S, 3]`` (km, ECEF)."""
         length, ok = self.topology.usable(r_ecef_km)
-        isl_pairs = self.topology.pairs[ok]
-        isl_delay = length[ok] / C_KM_S
+        isl_delay = length / C_KM_S
         feeders = visible_links(self.gateway_sites, r_ecef_km)
         feeders = limit_links_per_site(feeders, self.gateway_antennas)
-        graph = build_graph(
-            self.nodes,
-            isl_pairs,
-            isl_delay,
-            feeders.site,
-            feeders.sat,
-            feeders.delay_s,
-            self.gateway_pop,
-            self.backhaul_s,
-        )
+        graph = self.graph_builder.build(ok, isl_delay, feeders.site, feeders.sat, feeders.delay_s)
         return StepState(ok, isl_delay, feeders, graph, routes_to_pops(graph, self.nodes))
 
     def _state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepState:
@@ -273,9 +264,10 @@ class NetworkModel:
         keys = self.clock.key(offsets)
         handover, prev_keys = self.clock.previous_key(offsets)
 
-        # Assignments: one per distinct slot (plus the slot before a handover step).
-        need = np.unique(np.concatenate([keys, prev_keys[handover]]))
-        assigned = {int(k): self.scheduler.assignment(epoch, int(k)) for k in need}
+        # Assignments are asked for step by step, so that a slot's decision at
+        # its start and the step at that instant share one routing state.
+        def assigned(key) -> NDArray[np.int32]:
+            return self.scheduler.assignment(epoch, int(key))
 
         cols = {
             name: np.empty((t_steps, g), dtype)
@@ -298,13 +290,13 @@ class NetworkModel:
         ho_t, ho_term, ho_from, ho_to = [], [], [], []
         for i in range(t_steps):
             r = r_ecef_km[i]
+            sat = assigned(keys[i])
             state = self._state_at(int(offsets[i]), r)
             n_ok = int(np.count_nonzero(state.isl_ok))
             active[i] = n_ok
             dropped[i] = state.isl_ok.size - n_ok
             gw_links[i] = len(state.feeders)
 
-            sat = assigned[int(keys[i])]
             has = sat >= 0
             s_idx = np.where(has, sat, 0).astype(np.int64)
             rng, sin_el = pair_sin_elevation(self.terminal_sites, term, r[s_idx])
@@ -313,19 +305,20 @@ class NetworkModel:
             up = has & (sin_el >= sin_need)
             routes = state.routes
             path = up & routes.reachable[s_idx]
+            parts = routes.describe(s_idx)
             reason = np.where(~up, Reason.NO_SATELLITE, np.where(path, Reason.SERVED, Reason.NO_GATEWAY_PATH))
             cols["sat"][i] = sat
-            cols["gateway"][i] = np.where(path, routes.gateway[s_idx], -1)
+            cols["gateway"][i] = np.where(path, parts.gateway, -1)
             cols["pop"][i] = np.where(path, routes.pop[s_idx], -1)
-            cols["isl_hops"][i] = np.where(path, routes.isl_hops[s_idx], -1)
+            cols["isl_hops"][i] = np.where(path, parts.isl_hops, -1)
             cols["uplink_s"][i] = np.where(up, rng / C_KM_S, np.nan)
-            cols["isl_s"][i] = np.where(path, routes.isl_s[s_idx], np.nan)
-            cols["feeder_s"][i] = np.where(path, routes.feeder_s[s_idx], np.nan)
-            cols["backhaul_s"][i] = np.where(path, routes.backhaul_s[s_idx], np.nan)
+            cols["isl_s"][i] = np.where(path, parts.isl_s, np.nan)
+            cols["feeder_s"][i] = np.where(path, parts.feeder_s, np.nan)
+            cols["backhaul_s"][i] = np.where(path, parts.backhaul_s, np.nan)
             cols["reason"][i] = reason
 
             if handover[i]:
-                before = assigned[int(prev_keys[i])]
+                before = assigned(prev_keys[i])
                 changed = np.flatnonzero(before != sat)
                 if changed.size:
                     ho_t.append(np.full(changed.size, offsets[i], np.int64))

@@ -61,6 +61,9 @@ __all__ = [
 #: the radius formula is geocentric.
 _RADIUS_MARGIN_DEG = 0.5
 _RADIUS_MARGIN_KM = 1.0
+#: Up to this many (site, satellite) pairs, every pair is tested directly
+#: (no k-d tree): ~1 ms, less than building a tree of 10,000 satellites.
+_DENSE_PAIRS = 100_000
 
 
 def one_way_delay_s(range_km: ArrayLike) -> NDArray[np.float64]:
@@ -293,8 +296,10 @@ def visible_links(
 
     Notes
     -----
-    k-d tree candidates within `search_radius_km`, then the exact test
-    ``sin(elevation) >= max(sin_mask_site, sin_mask_sat)``.
+    k-d tree candidates within `search_radius_km` (or every pair, for up to
+    100,000 pairs), then the exact test
+    ``sin(elevation) >= max(sin_mask_site, sin_mask_sat)``.  The candidate
+    search never changes the result: it only skips pairs that cannot pass.
 
     Examples
     --------
@@ -306,20 +311,44 @@ def visible_links(
     >>> links.sat.tolist(), round(float(links.range_km[0]), 6)
     ([0], 550.0)
     """
-    radius = search_radius_km(sites, r_sat_ecef_km, sin_mask_sat)
-    if radius <= 0.0:
-        return _empty_links()
-    site, sat = candidate_pairs(sites, r_sat_ecef_km, radius)
+    n_sats = r_sat_ecef_km.shape[0]
+    if len(sites) * n_sats <= _DENSE_PAIRS:
+        return _visible_dense(sites, r_sat_ecef_km, sin_mask_sat)
+    else:
+        radius = search_radius_km(sites, r_sat_ecef_km, sin_mask_sat)
+        if radius <= 0.0:
+            return _empty_links()
+        site, sat = candidate_pairs(sites, r_sat_ecef_km, radius)
     rng, sin_el = pair_sin_elevation(sites, site, r_sat_ecef_km[sat])
     need = sites.sin_mask[site]
     if sin_mask_sat is not None:
         need = np.maximum(need, sin_mask_sat[sat])
     keep = sin_el >= need
     site, sat, rng, sin_el = site[keep], sat[keep], rng[keep], sin_el[keep]
-    order = np.argsort(site * r_sat_ecef_km.shape[0] + sat)
+    order = np.argsort(site * n_sats + sat)
     return GroundLinks(
         site[order].astype(np.int32), sat[order].astype(np.int32), rng[order], sin_el[order]
     )
+
+
+def _visible_dense(
+    sites: SiteGeometry, r_sat_ecef_km: NDArray[np.float64], sin_mask_sat: NDArray[np.float64] | None
+) -> GroundLinks:
+    """`visible_links` by testing every pair ([G, S] arrays; for few sites).
+
+    The arithmetic per pair is that of `pair_sin_elevation`, in the same order.
+    """
+    p, u, r = sites.r_ecef_km, sites.up, r_sat_ecef_km
+    dx = r[None, :, 0] - p[:, 0, None]
+    dy = r[None, :, 1] - p[:, 1, None]
+    dz = r[None, :, 2] - p[:, 2, None]
+    rng = np.sqrt(dx * dx + dy * dy + dz * dz)
+    sin_el = (dx * u[:, 0, None] + dy * u[:, 1, None] + dz * u[:, 2, None]) / rng
+    need = sites.sin_mask[:, None]
+    if sin_mask_sat is not None:
+        need = np.maximum(need, sin_mask_sat[None, :])
+    site, sat = np.nonzero(sin_el >= need)  # row-major: sorted by site, then satellite
+    return GroundLinks(site.astype(np.int32), sat.astype(np.int32), rng[site, sat], sin_el[site, sat])
 
 
 def limit_links_per_site(links: GroundLinks, limit: ArrayLike) -> GroundLinks:

@@ -12,11 +12,12 @@ laser hops and the delay of each part (lasers, feeder link, backhaul).
 Unreachable satellites have ``inf`` delay, ``-1`` indices and NaN parts
 (csgraph's convention, kept).
 
-The parts are found without a Python loop over satellites: the predecessor
-array restricted to satellites is a forest whose roots are the entry
-satellites, and *pointer jumping* (each round, every satellite adds its
-parent's sums and jumps to its grandparent) gives every satellite's root,
-hop count and laser delay in ``ceil(log2(max hops)) + 1`` vectorised rounds.
+The parts of the routes of any set of satellites (`SatelliteRoutes.describe`)
+are found without a Python loop over satellites: all of them walk down
+their predecessor arrays together, one vectorised step per laser hop (at
+most the longest route's hop count), reading each link's exact delay back
+from the graph.  A step of a run only needs the parts of the terminals'
+serving satellites; the full columns are computed on first use.
 
 `ground_to_ground` computes routes between pairs of ground sites the way
 Hypatia does: the satellites and their lasers, plus each endpoint's links;
@@ -27,6 +28,7 @@ sink-only node).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -34,55 +36,38 @@ from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
 from ..errors import NoRouteError
-from .graph import NodeSpace, edge_weights
+from .graph import NodeSpace
 
-__all__ = ["SatelliteRoutes", "routes_to_pops", "GroundRoutes", "ground_to_ground", "forest_sums"]
+__all__ = ["SatelliteRoutes", "RouteParts", "routes_to_pops", "GroundRoutes", "ground_to_ground"]
 
 #: csgraph's "no predecessor" value.
 _NO_PRED = -9999
 
 
-def forest_sums(
-    parent: NDArray[np.int64], weight: NDArray[np.float64]
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
-    """Root, depth and path weight of every node of a forest, by pointer jumping.
+@dataclass(frozen=True, eq=False)
+class RouteParts:
+    """The parts of the routes of K satellites (`SatelliteRoutes.describe`).
 
-    Parameters
+    Attributes
     ----------
-    parent : int64[n]
-        Parent of each node; a root is its own parent.
-    weight : float64[n]
-        Weight of the edge to the parent (ignored for roots).
-
-    Returns
-    -------
-    root : int64[n]
-    depth : int64[n]
-        Edges from the node up to its root.
-    total : float64[n]
-        Sum of the edge weights on that way.
-
-    Notes
-    -----
-    Wyllie's list ranking: O(n log d) work for depth d, vectorised.
-
-    Examples
-    --------
-    >>> root, depth, total = forest_sums(np.array([0, 0, 1, 3]), np.array([0.0, 1.0, 2.0, 0.0]))
-    >>> root.tolist(), depth.tolist(), total.tolist()
-    ([0, 0, 0, 3], [0, 1, 2, 0], [0.0, 1.0, 3.0, 0.0])
+    sat : int64[K]
+    gateway, entry_sat : int32[K]
+        Gateway (index among gateways) and the satellite whose feeder link
+        reaches it; -1 if unreachable.
+    isl_hops : int16[K]
+        Laser links on the route; -1 if unreachable.
+    isl_s, feeder_s, backhaul_s : float64[K], s
+        Delay of the lasers (sum, in path order), of the feeder link and of
+        the backhaul; NaN if unreachable.
     """
-    parent = np.asarray(parent, dtype=np.int64).copy()
-    is_root = parent == np.arange(parent.size)
-    depth = np.where(is_root, 0, 1).astype(np.int64)
-    total = np.where(is_root, 0.0, np.asarray(weight, dtype=np.float64))
-    while True:
-        grand = parent[parent]
-        if np.array_equal(grand, parent):
-            return parent, depth, total
-        depth = depth + depth[parent]
-        total = total + total[parent]
-        parent = grand
+
+    sat: NDArray[np.int64]
+    gateway: NDArray[np.int32]
+    entry_sat: NDArray[np.int32]
+    isl_hops: NDArray[np.int16]
+    isl_s: NDArray[np.float64]
+    feeder_s: NDArray[np.float64]
+    backhaul_s: NDArray[np.float64]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,34 +77,118 @@ class SatelliteRoutes:
     Attributes
     ----------
     nodes : NodeSpace
+    graph : csr_array (N, N), s
     delay_s : float64[S], s
         One-way delay satellite -> PoP (Dijkstra's distance); inf if none.
-    pop, gateway, entry_sat : int32[S]
-        PoP and gateway (indices among PoPs / gateways) and the satellite
-        whose feeder link reaches the gateway; -1 if unreachable.
-    isl_hops : int16[S]
-        Laser links on the route; -1 if unreachable.
-    isl_s, feeder_s, backhaul_s : float64[S], s
-        Delay of the lasers (sum), of the feeder link and of the backhaul;
-        NaN if unreachable.
+    pop : int32[S]
+        The PoP reached (index among PoPs); -1 if unreachable.
     predecessors : int32[N]
-        csgraph's predecessor array (-9999: none).
+        csgraph's predecessor array (-9999: none), from the PoPs outwards.
+
+    Properties ``gateway``, ``entry_sat``, ``isl_hops``, ``isl_s``,
+    ``feeder_s``, ``backhaul_s`` give the parts of every satellite's route
+    (``describe`` of all S, computed once on first use).
     """
 
     nodes: NodeSpace
+    graph: csr_array
     delay_s: NDArray[np.float64]
     pop: NDArray[np.int32]
-    gateway: NDArray[np.int32]
-    entry_sat: NDArray[np.int32]
-    isl_hops: NDArray[np.int16]
-    isl_s: NDArray[np.float64]
-    feeder_s: NDArray[np.float64]
-    backhaul_s: NDArray[np.float64]
     predecessors: NDArray[np.int32]
 
     @property
     def reachable(self) -> NDArray[np.bool_]:
         return self.pop >= 0
+
+    @cached_property
+    def _edge_keys(self) -> NDArray[np.int64]:
+        g = self.graph
+        n = g.shape[1]
+        return np.repeat(np.arange(g.shape[0], dtype=np.int64), np.diff(g.indptr)) * n + g.indices
+
+    def _weights(self, rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[np.float64]:
+        keys = self._edge_keys
+        want = rows * self.graph.shape[1] + cols
+        pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+        return np.where(keys[pos] == want, self.graph.data[pos], np.nan)
+
+    def describe(self, sats: ArrayLike) -> RouteParts:
+        """Gateway, entry satellite, hop count and delay parts of the routes of ``sats``.
+
+        Parameters
+        ----------
+        sats : int[K]
+            Satellites (repeats allowed).
+
+        Returns
+        -------
+        RouteParts
+
+        Notes
+        -----
+        All K walks advance together, one hop per round; a round costs
+        O(walks still on lasers), and there are as many rounds as the
+        longest route has laser hops.
+        """
+        s = self.nodes.satellites
+        sats = np.asarray(sats, dtype=np.int64).reshape(-1)
+        k = sats.size
+        pred = self.predecessors
+        gateway = np.full(k, -1, np.int32)
+        entry = np.full(k, -1, np.int32)
+        hops = np.full(k, -1, np.int16)
+        isl = np.full(k, np.nan)
+        feeder = np.full(k, np.nan)
+        backhaul = np.full(k, np.nan)
+        walking = np.flatnonzero(self.reachable[sats])
+        cur = sats[walking]
+        total = np.zeros(walking.size)
+        count = np.zeros(walking.size, np.int64)
+        while walking.size:
+            p = pred[cur].astype(np.int64)
+            w = self._weights(p, cur)
+            down = p >= s  # reached the gateway: cur is the entry satellite
+            done = walking[down]
+            gw = p[down]
+            gateway[done] = gw - s
+            entry[done] = cur[down]
+            hops[done] = count[down]
+            isl[done] = total[down]
+            feeder[done] = w[down]
+            backhaul[done] = self._weights(pred[gw].astype(np.int64), gw)
+            on = ~down
+            walking, cur = walking[on], p[on]
+            total = total[on] + w[on]
+            count = count[on] + 1
+        return RouteParts(sats, gateway, entry, hops, isl, feeder, backhaul)
+
+    @cached_property
+    def _all(self) -> RouteParts:
+        return self.describe(np.arange(self.nodes.satellites))
+
+    @property
+    def gateway(self) -> NDArray[np.int32]:
+        return self._all.gateway
+
+    @property
+    def entry_sat(self) -> NDArray[np.int32]:
+        return self._all.entry_sat
+
+    @property
+    def isl_hops(self) -> NDArray[np.int16]:
+        return self._all.isl_hops
+
+    @property
+    def isl_s(self) -> NDArray[np.float64]:
+        return self._all.isl_s
+
+    @property
+    def feeder_s(self) -> NDArray[np.float64]:
+        return self._all.feeder_s
+
+    @property
+    def backhaul_s(self) -> NDArray[np.float64]:
+        return self._all.backhaul_s
 
     def path(self, sat: int) -> list[int]:
         """Node path from satellite ``sat`` to its PoP: ``[sat, ..., entry, gateway node, PoP node]``.
@@ -138,12 +207,12 @@ class SatelliteRoutes:
 
 
 def routes_to_pops(graph: csr_array, nodes: NodeSpace) -> SatelliteRoutes:
-    """Route of every satellite to its nearest reachable PoP.
+    """Every satellite's nearest reachable PoP, delay and path, at one step.
 
     Parameters
     ----------
     graph : csr_array (N, N), s
-        From `leonet.routing.graph.build_graph`.
+        From `leonet.routing.graph.build_graph` (indices sorted within rows).
     nodes : NodeSpace
 
     Returns
@@ -153,58 +222,24 @@ def routes_to_pops(graph: csr_array, nodes: NodeSpace) -> SatelliteRoutes:
     Notes
     -----
     One multi-source Dijkstra (csgraph, ``min_only=True``): O(N log N + E).
-    Parts are exact edge weights read back from the graph; their sum equals
-    ``delay_s`` to rounding (a few 1e-16 s).
+    Route parts are exact edge weights read back from the graph; their sum
+    equals ``delay_s`` to rounding (a few 1e-16 s).
     """
     s = nodes.satellites
     if nodes.pops == 0 or s == 0:
-        return _unreachable(nodes)
+        return SatelliteRoutes(
+            nodes, graph, np.full(s, np.inf), np.full(s, -1, np.int32), np.full(nodes.size, _NO_PRED, np.int32)
+        )
     dist, pred, source = dijkstra(
         graph, directed=True, indices=nodes.pop_nodes, min_only=True, return_predecessors=True
     )
-    pred = pred.astype(np.int64)
-    sat_pred = pred[:s]
-    ok = np.isfinite(dist[:s]) & (sat_pred >= 0)
-    idx = np.arange(s, dtype=np.int64)
-    w_in = np.full(s, np.nan)
-    w_in[ok] = edge_weights(graph, sat_pred[ok], idx[ok])
-    parent = np.where(ok & (sat_pred < s), sat_pred, idx)
-    root, depth, isl = forest_sums(parent, np.where(ok, w_in, 0.0))
-    w = nodes.gateways
-    gw_node = np.where(ok, pred[root], s)  # s: a placeholder index where unreachable
-    backhaul = np.full(s, np.nan)
-    if ok.any():
-        # One backhaul edge per gateway: read the W of them once.
-        gw_backhaul = edge_weights(graph, pred[s:s + w], np.arange(s, s + w))
-        backhaul[ok] = gw_backhaul[gw_node[ok] - s]
-    feeder = np.where(ok, w_in[root], np.nan)
+    ok = np.isfinite(dist[:s]) & (pred[:s] >= 0)
     return SatelliteRoutes(
         nodes=nodes,
+        graph=graph,
         delay_s=np.where(ok, dist[:s], np.inf),
         pop=np.where(ok, source[:s] - nodes.first_pop, -1).astype(np.int32),
-        gateway=np.where(ok, gw_node - s, -1).astype(np.int32),
-        entry_sat=np.where(ok, root, -1).astype(np.int32),
-        isl_hops=np.where(ok, depth, -1).astype(np.int16),
-        isl_s=np.where(ok, isl, np.nan),
-        feeder_s=feeder,
-        backhaul_s=backhaul,
         predecessors=pred.astype(np.int32),
-    )
-
-
-def _unreachable(nodes: NodeSpace) -> SatelliteRoutes:
-    s = nodes.satellites
-    return SatelliteRoutes(
-        nodes,
-        np.full(s, np.inf),
-        np.full(s, -1, np.int32),
-        np.full(s, -1, np.int32),
-        np.full(s, -1, np.int32),
-        np.full(s, -1, np.int16),
-        np.full(s, np.nan),
-        np.full(s, np.nan),
-        np.full(s, np.nan),
-        np.full(nodes.size, _NO_PRED, np.int32),
     )
 
 

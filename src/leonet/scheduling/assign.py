@@ -101,7 +101,7 @@ def _sin_need(sites: SiteGeometry, site: NDArray, sat: NDArray, sin_mask_sat: ND
 
 def slot_candidates(
     sites: SiteGeometry,
-    r_start_ecef_km: NDArray[np.float64],
+    first: GroundLinks,
     r_later_ecef_km: NDArray[np.float64],
     later_sats: NDArray[np.int64] | None,
     sin_mask_sat: NDArray[np.float64] | None,
@@ -111,8 +111,8 @@ def slot_candidates(
     Parameters
     ----------
     sites : SiteGeometry
-    r_start_ecef_km : float64[S, 3], km
-        All satellites at the slot start.
+    first : GroundLinks
+        The visible pairs at the slot start (`leonet.links.gsl.visible_links`).
     r_later_ecef_km : float64[n, U, 3], km
         Satellites ``later_sats`` at the slot's other samples.
     later_sats : int64[U] or None
@@ -124,7 +124,7 @@ def slot_candidates(
     GroundLinks
         Range and elevation at the slot start; sorted by site, satellite.
     """
-    links = visible_links(sites, r_start_ecef_km, sin_mask_sat)
+    links = first
     if len(links) == 0 or r_later_ecef_km.shape[0] == 0:
         return links
     col = links.sat.astype(np.int64) if later_sats is None else np.searchsorted(later_sats, links.sat)
@@ -296,7 +296,7 @@ class SlotScheduler:
             later = self._positions(epoch, samples[1:], cand_sats)
         else:
             later = np.zeros((0, cand_sats.size, 3))
-        links = slot_candidates(self.terminals, r0, later, cand_sats, self.sin_mask_sat)
+        links = slot_candidates(self.terminals, first, later, cand_sats, self.sin_mask_sat)
         if len(links) == 0:
             return np.full(g, -1, dtype=np.int32)
         site, sat = links.site.astype(np.int64), links.sat.astype(np.int64)
