@@ -282,3 +282,47 @@ def test_allocate_step_matches_plain_rebuild(step):
     assert np.all(r.isl_used_bps <= m.isl_capacity_bps * (1 + rtol) + 1e-6)
     assert np.all(r.satellite_beams <= m.beams_per_satellite)
     assert np.all(r.throughput_bps <= np.asarray(demand) + 1e-6)
+
+
+def test_terminals_sharing_a_cell_but_not_a_path_are_not_merged():
+    # Five terminals: same satellite, cell, gateway and demand.  Terminals 0, 2
+    # and 4 cross laser 0; terminal 1 crosses laser 1 (same length, other
+    # link); terminal 3 crosses lasers 0 and 1.  Lasers carry 30 Mbit/s.
+    m = model(n_sat=1, isl=30 * Mbps)
+    r = allocate_step(
+        m,
+        [0] * 5,
+        [0] * 5,
+        [0] * 5,
+        100 * Mbps,
+        isl_indptr=[0, 1, 2, 3, 5, 6],
+        isl_edges=[0, 1, 0, 0, 1, 0],
+        n_isl=2,
+    )
+    # Laser 0: terminals 0, 2, 3, 4 -> 7.5 each; laser 1: terminals 1, 3 -> 1 gets 22.5.
+    np.testing.assert_allclose(r.throughput_bps, np.array([7.5, 22.5, 7.5, 7.5, 7.5]) * Mbps, rtol=rtol)
+    np.testing.assert_allclose(r.isl_used_bps, [30 * Mbps, 30 * Mbps], rtol=rtol)
+
+
+def test_order_of_terminals_does_not_matter():
+    rng = np.random.default_rng(7)
+    g = 300
+    cell, sat, gw = rng.integers(0, 20, g), rng.integers(-1, 6, g), rng.integers(-1, 3, g)
+    demand = rng.choice([1e6, 5e7, 1e8], g)
+    lens = rng.integers(0, 4, g)
+    paths = [rng.choice(10, size=k, replace=False) for k in lens]
+    m = model(n_sat=6, n_gw=3, beams=4, beam=2e8, sat=6e8, gw=1e9, isl=3e8)
+
+    def run(perm):
+        ps = [paths[i] for i in perm]
+        indptr = np.r_[0, np.cumsum([len(p) for p in ps])]
+        edges = np.concatenate(ps).astype(int)
+        return allocate_step(m, cell[perm], sat[perm], gw[perm], demand[perm], isl_indptr=indptr,
+                             isl_edges=edges, n_cells=20, n_isl=10)
+
+    base = run(np.arange(g))
+    perm = rng.permutation(g)
+    shuffled = run(perm)
+    np.testing.assert_allclose(shuffled.throughput_bps, base.throughput_bps[perm], rtol=1e-9, atol=1e-6)
+    np.testing.assert_allclose(shuffled.isl_used_bps, base.isl_used_bps, rtol=1e-9)
+    assert base.rounds >= 1
