@@ -154,7 +154,12 @@ def run_scenario(
     failed = 0
     for index, start in enumerate(range(0, len(grid), chunk)):
         sub = grid.slice(start, min(start + chunk, len(grid)))
-        prop = propagate(constellation.satrec_array, sub, ut1_minus_utc_s=spec.time.ut1_minus_utc_s)
+        prop = propagate(
+            constellation.satrec_array,
+            sub,
+            ut1_minus_utc_s=spec.time.ut1_minus_utc_s,
+            node_spacing_ns=int(round(spec.propagation.sgp4_node_s * 1e9)) or None,
+        )
         failed = max(failed, int((prop.error != 0).any(axis=0).sum()))
         keep = np.flatnonzero(sub.offset_ns % every_ns == 0)
         tables = {"sat_positions": _satellite_table(constellation, sub, prop.r_ecef_km, keep)}
