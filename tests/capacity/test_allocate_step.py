@@ -18,7 +18,9 @@ Mbps = 1e6
 Gbps = 1e9
 
 
-def model(n_sat=2, n_gw=1, *, sat=20 * Gbps, beams=16, beam=1 * Gbps, gw=100 * Gbps, isl=100 * Gbps, min_rate=MIN_RATE_BPS):
+def model(
+    n_sat=2, n_gw=1, *, sat=20 * Gbps, beams=16, beam=1 * Gbps, gw=100 * Gbps, isl=100 * Gbps, min_rate=MIN_RATE_BPS
+):
     return CapacityModel(
         satellite_capacity_bps=np.full(n_sat, sat),
         beams_per_satellite=np.full(n_sat, beams),

@@ -665,7 +665,8 @@ def allocate_step(
             offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
             mine = edges[np.repeat(ptr[flow_term[same_len]], lens) + offs]
             theirs = edges[np.repeat(ptr[flow_term[head[same_len]]], lens) + offs]
-            bad = np.bincount(np.repeat(np.arange(same_len.size), lens), weights=mine != theirs, minlength=same_len.size)
+            owner = np.repeat(np.arange(same_len.size), lens)
+            bad = np.bincount(owner, weights=mine != theirs, minlength=same_len.size)
             differs[same_len[bad > 0]] = True
         base_class = np.cumsum(run_start) - 1
         n_runs = int(base_class[-1]) + 1

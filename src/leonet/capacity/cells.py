@@ -66,7 +66,9 @@ _cache: OrderedDict[tuple[bytes, int], NDArray[np.uint64]] = OrderedDict()
 
 def _check(lat: NDArray[np.float64], lon: NDArray[np.float64], resolution: int) -> None:
     if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) or not 0 <= resolution <= 15:
-        raise ScenarioError(f"H3 resolution must be an integer from 0 to 15, got {resolution!r}; Starlink-like cells use 5.")
+        raise ScenarioError(
+            f"H3 resolution must be an integer from 0 to 15, got {resolution!r}; Starlink-like cells use 5."
+        )
     if lat.shape != lon.shape:
         raise ScenarioError(f"lat_deg and lon_deg must have the same shape, got {lat.shape} and {lon.shape}.")
     bad = ~(np.isfinite(lat) & np.isfinite(lon) & (np.abs(lat) <= 90.0) & (np.abs(lon) <= 180.0))

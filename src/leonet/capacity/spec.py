@@ -49,7 +49,9 @@ def _known_generation(value: str) -> str:
 class CapacitySpec(_Strict):
     """Capacity sharing settings (``[capacity]``)."""
 
-    enabled: bool = Field(True, description="share capacity max-min fairly; false = every routed terminal gets its demand")
+    enabled: bool = Field(
+        True, description="share capacity max-min fairly; false = every routed terminal gets its demand"
+    )
     generation: str = Field(DEFAULT_GENERATION, description="satellite generation: " + ", ".join(sorted(GENERATIONS)))
     generation_by_constellation: dict[str, str] = Field(
         default_factory=dict, description="constellation name -> generation, for mixed fleets"
