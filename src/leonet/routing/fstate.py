@@ -258,10 +258,34 @@ class FreeOneOnlyOverIsls:
         Keep provably unchanged shortest-path trees from the previous step.
     uniqueness_margin_km : float
         How much worse every alternative must be for a kept tree (1 mm).
+    tight_slack_km : float
+        Non-tree edges whose slack is below this are re-checked at every step;
+        the others only when the bound on how far route lengths moved since
+        their last check could have used up their slack (see Notes).
 
     Notes
     -----
-    Cost per step for Starlink-550 and 100 stations: see bench/bench_hypatia.py.
+    Per destination ``d`` the router keeps the shortest-path tree toward
+    ``d``, the route lengths ``D[v, d]`` along it and, from the last full check
+    of that tree, its *tight* non-tree edges (slack ``D[u] + w(u, v) - D[v]``
+    below ``tight_slack_km``).  At each step:
+
+    1. ``D`` is re-summed along the kept trees with the new link lengths,
+       level by level (all destinations at once, one vectorised operation per
+       tree depth);
+    2. a tree is re-run through Dijkstra when a tight edge's slack, or a
+       station -> satellite edge's, falls below ``uniqueness_margin_km``, or
+       when its first hop went out of range;
+    3. a tree is fully re-checked when ``2 max_v |D - D_ref| + the sum of the
+       largest per-step ISL length changes`` since its last full check reaches
+       ``tight_slack_km``: until then no other edge can have become tight.
+
+    A kept tree is therefore always the unique shortest-path tree (every
+    alternative worse by the margin), i.e. what a fresh Dijkstra returns.  The
+    route lengths of re-run trees are Dijkstra's own: the same additions in
+    the same order as the level sums, hence bit-identical.
+
+    Arrays are kept satellite-major (``[S, G]``, the layout of ``next_hop``).
     """
 
     def __init__(
@@ -274,46 +298,53 @@ class FreeOneOnlyOverIsls:
         *,
         warm_start: bool = True,
         uniqueness_margin_km: float = 1e-6,
+        tight_slack_km: float = 20.0,
     ):
         S, G = int(num_satellites), int(num_ground_stations)
         self.S, self.G, self.N = S, G, S + G
         pairs = np.asarray(isl_pairs, dtype=np.int64).reshape(-1, 2)
+        if pairs.size and (pairs.min() < 0 or pairs.max() >= S):
+            raise ScenarioError(f"ISL satellite ids must be in 0..{S - 1}, got {pairs.min()}..{pairs.max()}")
         self.pairs = pairs
         self.max_gsl_km = float(max_gsl_length_km)
         self.max_isl_km = float(max_isl_length_km)
         self.warm_start = bool(warm_start)
         self.margin_km = float(uniqueness_margin_km)
+        self.tight_km = float(tight_slack_km)
         E = pairs.shape[0]
-        # Directed ISL edges, sorted by source: the static part of the CSR graph.
+        self.E = E
+        # Directed ISL edges sorted by source: the static part of the CSR graph.
         src = np.concatenate([pairs[:, 0], pairs[:, 1]])
         dst = np.concatenate([pairs[:, 1], pairs[:, 0]])
         eid = np.concatenate([np.arange(E), np.arange(E)])
         order = np.lexsort((dst, src))
-        self._isl_src, self._isl_dst, self._isl_eid = src[order], dst[order], eid[order]
+        src, dst, eid = src[order], dst[order], eid[order]
+        self._isl_eid = eid
         self._isl_indptr = np.zeros(S + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self._isl_src, minlength=S), out=self._isl_indptr[1:])
-        # Padded neighbour table for the optimality check: nbr[v, k] -> u (S = none).
+        np.cumsum(np.bincount(src, minlength=S), out=self._isl_indptr[1:])
+        self._indices_static = dst.astype(np.int32)
+        # Padded neighbour table: nbr[v, k] = u (S = none), nbr_eid[v, k] = ISL id (E = the zero-length pad).
         deg = np.diff(self._isl_indptr)
         self._max_deg = int(deg.max()) if S and E else 0
-        k_of = np.arange(2 * E) - self._isl_indptr[self._isl_src]
-        self._nbr = np.full((S, max(self._max_deg, 1)), S, dtype=np.int64)
-        self._nbr_eid = np.zeros((S, max(self._max_deg, 1)), dtype=np.int64)
-        # In-edges of v are the out-edges of v (undirected): u = dst of v's entries.
-        self._nbr[self._isl_src, k_of] = self._isl_dst
-        self._nbr_eid[self._isl_src, k_of] = self._isl_eid
-        # Hypatia's interface numbers.
+        width = max(self._max_deg, 1)
+        k_of = np.arange(2 * E) - self._isl_indptr[src]
+        self._nbr = np.full((S, width), S, dtype=np.int64)
+        self._nbr_eid = np.full((S, width), E, dtype=np.int64)
+        self._nbr[src, k_of] = dst
+        self._nbr_eid[src, k_of] = eid
+        self._nbr_pad = self._nbr == S
+        # Hypatia's interface numbers, looked up by key u * S + v.
         if_a, if_b, self.num_isls = interface_numbers(pairs, S)
         keys = np.concatenate([pairs[:, 0] * S + pairs[:, 1], pairs[:, 1] * S + pairs[:, 0]])
-        if_here = np.concatenate([if_a, if_b])
-        if_there = np.concatenate([if_b, if_a])
         korder = np.argsort(keys)
-        self._if_keys, self._if_here, self._if_there = keys[korder], if_here[korder], if_there[korder]
-        # Previous step's trees.
-        self._pred: NDArray[np.int64] | None = None  # [G, S]: sat pred, S + d for the root, -1 unreachable
-        self._tree_eid: NDArray[np.int64] | None = None  # [G, S]: ISL id of the tree edge (0 for root edges)
-        self._levels = None
+        self._if_keys = keys[korder]
+        self._if_here = np.concatenate([if_a, if_b])[korder]
+        self._if_there = np.concatenate([if_b, if_a])[korder]
+        self._pred: NDArray[np.int64] | None = None  # [S, G]: sat pred, S + d (the root), -1 unreachable
+        self.stats = {"steps": 0, "dijkstra_rows": 0, "refreshed_rows": 0, "tight_edge_checks": 0, "relayouts": 0}
+        self._headroom = 1.1
 
-    # ------------------------------------------------------------------ pieces
+    # ------------------------------------------------------------------ per-step pieces
 
     def _check_isl_lengths(self, isl_km: NDArray[np.float64], t_ns) -> None:
         if isl_km.size and not (isl_km <= self.max_isl_km).all():
@@ -329,11 +360,12 @@ class FreeOneOnlyOverIsls:
 
     def _gsl_links(self, r_sat: NDArray[np.float64], r_gs: NDArray[np.float64]):
         """In-range (station, satellite, length) triples, sorted by station then satellite."""
-        # |g - s|^2 by the dot-product identity (one small matmul), then exact
-        # lengths for the few candidates within the limit plus 1 m.
-        g2 = np.einsum("gi,gi->g", r_gs, r_gs)
-        s2 = np.einsum("si,si->s", r_sat, r_sat)
-        d2 = g2[:, None] + s2[None, :] - 2.0 * (r_gs @ r_sat.T)
+        # |g - s|^2 by the dot-product identity (one small matmul) to find the
+        # candidates within the limit + 1 m, then their exact lengths.
+        d2 = r_gs @ r_sat.T
+        d2 *= -2.0
+        d2 += np.einsum("gi,gi->g", r_gs, r_gs)[:, None]
+        d2 += np.einsum("si,si->s", r_sat, r_sat)[None, :]
         lim = self.max_gsl_km + 1e-3
         gi, si = np.nonzero(d2 <= lim * lim)
         diff = r_gs[gi] - r_sat[si]
@@ -343,91 +375,170 @@ class FreeOneOnlyOverIsls:
 
     def _graph(self, isl_km, gi, si, glen) -> csr_matrix:
         S, N = self.S, self.N
-        indptr = np.empty(N + 1, dtype=np.int64)
+        indptr = np.empty(N + 1, dtype=np.int32)
         indptr[: S + 1] = self._isl_indptr
-        counts = np.bincount(gi, minlength=self.G)
-        indptr[S + 1 :] = self._isl_indptr[-1] + np.cumsum(counts)
-        indices = np.concatenate([self._isl_dst, si]).astype(np.int32)
+        indptr[S + 1 :] = self._isl_indptr[-1] + np.cumsum(np.bincount(gi, minlength=self.G))
+        indices = np.concatenate([self._indices_static, si.astype(np.int32)])
         data = np.concatenate([isl_km[self._isl_eid], glen])
-        return csr_matrix((data, indices, indptr.astype(np.int32)), shape=(N, N))
+        return csr_matrix((data, indices, indptr), shape=(N, N))
 
-    def _run_dijkstra(self, graph: csr_matrix, sources: NDArray[np.int64]):
-        """Trees toward the given destination stations: pred [k, S] in our convention."""
+    def _dijkstra(self, graph: csr_matrix, rows: NDArray[np.int64]):
+        """Trees toward the stations ``rows``: (pred [k, S] in our convention, dist [k, S])."""
         S = self.S
-        _, pred = dijkstra(graph, directed=True, indices=S + sources, return_predecessors=True)
+        dist, pred = dijkstra(graph, directed=True, indices=S + rows, return_predecessors=True)
         pred = pred[:, :S].astype(np.int64)
         pred[pred == _NO_PRED] = -1
-        return pred
+        self.stats["dijkstra_rows"] += len(rows)
+        return pred, dist[:, :S]
 
-    def _tree_edge_ids(self, pred: NDArray[np.int64]) -> NDArray[np.int64]:
-        """ISL id of each satellite's tree edge (pred, v); 0 for root edges and unreachable nodes."""
-        S = self.S
-        is_sat = (pred >= 0) & (pred < S)
-        out = np.zeros(pred.shape, dtype=np.int64)
+    def _depths(self, pred: NDArray[np.int64]) -> NDArray[np.int64]:
+        """Hops from the root station (1 for its direct satellites, 0 if unreachable): [k, S]."""
+        k, S = pred.shape
+        base = (np.arange(k) * (S + 1))[:, None]
+        par = np.where((pred >= 0) & (pred < S), pred, S) + base
+        par = np.concatenate([par, base + S], axis=1).ravel()
+        hops = np.concatenate([(pred >= 0).astype(np.int64), np.zeros((k, 1), dtype=np.int64)], axis=1).ravel()
+        while True:  # pointer jumping: ceil(log2(depth)) + 1 rounds
+            up = par[par]
+            hops = hops + hops[par] * (par != up)
+            if np.array_equal(up, par):
+                break
+            par = up
+        return hops.reshape(k, S + 1)[:, :S]
+
+    # Level layout: one flat buffer; tree depth k is a [G, cap[k]] block at off[k].
+    # Cell ``zero`` holds 0 (the parent of padding cells), cell ``inf`` holds inf
+    # (where unreachable satellites point).
+    def _alloc_levels(self, caps: NDArray[np.int64]) -> None:
+        G = self.G
+        self._cap = caps
+        self._off = np.zeros(len(caps) + 1, dtype=np.int64)
+        np.cumsum(caps * G, out=self._off[1:])
+        n = int(self._off[-1])
+        self._zero_cell, self._inf_cell = n, n + 1
+        self._lv_par = np.full(n + 2, self._zero_cell, dtype=np.int64)
+        self._lv_eid = np.full(n + 2, self.E, dtype=np.int64)
+        self._val = np.zeros(n + 2)
+        self._val[self._inf_cell] = np.inf
+        self._pos = np.full((self.S, G), self._inf_cell, dtype=np.int64)  # [S, G]
+        self._gsl_zero = G * (self.S + 1)  # index of the 0 appended to the flattened GSL table
+
+    def _layout_rows(self, rows: NDArray[np.int64], pred: NDArray[np.int64], depth: NDArray[np.int64]) -> bool:
+        """Write trees ``rows`` (pred/depth [k, S]) into the level layout; False if a capacity is exceeded."""
+        S, k = self.S, len(rows)
+        k_max = int(depth.max()) if depth.size else 0
+        cnt = np.bincount((np.arange(k)[:, None] * (k_max + 1) + depth).ravel(), minlength=k * (k_max + 1))
+        cnt = cnt.reshape(k, k_max + 1)
+        if k_max >= len(self._cap) or (cnt[:, 1:] > self._cap[1 : k_max + 1]).any():
+            return False
+        # Free the cells the old trees used.
+        old = self._pos[:, rows].ravel()
+        old = old[old < self._zero_cell]
+        self._lv_par[old] = self._zero_cell
+        self._lv_eid[old] = self.E
+        order = np.argsort(depth, axis=1, kind="stable")
+        dsort = np.take_along_axis(depth, order, axis=1)
+        starts = np.zeros((k, k_max + 2), dtype=np.int64)
+        np.cumsum(cnt, axis=1, out=starts[:, 1:])
+        slot = np.arange(S)[None, :] - np.take_along_axis(starts, dsort, axis=1)
+        cell = self._off[dsort] + rows[:, None] * self._cap[dsort] + slot
+        cell = np.where(dsort > 0, cell, self._inf_cell)
+        pos = np.empty((k, S), dtype=np.int64)
+        np.put_along_axis(pos, order, cell, axis=1)
+        reach = depth > 0
+        j, v = np.nonzero(reach)
+        p = pred[j, v]
+        top = p >= S  # depth 1: read the station's GSL length
+        d = rows[j]
+        par_cell = np.where(top, d * (S + 1) + v, pos[j, np.where(top, 0, p)])
+        cells = pos[j, v]
+        self._lv_par[cells] = par_cell
+        self._lv_eid[cells] = np.where(top, self.E, self._tree_eid_of(p, v))
+        self._pos[:, rows] = pos.T
+        return True
+
+    def _tree_eid_of(self, pred_v: NDArray[np.int64], v: NDArray[np.int64]) -> NDArray[np.int64]:
+        is_sat = pred_v < self.S
+        out = np.full(v.shape, self.E, dtype=np.int64)
         if is_sat.any():
-            u = pred[is_sat]
-            v = np.broadcast_to(np.arange(S), pred.shape)[is_sat]
-            k = np.argmax(self._nbr[v] == u[:, None], axis=1)
-            out[is_sat] = self._nbr_eid[v, k]
+            vv, u = v[is_sat], pred_v[is_sat]
+            out[is_sat] = self._nbr_eid[vv, np.argmax(self._nbr[vv] == u[:, None], axis=1)]
         return out
 
-    def _build_levels(self) -> None:
-        """Depth-sorted order of all (destination, satellite) tree nodes, for `_tree_lengths`."""
-        pred, S, G = self._pred, self.S, self.G
-        is_sat = (pred >= 0) & (pred < S)
-        # Depth by pointer jumping: hops to the root (root children have depth 1).
-        par = np.where(is_sat, pred, S)
-        par = np.concatenate([par, np.full((G, 1), S)], axis=1)  # column S: the root / nowhere
-        hops = np.concatenate([(pred >= 0).astype(np.int64), np.zeros((G, 1), dtype=np.int64)], axis=1)
-        rows = np.arange(G)[:, None]
-        while True:
-            nxt = par[rows, par]
-            hops = hops + np.where(par < S, hops[rows, par], 0)
-            if (par == nxt).all():
-                break
-            par = nxt
-        depth = hops[:, :S]
-        flat_depth = depth.ravel()
-        order = np.argsort(flat_depth, kind="stable")
-        sorted_depth = flat_depth[order]
-        max_depth = int(sorted_depth[-1]) if sorted_depth.size else 0
-        bounds = np.searchsorted(sorted_depth, np.arange(max_depth + 2))
-        par_flat = (np.arange(G)[:, None] * S + np.where(is_sat, pred, 0)).ravel()
-        self._levels = (order, bounds, max_depth, par_flat[order], self._tree_eid.ravel()[order])
+    def _set_trees(self, rows: NDArray[np.int64], pred: NDArray[np.int64]) -> None:
+        depth = self._depths(pred)
+        self._pred[:, rows] = pred.T
+        self._depth_max[rows] = depth.max(axis=1) if depth.size else 0
+        if not self._layout_rows(rows, pred, depth):
+            # Grow the capacities (from every tree, with headroom) and lay out all rows again.
+            self.stats["relayouts"] += 1
+            all_pred = np.ascontiguousarray(self._pred.T)
+            all_depth = self._depths(all_pred)
+            k_max = int(all_depth.max())
+            G = self.G
+            cnt = np.bincount((np.arange(G)[:, None] * (k_max + 1) + all_depth).ravel(), minlength=G * (k_max + 1))
+            caps = np.zeros(k_max + 9, dtype=np.int64)
+            caps[1 : k_max + 1] = cnt.reshape(G, k_max + 1)[:, 1:].max(axis=0)
+            caps[1:] = np.ceil(caps[1:] * self._headroom).astype(np.int64) + 4
+            self._alloc_levels(caps)
+            if not self._layout_rows(np.arange(G), all_pred, all_depth):  # pragma: no cover
+                raise AssertionError("level layout capacities too small after growing them")
 
-    def _tree_lengths(self, isl_km: NDArray[np.float64], gsl_dense: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Length of every satellite's tree route to every station, km: float64[G, S]."""
-        order, bounds, max_depth, par_sorted, eid_sorted = self._levels
-        out = np.full(self.G * self.S, np.inf)
-        if max_depth >= 1:
-            idx = order[bounds[1] : bounds[2]]
-            out[idx] = gsl_dense.ravel()[idx]
-        for k in range(2, max_depth + 1):
-            lo, hi = bounds[k], bounds[k + 1]
-            out[order[lo:hi]] = out[par_sorted[lo:hi]] + isl_km[eid_sorted[lo:hi]]
-        return out.reshape(self.G, self.S)
+    def _level_sums(self, isl_pad: NDArray[np.float64], gsl_flat: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Route lengths along the kept trees: float64[S, G]."""
+        val, par, eid, off = self._val, self._lv_par, self._lv_eid, self._off
+        lo, hi = off[1], off[2]
+        val[lo:hi] = gsl_flat[np.minimum(par[lo:hi], self._gsl_zero)]
+        for k in range(2, int(self._depth_max.max()) + 1):
+            lo, hi = off[k], off[k + 1]
+            np.add(val[par[lo:hi]], isl_pad[eid[lo:hi]], out=val[lo:hi])
+        return val[self._pos]
 
-    def _violations(self, dist, isl_km, gi, si, glen) -> NDArray[np.bool_]:
-        """Destinations whose kept tree is not the unique shortest-path tree any more."""
-        G, S = self.G, self.S
-        pred = self._pred
-        bad = np.zeros(G, dtype=bool)
-        if self._max_deg:
-            dpad = np.concatenate([dist, np.full((G, 1), np.inf)], axis=1)
-            w = isl_km[self._nbr_eid]  # [S, K]
-            alt = dpad[:, self._nbr] + w[None]  # [G, S, K]: via neighbour k
-            alt[self._nbr[None] == pred[:, :, None]] = np.inf  # the tree edge itself
-            best_alt = alt.min(axis=2)
-            bad |= (best_alt < dist + self.margin_km).any(axis=1)
-        # Station -> satellite edges not in the tree.
-        nontree = pred[gi, si] != S + gi
-        if nontree.any():
-            g, s, l = gi[nontree], si[nontree], glen[nontree]
-            bad[np.unique(g[l < dist[g, s] + self.margin_km])] = True
-        # A tree edge from the station that went out of range.
-        lost = (pred >= S) & ~np.isfinite(dist)
-        bad |= lost.any(axis=1)
+    def _refresh(self, rows: NDArray[np.int64], dist: NDArray[np.float64], isl_pad: NDArray[np.float64]) -> NDArray[np.bool_]:
+        """Full check of trees ``rows``: True where not unique-optimal; else record their tight edges."""
+        k = len(rows)
+        if not k:
+            return np.zeros(0, dtype=bool)
+        S, G = self.S, self.G
+        self.stats["refreshed_rows"] += k
+        d_rows = np.ascontiguousarray(dist[:, rows].T)  # [k, S]
+        self._d_ref[:, rows] = dist[:, rows]
+        self._w_since[rows] = 0.0
+        if not self._max_deg:
+            for r in rows.tolist():
+                self._tight[r] = None
+            self._tight_cat = None
+            return np.zeros(k, dtype=bool)
+        dpad = np.concatenate([d_rows, np.full((k, 1), np.inf)], axis=1)
+        du = dpad[:, self._nbr]  # [k, S, K]
+        dv = d_rows[:, :, None]
+        with np.errstate(invalid="ignore"):
+            slack = du + isl_pad[self._nbr_eid][None] - dv
+        # inf - inf: an unreachable satellite next to a reachable one is a violation; two unreachable ones are not.
+        unreach = np.isinf(dv)
+        if unreach.any():
+            slack = np.where(unreach, np.where(np.isinf(du), np.inf, -np.inf), slack)
+        slack[(self._nbr[None] == self._pred[:, rows].T[:, :, None]) | self._nbr_pad[None]] = np.inf
+        bad = (slack < self.margin_km).any(axis=(1, 2))
+        j, v, kk = np.nonzero(slack < self.tight_km)
+        u, e = self._nbr[v, kk], self._nbr_eid[v, kk]
+        split = np.searchsorted(j, np.arange(k + 1))
+        for i, r in enumerate(rows.tolist()):
+            a, b = split[i], split[i + 1]
+            # Flat indices into the [S, G] arrays.
+            self._tight[r] = (u[a:b] * G + r, v[a:b] * G + r, e[a:b]) if b > a else None
+        self._tight_cat = None
         return bad
+
+    def _tight_edges(self):
+        if self._tight_cat is None:
+            parts = [t for t in self._tight if t is not None]
+            if parts:
+                self._tight_cat = tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+            else:
+                empty = np.zeros(0, dtype=np.int64)
+                self._tight_cat = (empty, empty, empty)
+        return self._tight_cat
 
     # ------------------------------------------------------------------ one step
 
@@ -452,57 +563,93 @@ class FreeOneOnlyOverIsls:
         r_gs = np.ascontiguousarray(r_gs_km, dtype=np.float64)
         isl_km = link_lengths_km(r_sat, self.pairs)
         self._check_isl_lengths(isl_km, t_ns)
+        self.stats["steps"] += 1
+        if G == 0:
+            return StepState(np.full((self.N, 0), -1, dtype=np.int32), np.zeros((0, S)), np.zeros((0, 0)), 0)
+        isl_pad = np.append(isl_km, 0.0)
         gi, si, glen = self._gsl_links(r_sat, r_gs)
-        gsl_dense = np.full((G, S), np.inf)
-        gsl_dense[gi, si] = glen
-        graph = None
+        gsl_flat = np.full(G * (S + 1) + 1, np.inf)
+        gsl_flat[-1] = 0.0
+        gsl_flat[gi * (S + 1) + si] = glen
         if self._pred is None or not self.warm_start:
-            graph = self._graph(isl_km, gi, si, glen)
-            rerun = np.arange(G)
-            self._pred = self._run_dijkstra(graph, rerun)
-            self._tree_eid = self._tree_edge_ids(self._pred)
-            self._build_levels()
-            dist = self._tree_lengths(isl_km, gsl_dense)
+            rows = np.arange(G)
+            pred, _ = self._dijkstra(self._graph(isl_km, gi, si, glen), rows)
+            self._pred = np.full((S, G), -1, dtype=np.int64)
+            self._depth_max = np.zeros(G, dtype=np.int64)
+            self._cap = np.zeros(1, dtype=np.int64)  # forces the first allocation
+            self._set_trees(rows, pred)
+            dist = self._level_sums(isl_pad, gsl_flat)
+            if self.warm_start:
+                self._d_ref = np.empty((S, G))
+                self._w_since = np.zeros(G)
+                self._tight = [None] * G
+                self._refresh(rows, dist, isl_pad)
+            self._next_hop = np.full((self.N, G), -1, dtype=np.int32)
+            self._next_hop[:S] = self._pred
         else:
-            dist = self._tree_lengths(isl_km, gsl_dense)
-            rerun = np.flatnonzero(self._violations(dist, isl_km, gi, si, glen))
-            if rerun.size:
-                graph = self._graph(isl_km, gi, si, glen)
-                new_pred = self._run_dijkstra(graph, rerun)
-                self._pred[rerun] = new_pred
-                self._tree_eid[rerun] = self._tree_edge_ids(new_pred)
-                self._build_levels()
-                dist = self._tree_lengths(isl_km, gsl_dense)
-        next_hop = np.full((self.N, G), -1, dtype=np.int32)
-        next_hop[:S] = self._pred.T
-        gs_len = self._ground_choice(dist, gi, si, glen, next_hop)
-        return StepState(next_hop, dist, gs_len, int(rerun.size))
+            dist = self._level_sums(isl_pad, gsl_flat)
+            self._w_since += np.abs(isl_km - self._isl_prev).max() if isl_km.size else 0.0
+            bad = np.zeros(G, dtype=bool)
+            # (a) a station -> satellite link of the tree went out of range
+            lost = ~np.isfinite(gsl_flat[self._root_cells]) if self._root_cells.size else np.zeros(0, dtype=bool)
+            bad[self._root_rows[lost]] = True
+            # (b) station -> satellite links outside the tree
+            nontree = self._pred[si, gi] != S + gi
+            if nontree.any():
+                g, s, ln = gi[nontree], si[nontree], glen[nontree]
+                bad[g[ln < dist[s, g] + self.margin_km]] = True
+            # (c) tight ISL edges
+            fu, fv, e = self._tight_edges()
+            if fu.size:
+                flat = dist.ravel()
+                with np.errstate(invalid="ignore"):  # inf - inf in rows already marked bad by (a)
+                    slack = flat[fu] + isl_km[e] - flat[fv]
+                bad[(fv[~(slack >= self.margin_km)] % G)] = True
+                self.stats["tight_edge_checks"] += fu.size
+            # (d) rows whose slack bound ran out get a full check
+            with np.errstate(invalid="ignore"):
+                moved = np.fmax.reduce(np.abs(dist - self._d_ref), axis=0)
+            stale_rows = np.flatnonzero(~bad & ~(2.0 * moved + self._w_since < self.tight_km - self.margin_km))
+            bad[stale_rows[self._refresh(stale_rows, dist, isl_pad)]] = True
+            rows = np.flatnonzero(bad)
+            if rows.size:
+                pred, new_dist = self._dijkstra(self._graph(isl_km, gi, si, glen), rows)
+                self._set_trees(rows, pred)
+                dist[:, rows] = new_dist.T
+                self._refresh(rows, dist, isl_pad)
+                self._next_hop[:S, rows] = self._pred[:, rows]
+        if self.warm_start and rows.size:
+            # Root links (depth-1 satellites) of every tree, for test (a) next step.
+            v, d = np.nonzero(self._pred >= S)
+            self._root_cells = d * (S + 1) + v
+            self._root_rows = d
+        self._isl_prev = isl_km
+        gs_len = self._ground_choice(dist, gi, si, glen, self._next_hop)
+        return StepState(self._next_hop.copy(), dist.T, gs_len, int(rows.size))
 
     def _ground_choice(self, dist, gi, si, glen, next_hop) -> NDArray[np.float64]:
-        """Each station's first satellite toward each other station (fills next_hop rows S..)."""
+        """Each station's first satellite toward each other station (rows S.. of next_hop)."""
         S, G = self.S, self.G
-        counts = np.bincount(gi, minlength=G)
-        k_max = int(counts.max()) if counts.size and gi.size else 0
         gs_len = np.full((G, G), np.inf)
-        if k_max:
-            start = np.zeros(G, dtype=np.int64)
-            np.cumsum(counts[:-1], out=start[1:])
-            slot = np.arange(gi.size) - start[gi]
-            cand = np.zeros((G, k_max), dtype=np.int64)
-            clen = np.full((G, k_max), np.inf)
-            cand[gi, slot] = si
-            clen[gi, slot] = glen
-            # total[d, g, k] = gsl(g, cand) + dist(cand -> d); candidates sorted by id, so argmin's
-            # first minimum is Hypatia's tie-break (lowest satellite id).
-            total = dist[:, cand] + clen[None, :, :]
-            k = np.argmin(total, axis=2)
-            best = np.take_along_axis(total, k[:, :, None], axis=2)[:, :, 0]  # [d, g]
-            choice = np.where(np.isfinite(best), cand[np.arange(G)[None, :], k], -1)  # [d, g]
-            next_hop[S:] = choice.T
-            gs_len = best.T.copy()
+        choice = np.full((G, G), -1, dtype=np.int32)  # [src, dst]
+        if gi.size:
+            counts = np.bincount(gi, minlength=G)
+            srcs = np.flatnonzero(counts)
+            st = np.zeros(G + 1, dtype=np.int64)
+            np.cumsum(counts, out=st[1:])
+            st = st[srcs]
+            vals = dist[si]
+            vals += glen[:, None]  # [link, dst]
+            best = np.minimum.reduceat(vals, st, axis=0)  # [src with links, dst]
+            # Hypatia's tie-break: the lowest satellite id, i.e. the first link of the segment.
+            pos = np.where(vals == np.repeat(best, counts[srcs], axis=0), np.arange(gi.size)[:, None], gi.size)
+            first = np.minimum.reduceat(pos, st, axis=0)
+            choice[srcs] = np.where(np.isfinite(best), si[np.minimum(first, gi.size - 1)], -1)
+            gs_len[srcs] = best
         diag = np.arange(G)
-        next_hop[S + diag, diag] = -1
+        choice[diag, diag] = -1
         gs_len[diag, diag] = 0.0
+        next_hop[S:] = choice
         return gs_len
 
     # ------------------------------------------------------------------ interfaces

@@ -73,6 +73,7 @@ __all__ = [
     "simple_gsl_interfaces",
     "read_satellite_network",
     "write_satellite_network",
+    "walker_network",
 ]
 
 #: Epoch of Hypatia's generated TLEs (``00001.00000000``), UTC.
@@ -594,3 +595,60 @@ def write_satellite_network(directory: str | Path, network: SatelliteNetwork) ->
     (d / "ground_stations.txt").write_text(format_ground_stations_extended(network.ground_stations), encoding="utf-8")
     (d / "description.txt").write_text(format_description(network.description), encoding="utf-8")
     (d / "gsl_interfaces_info.txt").write_text(format_gsl_interfaces_info(network.gsl_interfaces), encoding="utf-8")
+
+
+def walker_network(
+    constellation: str = "starlink-550",
+    ground_stations: GroundStations | str | Path | None = None,
+    *,
+    isl: str = "plus-grid",
+    isl_shift: int = 0,
+    max_gsl_length_m: float | None = None,
+    max_isl_length_m: float | None = None,
+    epoch_utc: dt.datetime = HYPATIA_EPOCH_UTC,
+) -> SatelliteNetwork:
+    """A Hypatia network from a one-shell built-in Walker constellation, as Hypatia's ``main_*.py`` builds it.
+
+    Parameters
+    ----------
+    constellation : str
+        A key of `leonet.orbits.constellation.BUILTIN_WALKER` with a single shell
+        (Hypatia's ``tles.txt`` has one ``planes sats_per_plane`` header).
+    ground_stations : GroundStations or path, optional
+        Default: Hypatia's top-100 cities.
+    isl : {"plus-grid", "none"}
+    isl_shift : int
+        +Grid cross-plane slot offset.
+    max_gsl_length_m, max_isl_length_m : float, optional
+        Default: Hypatia's formulas for the shell's nominal altitude (`hypatia_max_lengths_m`).
+    epoch_utc : datetime
+        TLE epoch (Hypatia: 2000-01-01 00:00 UTC).
+    """
+    from ..links.isl import plus_grid_pairs
+    from ..orbits.constellation import BUILTIN_WALKER, unknown_builtin
+
+    if constellation not in BUILTIN_WALKER:
+        raise unknown_builtin(constellation)
+    _, shells = BUILTIN_WALKER[constellation]
+    if len(shells) != 1:
+        raise ScenarioError(
+            f"constellation {constellation!r} has {len(shells)} shells; a Hypatia network has one "
+            "(tles.txt's header is one 'planes sats_per_plane'): pick a one-shell constellation "
+            "or pass --tles with your own tles.txt"
+        )
+    shell = shells[0]
+    tles = tles_from_walker(shell, epoch_utc)
+    if not isinstance(ground_stations, GroundStations):
+        ground_stations = read_ground_stations(ground_stations)
+    if isl == "plus-grid":
+        pairs = plus_grid_pairs(shell.planes, shell.sats_per_plane, isl_shift)
+    elif isl == "none":
+        pairs = np.zeros((0, 2), dtype=np.int64)
+    else:
+        raise ScenarioError(f"isl {isl!r} is not one of plus-grid, none")
+    default = hypatia_max_lengths_m(shell.altitude_km * 1000.0)
+    desc = Description(
+        default.max_gsl_length_m if max_gsl_length_m is None else float(max_gsl_length_m),
+        default.max_isl_length_m if max_isl_length_m is None else float(max_isl_length_m),
+    )
+    return SatelliteNetwork(tles, ground_stations, pairs, desc, simple_gsl_interfaces(len(tles), len(ground_stations)))
