@@ -576,7 +576,7 @@ class FreeOneOnlyOverIsls:
             pred, _ = self._dijkstra(self._graph(isl_km, gi, si, glen), rows)
             self._pred = np.full((S, G), -1, dtype=np.int64)
             self._depth_max = np.zeros(G, dtype=np.int64)
-            self._cap = np.zeros(1, dtype=np.int64)  # forces the first allocation
+            self._alloc_levels(np.zeros(2, dtype=np.int64))  # empty; grown to fit by _set_trees
             self._set_trees(rows, pred)
             dist = self._level_sums(isl_pad, gsl_flat)
             if self.warm_start:
