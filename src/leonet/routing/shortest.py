@@ -101,16 +101,19 @@ class SatelliteRoutes:
         return self.pop >= 0
 
     @cached_property
-    def _edge_keys(self) -> NDArray[np.int64]:
+    def _weight_in(self) -> NDArray[np.float64]:
+        """float64[N]: exact weight of the edge from each node's predecessor to it (NaN: none)."""
         g = self.graph
         n = g.shape[1]
-        return np.repeat(np.arange(g.shape[0], dtype=np.int64), np.diff(g.indptr)) * n + g.indices
-
-    def _weights(self, rows: NDArray[np.int64], cols: NDArray[np.int64]) -> NDArray[np.float64]:
-        keys = self._edge_keys
-        want = rows * self.graph.shape[1] + cols
-        pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
-        return np.where(keys[pos] == want, self.graph.data[pos], np.nan)
+        keys = np.repeat(np.arange(g.shape[0], dtype=np.int64), np.diff(g.indptr)) * n + g.indices
+        pred = self.predecessors.astype(np.int64)
+        node = np.flatnonzero(pred >= 0)
+        want = pred[node] * n + node
+        out = np.full(n, np.nan)
+        if keys.size:
+            pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+            out[node] = np.where(keys[pos] == want, g.data[pos], np.nan)
+        return out
 
     def describe(self, sats: ArrayLike) -> RouteParts:
         """Gateway, entry satellite, hop count and delay parts of the routes of ``sats``.
@@ -128,7 +131,9 @@ class SatelliteRoutes:
         -----
         All K walks advance together, one hop per round; a round costs
         O(walks still on lasers), and there are as many rounds as the
-        longest route has laser hops.
+        longest route has laser hops.  Link delays come from one lookup of
+        every node's incoming edge in the graph (a binary search of the
+        sorted CSR entries), done once per step.
         """
         s = self.nodes.satellites
         sats = np.asarray(sats, dtype=np.int64).reshape(-1)
@@ -144,9 +149,10 @@ class SatelliteRoutes:
         cur = sats[walking]
         total = np.zeros(walking.size)
         count = np.zeros(walking.size, np.int64)
+        w_in = self._weight_in
         while walking.size:
             p = pred[cur].astype(np.int64)
-            w = self._weights(p, cur)
+            w = w_in[cur]
             down = p >= s  # reached the gateway: cur is the entry satellite
             done = walking[down]
             gw = p[down]
@@ -155,7 +161,7 @@ class SatelliteRoutes:
             hops[done] = count[down]
             isl[done] = total[down]
             feeder[done] = w[down]
-            backhaul[done] = self._weights(pred[gw].astype(np.int64), gw)
+            backhaul[done] = w_in[gw]
             on = ~down
             walking, cur = walking[on], p[on]
             total = total[on] + w[on]
