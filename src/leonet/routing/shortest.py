@@ -328,7 +328,10 @@ def ground_to_ground(
     -----
     Node ``S + g`` only sends (to the satellites site g sees) and node
     ``S + G + g`` only receives, so no route passes *through* a ground site.
-    One Dijkstra from all distinct sources at once.
+    One Dijkstra from all distinct sources at once.  Link lists must not
+    repeat a pair (repeats would be summed).  A pair ``(g, g)`` gets the
+    up-and-down route through its best satellite, not 0 (Hypatia never
+    asks for it).
 
     Examples
     --------
