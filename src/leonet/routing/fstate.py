@@ -367,7 +367,8 @@ class FreeOneOnlyOverIsls:
         d2 += np.einsum("gi,gi->g", r_gs, r_gs)[:, None]
         d2 += np.einsum("si,si->s", r_sat, r_sat)[None, :]
         lim = self.max_gsl_km + 1e-3
-        gi, si = np.nonzero(d2 <= lim * lim)
+        # (flatnonzero + divmod: ~10x faster than 2-d nonzero on a sparse mask)
+        gi, si = np.divmod(np.flatnonzero(d2 <= lim * lim), r_sat.shape[0])
         diff = r_gs[gi] - r_sat[si]
         length = np.sqrt(np.einsum("ki,ki->k", diff, diff))
         keep = length <= self.max_gsl_km
@@ -445,8 +446,7 @@ class FreeOneOnlyOverIsls:
         cell = np.where(dsort > 0, cell, self._inf_cell)
         pos = np.empty((k, S), dtype=np.int64)
         np.put_along_axis(pos, order, cell, axis=1)
-        reach = depth > 0
-        j, v = np.nonzero(reach)
+        j, v = np.divmod(np.flatnonzero(depth > 0), S)
         p = pred[j, v]
         top = p >= S  # depth 1: read the station's GSL length
         d = rows[j]
@@ -520,7 +520,7 @@ class FreeOneOnlyOverIsls:
             slack = np.where(unreach, np.where(np.isinf(du), np.inf, -np.inf), slack)
         slack[(self._nbr[None] == self._pred[:, rows].T[:, :, None]) | self._nbr_pad[None]] = np.inf
         bad = (slack < self.margin_km).any(axis=(1, 2))
-        j, v, kk = np.nonzero(slack < self.tight_km)
+        j, v, kk = np.unravel_index(np.flatnonzero(slack < self.tight_km), slack.shape)
         u, e = self._nbr[v, kk], self._nbr_eid[v, kk]
         split = np.searchsorted(j, np.arange(k + 1))
         for i, r in enumerate(rows.tolist()):
@@ -620,7 +620,7 @@ class FreeOneOnlyOverIsls:
                 self._next_hop[:S, rows] = self._pred[:, rows]
         if self.warm_start and rows.size:
             # Root links (depth-1 satellites) of every tree, for test (a) next step.
-            v, d = np.nonzero(self._pred >= S)
+            v, d = np.divmod(np.flatnonzero(self._pred >= S), G)
             self._root_cells = d * (S + 1) + v
             self._root_rows = d
         self._isl_prev = isl_km
@@ -684,10 +684,54 @@ class FreeOneOnlyOverIsls:
 
 
 def _format_rows(cols: list[NDArray[np.int64]]) -> str:
-    if not cols[0].size:
+    """Comma-separated integer columns, one line per row (Hypatia's ``"%d,%d,...\n"``)."""
+    n = cols[0].size
+    if not n:
         return ""
-    fmt = ",".join(["%d"] * len(cols)) + "\n"
-    return "".join(map(fmt.__mod__, zip(*(c.tolist() for c in cols))))
+    if n < 4096:
+        fmt = ",".join(["%d"] * len(cols)) + "\n"
+        return "".join(map(fmt.__mod__, zip(*(c.tolist() for c in cols))))
+    return _format_rows_vectorised(cols).decode("ascii")
+
+
+def _format_rows_vectorised(cols: list[NDArray[np.int64]]) -> bytes:
+    """`_format_rows` for large tables: digits scattered into one byte buffer (~10x faster)."""
+    vals = [np.asarray(c, dtype=np.int64) for c in cols]
+    neg = [v < 0 for v in vals]
+    mag = [np.abs(v) for v in vals]
+    ndig = []
+    for m in mag:
+        d = np.ones(m.shape, dtype=np.int64)
+        p = 10
+        while True:
+            more = m >= p
+            if not more.any():
+                break
+            d += more
+            p *= 10
+        ndig.append(d)
+    widths = [d + ng for d, ng in zip(ndig, neg)]
+    line = sum(widths) + len(cols)  # commas and the newline
+    start = np.zeros(line.size, dtype=np.int64)
+    np.cumsum(line[:-1], out=start[1:])
+    buf = np.empty(int(start[-1] + line[-1]), dtype=np.uint8)
+    at = start.copy()
+    for j, (m, d, ng, w) in enumerate(zip(mag, ndig, neg, widths)):
+        buf[at[ng]] = ord("-")
+        first = at + ng
+        k, p = 0, 1
+        rest = m
+        while True:
+            has = d > k
+            if not has.any():
+                break
+            buf[(first + d - 1 - k)[has]] = (48 + (rest[has] // p) % 10).astype(np.uint8)
+            k += 1
+            p *= 10
+        at = at + w
+        buf[at] = ord(",") if j < len(cols) - 1 else ord("\n")
+        at = at + 1
+    return buf.tobytes()
 
 
 def fstate_text(router: FreeOneOnlyOverIsls, next_hop: NDArray[np.int32], previous: NDArray[np.int32] | None) -> str:
