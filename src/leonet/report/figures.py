@@ -1,0 +1,477 @@
+"""The report's charts, as plotly figures built from `ReportData`.
+
+Every figure is a `plotly.graph_objects.Figure` (so plotly validates every
+property when it is built) that `leonet.report.html` serialises once to JSON.
+Only SVG trace types are used (``scatter``, ``bar``): no WebGL, which may be
+missing in a headless or locked-down browser, and no geo/map subplots, which
+load their base maps from the network (see `leonet.report.geo`).
+
+User strings (terminal, region, sponsor, rule names) are given to plotly
+*HTML-escaped* (`ptext`): plotly.js renders a subset of HTML tags in labels
+and decodes entities before writing text nodes, so escaping makes any name
+appear literally, ``<b>`` and ``<script>`` included.
+
+Units: ms and Mbit/s here, as everywhere in the report (STYLE.md:
+report-only units).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from . import geo
+from .data import ReportData, Series
+
+__all__ = ["build_figures", "ptext", "FONT", "REASON_COLOURS"]
+
+FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
+INK = "#1f2933"
+MUTED = "#616e7c"
+GRID = "#e4e7eb"
+SEA = "#dbe7f0"
+LAND = "#f7f6f1"
+BORDER = "#8a8f98"
+ADMIN1 = "#c3c7cc"
+GATEWAY = "#1d3557"
+POP = "#c1121f"
+SATELLITE = "#8d99ae"
+SERVING = "#f77f00"
+
+#: Colour of each reason a terminal-step is (not) served
+#: (`leonet.scheduling.assign.REASON_NAMES`); others get `_OTHER`.
+REASON_COLOURS = {
+    "served": "#2a9d8f",
+    "no-satellite": "#e9c46a",
+    "no-gateway-path": "#f4a261",
+    "policy": "#7b2cbf",
+    "capacity": "#e76f51",
+    "fault": "#d00000",
+    "unserved": "#e76f51",
+}
+_OTHER = ["#6c757d", "#adb5bd", "#495057", "#343a40"]
+#: Distinct line colours (Okabe-Ito, colour-blind safe, then Tableau).
+TRACKS = ["#3a0ca3", "#0077b6", "#7209b7", "#006d77", "#9d0208", "#5a189a"]
+LINES = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#7f7f7f", "#bcbd22", "#17becf", "#8c564b"]
+
+
+def ptext(value) -> str:
+    """A user string as plotly text: HTML-escaped, so plotly shows it literally."""
+    return html.escape(str(value), quote=False)
+
+
+def _num(value: float, fmt: str, unit: str = "") -> str:
+    if value is None or not math.isfinite(float(value)):
+        return "n/a"
+    return f"{value:{fmt}}{unit}"
+
+
+def _base_layout(height: int, **extra) -> dict:
+    layout = dict(
+        template="none",
+        height=height,
+        margin=dict(l=64, r=24, t=16, b=48),
+        font=dict(family=FONT, size=12, color=INK),
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        hovermode="x unified",
+        hoverlabel=dict(font=dict(family=FONT, size=12)),
+        legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0, font=dict(size=11)),
+        xaxis=dict(gridcolor=GRID, linecolor="#9aa5b1", zeroline=False, ticks="outside", tickcolor="#9aa5b1"),
+        yaxis=dict(gridcolor=GRID, linecolor="#9aa5b1", zeroline=False, ticks="outside", tickcolor="#9aa5b1"),
+    )
+    layout.update(extra)
+    return layout
+
+
+def _f32(values) -> np.ndarray:
+    return np.asarray(values, dtype=np.float32)
+
+
+def _round(values, digits: int) -> np.ndarray:
+    # Rounded float64 arrays serialise as exact short decimals... but plotly
+    # base64-encodes numpy arrays whatever their values; float32 halves them.
+    return np.round(np.asarray(values, dtype=np.float64), digits).astype(np.float32)
+
+
+# --------------------------------------------------------------------------
+# Map
+# --------------------------------------------------------------------------
+
+
+def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
+    """Terminals, gateways, PoPs, service areas and a satellite snapshot on the shipped borders."""
+    v = d.view
+    fig = go.Figure()
+    land = geo.country_outlines(v)
+    fig.add_trace(
+        go.Scatter(
+            x=land.lon_deg, y=land.lat_deg, mode="lines", fill="toself", fillcolor=LAND,
+            line=dict(color=BORDER, width=0.8), hoverinfo="skip", showlegend=False, name="countries",
+        )
+    )
+    countries = set(d.terminals.countries) if d.terminals is not None else set()
+    adm1 = geo.admin1_outlines(v, countries)
+    if len(adm1):
+        fig.add_trace(
+            go.Scatter(
+                x=adm1.lon_deg, y=adm1.lat_deg, mode="lines", line=dict(color=ADMIN1, width=0.6),
+                hoverinfo="skip", showlegend=False, name="admin-1",
+            )
+        )
+    for k, area in enumerate(d.service_areas):
+        lines = area["lines"]
+        if lines is None or not len(lines):
+            continue
+        deny = area["action"] == "deny"
+        colour = "#c1121f" if deny else "#2b9348"
+        fig.add_trace(
+            go.Scatter(
+                x=lines.lon_deg, y=lines.lat_deg, mode="lines", fill="toself",
+                fillcolor="rgba(193,18,31,0.18)" if deny else "rgba(43,147,72,0.08)",
+                line=dict(color=colour, width=1.6, dash="solid" if deny else "dash"),
+                name=ptext(f"{area['action']}: {area['name']}"), hoveron="fills", hoverinfo="name",
+            )
+        )
+    snap = d.snapshot
+    if snap is not None and d.terminals is not None and snap["links"]:
+        xs, ys = [], []
+        for t, (slat, slon) in snap["links"]:
+            xs += [d.terminals.lon_deg[t], slon, np.nan]
+            ys += [d.terminals.lat_deg[t], slat, np.nan]
+        fig.add_trace(
+            go.Scatter(
+                x=_f32(xs), y=_f32(ys), mode="lines", line=dict(color="rgba(247,127,0,0.28)", width=0.6),
+                hoverinfo="skip", name=f"user links ({snap['t_utc'][11:]} UTC)", 
+            )
+        )
+    for k, track in enumerate(d.tracks):
+        fig.add_trace(
+            go.Scatter(
+                x=_round(track["lon_deg"], 3), y=_round(track["lat_deg"], 3), mode="lines",
+                line=dict(color=TRACKS[k % len(TRACKS)], width=1.4, dash="dot"),
+                name=f"ground tracks ({len(d.tracks)} serving satellites)", legendgroup="tracks", showlegend=k == 0,
+                hovertemplate=ptext(track["name"]) + "<br>%{y:.2f}°, %{x:.2f}°<extra>ground track</extra>",
+            )
+        )
+    if d.gateways is not None and d.pops is not None and d.backhaul:
+        xs, ys = [], []
+        for g, p in d.backhaul:
+            if g < len(d.gateways) and p < len(d.pops):
+                xs += [d.gateways.lon_deg[g], d.pops.lon_deg[p], np.nan]
+                ys += [d.gateways.lat_deg[g], d.pops.lat_deg[p], np.nan]
+        fig.add_trace(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", line=dict(color=GATEWAY, width=1.0, dash="dash"),
+                hoverinfo="skip", name="gateway → PoP fibre",
+            )
+        )
+    if snap is not None and len(snap["sat"]):
+        idle = snap["serving"] == 0
+        for mask, label, colour, size, symbol in (
+            (idle, f"satellites ({snap['t_utc'][11:]} UTC)", SATELLITE, 4, "circle"),
+            (~idle, "serving satellites", SERVING, 7, "diamond"),
+        ):
+            if not mask.any():
+                continue
+            idx = np.flatnonzero(mask)
+            fig.add_trace(
+                go.Scatter(
+                    x=_round(snap["lon_deg"][idx], 3), y=_round(snap["lat_deg"][idx], 3), mode="markers",
+                    marker=dict(color=colour, size=size, symbol=symbol, opacity=0.85, line=dict(width=0)),
+                    name=label, 
+                    hovertext=[
+                        f"{ptext(snap['name'][i])}<br>{ptext(snap['shell'][i])} · {snap['altitude_km'][i]:.0f} km"
+                        + (f"<br>serving {snap['serving'][i]} terminals" if snap["serving"][i] else "")
+                        for i in idx
+                    ],
+                    hoverinfo="text",
+                )
+            )
+    if d.gateways is not None and len(d.gateways):
+        fig.add_trace(
+            go.Scatter(
+                x=d.gateways.lon_deg, y=d.gateways.lat_deg, mode="markers",
+                marker=dict(color=GATEWAY, size=13, symbol="triangle-up", line=dict(color="white", width=1)),
+                name="gateways", hoverinfo="text",
+                hovertext=[f"gateway {ptext(i)}<br>{ptext(n)}" for i, n in zip(d.gateways.ids, d.gateways.names)],
+            )
+        )
+    if d.pops is not None and len(d.pops):
+        fig.add_trace(
+            go.Scatter(
+                x=d.pops.lon_deg, y=d.pops.lat_deg, mode="markers",
+                marker=dict(color=POP, size=14, symbol="square", line=dict(color="white", width=1)),
+                name="PoPs", hoverinfo="text",
+                hovertext=[f"PoP {ptext(i)}<br>{ptext(n)}" for i, n in zip(d.pops.ids, d.pops.names)],
+            )
+        )
+    first_terminal = len(fig.data)
+    if d.terminals is not None and d.terminal_stats is not None and len(d.terminals):
+        st = d.terminal_stats
+        ok = st["steps"] > 0
+        names = d.terminals.names
+        hover = [
+            f"<b>{ptext(names[t])}</b><br>{ptext(d.terminals.regions[t] or d.terminals.countries[t])}"
+            f"<br>served {_num(100 * st['served_share'][t], '.2f', ' %')}"
+            f"<br>RTT p50 {_num(st['rtt_p50_ms'][t], '.1f', ' ms')} · p95 {_num(st['rtt_p95_ms'][t], '.1f', ' ms')}"
+            + (f"<br>throughput p50 {_num(st['throughput_p50_mbps'][t], '.1f', ' Mbit/s')}" if d.headline.get("throughput") else "")
+            + f"<br>handovers {_num(st['handovers_per_hour'][t], '.0f', ' /h')}"
+            for t in range(len(names))
+        ]
+        idx = np.flatnonzero(ok)
+        served = 100.0 * st["served_share"][idx]
+        lo = float(np.nanmin(served)) if idx.size else 99.0
+        lo = min(math.floor(lo * 2) / 2, 99.0)
+        modes = {
+            "availability": (served, "served %", "RdYlGn", lo, 100.0, False),
+            "rtt": (st["rtt_p50_ms"][idx], "median RTT, ms", "Viridis", None, None, True),
+            "throughput": (st["throughput_p50_mbps"][idx], "median Mbit/s", "Viridis", None, None, False),
+        }
+        for mode in colour_modes:
+            values, title, scale, cmin, cmax, reverse = modes[mode]
+            marker = dict(
+                color=_round(values, 3), colorscale=scale, reversescale=reverse, size=9, opacity=0.95,
+                line=dict(color="#333", width=0.5),
+                colorbar=dict(title=dict(text=title, side="right"), thickness=12, len=0.8, x=1.0, xanchor="left", xpad=10),
+            )
+            if cmin is not None:
+                marker.update(cmin=cmin, cmax=cmax)
+            fig.add_trace(
+                go.Scatter(
+                    x=_round(d.terminals.lon_deg[idx], 4), y=_round(d.terminals.lat_deg[idx], 4), mode="markers",
+                    marker=marker, name=f"terminals ({title})", hoverinfo="text",
+                    hovertext=[hover[t] for t in idx], visible=mode == colour_modes[0],
+                )
+            )
+    n = len(fig.data)
+    buttons = []
+    labels = {"availability": "Colour: availability", "rtt": "Colour: median RTT", "throughput": "Colour: throughput"}
+    if len(colour_modes) > 1:
+        for k, mode in enumerate(colour_modes):
+            visible = [j == k for j in range(n - first_terminal)]
+            buttons.append(
+                dict(label=labels[mode], method="restyle", args=[{"visible": visible}, list(range(first_terminal, n))])
+            )
+    # The map card is ~1,150 px wide for the plot itself at a 1,400 px window;
+    # the view was widened to MAP_ASPECT, so this height fills that width.
+    height = int(min(max(1080 / max(v.aspect, 0.3), 420), 820)) + (40 if buttons else 10) + 72
+    fig.update_layout(
+        _base_layout(
+            height,
+            hovermode="closest",
+            plot_bgcolor=SEA,
+            margin=dict(l=44, r=96, t=40 if buttons else 10, b=72, autoexpand=False),
+            legend=dict(
+                orientation="h", yanchor="top", y=-0.045, xanchor="left", x=0, font=dict(size=11),
+                bgcolor="rgba(255,255,255,0)", entrywidth=0, itemwidth=30,
+            ),
+            dragmode="pan",
+        )
+    )
+    fig.update_xaxes(
+        range=[v.lon_min_deg, v.lon_max_deg], ticksuffix="°", showgrid=True, gridcolor="rgba(255,255,255,0.7)",
+        constrain="domain", zeroline=False, mirror=True, linecolor="#9aa5b1",
+    )
+    fig.update_yaxes(
+        range=[v.lat_min_deg, v.lat_max_deg], ticksuffix="°", showgrid=True, gridcolor="rgba(255,255,255,0.7)",
+        scaleanchor="x", scaleratio=v.y_scale, constrain="domain", zeroline=False, mirror=True, linecolor="#9aa5b1",
+    )
+    if buttons:
+        fig.update_layout(
+            updatemenus=[dict(
+                type="buttons", direction="right", buttons=buttons, x=1.0, xanchor="right", y=1.0, yanchor="bottom",
+                pad=dict(b=4), bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=True, active=0,
+            )]
+        )
+    return fig
+
+
+# --------------------------------------------------------------------------
+# Time series
+# --------------------------------------------------------------------------
+
+
+def _time_axis(fig: go.Figure, series: Series, **kw) -> None:
+    fig.update_xaxes(type="date", hoverformat="%H:%M:%S", **kw)
+
+
+def service_figure(d: ReportData) -> go.Figure:
+    """Served share over time (top) and unserved share by reason (bottom)."""
+    s = d.reasons
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06, row_heights=[0.5, 0.5])
+    fig.add_trace(
+        go.Scatter(
+            x=s.t_utc, y=_round(s.columns["served"], 4), mode="lines", name="served",
+            line=dict(color=REASON_COLOURS["served"], width=1.6), fill="tozeroy", fillcolor="rgba(42,157,143,0.12)",
+            hovertemplate="%{y:.2f} %",
+        ),
+        row=1, col=1,
+    )
+    k = 0
+    for reason, share in s.columns.items():
+        if reason == "served":
+            continue
+        colour = REASON_COLOURS.get(reason) or _OTHER[k % len(_OTHER)]
+        k += reason not in REASON_COLOURS
+        fig.add_trace(
+            go.Scatter(
+                x=s.t_utc, y=_round(np.nan_to_num(share), 4), mode="lines", name=ptext(reason), stackgroup="unserved",
+                line=dict(color=colour, width=0.8), fillcolor=colour, hovertemplate="%{y:.2f} %",
+            ),
+            row=2, col=1,
+        )
+    served = s.columns["served"]
+    lo = float(np.nanmin(served)) if served.size and np.isfinite(served).any() else 0.0
+    fig.update_layout(_base_layout(360))
+    fig.update_yaxes(title_text="served, %", range=[max(0.0, min(lo - 0.5, 99.0)), 100.4], row=1, col=1, gridcolor=GRID)
+    fig.update_yaxes(title_text="unserved, %", rangemode="tozero", row=2, col=1, gridcolor=GRID)
+    fig.update_xaxes(type="date", hoverformat="%H:%M:%S", gridcolor=GRID, linecolor="#9aa5b1")
+    return fig
+
+
+def rtt_terminals_figure(d: ReportData) -> go.Figure:
+    s = d.rtt_terminals
+    fig = go.Figure()
+    for k, (label, values) in enumerate(s.columns.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=s.t_utc, y=_round(values, 3), mode="lines", name=ptext(label),
+                line=dict(color=LINES[k % len(LINES)], width=1.3), connectgaps=False, hovertemplate="%{y:.1f} ms",
+            )
+        )
+    fig.update_layout(_base_layout(360))
+    fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0, font=dict(size=10.5)))
+    fig.update_yaxes(title_text="RTT, ms", rangemode="tozero")
+    _time_axis(fig, s)
+    return fig
+
+
+def cdf_x_max_ms(d: ReportData) -> float:
+    """Right end of the CDF chart's x axis: 1.5 x the 98th percentile of all terminals (the tail is one double-click away)."""
+    q = d.rtt_cdf[0]["rtt_ms"]
+    p98 = float(q[int(round(0.98 * (len(q) - 1)))])
+    top = float(np.nanmax(np.concatenate([c["rtt_ms"] for c in d.rtt_cdf])))
+    return min(max(1.5 * p98, 10.0), 1.02 * top) if math.isfinite(p98) else 1.02 * top
+
+
+def rtt_cdf_figure(d: ReportData) -> go.Figure:
+    levels = np.linspace(0.0, 100.0, len(d.rtt_cdf[0]["rtt_ms"]))
+    fig = go.Figure()
+    regional = [c for c in d.rtt_cdf if c["region"] != "All terminals"]
+    for k, c in enumerate(regional):
+        fig.add_trace(
+            go.Scatter(
+                x=_round(c["rtt_ms"], 3), y=levels, mode="lines", name=ptext(c["region"]),
+                line=dict(color=LINES[k % len(LINES)], width=1.1, dash=["solid", "dot", "dash"][(k // len(LINES)) % 3]),
+                hovertemplate=ptext(c["region"]) + f" ({c['terminals']} terminals)<br>%{{y:.0f}} % ≤ %{{x:.1f}} ms<extra></extra>",
+            )
+        )
+    for c in d.rtt_cdf:
+        if c["region"] == "All terminals":
+            fig.add_trace(
+                go.Scatter(
+                    x=_round(c["rtt_ms"], 3), y=levels, mode="lines", name="all terminals",
+                    line=dict(color=INK, width=3),
+                    hovertemplate="all terminals<br>%{y:.0f} % ≤ %{x:.1f} ms<extra></extra>",
+                )
+            )
+    fig.update_layout(_base_layout(420, hovermode="closest"))
+    fig.update_layout(
+        legend=dict(orientation="v", yanchor="top", y=1.0, xanchor="left", x=1.01, font=dict(size=10)),
+        margin=dict(l=64, r=8, t=16, b=48),
+    )
+    fig.update_xaxes(title_text="RTT, ms (served terminal-steps)", range=[0, cdf_x_max_ms(d)])
+    fig.update_yaxes(title_text="share ≤ RTT, %", range=[0, 100.5])
+    return fig
+
+
+def throughput_figure(d: ReportData) -> go.Figure:
+    s = d.throughput
+    fig = go.Figure()
+    styles = {"mean": ("mean (served)", LINES[0], "solid"), "p10": ("10th percentile", LINES[1], "solid"), "demand": ("mean demand", MUTED, "dot")}
+    for key, values in s.columns.items():
+        name, colour, dash = styles[key]
+        fig.add_trace(go.Scatter(x=s.t_utc, y=_round(values, 3), mode="lines", name=name, line=dict(color=colour, width=1.4, dash=dash), hovertemplate="%{y:.1f} Mbit/s"))
+    fig.update_layout(_base_layout(320))
+    fig.update_yaxes(title_text="Mbit/s per terminal", rangemode="tozero")
+    _time_axis(fig, s)
+    return fig
+
+
+def utilisation_figure(d: ReportData) -> go.Figure:
+    fig = go.Figure()
+    for k, u in enumerate(d.utilisation):
+        s = u["series"]
+        colour = LINES[k % len(LINES)]
+        fig.add_trace(go.Scatter(x=s.t_utc, y=_round(s.columns["mean"], 3), mode="lines", name=ptext(u["label"] + " mean"), line=dict(color=colour, width=1.5), hovertemplate="%{y:.1f} %"))
+        fig.add_trace(go.Scatter(x=s.t_utc, y=_round(s.columns["max"], 3), mode="lines", name=ptext(u["label"] + " max"), line=dict(color=colour, width=1.0, dash="dot"), hovertemplate="%{y:.1f} %"))
+    fig.update_layout(_base_layout(320))
+    fig.update_yaxes(title_text="utilisation, %", rangemode="tozero")
+    fig.update_xaxes(type="date", hoverformat="%H:%M:%S")
+    return fig
+
+
+def links_figure(d: ReportData) -> go.Figure:
+    s = d.links
+    fig = go.Figure()
+    styles = {
+        "isl_active": ("laser links up", LINES[0], "y"),
+        "isl_dropped": ("laser links down", LINES[1], "y"),
+        "gateway_links": ("gateway feeder links", GATEWAY, "y2"),
+    }
+    for key, (name, colour, axis) in styles.items():
+        if key in s.columns:
+            fig.add_trace(go.Scatter(x=s.t_utc, y=_round(s.columns[key], 2), mode="lines", name=name, line=dict(color=colour, width=1.4), yaxis=axis, hovertemplate="%{y:,.0f}"))
+    fig.update_layout(_base_layout(320))
+    fig.update_layout(
+        yaxis=dict(title=dict(text="laser links"), rangemode="tozero", gridcolor=GRID),
+        yaxis2=dict(title=dict(text="feeder links"), overlaying="y", side="right", rangemode="tozero", showgrid=False),
+        margin=dict(l=64, r=64, t=16, b=48),
+    )
+    fig.update_xaxes(type="date", hoverformat="%H:%M:%S")
+    return fig
+
+
+def cost_figure(d: ReportData) -> go.Figure:
+    c = d.cost
+    fig = go.Figure()
+    for k, (sponsor, values) in enumerate(c["by_sponsor_month"].items()):
+        fig.add_trace(
+            go.Bar(
+                x=list(c["months"]), y=np.round(values, 2), name=ptext(sponsor), marker_color=LINES[k % len(LINES)],
+                hovertemplate=ptext(sponsor) + "<br>%{x}: $%{y:,.0f}<extra></extra>",
+            )
+        )
+    fig.update_layout(_base_layout(360, barmode="stack", hovermode="closest"))
+    fig.update_yaxes(title_text="cost, USD per month", tickprefix="$", separatethousands=True)
+    fig.update_xaxes(type="category", title_text="month (UTC)")
+    return fig
+
+
+def build_figures(d: ReportData) -> dict[str, go.Figure]:
+    """Figure id -> figure, for every section the run has data for."""
+    figs: dict[str, go.Figure] = {}
+    modes = ["availability", "rtt"] + (["throughput"] if d.headline.get("throughput") else [])
+    if d.terminal_stats is None:
+        modes = []
+    figs["fig-map"] = map_figure(d, modes)
+    if d.reasons is not None and d.reasons.t_utc:
+        figs["fig-service"] = service_figure(d)
+    if d.rtt_terminals is not None and d.rtt_terminals.columns:
+        figs["fig-rtt-terminals"] = rtt_terminals_figure(d)
+    if d.rtt_cdf:
+        figs["fig-rtt-cdf"] = rtt_cdf_figure(d)
+    if d.throughput is not None:
+        figs["fig-throughput"] = throughput_figure(d)
+    if d.utilisation:
+        figs["fig-utilisation"] = utilisation_figure(d)
+    if d.links is not None:
+        figs["fig-links"] = links_figure(d)
+    if d.cost is not None:
+        figs["fig-cost"] = cost_figure(d)
+    return figs

@@ -1,0 +1,216 @@
+"""Fixtures of the report tests: a tiny run (seconds), the same run with service-layer tables, a browser.
+
+The tiny scenario: a toy Walker shell (24 x 22 at 550 km, 53 deg), four
+terminals over Ukraine given by coordinates -- one named
+``<script>alert(1)</script>`` -- one gateway from ``[[ground.gateways.extra]]``
+and one PoP from ``[[ground.pops.extra]]``, 10 minutes in 10 s steps.  The
+scenario's own name and description are hostile too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from leonet.engine.run import run_scenario
+from leonet.results.query import open_run
+from leonet.results.store import write_table_atomic
+from leonet.scenario.load import load_scenario
+
+EVIL = "<script>alert(1)</script>"
+EVIL_DESCRIPTION = 'tiny "><img src=x onerror=alert(2)> & co'
+EVIL_GATEWAY = "Rzeszow <b>gw</b>"
+
+TINY = f"""
+[scenario]
+name = {json.dumps(EVIL)}
+description = {json.dumps(EVIL_DESCRIPTION)}
+seed = 1
+
+[time]
+start_utc = "2026-05-30T12:00:00Z"
+duration_s = 600
+step_s = 10
+
+[[constellations]]
+kind = "walker"
+name = "toy"
+[[constellations.shells]]
+altitude_km = 550
+inclination_deg = 53
+planes = 24
+sats_per_plane = 22
+phase_factor = 1
+
+[ground.terminals]
+min_elevation_deg = 25.0
+[[ground.terminals.sources]]
+kind = "coordinates"
+sites = [
+  {{ name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52 }},
+  {{ name = "Lviv", lat_deg = 49.84, lon_deg = 24.03 }},
+  {{ name = "Kharkiv", lat_deg = 49.99, lon_deg = 36.23 }},
+  {{ name = {json.dumps(EVIL)}, lat_deg = 46.48, lon_deg = 30.74 }},
+]
+
+[ground.gateways]
+[[ground.gateways.extra]]
+name = {json.dumps(EVIL_GATEWAY)}
+lat_deg = 50.04
+lon_deg = 22.0
+antenna_count = 8
+
+[ground.pops]
+[[ground.pops.extra]]
+name = "Warsaw PoP"
+lat_deg = 52.23
+lon_deg = 21.01
+
+[output]
+chunk_steps = 30
+"""
+
+#: Policies added to the augmented run's manifest (the service layer's
+#: ``[[policies]]``, as `model_dump(mode="json")` would write them).
+POLICIES = [
+    {"name": "no service in Crimea", "action": "deny", "region": "crimea", "from": "2022-02-26T00:00:00Z", "until": None, "fleets": None},
+    {"name": "donated terminals in Ukraine only", "action": "allow", "region": "country:UA", "from": None, "until": None, "fleets": ["donated"]},
+    {"name": EVIL, "action": "deny", "region": "oblast:Atlantis", "from": None, "until": None, "fleets": None},
+]
+
+
+def _write(tmp: Path, text: str, name: str) -> Path:
+    path = tmp / name
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("tiny")
+    run_scenario(load_scenario(_write(tmp, TINY, "tiny.toml")), tmp / "run")
+    return tmp / "run"
+
+
+@pytest.fixture(scope="session")
+def bare_run(tmp_path_factory) -> Path:
+    """A run with satellites only (no ground segment)."""
+    tmp = tmp_path_factory.mktemp("bare")
+    text = TINY[: TINY.index("[ground.terminals]")] + "[output]\nchunk_steps = 30\n"
+    run_scenario(load_scenario(_write(tmp, text, "bare.toml")), tmp / "run")
+    return tmp / "run"
+
+
+def _add_table(run: Path, name: str, table: pa.Table) -> None:
+    digest = write_table_atomic(run / f"{name}.parquet", table)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["tables"][name] = {"file": f"{name}.parquet", "rows": table.num_rows, "sha256": digest}
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+@pytest.fixture(scope="session")
+def service_run(tiny_run, tmp_path_factory) -> Path:
+    """The tiny run plus the service layer's outputs: throughput, utilisation, a cost ledger, policies."""
+    run = tmp_path_factory.mktemp("service") / "run"
+    shutil.copytree(tiny_run, run)
+    con = open_run(run)
+    try:
+        t_ns, terminal, served = (
+            np.array(c)
+            for c in zip(*con.execute("SELECT t_ns, terminal, served FROM terminal_steps ORDER BY t_ns, terminal").fetchall())
+        )
+    finally:
+        con.close()
+    rng = np.random.default_rng(7)
+    _add_table(
+        run,
+        "throughput",
+        pa.table(
+            {
+                "t_ns": pa.array(t_ns, pa.int64()),
+                "terminal": pa.array(terminal, pa.int32()),
+                "throughput_mbps": pa.array(np.where(served, rng.uniform(20.0, 120.0, t_ns.size), 0.0)),
+            }
+        ),
+    )
+    steps = np.unique(t_ns)
+    _add_table(
+        run,
+        "gateway_load",
+        pa.table(
+            {
+                "t_ns": pa.array(np.repeat(steps, 2), pa.int64()),
+                "gateway": pa.array(np.tile([0, 1], steps.size), pa.int32()),
+                "gateway_utilisation": pa.array(rng.uniform(0.2, 0.9, 2 * steps.size)),
+            }
+        ),
+    )
+    _add_table(
+        run,
+        "cost_ledger",
+        pa.table(
+            {
+                "sponsor": ["SpaceX (donation)", "SpaceX (donation)", "Government of Poland", EVIL],
+                "fleet": ["donated", "donated", "donated", "bought"],
+                "month": ["2022-02", "2022-03", "2022-03", "2022-03"],
+                "terminal_days": [12.0, 155.0, 31.0, 62.0],
+                "cost_usd": [193.55, 2500.0, 500.0, 1000.0],
+            }
+        ),
+    )
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["scenario"]["policies"] = POLICIES
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return run
+
+
+# --------------------------------------------------------------------------
+# The browser
+# --------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("LEONET_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium driven by Playwright; skipped locally, a failure in CI, when either is missing."""
+    missing = []
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+        missing.append("the Python package playwright (pip install playwright; never `playwright install`)")
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
+        missing.append(f"a Chromium binary at {CHROMIUM} (apt-get install chromium, or set LEONET_CHROMIUM)")
+    if missing:
+        message = "the report's browser test needs " + " and ".join(missing)
+        if _in_ci():
+            pytest.fail(f"{message}; CI=true, so it must run, not be skipped", pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
