@@ -468,6 +468,12 @@ class FreeOneOnlyOverIsls:
     def _set_trees(self, rows: NDArray[np.int64], pred: NDArray[np.int64]) -> None:
         depth = self._depths(pred)
         self._pred[:, rows] = pred.T
+        # The tree's station -> satellite links, for test (a) of `step`.
+        j, v = np.divmod(np.flatnonzero(pred >= self.S), self.S)
+        split = np.searchsorted(j, np.arange(len(rows) + 1))
+        for i, d in enumerate(rows.tolist()):
+            self._roots[d] = v[split[i] : split[i + 1]]
+        self._root_cat = None
         self._depth_max[rows] = depth.max(axis=1) if depth.size else 0
         if not self._layout_rows(rows, pred, depth):
             # Grow the capacities (from every tree, with headroom) and lay out all rows again.
@@ -575,6 +581,7 @@ class FreeOneOnlyOverIsls:
             rows = np.arange(G)
             pred, _ = self._dijkstra(self._graph(isl_km, gi, si, glen), rows)
             self._pred = np.full((S, G), -1, dtype=np.int64)
+            self._roots = [np.zeros(0, dtype=np.int64)] * G
             self._depth_max = np.zeros(G, dtype=np.int64)
             self._alloc_levels(np.zeros(2, dtype=np.int64))  # empty; grown to fit by _set_trees
             self._set_trees(rows, pred)
@@ -591,8 +598,11 @@ class FreeOneOnlyOverIsls:
             self._w_since += np.abs(isl_km - self._isl_prev).max() if isl_km.size else 0.0
             bad = np.zeros(G, dtype=bool)
             # (a) a station -> satellite link of the tree went out of range
-            lost = ~np.isfinite(gsl_flat[self._root_cells]) if self._root_cells.size else np.zeros(0, dtype=bool)
-            bad[self._root_rows[lost]] = True
+            if self._root_cat is None:
+                rr = np.repeat(np.arange(G), [len(v) for v in self._roots])
+                self._root_cat = (rr * (S + 1) + np.concatenate(self._roots), rr)
+            root_cells, root_rows = self._root_cat
+            bad[root_rows[~np.isfinite(gsl_flat[root_cells])]] = True
             # (b) station -> satellite links outside the tree
             nontree = self._pred[si, gi] != S + gi
             if nontree.any():
@@ -618,11 +628,6 @@ class FreeOneOnlyOverIsls:
                 dist[:, rows] = new_dist.T
                 self._refresh(rows, dist, isl_pad)
                 self._next_hop[:S, rows] = self._pred[:, rows]
-        if self.warm_start and rows.size:
-            # Root links (depth-1 satellites) of every tree, for test (a) next step.
-            v, d = np.divmod(np.flatnonzero(self._pred >= S), G)
-            self._root_cells = d * (S + 1) + v
-            self._root_rows = d
         self._isl_prev = isl_km
         gs_len = self._ground_choice(dist, gi, si, glen, self._next_hop)
         return StepState(self._next_hop.copy(), dist.T, gs_len, int(rows.size))
@@ -631,21 +636,24 @@ class FreeOneOnlyOverIsls:
         """Each station's first satellite toward each other station (rows S.. of next_hop)."""
         S, G = self.S, self.G
         gs_len = np.full((G, G), np.inf)
-        choice = np.full((G, G), -1, dtype=np.int32)  # [src, dst]
+        choice = np.full((G, G), -1, dtype=np.int64)  # [src, dst]
         if gi.size:
             counts = np.bincount(gi, minlength=G)
-            srcs = np.flatnonzero(counts)
-            st = np.zeros(G + 1, dtype=np.int64)
-            np.cumsum(counts, out=st[1:])
-            st = st[srcs]
-            vals = dist[si]
-            vals += glen[:, None]  # [link, dst]
-            best = np.minimum.reduceat(vals, st, axis=0)  # [src with links, dst]
-            # Hypatia's tie-break: the lowest satellite id, i.e. the first link of the segment.
-            pos = np.where(vals == np.repeat(best, counts[srcs], axis=0), np.arange(gi.size)[:, None], gi.size)
-            first = np.minimum.reduceat(pos, st, axis=0)
-            choice[srcs] = np.where(np.isfinite(best), si[np.minimum(first, gi.size - 1)], -1)
-            gs_len[srcs] = best
+            start = np.zeros(G + 1, dtype=np.int64)
+            np.cumsum(counts, out=start[1:])
+            slot = np.arange(gi.size) - start[gi]
+            k_max = int(counts.max())
+            cand = np.full((G, k_max), S, dtype=np.int64)  # S: the inf row of dpad
+            cand[gi, slot] = si
+            clen = np.full((G, k_max), np.inf)
+            clen[gi, slot] = glen
+            dpad = np.concatenate([dist, np.full((1, G), np.inf)], axis=0)
+            total = dpad[cand]  # [src, candidate, dst]
+            total += clen[:, :, None]
+            # Candidates are sorted by satellite id, so argmin's first minimum is Hypatia's tie-break.
+            k = np.argmin(total, axis=1)
+            gs_len = np.take_along_axis(total, k[:, None, :], axis=1)[:, 0, :]
+            choice = np.where(np.isfinite(gs_len), np.take_along_axis(cand, k, axis=1), -1)
         diag = np.arange(G)
         choice[diag, diag] = -1
         gs_len[diag, diag] = 0.0
