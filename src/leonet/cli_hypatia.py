@@ -101,9 +101,9 @@ def _build_network(
     t = hy.read_tles(tles)
     if max_gsl_length_m is None or max_isl_length_m is None:
         raise ScenarioError(
-            f"with --tles, give --max-gsl-length-m and --max-isl-length-m (the values of Hypatia's description.txt; "
-            f"for a shell at altitude h they are sqrt(940.7 km^2 + h^2) and 2 sqrt((R+h)^2 - (R+80 km)^2), "
-            f"R = 6378.135 km), or use --input-dir with a whole Hypatia network directory"
+            "with --tles, give --max-gsl-length-m and --max-isl-length-m (the values of Hypatia's description.txt; "
+            "for a shell at altitude h they are sqrt(940.7 km^2 + h^2) and 2 sqrt((R+h)^2 - (R+80 km)^2), "
+            "R = 6378.135 km), or use --input-dir with a whole Hypatia network directory"
         )
     gs = hy.read_ground_stations(ground_stations)
     if isls is not None:
