@@ -77,6 +77,8 @@ TERMINAL_STEPS_SCHEMA = pa.schema(
         ("backhaul_ms", pa.float64()),
         ("served", pa.bool_()),
         ("reason", _REASON_TYPE),
+        ("demand_mbps", pa.float64()),
+        ("throughput_mbps", pa.float64()),
     ]
 )
 HANDOVERS_SCHEMA = pa.schema(
@@ -87,6 +89,14 @@ LINK_DROPS_SCHEMA = pa.schema(
 )
 
 _MS = 1e3
+
+
+def _rows_table(parts: list[dict], schema: pa.Schema) -> pa.Table:
+    if not parts:
+        return schema.empty_table()
+    return pa.Table.from_arrays(
+        [pa.array(np.concatenate([p[f.name] for p in parts]), f.type) for f in schema], schema=schema
+    )
 
 
 class StepState:
@@ -160,6 +170,8 @@ class NetworkModel:
         step_ns: int | None = None,
         ut1_minus_utc_s: float = 0.0,
         topology: IslTopology | None = None,
+        node_spacing_ns: int | None = None,
+        service=None,
     ):
         from ..scenario.schema import NetworkSpec, PopSpec
 
@@ -189,6 +201,13 @@ class NetworkModel:
             gateways, pops, self.gateway_pop, pop_spec.route_factor, pop_spec.refractive_index
         )
         self.graph_builder = GraphBuilder(self.nodes, self.topology.pairs, self.gateway_pop, self.backhaul_s)
+        self.service = service
+        self.faults = None if service is None else service.faults
+        # Directed laser ids for capacity: link k carries 2k (a->b, a<b) and 2k+1 (b->a).
+        pairs = np.asarray(self.topology.pairs, dtype=np.int64).reshape(-1, 2)
+        keys = pairs[:, 0] * s + pairs[:, 1]
+        self._isl_order = np.argsort(keys, kind="stable")
+        self._isl_keys = keys[self._isl_order]
         self.clock = SlotClock.from_seconds(network.slot_s, step_ns)
         self.scheduler = SlotScheduler(
             constellation.satrecs,
@@ -198,6 +217,8 @@ class NetworkModel:
             network.policy,
             self._slot_delay_s,
             ut1_minus_utc_s=ut1_minus_utc_s,
+            node_spacing_ns=node_spacing_ns,
+            satellite_failed=None if self.faults is None else self.faults.satellite_failed,
         )
         self._state_cache: dict[int, tuple[NDArray[np.float64], StepState]] = {}
 
@@ -205,11 +226,28 @@ class NetworkModel:
     # One instant
     # ------------------------------------------------------------------
 
-    def step_state(self, r_ecef_km: NDArray[np.float64]) -> StepState:
-        """Lasers, feeder links and routes to PoPs for positions ``r_ecef_km[S, 3]`` (km, ECEF)."""
+    def step_state(self, r_ecef_km: NDArray[np.float64], t_ns: int | None = None) -> StepState:
+        """Lasers, feeder links and routes to PoPs for positions ``r_ecef_km[S, 3]`` (km, ECEF).
+
+        With a fault schedule and the step's time ``t_ns``, failed satellites
+        lose every link, lost lasers are dropped and gateways that are down
+        get no feeder links.
+        """
+        down = None
+        if self.faults is not None and t_ns is not None:
+            t = np.array([t_ns], dtype=np.int64)
+            failed = self.faults.satellite_failed(t)[0]
+            if failed.any():
+                r_ecef_km = r_ecef_km.copy()
+                r_ecef_km[failed] = np.nan
+            down = self.faults.gateway_down(t)[0]
         length, ok = self.topology.usable(r_ecef_km)
+        if self.faults is not None and t_ns is not None:
+            ok = ok & ~self.faults.isl_lost(np.array([t_ns], dtype=np.int64), len(ok))[0]
         isl_delay = length / C_KM_S
         feeders = visible_links(self.gateway_sites, r_ecef_km)
+        if down is not None and down.any():
+            feeders = feeders.take(~down[feeders.site])
         feeders = limit_links_per_site(feeders, self.gateway_antennas)
         graph = self.graph_builder.build(ok, isl_delay, feeders.site, feeders.sat, feeders.delay_s)
         return StepState(ok, isl_delay, feeders, graph, routes_to_pops(graph, self.nodes))
@@ -220,7 +258,7 @@ class NetworkModel:
         hit = self._state_cache.get(int(t_ns))
         if hit is not None and np.array_equal(hit[0], r_ecef_km, equal_nan=True):
             return hit[1]
-        state = self.step_state(r_ecef_km)
+        state = self.step_state(r_ecef_km, t_ns)
         if len(self._state_cache) > 4:
             self._state_cache.pop(next(iter(self._state_cache)))
         self._state_cache[int(t_ns)] = (np.array(r_ecef_km, copy=True), state)
@@ -281,8 +319,18 @@ class NetworkModel:
                 ("feeder_s", np.float64),
                 ("backhaul_s", np.float64),
                 ("reason", np.int8),
+                ("demand_bps", np.float64),
+                ("throughput_bps", np.float64),
             )
         }
+        service = self.service
+        blocked = None if service is None else service.blocked(offsets)
+        capacity = service is not None and service.capacity is not None
+        demand = service.demand_bps(offsets) if capacity else None
+        failed = None if self.faults is None else self.faults.satellite_failed(offsets)
+        gw_down = None if self.faults is None else self.faults.gateway_down(offsets).any(axis=1)
+        cell_parts: list[dict] = []
+        gateway_parts: list[dict] = []
         dropped = np.empty(t_steps, np.int32)
         active = np.empty(t_steps, np.int32)
         gw_links = np.empty(t_steps, np.int32)
@@ -307,6 +355,29 @@ class NetworkModel:
             path = up & routes.reachable[s_idx]
             parts = routes.describe(s_idx)
             reason = np.where(~up, Reason.NO_SATELLITE, np.where(path, Reason.SERVED, Reason.NO_GATEWAY_PATH))
+            if failed is not None:
+                # A fault, not geometry: the serving satellite failed, or a
+                # gateway outage left the route without a gateway.
+                reason = np.where(has & failed[i][s_idx], Reason.FAULT, reason)
+                if gw_down[i]:
+                    reason = np.where(reason == Reason.NO_GATEWAY_PATH, Reason.FAULT, reason)
+            if blocked is not None:
+                reason = np.where(blocked[i] > 0, blocked[i], reason)
+            cols["demand_bps"][i] = np.nan
+            cols["throughput_bps"][i] = np.nan
+            if capacity:
+                routed = reason == Reason.SERVED
+                indptr, isl_ids = self._terminal_lasers(routes, s_idx, routed)
+                step_cap = service.allocate(
+                    int(offsets[i]), sat, np.where(path, parts.gateway, -1), routed, demand[i], indptr, isl_ids,
+                    2 * len(self.topology),
+                )
+                reason = np.where(step_cap.below_min, Reason.CAPACITY, reason)
+                active_now = reason != Reason.INACTIVE
+                cols["demand_bps"][i] = np.where(active_now, demand[i], np.nan)
+                cols["throughput_bps"][i] = np.where(active_now, np.where(routed, step_cap.throughput_bps, 0.0), np.nan)
+                cell_parts.append(step_cap.cell_rows)
+                gateway_parts.append(step_cap.gateway_rows)
             cols["sat"][i] = sat
             cols["gateway"][i] = np.where(path, parts.gateway, -1)
             cols["pop"][i] = np.where(path, routes.pop[s_idx], -1)
@@ -328,6 +399,10 @@ class NetworkModel:
 
         one_way = cols["uplink_s"] + cols["isl_s"] + cols["feeder_s"] + cols["backhaul_s"]
         served = cols["reason"] == Reason.SERVED
+        # Latency is reported only for served terminal-steps.
+        for name in ("uplink_s", "isl_s", "feeder_s", "backhaul_s"):
+            cols[name][~served] = np.nan
+        one_way[~served] = np.nan
         reason = pa.DictionaryArray.from_arrays(
             pa.array(cols["reason"].ravel(), pa.int8()), pa.array(REASON_NAMES, pa.string())
         )
@@ -346,6 +421,8 @@ class NetworkModel:
                 pa.array((_MS * cols["backhaul_s"]).ravel(), pa.float64()),
                 pa.array(served.ravel(), pa.bool_()),
                 reason,
+                pa.array((cols["demand_bps"] / 1e6).ravel(), pa.float64()),
+                pa.array((cols["throughput_bps"] / 1e6).ravel(), pa.float64()),
             ],
             schema=TERMINAL_STEPS_SCHEMA,
         )
@@ -371,4 +448,28 @@ class NetworkModel:
             ],
             schema=LINK_DROPS_SCHEMA,
         )
-        return {"terminal_steps": steps, "handovers": handovers, "link_drops": drops}
+        tables = {"terminal_steps": steps, "handovers": handovers, "link_drops": drops}
+        if capacity:
+            from .service import CELL_LOAD_SCHEMA, GATEWAY_LOAD_SCHEMA
+
+            tables["cell_load"] = _rows_table(cell_parts, CELL_LOAD_SCHEMA)
+            tables["gateway_load"] = _rows_table(gateway_parts, GATEWAY_LOAD_SCHEMA)
+        return tables
+
+    def _terminal_lasers(self, routes, s_idx: NDArray[np.int64], routed: NDArray[np.bool_]):
+        """Directed laser ids on every routed terminal's path, as a ragged array over terminals."""
+        g = s_idx.size
+        sats, inverse = np.unique(s_idx[routed], return_inverse=True)
+        ptr_u, tail, head = routes.laser_path(sats)
+        lengths = np.zeros(g, np.int64)
+        lengths[routed] = np.diff(ptr_u)[inverse]
+        indptr = np.zeros(g + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        # Gather each terminal's slice of its satellite's path.
+        starts = np.repeat(ptr_u[:-1][inverse], np.diff(ptr_u)[inverse])
+        within = np.arange(indptr[-1]) - np.repeat(indptr[:-1][routed], lengths[routed])
+        src = starts + within
+        a, b = tail[src], head[src]
+        lo, hi = np.minimum(a, b), np.maximum(a, b)
+        link = self._isl_order[np.searchsorted(self._isl_keys, lo * self.nodes.satellites + hi)]
+        return indptr, 2 * link + (a > b)

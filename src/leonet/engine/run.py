@@ -21,6 +21,7 @@ from ..constants import NS_PER_S
 from ..orbits.frames import ecef_to_geodetic
 from ..scenario.ground import build_ground
 from .network import NetworkModel
+from .service import ServiceLayer
 from ..orbits.propagate import propagate
 from ..results.store import RunDirectory
 from ..scenario.load import LoadedScenario, build_constellation, build_time_grid
@@ -136,18 +137,37 @@ def run_scenario(
     )
     ground = build_ground(loaded)
     model = None
+    service = None
+    node_ns = int(round(spec.propagation.sgp4_node_s * 1e9)) or None
     if ground is not None:
-        for name, sites in (("terminals", ground.terminals), ("gateways", ground.gateways), ("pops", ground.pops)):
+        sat_source = [constellation.shells[i].constellation for i in constellation.shell_index]
+        service = ServiceLayer(loaded, ground.terminals, ground.gateways, len(constellation), sat_source)
+        terminals = service.terminals
+        fleet_names = [] if service.fleets is None else list(service.fleets.names)
+        table = _sites_table(terminals).append_column(
+            "fleet",
+            pa.array([fleet_names[f] if f >= 0 else "" for f in service.fleet_of_terminal], pa.string()),
+        )
+        run.write_table("terminals", table)
+        for name, sites in (("gateways", ground.gateways), ("pops", ground.pops)):
             run.write_table(name, _sites_table(sites))
+        if service.fleets is not None:
+            from ..service.costs import cost_ledger
+
+            ledger = cost_ledger(list(spec.fleets), spec.ledger.start, spec.ledger.end,
+                                 terminal_counts=service.fleets.terminal_counts())
+            run.write_table("cost_ledger", ledger.table)
         model = NetworkModel(
             constellation,
-            ground.terminals,
+            terminals,
             ground.gateways,
             ground.pops,
             spec.network,
             spec.ground.pops,
             step_ns=spec.time.step_ns,
             ut1_minus_utc_s=spec.time.ut1_minus_utc_s,
+            node_spacing_ns=node_ns,
+            service=service,
         )
     chunk = spec.output.chunk_steps
     every_ns = POSITIONS_EVERY_S * NS_PER_S
@@ -158,7 +178,7 @@ def run_scenario(
             constellation.satrec_array,
             sub,
             ut1_minus_utc_s=spec.time.ut1_minus_utc_s,
-            node_spacing_ns=int(round(spec.propagation.sgp4_node_s * 1e9)) or None,
+            node_spacing_ns=node_ns,
         )
         failed = max(failed, int((prop.error != 0).any(axis=0).sum()))
         keep = np.flatnonzero(sub.offset_ns % every_ns == 0)
@@ -175,6 +195,9 @@ def run_scenario(
     }
     if model is not None:
         summary.update(summarize_run(run.path, step_s=spec.time.step_s))
+        notes = service.notes()
+        if notes:
+            summary["notes"] = notes
     summary["wall_s"] = round(time.perf_counter() - t0, 3)
     run.finish(summary)
     return RunResult(out, summary)

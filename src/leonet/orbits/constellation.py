@@ -40,6 +40,8 @@ class Shell:
     min_elevation_deg: float
     walker: WalkerShell | None = None
     source: str = ""
+    #: Name of the constellation (scenario source) the shell belongs to.
+    constellation: str = ""
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +119,7 @@ class Constellation:
             name=name,
             names=list(elements.names),
             catalog_numbers=np.asarray(elements.catalog_numbers, dtype=np.int64),
-            shells=[Shell(name=name, min_elevation_deg=min_elevation_deg, source=str(elements.source))],
+            shells=[Shell(name=name, min_elevation_deg=min_elevation_deg, source=str(elements.source), constellation=name)],
             shell_index=np.zeros(s, dtype=np.int32),
             plane_index=np.full(s, -1, dtype=np.int32),
             slot_index=np.full(s, -1, dtype=np.int32),
@@ -149,7 +151,10 @@ def walker_constellation(name: str, shells: list[WalkerShell], epoch_utc: dt.dat
         name=name,
         names=names,
         catalog_numbers=np.arange(1, total + 1, dtype=np.int64),
-        shells=[Shell(name=s.name, min_elevation_deg=s.min_elevation_deg, walker=s, source="walker") for s in shells],
+        shells=[
+            Shell(name=s.name, min_elevation_deg=s.min_elevation_deg, walker=s, source="walker", constellation=name)
+            for s in shells
+        ],
         shell_index=np.concatenate(shell_index),
         plane_index=np.concatenate(plane_index),
         slot_index=np.concatenate(slot_index),

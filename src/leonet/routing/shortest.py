@@ -168,6 +168,41 @@ class SatelliteRoutes:
             count = count[on] + 1
         return RouteParts(sats, gateway, entry, hops, isl, feeder, backhaul)
 
+    def laser_path(self, sats: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """The laser links on the routes of ``sats``, as a ragged array.
+
+        Returns
+        -------
+        indptr : int64[K + 1]
+            Route ``k``'s links are ``tail[indptr[k]:indptr[k+1]]`` ->
+            ``head[...]``, in the direction of the PoP.
+        tail, head : int64[M]
+            Satellite indices; empty for unreachable satellites.
+        """
+        s = self.nodes.satellites
+        sats = np.asarray(sats, dtype=np.int64).reshape(-1)
+        pred = self.predecessors
+        walking = np.flatnonzero(self.reachable[sats])
+        cur = sats[walking]
+        owners, tails, heads = [], [], []
+        while walking.size:
+            p = pred[cur].astype(np.int64)
+            on = p < s  # still on lasers
+            owners.append(walking[on])
+            tails.append(cur[on])
+            heads.append(p[on])
+            walking, cur = walking[on], p[on]
+        if owners:
+            owner = np.concatenate(owners)
+            tail, head = np.concatenate(tails), np.concatenate(heads)
+            order = np.argsort(owner, kind="stable")
+            owner, tail, head = owner[order], tail[order], head[order]
+        else:
+            owner = tail = head = np.zeros(0, np.int64)
+        indptr = np.zeros(sats.size + 1, np.int64)
+        np.cumsum(np.bincount(owner, minlength=sats.size), out=indptr[1:])
+        return indptr, tail, head
+
     @cached_property
     def _all(self) -> RouteParts:
         return self.describe(np.arange(self.nodes.satellites))

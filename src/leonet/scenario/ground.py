@@ -21,7 +21,7 @@ class GroundSegment:
     ``pop_of_gateway[g]`` is the index of the PoP gateway ``g`` is backhauled to.
     """
 
-    terminals: GroundSites
+    terminals: GroundSites | None
     gateways: GroundSites
     pops: GroundSites
     pop_of_gateway: np.ndarray
@@ -122,15 +122,17 @@ def _pops(loaded: LoadedScenario) -> GroundSites | None:
 def build_ground(loaded: LoadedScenario) -> GroundSegment | None:
     """Terminals, gateways and PoPs of a scenario, or None when it has no ground segment.
 
-    A scenario with terminals needs gateways and PoPs too.  Each gateway is
+    A scenario with terminals (or fleets) needs gateways too; PoPs default to
+    the shipped list.  ``terminals`` is None when only fleets bring terminals.  Each gateway is
     backhauled to the PoP ``ground.pops.assignment`` names, else the nearest.
     """
     from ..ground.sites import nearest
 
     terminals, gateways, pops = _terminals(loaded), _gateways(loaded), _pops(loaded)
-    if terminals is None and gateways is None and pops is None:
+    if terminals is None and gateways is None and pops is None and not loaded.spec.fleets:
         return None
-    missing = [n for n, v in (("terminals", terminals), ("gateways", gateways)) if v is None]
+    need = (("gateways", gateways),) if loaded.spec.fleets else (("terminals", terminals), ("gateways", gateways))
+    missing = [n for n, v in need if v is None]
     if missing:
         raise ScenarioError(
             f"{loaded.source}: ground: a ground segment needs terminals and gateways; add [ground.{missing[0]}]",

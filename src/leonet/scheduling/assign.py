@@ -37,8 +37,8 @@ Ties go to the lowest satellite index (deterministic).
 Reason codes
 ------------
 `Reason` is an ``int8`` code with names (`REASON_NAMES`): 0 served,
-1 no-satellite, 2 no-gateway-path; 3 policy, 4 capacity and 5 fault are
-reserved for the service, capacity and fault layers.
+1 no-satellite, 2 no-gateway-path; 3 policy, 4 capacity, 5 fault and 6
+inactive come from the service, capacity and fault layers.
 """
 
 from __future__ import annotations
@@ -81,10 +81,13 @@ class Reason(IntEnum):
     POLICY = 3
     CAPACITY = 4
     FAULT = 5
+    INACTIVE = 6
 
 
 #: Names of the reason codes, indexed by code (the dictionary of the table column).
-REASON_NAMES = ("served", "no-satellite", "no-gateway-path", "policy", "capacity", "fault")
+#: ``inactive`` (a fleet terminal outside its active window) is not a failure:
+#: such terminal-steps are left out of availability.
+REASON_NAMES = ("served", "no-satellite", "no-gateway-path", "policy", "capacity", "fault", "inactive")
 
 POLICIES = ("min-latency", "max-elevation", "longest-visible")
 
@@ -236,6 +239,8 @@ class SlotScheduler:
         *,
         ut1_minus_utc_s: float = 0.0,
         cache_slots: int = 8,
+        node_spacing_ns: int | None = None,
+        satellite_failed: Callable[[NDArray[np.int64]], NDArray[np.bool_]] | None = None,
     ):
         if policy not in POLICIES:
             raise ScenarioError(f"unknown scheduler policy {policy!r}; use one of {', '.join(POLICIES)}")
@@ -249,6 +254,8 @@ class SlotScheduler:
         self.policy = policy
         self.sat_delay_s = sat_delay_s
         self.ut1_minus_utc_s = float(ut1_minus_utc_s)
+        self.node_spacing_ns = node_spacing_ns
+        self.satellite_failed = satellite_failed
         self._cache: OrderedDict = OrderedDict()
         self._cache_slots = int(cache_slots)
         self._epoch: dt.datetime | None = None
@@ -256,7 +263,17 @@ class SlotScheduler:
     def _positions(self, epoch: dt.datetime, offsets_ns: NDArray[np.int64], sats: NDArray[np.int64] | None):
         grid = TimeGrid(epoch, np.asarray(offsets_ns, dtype=np.int64))
         array = self.satrec_array if sats is None else SatrecArray([self.satrecs[i] for i in sats])
-        return propagate(array, grid, ut1_minus_utc_s=self.ut1_minus_utc_s).r_ecef_km
+        # The same SGP4 nodes as the run's propagation: positions at the same
+        # instant are then bit-identical (interpolation is element-wise).
+        r = propagate(
+            array, grid, ut1_minus_utc_s=self.ut1_minus_utc_s, node_spacing_ns=self.node_spacing_ns
+        ).r_ecef_km
+        if self.satellite_failed is not None:
+            failed = self.satellite_failed(grid.offset_ns)
+            if sats is not None:
+                failed = failed[:, sats]
+            r[failed] = np.nan  # a failed satellite is never a candidate
+        return r
 
     def assignment(self, epoch: dt.datetime, key: int) -> NDArray[np.int32]:
         """Serving satellite of every terminal in slot ``key`` (int32[G], -1 none).

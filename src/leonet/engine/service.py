@@ -1,0 +1,226 @@
+"""The service layer of a run: fleets, policies, faults and capacity, per step.
+
+`ServiceLayer` is built once per run from the scenario's service tables and
+the ground segment.  The network model asks it, per chunk, which terminals
+are blocked before any network question arises (inactive fleet, a policy
+denies service, jamming), and, per step, to share capacity among the
+terminals the network could serve.  Everything it computes is a function of
+the step's time (and the run's seed), never of the chunking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from ..errors import ScenarioError
+from ..ground.sites import GroundSites
+from ..scheduling.assign import Reason
+
+__all__ = ["ServiceLayer", "CELL_LOAD_SCHEMA", "GATEWAY_LOAD_SCHEMA"]
+
+CELL_LOAD_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("cell", pa.string()),
+        ("terminals", pa.int32()),
+        ("demand_mbps", pa.float64()),
+        ("used_mbps", pa.float64()),
+        ("capacity_mbps", pa.float64()),
+        ("utilisation", pa.float64()),
+    ]
+)
+GATEWAY_LOAD_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("gateway", pa.int32()),
+        ("used_mbps", pa.float64()),
+        ("capacity_mbps", pa.float64()),
+        ("utilisation", pa.float64()),
+    ]
+)
+
+
+@dataclass
+class StepCapacity:
+    """One step's capacity result for every terminal (bit/s) and the load rows."""
+
+    throughput_bps: NDArray[np.float64]
+    demand_bps: NDArray[np.float64]
+    below_min: NDArray[np.bool_]
+    cell_rows: dict
+    gateway_rows: dict
+
+
+class ServiceLayer:
+    """Fleets, policies, faults and capacity of a run.
+
+    Parameters
+    ----------
+    loaded : LoadedScenario
+    ground_terminals : GroundSites or None
+        Terminals of ``[ground.terminals]`` (not in any fleet).
+    gateways : GroundSites
+    num_satellites : int
+    satellite_constellation : list of str, [S]
+        The constellation (source) name of each satellite, for capacity generations.
+
+    Attributes
+    ----------
+    terminals : GroundSites
+        Ground terminals first, then every fleet's terminals.
+    fleet_of_terminal : int64[G]
+        Fleet index, -1 for ground terminals.
+    """
+
+    def __init__(self, loaded, ground_terminals: GroundSites | None, gateways: GroundSites, num_satellites: int,
+                 satellite_constellation: list[str] | None = None):
+        from ..service.faults import FaultSchedule
+        from ..service.fleets import Fleets
+        from ..service.policy import PolicyEngine
+
+        spec = loaded.spec
+        self.epoch = spec.time.start_utc
+        self.step_ns = spec.time.step_ns
+        seed = spec.scenario.seed
+        self.fleets = Fleets.build(spec.fleets, seed=seed, resolve=loaded.resolve) if spec.fleets else None
+        parts = [p for p in (ground_terminals, None if self.fleets is None else self.fleets.terminals) if p is not None]
+        if not parts:
+            raise ScenarioError(
+                f"{loaded.source}: the scenario has gateways but no terminals; add [ground.terminals] or [[fleets]]",
+                source=loaded.source,
+            )
+        self.terminals = GroundSites.concat(parts) if len(parts) > 1 else parts[0]
+        n_ground = 0 if ground_terminals is None else len(ground_terminals)
+        self.n_ground = n_ground
+        fleet_of = np.full(len(self.terminals), -1, dtype=np.int64)
+        if self.fleets is not None:
+            fleet_of[n_ground:] = self.fleets.fleet_of_terminal
+        self.fleet_of_terminal = fleet_of
+        fleet_names = [] if self.fleets is None else list(self.fleets.names)
+        self.policy = (
+            PolicyEngine(spec.policies, self.terminals, fleet_of, fleet_names=fleet_names, resolve=loaded.resolve)
+            if spec.policies
+            else None
+        )
+        self.faults = (
+            FaultSchedule(spec.faults, gateways, num_satellites, self.terminals, seed, epoch=self.epoch, resolve=loaded.resolve)
+            if spec.faults
+            else None
+        )
+        cap = spec.capacity
+        self.capacity_spec = cap if cap is not None and cap.enabled else None
+        self.capacity = None
+        if self.capacity_spec is not None:
+            from ..capacity.cells import ServiceCells
+
+            self.capacity = self.capacity_spec.model(
+                num_satellites,
+                gateways.antenna_count,
+                gateway_band=list(gateways.band) if gateways.band else None,
+                satellite_constellation=satellite_constellation,
+            )
+            self.cells = ServiceCells.from_sites(self.terminals, self.capacity_spec.h3_resolution)
+            self.cell_names = np.array(self.cells.hex_ids(), dtype=object)
+        self.default_demand_bps = (
+            self.capacity_spec.demand_bps if self.capacity_spec is not None else 0.0
+        )
+
+    # ------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        """True when any part of the layer does something."""
+        return any(x is not None for x in (self.fleets, self.policy, self.faults, self.capacity))
+
+    def blocked(self, offset_ns: NDArray[np.int64]) -> NDArray[np.int8]:
+        """Reason each terminal is blocked at each step before the network is asked, 0 = not blocked.
+
+        Precedence: inactive, then policy, then fault (jamming).
+        """
+        t, g = len(offset_ns), len(self.terminals)
+        out = np.zeros((t, g), dtype=np.int8)
+        if self.faults is not None:
+            step_index = np.floor_divide(offset_ns, self.step_ns)
+            out[self.faults.jammed(offset_ns, step_index)] = Reason.FAULT
+        if self.policy is not None:
+            out[self.policy.denied(offset_ns, self.epoch)] = Reason.POLICY
+        if self.fleets is not None:
+            inactive = np.zeros((t, g), dtype=bool)
+            inactive[:, self.n_ground:] = ~self.fleets.active(offset_ns, self.epoch)
+            out[inactive] = Reason.INACTIVE
+        return out
+
+    def demand_bps(self, offset_ns: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Demand of every terminal at every step, bit/s ([T, G]); fleets' plans and profiles."""
+        t, g = len(offset_ns), len(self.terminals)
+        out = np.full((t, g), self.default_demand_bps, dtype=np.float64)
+        if self.fleets is not None:
+            out[:, self.n_ground:] = self.fleets.demand_bps(offset_ns, self.epoch)
+        if self.faults is not None:
+            out *= self.faults.capacity_share(offset_ns)
+        return out
+
+    # ------------------------------------------------------------------
+    def allocate(
+        self,
+        t_ns: int,
+        sat: NDArray[np.int32],
+        gateway: NDArray[np.int32],
+        routed: NDArray[np.bool_],
+        demand_bps: NDArray[np.float64],
+        isl_indptr: NDArray[np.int64],
+        isl_ids: NDArray[np.int64],
+        n_isl: int,
+    ) -> StepCapacity:
+        """Share one step's capacity among the routed terminals (max-min fair)."""
+        from ..capacity.allocate import allocate_step
+
+        g = len(self.terminals)
+        demand = np.where(routed, demand_bps, 0.0)
+        alloc = allocate_step(
+            self.capacity,
+            self.cells.terminal_cell,
+            np.where(routed, sat, -1),
+            np.where(routed, gateway, -1),
+            demand,
+            isl_indptr=isl_indptr,
+            isl_edges=isl_ids,
+            n_cells=self.cells.n_cells,
+            n_isl=n_isl,
+        )
+        counts = np.bincount(self.cells.terminal_cell[routed], minlength=self.cells.n_cells)
+        cells = np.flatnonzero(counts)
+        cell_demand = np.bincount(self.cells.terminal_cell, weights=demand, minlength=self.cells.n_cells)
+        cap = alloc.cell_capacity_bps
+        cell_rows = {
+            "t_ns": np.full(cells.size, t_ns, np.int64),
+            "cell": self.cell_names[cells],
+            "terminals": counts[cells].astype(np.int32),
+            "demand_mbps": cell_demand[cells] / 1e6,
+            "used_mbps": alloc.cell_used_bps[cells] / 1e6,
+            "capacity_mbps": cap[cells] / 1e6,
+            "utilisation": np.divide(alloc.cell_used_bps[cells], cap[cells], out=np.zeros(cells.size), where=cap[cells] > 0),
+        }
+        w = alloc.gateway_capacity_bps.size
+        gateway_rows = {
+            "t_ns": np.full(w, t_ns, np.int64),
+            "gateway": np.arange(w, dtype=np.int32),
+            "used_mbps": alloc.gateway_used_bps / 1e6,
+            "capacity_mbps": alloc.gateway_capacity_bps / 1e6,
+            "utilisation": alloc.gateway_utilisation,
+        }
+        return StepCapacity(alloc.throughput_bps, demand, alloc.below_min_rate & routed, cell_rows, gateway_rows)
+
+    # ------------------------------------------------------------------
+    def notes(self) -> list[str]:
+        """Human-readable notes: policy overlaps resolved, faults scheduled."""
+        out = []
+        if self.policy is not None:
+            out.extend(self.policy.notes())
+        if self.faults is not None:
+            out.extend(self.faults.notes())
+        return out
