@@ -584,9 +584,15 @@ class FreeOneOnlyOverIsls:
             return StepState(np.full((self.N, 0), -1, dtype=np.int32), np.zeros((0, S)), np.zeros((0, 0)), 0)
         isl_pad = np.append(isl_km, 0.0)
         gi, si, glen = self._gsl_links(r_sat, r_gs)
-        gsl_flat = np.full(G * (S + 1) + 1, np.inf)
-        gsl_flat[-1] = 0.0
-        gsl_flat[gi * (S + 1) + si] = glen
+        # GSL lengths as a flat [G, S + 1] table (inf: out of range) plus a final 0; reused between steps.
+        if getattr(self, "_gsl_flat", None) is None:
+            self._gsl_flat = np.full(G * (S + 1) + 1, np.inf)
+            self._gsl_flat[-1] = 0.0
+            self._gsl_set = np.zeros(0, dtype=np.int64)
+        gsl_flat = self._gsl_flat
+        gsl_flat[self._gsl_set] = np.inf
+        self._gsl_set = gi * (S + 1) + si
+        gsl_flat[self._gsl_set] = glen
         if self._pred is None or not self.warm_start:
             rows = np.arange(G)
             pred, _ = self._dijkstra(self._graph(isl_km, gi, si, glen), rows)
