@@ -241,3 +241,14 @@ def test_no_isls_routes_only_direct():
     state = router.step(r_sat, r_gs)
     assert state.next_hop[5, 0] == 24 and state.next_hop[24, 1] >= 0
     assert follow_path(state.next_hop, 24, 25, 24) == [24, int(state.next_hop[24, 1]), 25]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(*[st.integers(-1, 10**7)] * 5), min_size=1, max_size=50), st.integers(1, 200))
+def test_vectorised_writer_matches_printf(rows, repeat):
+    # The fast writer for big fstate files must produce Hypatia's "%d,%d,%d,%d,%d\n" exactly.
+    from leonet.routing.fstate import _format_rows_vectorised
+
+    cols = [np.array([r[j] for r in rows] * repeat, dtype=np.int64) for j in range(5)]
+    expect = "".join("%d,%d,%d,%d,%d\n" % r for r in rows * repeat)
+    assert _format_rows_vectorised(cols).decode("ascii") == expect
