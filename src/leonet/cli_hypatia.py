@@ -130,14 +130,14 @@ def _build_network(
 def gen_state(
     output_dir: Path = typer.Argument(..., help="Satellite-network directory to write (created if missing)."),
     constellation: Optional[str] = typer.Option(
-        None, "--constellation", "-c", help="One-shell built-in Walker constellation [default: starlink-550]."
+        None, "--constellation", "-c", help="One-shell built-in Walker constellation (default: starlink-550)."
     ),
     tles: Optional[Path] = typer.Option(None, "--tles", help="Hypatia tles.txt ('planes sats' header) instead."),
     input_dir: Optional[Path] = typer.Option(
         None, "--input-dir", help="Read every input (tles, isls, ground stations, description, interfaces) from a Hypatia network directory."
     ),
     ground_stations: Optional[Path] = typer.Option(
-        None, "--ground-stations", "-g", help="Hypatia ground stations, basic or extended [default: top-100 cities]."
+        None, "--ground-stations", "-g", help="Hypatia ground stations, basic or extended (default: Hypatia's top-100 cities)."
     ),
     isl: str = typer.Option("plus-grid", "--isl", help="ISL topology: plus-grid or none."),
     isls: Optional[Path] = typer.Option(None, "--isls", help="Hypatia isls.txt instead of --isl."),
@@ -228,8 +228,8 @@ def paths(
     ),
     src: int = typer.Option(..., "--src", help="Source node id (a ground station: S + gid)."),
     dst: int = typer.Option(..., "--dst", help="Destination node id (a ground station: S + gid)."),
-    duration_s: Optional[int] = typer.Option(None, "--duration-s", help="Whole seconds [default: from the state folder, else 2]."),
-    step_ms: Optional[int] = typer.Option(None, "--step-ms", help="Whole milliseconds [default: from the state folder, else 100]."),
+    duration_s: Optional[int] = typer.Option(None, "--duration-s", help="Whole seconds (default: from the state folder, else 2)."),
+    step_ms: Optional[int] = typer.Option(None, "--step-ms", help="Whole milliseconds (default: from the state folder, else 100)."),
     geometry: str = typer.Option("leonet", "--geometry", help="Geometry for path lengths: leonet or pyephem."),
     compute: bool = typer.Option(False, "--compute", help="Compute the forwarding state even if a state folder exists."),
     output_dir: Optional[Path] = typer.Option(
