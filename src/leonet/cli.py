@@ -90,21 +90,53 @@ def run(
 
 
 def _print_summary(result) -> None:
+    """The run's headline numbers, by region, effects and cost, as Rich tables."""
     s = result.summary
-    table = Table(title=f"leonet run -> {result.path}", show_header=False)
-    for key, value in s.items():
-        if isinstance(value, (dict, list)):
-            continue
-        table.add_row(key.replace("_", " "), str(value))
-    out.print(table)
-    for key, value in s.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            t = Table(title=key.replace("_", " "))
-            for col in value[0]:
-                t.add_column(col)
-            for row in value:
-                t.add_row(*[f"{v:.3g}" if isinstance(v, float) else str(v) for v in row.values()])
-            out.print(t)
+    head = Table(title=f"leonet run -> {result.path}", show_header=False)
+    rows = [
+        ("satellites", f"{s['satellites']:,}"),
+        ("steps", f"{s['steps']:,}"),
+        ("terminals", f"{s.get('terminals', 0):,}"),
+        ("served (active terminal-steps)", f"{s['served_pct']:.2f} %" if "served_pct" in s else None),
+        ("RTT p50 / p95", f"{s['rtt_p50_ms']} / {s['rtt_p95_ms']} ms" if s.get("rtt_p50_ms") is not None else None),
+        (
+            "throughput p50 / p5",
+            f"{s['throughput_p50_mbps']} / {s['throughput_p5_mbps']} Mbit/s" if "throughput_p50_mbps" in s else None,
+        ),
+        ("handovers per terminal-hour", s.get("handovers_per_terminal_hour")),
+        ("unserved terminal-steps", ", ".join(f"{k} {v:,}" for k, v in s.get("unserved_steps_by_reason", {}).items()) or None),
+        ("wall time", f"{s['wall_s']:.1f} s"),
+    ]
+    for key, value in rows:
+        if value is not None:
+            head.add_row(key, str(value))
+    out.print(head)
+    if s.get("by_region"):
+        t = Table("region", "terminals", "served %", "RTT p50 ms", "RTT p95 ms", title="by region")
+        for r in s["by_region"]:
+            t.add_row(r["region"], str(r["terminals"]), *(("-" if v is None else f"{v:g}") for v in (r["served_pct"], r["rtt_p50_ms"], r["rtt_p95_ms"])))
+        out.print(t)
+    if s.get("policy_and_fault_effects"):
+        t = Table("reason", "region", "terminals", "terminal-hours", title="policy, fault and capacity effects (top 5 regions each)")
+        shown: dict[str, int] = {}
+        for r in s["policy_and_fault_effects"]:
+            shown[r["reason"]] = shown.get(r["reason"], 0) + 1
+            if shown[r["reason"]] <= 5:
+                t.add_row(r["reason"], r["region"], str(r["terminals"]), f"{r['terminal_hours']:.2f}")
+        out.print(t)
+    if s.get("cost_by_sponsor"):
+        t = Table("sponsor", "terminal-days", "cost USD", title="cost by sponsor (ledger window)")
+        for r in s["cost_by_sponsor"]:
+            t.add_row(r["sponsor"], f"{r['terminal_days']:,.1f}", f"{r['cost_usd']:,.2f}")
+        out.print(t)
+        months = sorted({r["month"] for r in s["cost_by_month"]})[-3:]
+        t = Table("month", "sponsor", "terminal-days", "cost USD", title="cost by sponsor, last months")
+        for r in s["cost_by_month"]:
+            if r["month"] in months:
+                t.add_row(r["month"], r["sponsor"], f"{r['terminal_days']:,.1f}", f"{r['cost_usd']:,.2f}")
+        out.print(t)
+    for note in s.get("notes", []):
+        out.print(f"[dim]note:[/dim] {note}", highlight=False)
 
 
 @app.command()

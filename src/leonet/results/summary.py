@@ -1,8 +1,14 @@
 """The headline numbers of a run, computed with DuckDB over its tables.
 
-Served share counts terminal-steps; RTT percentiles are over served
-terminal-steps; handovers per hour are per terminal (changes of serving
-satellite, not counting loss or regain of service).
+* Availability (``served_pct``) counts *active* terminal-steps: a fleet
+  terminal outside its active window (reason ``inactive``) is neither served
+  nor unserved.
+* RTT percentiles are over served terminal-steps; throughput percentiles over
+  active terminal-steps (0 when unserved) when the run models capacity.
+* Handovers per terminal-hour count changes of serving satellite (not loss or
+  regain of service).
+* Cost: the ledger's totals by sponsor, and by sponsor for each month.
+* Policy and fault effects: terminals and terminal-hours affected, by region.
 """
 
 from __future__ import annotations
@@ -14,54 +20,100 @@ from .query import open_run
 __all__ = ["summarize_run"]
 
 
+def _num(x):
+    """DuckDB returns DECIMAL for some arithmetic; JSON wants floats."""
+    return None if x is None else float(x)
+
+
+def _views(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT view_name FROM duckdb_views()").fetchall()} | {
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+    }
+
+
 def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
-    """Served %, RTT p50/p95 overall and by region, handovers per terminal-hour."""
+    """Served %, RTT, throughput, handovers, cost, policy and fault effects of a run."""
     con = open_run(run_dir)
+    hours_per_step = step_s / 3600.0
     try:
-        total, served, p50, p95, terminals = con.execute(
+        views = _views(con)
+        con.execute("CREATE TEMP VIEW ts AS SELECT * EXCLUDE (reason), CAST(reason AS VARCHAR) AS why FROM terminal_steps")
+        total, active, served, p50, p95, terminals, tp50, tp5 = con.execute(
             """
-            SELECT count(*), count(*) FILTER (WHERE served),
+            SELECT count(*), count(*) FILTER (WHERE why <> 'inactive'), count(*) FILTER (WHERE served),
                    quantile_cont(rtt_ms, 0.5) FILTER (WHERE served),
                    quantile_cont(rtt_ms, 0.95) FILTER (WHERE served),
-                   count(DISTINCT terminal)
-            FROM terminal_steps
+                   count(DISTINCT terminal),
+                   quantile_cont(throughput_mbps, 0.5) FILTER (WHERE why <> 'inactive'),
+                   quantile_cont(throughput_mbps, 0.05) FILTER (WHERE why <> 'inactive')
+            FROM ts
             """
         ).fetchone()
-        reasons = dict(
-            con.execute("SELECT CAST(reason AS VARCHAR), count(*) FROM terminal_steps GROUP BY 1 ORDER BY 1").fetchall()
+        reasons = dict(con.execute("SELECT why, count(*) FROM ts GROUP BY 1 ORDER BY 1").fetchall())
+        handovers = (
+            con.execute("SELECT count(*) FROM handovers WHERE from_sat >= 0 AND to_sat >= 0").fetchone()[0]
+            if "handovers" in views
+            else 0
         )
-        handovers = con.execute(
-            "SELECT count(*) FROM handovers WHERE from_sat >= 0 AND to_sat >= 0"
-        ).fetchone()[0] if _has(con, "handovers") else 0
         by_region = con.execute(
             """
             SELECT coalesce(nullif(t.region, ''), '(unknown)') AS region,
                    count(DISTINCT s.terminal) AS terminals,
-                   round(100.0 * avg(CAST(s.served AS DOUBLE)), 2) AS served_pct,
-                   round(quantile_cont(s.rtt_ms, 0.5) FILTER (WHERE s.served), 2) AS rtt_p50_ms,
-                   round(quantile_cont(s.rtt_ms, 0.95) FILTER (WHERE s.served), 2) AS rtt_p95_ms
-            FROM terminal_steps s JOIN terminals t ON s.terminal = t.index
+                   round(100.0 * count(*) FILTER (WHERE s.served) / nullif(count(*) FILTER (WHERE s.why <> 'inactive'), 0), 2),
+                   round(quantile_cont(s.rtt_ms, 0.5) FILTER (WHERE s.served), 2),
+                   round(quantile_cont(s.rtt_ms, 0.95) FILTER (WHERE s.served), 2)
+            FROM ts s JOIN terminals t ON s.terminal = t.index
             GROUP BY 1 ORDER BY 1
             """
         ).fetchall()
+        effects = con.execute(
+            f"""
+            SELECT s.why, coalesce(nullif(t.region, ''), '(unknown)') AS region,
+                   count(DISTINCT s.terminal), round(count(*) * {hours_per_step}, 3)
+            FROM ts s JOIN terminals t ON s.terminal = t.index
+            WHERE s.why IN ('policy', 'fault', 'capacity')
+            GROUP BY 1, 2 ORDER BY 1, 4 DESC
+            """
+        ).fetchall()
+        cost = {}
+        if "cost_ledger" in views:
+            cost["by_sponsor"] = [
+                {"sponsor": r[0], "terminal_days": round(float(r[1]), 2), "cost_usd": round(float(r[2]), 2)}
+                for r in con.execute(
+                    "SELECT sponsor, sum(terminal_days), sum(cost_usd) FROM cost_ledger GROUP BY 1 ORDER BY 1"
+                ).fetchall()
+            ]
+            cost["by_month"] = [
+                {"month": r[0], "sponsor": r[1], "terminal_days": round(float(r[2]), 2), "cost_usd": round(float(r[3]), 2)}
+                for r in con.execute(
+                    "SELECT month, sponsor, sum(terminal_days), sum(cost_usd) FROM cost_ledger GROUP BY 1, 2 ORDER BY 1, 2"
+                ).fetchall()
+            ]
     finally:
         con.close()
-    hours = (total / max(terminals, 1)) * step_s / 3600.0
-    return {
+    hours = (total / max(terminals, 1)) * hours_per_step
+    out = {
         "terminals": int(terminals),
-        "served_pct": round(100.0 * served / total, 2) if total else 0.0,
+        "served_pct": round(100.0 * served / active, 2) if active else 0.0,
         "rtt_p50_ms": None if p50 is None else round(p50, 2),
         "rtt_p95_ms": None if p95 is None else round(p95, 2),
         "handovers_per_terminal_hour": round(handovers / max(terminals, 1) / hours, 2) if hours else 0.0,
-        "unserved_steps_by_reason": {k: int(v) for k, v in reasons.items() if k != "served"},
+        "unserved_steps_by_reason": {k: int(v) for k, v in reasons.items() if k not in ("served", "inactive")},
         "by_region": [
-            {"region": r[0], "terminals": r[1], "served_pct": r[2], "rtt_p50_ms": r[3], "rtt_p95_ms": r[4]}
+            {"region": r[0], "terminals": r[1], "served_pct": _num(r[2]), "rtt_p50_ms": _num(r[3]), "rtt_p95_ms": _num(r[4])}
             for r in by_region
         ],
     }
-
-
-def _has(con, name: str) -> bool:
-    return bool(con.execute("SELECT count(*) FROM duckdb_views() WHERE view_name = ?", [name]).fetchone()[0]) or bool(
-        con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [name]).fetchone()[0]
-    )
+    if tp50 is not None:
+        out["throughput_p50_mbps"] = round(tp50, 2)
+        out["throughput_p5_mbps"] = round(tp5, 2)
+    if reasons.get("inactive"):
+        out["inactive_terminal_steps"] = int(reasons["inactive"])
+    if effects:
+        out["policy_and_fault_effects"] = [
+            {"reason": r[0], "region": r[1], "terminals": r[2], "terminal_hours": _num(r[3])} for r in effects
+        ]
+    if cost:
+        out["cost_by_sponsor"] = cost["by_sponsor"]
+        out["cost_by_month"] = cost["by_month"]
+    return out
