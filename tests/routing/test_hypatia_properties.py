@@ -184,6 +184,7 @@ def test_warm_start_equals_cold_start(case, step_s):
     S, G = shell.size, len(lat)
     pairs = plus_grid_pairs(shell.planes, shell.sats_per_plane)
     warm = FreeOneOnlyOverIsls(S, G, pairs, max_gsl_km, LONG_ISL_KM)
+    warm._CHUNK_ELEMENTS = 40  # exercise the chunked full checks too
     cold = FreeOneOnlyOverIsls(S, G, pairs, max_gsl_km, LONG_ISL_KM, warm_start=False)
     for r_sat in r_sat_t:
         a, b = warm.step(r_sat, r_gs), cold.step(r_sat, r_gs)

@@ -510,8 +510,14 @@ class FreeOneOnlyOverIsls:
             np.add(val[par[lo:hi]], isl_pad[eid[lo:hi]], out=val[lo:hi])
         return val[self._pos]
 
+    #: Elements per temporary array in the chunked full checks (bounds memory for big networks).
+    _CHUNK_ELEMENTS = 1 << 21
+
     def _refresh(self, rows: NDArray[np.int64], dist: NDArray[np.float64], isl_pad: NDArray[np.float64]) -> NDArray[np.bool_]:
         """Full check of trees ``rows``: True where not unique-optimal; else record their tight edges."""
+        per = max(1, self._CHUNK_ELEMENTS // max(1, self.S * max(self._max_deg, 1)))
+        if len(rows) > per:
+            return np.concatenate([self._refresh(rows[i : i + per], dist, isl_pad) for i in range(0, len(rows), per)])
         k = len(rows)
         if not k:
             return np.zeros(0, dtype=bool)
@@ -664,12 +670,16 @@ class FreeOneOnlyOverIsls:
             clen = np.full((G, k_max), np.inf)
             clen[gi, slot] = glen
             dpad = np.concatenate([dist, np.full((1, G), np.inf)], axis=0)
-            total = dpad[cand]  # [src, candidate, dst]
-            total += clen[:, :, None]
-            # Candidates are sorted by satellite id, so argmin's first minimum is Hypatia's tie-break.
-            k = np.argmin(total, axis=1)
-            gs_len = np.take_along_axis(total, k[:, None, :], axis=1)[:, 0, :]
-            choice = np.where(np.isfinite(gs_len), np.take_along_axis(cand, k, axis=1), -1)
+            per = max(1, self._CHUNK_ELEMENTS // (k_max * G))
+            for lo in range(0, G, per):
+                hi = min(G, lo + per)
+                total = dpad[cand[lo:hi]]  # [src, candidate, dst]
+                total += clen[lo:hi, :, None]
+                # Candidates are sorted by satellite id, so argmin's first minimum is Hypatia's tie-break.
+                k = np.argmin(total, axis=1)
+                best = np.take_along_axis(total, k[:, None, :], axis=1)[:, 0, :]
+                gs_len[lo:hi] = best
+                choice[lo:hi] = np.where(np.isfinite(best), np.take_along_axis(cand[lo:hi], k, axis=1), -1)
         diag = np.arange(G)
         choice[diag, diag] = -1
         gs_len[diag, diag] = 0.0
