@@ -725,7 +725,10 @@ def _format_rows(cols: list[NDArray[np.int64]]) -> str:
     if n < 4096:
         fmt = ",".join(["%d"] * len(cols)) + "\n"
         return "".join(map(fmt.__mod__, zip(*(c.tolist() for c in cols))))
-    return _format_rows_vectorised(cols).decode("ascii")
+    block = 1 << 18  # rows per block: bounds the temporaries (~100 MB for millions of lines)
+    return b"".join(
+        _format_rows_vectorised([c[i : i + block] for c in cols]) for i in range(0, n, block)
+    ).decode("ascii")
 
 
 def _format_rows_vectorised(cols: list[NDArray[np.int64]]) -> bytes:
