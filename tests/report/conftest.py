@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from leonet.engine.run import run_scenario
@@ -115,11 +116,47 @@ def _add_table(run: Path, name: str, table: pa.Table) -> None:
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
+def _rewrite_steps(run: Path, change) -> None:
+    """Apply ``change(table) -> table`` to every terminal_steps chunk of a run."""
+    for path in sorted((run / "terminal_steps").glob("chunk-*.parquet")):
+        write_table_atomic(path, change(pq.read_table(path)))
+
+
+#: The columns of terminal_steps that the network layer alone writes
+#: (`leonet.engine.network` before the service layer).
+NETWORK_COLUMNS = (
+    "t_ns", "terminal", "sat", "gateway", "pop", "isl_hops", "rtt_ms", "uplink_ms", "isl_ms", "feeder_ms",
+    "backhaul_ms", "served", "reason",
+)
+
+
+def _copy(src: Path, tmp_path_factory, name: str) -> Path:
+    run = tmp_path_factory.mktemp(name) / "run"
+    shutil.copytree(src, run)
+    (run / "report.html").unlink(missing_ok=True)
+    return run
+
+
 @pytest.fixture(scope="session")
-def service_run(tiny_run, tmp_path_factory) -> Path:
-    """The tiny run plus the service layer's outputs: throughput, utilisation, a cost ledger, policies."""
-    run = tmp_path_factory.mktemp("service") / "run"
-    shutil.copytree(tiny_run, run)
+def core_run(tiny_run, tmp_path_factory) -> Path:
+    """The tiny run as the network layer alone writes it: no throughput, no service tables."""
+    run = _copy(tiny_run, tmp_path_factory, "core")
+    _rewrite_steps(run, lambda t: t.select(list(NETWORK_COLUMNS)))
+    manifest = json.loads((run / "manifest.json").read_text())
+    for name in list(manifest["tables"]):
+        if name not in ("satellites", "terminals", "gateways", "pops"):
+            del manifest["tables"][name]
+    for chunk in manifest["chunks"]:
+        chunk["files"] = {k: v for k, v in chunk["files"].items() if k in ("sat_positions", "terminal_steps", "handovers", "link_drops")}
+    manifest["scenario"].pop("policies", None)
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return run
+
+
+@pytest.fixture(scope="session")
+def service_run(core_run, tmp_path_factory) -> Path:
+    """The core run plus the service layer's outputs as separate tables: throughput, utilisation, a cost ledger, policies."""
+    run = _copy(core_run, tmp_path_factory, "service")
     con = open_run(run)
     try:
         t_ns, terminal, served = (
@@ -148,7 +185,7 @@ def service_run(tiny_run, tmp_path_factory) -> Path:
             {
                 "t_ns": pa.array(np.repeat(steps, 2), pa.int64()),
                 "gateway": pa.array(np.tile([0, 1], steps.size), pa.int32()),
-                "gateway_utilisation": pa.array(rng.uniform(0.2, 0.9, 2 * steps.size)),
+                "utilisation": pa.array(np.where(np.arange(2 * steps.size) % 7 == 3, np.nan, rng.uniform(0.2, 0.9, 2 * steps.size))),
             }
         ),
     )
@@ -168,6 +205,36 @@ def service_run(tiny_run, tmp_path_factory) -> Path:
     manifest = json.loads((run / "manifest.json").read_text())
     manifest["scenario"]["policies"] = POLICIES
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return run
+
+
+#: In `column_run`, terminal 3 is inactive (its fleet is off) for the first
+#: `INACTIVE_STEPS` steps.
+INACTIVE_STEPS = 10
+
+
+@pytest.fixture(scope="session")
+def column_run(core_run, tmp_path_factory) -> Path:
+    """The core run with throughput and demand as terminal_steps columns (as the engine writes them) and inactive steps."""
+    run = _copy(core_run, tmp_path_factory, "column")
+
+    def change(t: pa.Table) -> pa.Table:
+        served = t["served"].to_numpy(zero_copy_only=False).copy()
+        terminal = t["terminal"].to_numpy()
+        step = t["t_ns"].to_numpy() // 10_000_000_000
+        inactive = (terminal == 3) & (step < INACTIVE_STEPS)
+        served[inactive] = False
+        reason = np.array(t["reason"].cast(pa.string()).to_pylist(), dtype=object)
+        reason[inactive] = "inactive"
+        thr = np.where(served, 50.0 + terminal, np.where(inactive, np.nan, 0.0))
+        cols = {c: t[c] for c in t.column_names if c not in ("served", "reason")}
+        cols["served"] = pa.array(served)
+        cols["reason"] = pa.array(list(reason), pa.string()).dictionary_encode()
+        cols["demand_mbps"] = pa.array(np.full(t.num_rows, 100.0))
+        cols["throughput_mbps"] = pa.array(thr)
+        return pa.table(cols)
+
+    _rewrite_steps(run, change)
     return run
 
 

@@ -14,7 +14,7 @@ from leonet.report import REPORT_NAME, collect, render_report, write_report
 from leonet.report import data as report_data
 from leonet.report.html import CSP, script_json
 
-from conftest import EVIL, EVIL_DESCRIPTION, EVIL_GATEWAY
+from conftest import EVIL, EVIL_DESCRIPTION, EVIL_GATEWAY, INACTIVE_STEPS
 
 #: Every chart of a run with terminals, and those of the service layer.
 CORE_FIGURES = ("fig-map", "fig-service", "fig-rtt-terminals", "fig-rtt-cdf", "fig-links")
@@ -30,6 +30,11 @@ def _figures(page: str) -> dict:
 @pytest.fixture(scope="module")
 def tiny_page(tiny_run) -> str:
     return write_report(tiny_run).read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def core_page(core_run) -> str:
+    return write_report(core_run).read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -81,16 +86,22 @@ def test_user_strings_reach_plotly_as_escaped_data(tiny_page):
     assert EVIL not in json.dumps(figs)
 
 
-def test_core_sections_present_service_sections_skipped(tiny_page):
-    figs = _figures(tiny_page)
+def test_core_sections_present_service_sections_skipped(core_page):
+    figs = _figures(core_page)
     assert set(CORE_FIGURES) <= set(figs)
     assert not set(SERVICE_FIGURES) & set(figs)
     for fig_id in figs:
-        assert f'id="{fig_id}"' in tiny_page
-    assert 'id="terminals"' in tiny_page and 'id="regions"' in tiny_page
-    assert 'id="cost"' not in tiny_page and 'id="rules"' not in tiny_page
-    for reason in ("throughput: the run has no throughput_mbps column", "utilisation: no table", "cost: the run has no cost ledger"):
-        assert reason in tiny_page
+        assert f'id="{fig_id}"' in core_page
+    assert 'id="terminals"' in core_page and 'id="regions"' in core_page
+    assert 'id="cost"' not in core_page and 'id="rules"' not in core_page
+    assert "Throughput median" not in core_page and "Mbit/s p50" not in core_page
+    for reason in ("throughput: the run has no throughput values", "utilisation: no table", "cost: the run has no cost ledger"):
+        assert reason in core_page
+
+
+def test_the_engine_output_renders(tiny_page):
+    # Whatever the engine writes today, the core sections are there.
+    assert set(CORE_FIGURES) <= set(_figures(tiny_page))
 
 
 def test_service_sections_appear_with_their_tables(service_page):
@@ -117,9 +128,9 @@ def test_service_sections_appear_with_their_tables(service_page):
     assert [b["label"] for b in buttons] == ["Colour: availability", "Colour: median RTT", "Colour: throughput"]
 
 
-def test_headline_matches_the_run_summary(tiny_run):
-    d = collect(tiny_run)
-    summary = json.loads((tiny_run / "manifest.json").read_text())["summary"]
+def test_headline_matches_the_run_summary(core_run):
+    d = collect(core_run)
+    summary = json.loads((core_run / "manifest.json").read_text())["summary"]
     assert d.headline["served_pct"] == pytest.approx(summary["served_pct"], abs=0.01)
     assert d.headline["rtt_p50_ms"] == pytest.approx(summary["rtt_p50_ms"], abs=0.01)
     assert d.headline["rtt_p95_ms"] == pytest.approx(summary["rtt_p95_ms"], abs=0.01)
@@ -132,15 +143,35 @@ def test_throughput_and_utilisation_values(service_run):
     assert d.headline["throughput"]
     assert 20.0 <= d.headline["throughput_p50_mbps"] <= 120.0
     (u,) = d.utilisation
-    assert u["label"] == "gateway_load.gateway_utilisation"
-    assert 20.0 <= min(u["series"].columns["mean"]) and max(u["series"].columns["max"]) <= 90.0  # shares shown in %
+    assert u["label"] == "gateway_load.utilisation"
+    mean, top = u["series"].columns["mean"], u["series"].columns["max"]
+    assert np.isfinite(mean).all()  # NaN utilisation (no capacity) is left out
+    assert 20.0 <= mean.min() and top.max() <= 90.0  # shares shown in %
     assert d.cost["months"] == ["2022-02", "2022-03"]
     assert d.cost["total_usd"] == pytest.approx(4193.55)
 
 
-def test_time_series_downsampled_to_whole_step_buckets(tiny_run, monkeypatch):
+def test_throughput_column_and_inactive_steps(column_run, core_run):
+    d = collect(column_run)
+    core = collect(core_run)
+    # Inactive terminal-steps are left out of every figure ...
+    assert d.headline["terminal_steps"] == core.headline["terminal_steps"] - INACTIVE_STEPS
+    assert "inactive" not in d.headline["unserved_by_reason"]
+    assert "inactive" not in d.reasons.columns
+    assert d.terminal_stats["steps"][3] == core.terminal_stats["steps"][3] - INACTIVE_STEPS
+    # ... so availability is unchanged by them.
+    assert d.headline["served_pct"] == pytest.approx(core.headline["served_pct"])
+    # Throughput per served terminal is 50 + its index; demand 100.
+    assert d.headline["throughput"]
+    stats = d.terminal_stats["throughput_p50_mbps"]
+    served = d.terminal_stats["served_share"] > 0
+    assert stats[served] == pytest.approx(50.0 + np.flatnonzero(served))
+    assert np.nanmax(d.throughput.columns["demand"]) == pytest.approx(100.0)
+
+
+def test_time_series_downsampled_to_whole_step_buckets(core_run, monkeypatch):
     monkeypatch.setattr(report_data, "MAX_POINTS", 7)
-    d = collect(tiny_run)
+    d = collect(core_run)
     steps = d.headline["steps"]  # 60 steps of 10 s -> buckets of ceil(60 / 7) = 9 steps
     assert d.reasons.bucket_s == 90.0
     assert len(d.reasons.t_utc) == -(-steps // 9) <= 7

@@ -70,6 +70,8 @@ WORST_TERMINALS = 20
 #: Satellites drawn in the snapshot at most (those nearest the view centre).
 MAX_SNAPSHOT_SATELLITES = 3000
 
+#: The reason of a terminal-step of an inactive fleet terminal (not a failure).
+INACTIVE = "inactive"
 _UTILISATION = re.compile(r"utili[sz]ation", re.IGNORECASE)
 _NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
 
@@ -233,7 +235,7 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
         if thr:
             _throughput(con, data, epoch, bucket_ns, step_ns)
         else:
-            data.skipped.append("throughput: the run has no throughput_mbps column (capacity was not simulated)")
+            data.skipped.append("throughput: the run has no throughput values (capacity was not simulated)")
         _backhaul(con, data)
     else:
         data.skipped.append("terminals: the run has no terminal_steps table (no ground segment)")
@@ -252,30 +254,39 @@ def _count(con, tables, name) -> int:
 def _steps_view(con, tables) -> bool:
     """Create the temporary view ``steps``: active terminal-steps, with ``throughput_mbps`` when known.
 
-    Returns whether throughput is known.
+    Inactive terminal-steps (reason ``inactive``, or an ``active`` column
+    that is false) are left out.  Throughput and demand that are not finite
+    (NaN: capacity not simulated) become NULL, so aggregates skip them.
+    Returns whether the run has any throughput value.
     """
     cols = tables["terminal_steps"]
-    where = "WHERE active" if cols.get("active") == "BOOLEAN" else ""
-    if "throughput_mbps" in cols:
-        con.execute(f"CREATE TEMP VIEW steps AS SELECT * FROM terminal_steps {where}")
-        return True
-    if "throughput_bps" in cols:
-        con.execute(f"CREATE TEMP VIEW steps AS SELECT *, throughput_bps / 1e6 AS throughput_mbps FROM terminal_steps {where}")
-        return True
-    for name, other in tables.items():
-        if name == "terminal_steps" or not {"t_ns", "terminal"} <= set(other):
-            continue
-        expr = "x.throughput_mbps" if "throughput_mbps" in other else "x.throughput_bps / 1e6" if "throughput_bps" in other else None
-        if expr is None:
-            continue
-        where_s = "WHERE s.active" if where else ""
-        con.execute(
-            f"CREATE TEMP VIEW steps AS SELECT s.*, {expr} AS throughput_mbps FROM terminal_steps s "
-            f"LEFT JOIN {_q(name)} x ON x.t_ns = s.t_ns AND x.terminal = s.terminal {where_s}"
-        )
-        return True
-    con.execute(f"CREATE TEMP VIEW steps AS SELECT * FROM terminal_steps {where}")
-    return False
+    where = []
+    if cols.get("active") == "BOOLEAN":
+        where.append("s.active")
+    if "reason" in cols:
+        where.append(f"CAST(s.reason AS VARCHAR) IS DISTINCT FROM '{INACTIVE}'")
+    where_sql = ("WHERE " + " AND ".join(where)) if where else ""
+    replace = [c for c in ("throughput_mbps", "throughput_bps", "demand_mbps") if c in cols]
+    select = "s.*" + (f" EXCLUDE ({', '.join(replace)})" if replace else "")
+    extra = [f"CASE WHEN isfinite(s.{c}) THEN s.{c} END AS {c}" for c in replace if c != "throughput_bps"]
+    join = ""
+    if "throughput_mbps" not in cols and "throughput_bps" in cols:
+        extra.append("CASE WHEN isfinite(s.throughput_bps) THEN s.throughput_bps / 1e6 END AS throughput_mbps")
+    elif "throughput_mbps" not in cols:
+        for name, other in tables.items():
+            if name == "terminal_steps" or not {"t_ns", "terminal"} <= set(other):
+                continue
+            unit = "" if "throughput_mbps" in other else " / 1e6" if "throughput_bps" in other else None
+            if unit is None:
+                continue
+            col = "throughput_mbps" if unit == "" else "throughput_bps"
+            extra.append(f"CASE WHEN isfinite(x.{col}) THEN x.{col}{unit} END AS throughput_mbps")
+            join = f"LEFT JOIN {_q(name)} x ON x.t_ns = s.t_ns AND x.terminal = s.terminal"
+            break
+    con.execute(f"CREATE TEMP VIEW steps AS SELECT {', '.join([select] + extra)} FROM terminal_steps s {join} {where_sql}")
+    if "throughput_mbps" not in {r[0] for r in con.execute("DESCRIBE steps").fetchall()}:
+        return False
+    return bool(con.execute("SELECT count(throughput_mbps) > 0 FROM steps").fetchone()[0])
 
 
 def _handovers_sql(tables) -> str | None:
@@ -499,7 +510,9 @@ def _rtt_terminals(con, data: ReportData, epoch, bucket_ns: int, step_ns: int) -
 def _throughput(con, data: ReportData, epoch, bucket_ns: int, step_ns: int) -> None:
     tb, labels = _bucket_axis(con, data, epoch, bucket_ns, step_ns)
     where = {int(t): k for k, t in enumerate(tb)}
-    demand = "demand_mbps" in data.tables["terminal_steps"]
+    demand = "demand_mbps" in data.tables["terminal_steps"] and bool(
+        con.execute("SELECT count(demand_mbps) > 0 FROM steps").fetchone()[0]
+    )
     rows = con.execute(
         f"""SELECT (t_ns // {bucket_ns}) * {bucket_ns},
                    avg(throughput_mbps) FILTER (WHERE served),

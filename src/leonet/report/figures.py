@@ -284,7 +284,7 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
     if buttons:
         fig.update_layout(
             updatemenus=[dict(
-                type="buttons", direction="right", buttons=buttons, x=1.0, xanchor="right", y=1.0, yanchor="bottom",
+                type="buttons", direction="right", buttons=buttons, x=0.0, xanchor="left", y=1.0, yanchor="bottom",
                 pad=dict(b=4), bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=True, active=0,
             )]
         )
