@@ -72,21 +72,46 @@ def run(
     force: bool = typer.Option(False, "--force", help="Write into a non-empty directory that is not a leonet run."),
     lenient: bool = typer.Option(False, "--lenient", help="Skip bad element-set records with a warning."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run in this directory."),
+    workers: int = typer.Option(1, "--workers", "-w", help="Local worker processes."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, tcp://HOST:PORT."),
+    dask_local: Optional[int] = typer.Option(None, "--dask-local", help="Run on a local Dask cluster of N workers."),
+    chunk_steps: Optional[int] = typer.Option(None, "--chunk-steps", help="Steps per chunk (default: the scenario's)."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
 ):
     """Run a scenario (default: the built-in `ukraine`) and write its results."""
-    from .engine.run import run_scenario
+    from .engine.run import resume_run, run_scenario
     from .scenario.load import load_scenario
 
-    loaded = load_scenario(scenario)
-    with _progress(f"running {loaded.spec.scenario.name}") as bar:
-        task = bar.add_task(f"running {loaded.spec.scenario.name}", total=None)
-        result = run_scenario(
-            loaded, out_dir, force=force, lenient=lenient, progress=lambda d, t: bar.update(task, completed=d, total=t)
-        )
+    if chunk_steps is not None and chunk_steps < 1:
+        raise ScenarioError(f"--chunk-steps {chunk_steps}: give at least 1")
+    if scheduler and dask_local:
+        raise ScenarioError("give --scheduler or --dask-local, not both")
+    loaded = None if resume is not None else load_scenario(scenario)
+    name = resume.name if resume is not None else loaded.spec.scenario.name
+    with _progress(f"running {name}") as bar:
+        task = bar.add_task(f"running {name}", total=None)
+        tick = lambda d, t: bar.update(task, completed=d, total=t)  # noqa: E731
+        opts = dict(progress=tick, workers=workers, dask_scheduler=scheduler, dask_local=dask_local)
+        if resume is not None:
+            result = resume_run(resume, **opts)
+        else:
+            result = run_scenario(loaded, out_dir, force=force, lenient=lenient, chunk_steps=chunk_steps, **opts)
+    if report:
+        _write_report(result.path)
     if as_json:
         print(json.dumps({"run": str(result.path), **result.summary}, indent=2, default=str))
         return
     _print_summary(result)
+
+
+def _write_report(run_dir: Path, output: Path | None = None) -> Path | None:
+    """Write the run's report.html (when the report module is available)."""
+    try:
+        from .cli_report import report_command
+    except ImportError:  # pragma: no cover - report not installed
+        return None
+    return report_command(run_dir, output)
 
 
 def _print_summary(result) -> None:

@@ -2,35 +2,28 @@
 
 A chunk is ``output.chunk_steps`` consecutive steps.  Each chunk is
 propagated, processed and written on its own, so one process's memory is
-bounded by the chunk size, not the run length.
+bounded by the chunk size, not the run length.  Chunks are independent
+(`leonet.engine.context`): they may be computed here, in local worker
+processes (``workers``) or on a Dask cluster (``dask_scheduler`` /
+``dask_local``), in any order; this process writes each finished chunk and
+records it in the manifest, so an interrupted run can be resumed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-import numpy as np
-import pyarrow as pa
-
 from .. import __version__
-from ..constants import NS_PER_S
-from ..orbits.frames import ecef_to_geodetic
-from ..scenario.ground import build_ground
-from .network import NetworkModel
-from .service import ServiceLayer
-from ..orbits.propagate import propagate
+from ..errors import ScenarioError
 from ..results.store import RunDirectory
-from ..scenario.load import LoadedScenario, build_constellation, build_time_grid
 from ..results.summary import summarize_run
+from ..scenario.load import LoadedScenario
+from .context import RunContext, ScenarioPayload, compute_chunk, context_for
 
-__all__ = ["RunResult", "run_scenario", "default_output_dir"]
-
-#: Satellite positions are kept for maps at this interval (s), not every step.
-POSITIONS_EVERY_S = 60
+__all__ = ["RunResult", "run_scenario", "resume_run", "default_output_dir", "chunk_ranges"]
 
 
 @dataclass
@@ -44,39 +37,68 @@ def default_output_dir(loaded: LoadedScenario) -> Path:
     return Path(loaded.spec.output.directory.replace("{name}", name))
 
 
-def _satellite_table(constellation, grid, r_ecef_km, keep: np.ndarray) -> pa.Table:
-    """Positions of every satellite at the steps ``keep`` (indices into the chunk)."""
-    r = r_ecef_km[keep]
-    lat, lon, alt = ecef_to_geodetic(r)
-    t, s = r.shape[:2]
-    return pa.table(
-        {
-            "t_ns": pa.array(np.repeat(grid.offset_ns[keep], s), pa.int64()),
-            "sat": pa.array(np.tile(np.arange(s, dtype=np.int32), t), pa.int32()),
-            "lat_deg": pa.array(lat.ravel(), pa.float64()),
-            "lon_deg": pa.array(lon.ravel(), pa.float64()),
-            "altitude_km": pa.array(alt.ravel(), pa.float64()),
-            "x_km": pa.array(r[..., 0].ravel(), pa.float64()),
-            "y_km": pa.array(r[..., 1].ravel(), pa.float64()),
-            "z_km": pa.array(r[..., 2].ravel(), pa.float64()),
-        }
-    )
+def chunk_ranges(steps: int, chunk_steps: int) -> list[tuple[int, int, int]]:
+    """``(index, start, stop)`` of every chunk."""
+    return [(i, s, min(s + chunk_steps, steps)) for i, s in enumerate(range(0, steps, chunk_steps))]
 
 
-def _sites_table(sites) -> pa.Table:
-    """A ground-site table: index, id, name, position, country, region."""
-    return pa.table(
-        {
-            "index": pa.array(np.arange(len(sites), dtype=np.int32)),
-            "id": pa.array(list(sites.ids), pa.string()),
-            "name": pa.array(list(sites.names), pa.string()),
-            "lat_deg": pa.array(np.asarray(sites.lat_deg, dtype=np.float64)),
-            "lon_deg": pa.array(np.asarray(sites.lon_deg, dtype=np.float64)),
-            "country_iso2": pa.array(list(sites.country_iso2), pa.string()),
-            "region": pa.array(list(sites.region), pa.string()),
-            "antenna_count": pa.array(np.asarray(sites.antenna_count, dtype=np.int64)),
-        }
-    )
+def _executor(workers: int, dask_scheduler: str | None, dask_local: int | None):
+    """(submit, as_completed, close) for the chosen executor."""
+    if dask_scheduler or dask_local:
+        try:
+            from dask.distributed import Client, LocalCluster, as_completed
+        except ImportError:
+            raise ScenarioError(
+                "Dask runs need dask.distributed: pip install 'leonet[dask]' (or pip install 'dask[distributed]')"
+            ) from None
+        if dask_scheduler:
+            try:
+                client = Client(dask_scheduler, timeout="10s")
+            except OSError as exc:
+                raise ScenarioError(
+                    f"--scheduler {dask_scheduler}: cannot reach a Dask scheduler there ({exc}); start one with "
+                    "`dask scheduler` and workers with `dask worker tcp://HOST:8786`"
+                ) from None
+            cluster = None
+        else:
+            cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+
+        def close():
+            client.close()
+            if cluster is not None:
+                cluster.close()
+
+        return (lambda fn, *a: client.submit(fn, *a, pure=False)), (lambda fs: as_completed(fs)), close
+    if workers > 1:
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        pool = cf.ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"))
+
+        def close():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+        return pool.submit, cf.as_completed, close
+    return None
+
+
+def _manifest_header(loaded: LoadedScenario, ctx: RunContext, chunk_steps: int) -> dict:
+    spec = loaded.spec
+    return {
+        "leonet_version": __version__,
+        "scenario_source": loaded.source,
+        "scenario_base_dir": str(loaded.base_dir),
+        "scenario": spec.model_dump(mode="json", by_alias=True),
+        "seed": spec.scenario.seed,
+        "time_grid": {
+            "epoch_utc": ctx.grid.epoch_utc.isoformat(),
+            "steps": len(ctx.grid),
+            "step_ns": spec.time.step_ns,
+            "chunk_steps": chunk_steps,
+        },
+        "satellites": len(ctx.constellation),
+    }
 
 
 def run_scenario(
@@ -86,6 +108,11 @@ def run_scenario(
     force: bool = False,
     lenient: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+    dask_scheduler: str | None = None,
+    dask_local: int | None = None,
+    chunk_steps: int | None = None,
+    _resume: dict | None = None,
 ) -> RunResult:
     """Run a validated scenario and write its output directory.
 
@@ -97,6 +124,14 @@ def run_scenario(
     force : bool
         Write into a non-empty directory that is not a leonet run.
     progress : callable(done_steps, total_steps), optional
+    workers : int
+        Local worker processes (1 = compute here).
+    dask_scheduler : str, optional
+        Address of a Dask scheduler (``tcp://host:8786``) to compute chunks on.
+    dask_local : int, optional
+        Start a Dask ``LocalCluster`` of this many worker processes.
+    chunk_steps : int, optional
+        Override ``output.chunk_steps``.
 
     Returns
     -------
@@ -105,99 +140,104 @@ def run_scenario(
     spec = loaded.spec
     t0 = time.perf_counter()
     out = Path(out_dir) if out_dir is not None else default_output_dir(loaded)
-    grid = build_time_grid(loaded)
-    constellation = build_constellation(loaded, lenient=lenient)
-    run = RunDirectory(out, force=force)
-    run.start(
-        {
-            "leonet_version": __version__,
-            "scenario_source": loaded.source,
-            "scenario": spec.model_dump(mode="json"),
-            "seed": spec.scenario.seed,
-            "time_grid": {
-                "epoch_utc": grid.epoch_utc.isoformat(),
-                "steps": len(grid),
-                "step_ns": spec.time.step_ns,
-            },
-            "satellites": len(constellation),
-        }
-    )
-    run.write_table(
-        "satellites",
-        pa.table(
-            {
-                "sat": pa.array(np.arange(len(constellation), dtype=np.int32)),
-                "name": pa.array(constellation.names, pa.string()),
-                "catalog_number": pa.array(constellation.catalog_numbers, pa.int64()),
-                "shell": pa.array([constellation.shells[i].name for i in constellation.shell_index], pa.string()),
-                "plane": pa.array(constellation.plane_index, pa.int32()),
-                "slot": pa.array(constellation.slot_index, pa.int32()),
-            }
-        ),
-    )
-    ground = build_ground(loaded)
-    model = None
-    service = None
-    node_ns = int(round(spec.propagation.sgp4_node_s * 1e9)) or None
-    if ground is not None:
-        sat_source = [constellation.shells[i].constellation for i in constellation.shell_index]
-        service = ServiceLayer(loaded, ground.terminals, ground.gateways, len(constellation), sat_source)
-        terminals = service.terminals
-        fleet_names = [] if service.fleets is None else list(service.fleets.names)
-        table = _sites_table(terminals).append_column(
-            "fleet",
-            pa.array([fleet_names[f] if f >= 0 else "" for f in service.fleet_of_terminal], pa.string()),
-        )
-        run.write_table("terminals", table)
-        for name, sites in (("gateways", ground.gateways), ("pops", ground.pops)):
-            run.write_table(name, _sites_table(sites))
-        if service.fleets is not None:
-            from ..service.costs import cost_ledger
+    chunk = chunk_steps or spec.output.chunk_steps
+    if workers < 1:
+        raise ScenarioError(f"--workers {workers}: give at least 1")
+    if dask_local is not None and dask_local < 1:
+        raise ScenarioError(f"--dask-local {dask_local}: give at least 1 worker")
+    ctx = RunContext(loaded, lenient=lenient)
+    payload = ScenarioPayload.of(loaded, lenient)
+    # The context built here serves this process's chunks too.
+    from . import context as _context_module
 
-            ledger = cost_ledger(list(spec.fleets), spec.ledger.start, spec.ledger.end,
-                                 terminal_counts=service.fleets.terminal_counts())
-            run.write_table("cost_ledger", ledger.table)
-        model = NetworkModel(
-            constellation,
-            terminals,
-            ground.gateways,
-            ground.pops,
-            spec.network,
-            spec.ground.pops,
-            step_ns=spec.time.step_ns,
-            ut1_minus_utc_s=spec.time.ut1_minus_utc_s,
-            node_spacing_ns=node_ns,
-            service=service,
-        )
-    chunk = spec.output.chunk_steps
-    every_ns = POSITIONS_EVERY_S * NS_PER_S
-    failed = 0
-    for index, start in enumerate(range(0, len(grid), chunk)):
-        sub = grid.slice(start, min(start + chunk, len(grid)))
-        prop = propagate(
-            constellation.satrec_array,
-            sub,
-            ut1_minus_utc_s=spec.time.ut1_minus_utc_s,
-            node_spacing_ns=node_ns,
-        )
-        failed = max(failed, int((prop.error != 0).any(axis=0).sum()))
-        keep = np.flatnonzero(sub.offset_ns % every_ns == 0)
-        tables = {"sat_positions": _satellite_table(constellation, sub, prop.r_ecef_km, keep)}
-        if model is not None:
-            tables.update(model.process_chunk(sub, prop.r_ecef_km))
-        run.write_chunk(index, (start, start + len(sub)), tables)
-        if progress is not None:
-            progress(start + len(sub), len(grid))
-    summary = {
-        "satellites": len(constellation),
-        "steps": len(grid),
-        "satellites_failed_propagation": failed,
-    }
-    if model is not None:
+    _context_module._CONTEXTS.clear()
+    _context_module._CONTEXTS[payload.key] = ctx
+
+    run = RunDirectory(out, force=force or _resume is not None)
+    done: set[int] = set()
+    if _resume is None:
+        run.start(_manifest_header(loaded, ctx, chunk))
+    else:
+        run.manifest = _resume
+        done = run.verified_chunks()
+        run.mark_running()
+    for name, table in ctx.static_tables().items():
+        run.write_table(name, table)
+
+    ranges = chunk_ranges(len(ctx.grid), chunk)
+    todo = [r for r in ranges if r[0] not in done]
+    total_steps = len(ctx.grid)
+    done_steps = total_steps - sum(stop - start for _, start, stop in todo)
+    failed = int(run.manifest.get("satellites_failed_propagation", 0))
+    if progress is not None:
+        progress(done_steps, total_steps)
+    executor = _executor(workers, dask_scheduler, dask_local) if todo else None
+    if executor is None:
+        for index, start, stop in todo:
+            tables, meta = ctx.chunk(start, stop)
+            run.write_chunk(index, (start, stop), tables)
+            failed = max(failed, meta["satellites_failed_propagation"])
+            done_steps += stop - start
+            if progress is not None:
+                progress(done_steps, total_steps)
+    else:
+        submit, as_completed, close = executor
+        try:
+            futures = {submit(compute_chunk, payload, start, stop): (index, start, stop) for index, start, stop in todo}
+            for fut in as_completed(list(futures)):
+                index, start, stop = futures[fut]
+                tables, meta = fut.result()
+                run.write_chunk(index, (start, stop), tables)
+                failed = max(failed, meta["satellites_failed_propagation"])
+                done_steps += stop - start
+                if progress is not None:
+                    progress(done_steps, total_steps)
+        finally:
+            close()
+    run.manifest["satellites_failed_propagation"] = failed
+    summary = {"satellites": len(ctx.constellation), "steps": total_steps, "satellites_failed_propagation": failed}
+    if ctx.model is not None:
         summary.update(summarize_run(run.path, step_s=spec.time.step_s))
-        notes = service.notes()
+        notes = ctx.service.notes()
         if notes:
             summary["notes"] = notes
     summary["wall_s"] = round(time.perf_counter() - t0, 3)
     run.finish(summary)
     return RunResult(out, summary)
+
+
+def resume_run(
+    run_dir: Path | str,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int = 1,
+    dask_scheduler: str | None = None,
+    dask_local: int | None = None,
+) -> RunResult:
+    """Continue an interrupted run from its manifest: only missing chunks are computed.
+
+    The scenario comes from the manifest (as resolved when the run started),
+    so the resumed run is the run that was started.  Chunks whose files are
+    missing or do not match their recorded checksum are computed again.
+    """
+    from ..results.query import read_manifest
+    from ..scenario.schema import Scenario
+
+    manifest = read_manifest(run_dir)
+    try:
+        spec = Scenario.model_validate(manifest["scenario"])
+        base = Path(manifest.get("scenario_base_dir", "."))
+        chunk = int(manifest["time_grid"]["chunk_steps"])
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ScenarioError(f"{run_dir}: the manifest cannot be resumed ({exc}); start the run again") from None
+    loaded = LoadedScenario(spec, manifest.get("scenario_source", "<manifest>"), base)
+    return run_scenario(
+        loaded,
+        run_dir,
+        progress=progress,
+        workers=workers,
+        dask_scheduler=dask_scheduler,
+        dask_local=dask_local,
+        chunk_steps=chunk,
+        _resume=manifest,
+    )

@@ -128,6 +128,27 @@ class RunDirectory:
         self.manifest["chunks"].sort(key=lambda c: c["index"])
         write_json_atomic(self.path / MANIFEST, self.manifest)
 
+    def verified_chunks(self) -> set[int]:
+        """Indices of recorded chunks whose every file exists with its recorded checksum."""
+        good = set()
+        for chunk in self.manifest.get("chunks", []):
+            ok = True
+            for info in chunk["files"].values():
+                path = self.path / info["file"]
+                if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != info["sha256"]:
+                    ok = False
+                    break
+            if ok:
+                good.add(int(chunk["index"]))
+        self.manifest["chunks"] = [c for c in self.manifest.get("chunks", []) if int(c["index"]) in good]
+        return good
+
+    def mark_running(self) -> None:
+        """Set a resumed run's status back to ``running``."""
+        self.manifest["status"] = "running"
+        self.manifest.setdefault("tables", {})
+        write_json_atomic(self.path / MANIFEST, self.manifest)
+
     def write_table(self, name: str, table: pa.Table) -> None:
         """Write a single-file table (``<name>.parquet``)."""
         digest = write_table_atomic(self.path / f"{name}.parquet", table)

@@ -1,0 +1,81 @@
+"""Results are identical, bit for bit, whatever the chunking or executor (issue 6)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from leonet.engine.run import run_scenario
+from leonet.results.query import query, run_tables
+from leonet.scenario.load import load_scenario
+
+from test_run import short  # noqa: E402  (tests/engine is on sys.path: rootdir-relative import)
+
+KEYS = {
+    "terminal_steps": "t_ns, terminal",
+    "handovers": "t_ns, terminal",
+    "link_drops": "t_ns",
+    "sat_positions": "t_ns, sat",
+    "cell_load": "t_ns, cell",
+    "gateway_load": "t_ns, gateway",
+}
+
+
+def _tables(run_dir) -> dict[str, pa.Table]:
+    names = set(run_tables(run_dir))
+    out = {}
+    for name, key in KEYS.items():
+        if name in names:
+            out[name] = query(run_dir, f"SELECT * FROM {name} ORDER BY {key}")
+    return out
+
+
+def _assert_identical(a: dict, b: dict, label: str):
+    assert a.keys() == b.keys(), label
+    for name in a:
+        ta, tb = a[name], b[name]
+        assert ta.schema == tb.schema, (label, name)
+        assert ta.num_rows == tb.num_rows, (label, name)
+        for col in ta.column_names:
+            x = ta.column(col).to_numpy(zero_copy_only=False)
+            y = tb.column(col).to_numpy(zero_copy_only=False)
+            if x.dtype.kind == "f":
+                assert np.array_equal(x.view(np.int64), y.view(np.int64)), (label, name, col)  # bit for bit
+            else:
+                assert np.array_equal(x, y), (label, name, col)
+
+
+@pytest.fixture(scope="module")
+def ukraine_small():
+    # 13 steps of 5 s: slots of 15 s straddle every chunking below.
+    return short(load_scenario("ukraine"), 65)
+
+
+@pytest.fixture(scope="module")
+def serial(ukraine_small, tmp_path_factory):
+    out = tmp_path_factory.mktemp("serial") / "run"
+    run_scenario(ukraine_small, out, chunk_steps=600)
+    return _tables(out)
+
+
+@pytest.mark.parametrize("chunk", [1, 7])
+def test_chunk_size_does_not_change_any_value(ukraine_small, serial, tmp_path, chunk):
+    run_scenario(ukraine_small, tmp_path / "run", chunk_steps=chunk)
+    _assert_identical(serial, _tables(tmp_path / "run"), f"chunk {chunk}")
+
+
+def test_two_local_workers_give_the_same_tables(ukraine_small, serial, tmp_path):
+    run_scenario(ukraine_small, tmp_path / "run", chunk_steps=4, workers=2)
+    _assert_identical(serial, _tables(tmp_path / "run"), "workers 2")
+
+
+def test_dask_local_cluster_gives_the_same_tables(ukraine_small, serial, tmp_path):
+    import dask.distributed  # noqa: F401  (a test dependency: never skipped)
+    run_scenario(ukraine_small, tmp_path / "run", chunk_steps=5, dask_local=2)
+    _assert_identical(serial, _tables(tmp_path / "run"), "dask-local 2")
+
+
+def test_the_serial_run_has_the_story_in_it(serial):
+    reasons = set(serial["terminal_steps"].column("reason").cast(pa.string()).to_pylist())
+    assert {"served", "policy"} <= reasons  # Crimea is geofenced for the whole window
