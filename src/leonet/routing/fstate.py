@@ -528,8 +528,7 @@ class FreeOneOnlyOverIsls:
         self._w_since[rows] = 0.0
         if not self._max_deg:
             for r in rows.tolist():
-                self._tight[r] = None
-            self._tight_cat = None
+                self._tight_new[r] = None
             return np.zeros(k, dtype=bool)
         dpad = np.concatenate([d_rows, np.full((k, 1), np.inf)], axis=1)
         du = dpad[:, self._nbr]  # [k, S, K]
@@ -547,19 +546,20 @@ class FreeOneOnlyOverIsls:
         split = np.searchsorted(j, np.arange(k + 1))
         for i, r in enumerate(rows.tolist()):
             a, b = split[i], split[i + 1]
-            # Flat indices into the [S, G] arrays.
-            self._tight[r] = (u[a:b] * G + r, v[a:b] * G + r, e[a:b]) if b > a else None
-        self._tight_cat = None
+            # Flat indices into the [S, G] arrays (u * G + d, v * G + d) and the ISL id.
+            self._tight_new[r] = (u[a:b] * G + r, v[a:b] * G + r, e[a:b]) if b > a else None
         return bad
 
     def _tight_edges(self):
-        if self._tight_cat is None:
-            parts = [t for t in self._tight if t is not None]
-            if parts:
-                self._tight_cat = tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
-            else:
-                empty = np.zeros(0, dtype=np.int64)
-                self._tight_cat = (empty, empty, empty)
+        """The tight edges of every tree: flat (u, d) and (v, d) indices into [S, G] arrays, and ISL ids."""
+        if self._tight_new:
+            fu, fv, e = self._tight_cat
+            drop = np.zeros(self.G, dtype=bool)
+            drop[list(self._tight_new)] = True
+            keep = ~drop[fv % self.G]
+            parts = [(fu[keep], fv[keep], e[keep])] + [t for t in self._tight_new.values() if t is not None]
+            self._tight_cat = tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+            self._tight_new = {}
         return self._tight_cat
 
     # ------------------------------------------------------------------ one step
@@ -611,7 +611,9 @@ class FreeOneOnlyOverIsls:
             if self.warm_start:
                 self._d_ref = np.empty((S, G))
                 self._w_since = np.zeros(G)
-                self._tight = [None] * G
+                empty = np.zeros(0, dtype=np.int64)
+                self._tight_cat = (empty, empty, empty)
+                self._tight_new = {}  # rows refreshed since the last _tight_edges(): their new lists
                 self._refresh(rows, dist, isl_pad)
             self._next_hop = np.full((self.N, G), -1, dtype=np.int32)
             self._next_hop[:S] = self._pred
