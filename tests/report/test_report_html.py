@@ -143,7 +143,7 @@ def test_throughput_and_utilisation_values(service_run):
     assert d.headline["throughput"]
     assert 20.0 <= d.headline["throughput_p50_mbps"] <= 120.0
     (u,) = d.utilisation
-    assert u["label"] == "gateway_load.utilisation"
+    assert u["label"] == "gateway load"
     mean, top = u["series"].columns["mean"], u["series"].columns["max"]
     assert np.isfinite(mean).all()  # NaN utilisation (no capacity) is left out
     assert 20.0 <= mean.min() and top.max() <= 90.0  # shares shown in %

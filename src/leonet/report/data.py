@@ -124,6 +124,7 @@ class ReportData:
     worst_terminals: list[dict] = field(default_factory=list)
     cost: dict | None = None
     service_areas: list[dict] = field(default_factory=list)
+    faults: list[dict] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -550,7 +551,7 @@ def _utilisation(con, data: ReportData, epoch, step_ns: int) -> None:
             tb = np.array([r[0] for r in rows], dtype=np.int64)
             data.utilisation.append(
                 {
-                    "label": f"{table}.{col}",
+                    "label": table.replace("_", " ") + ("" if col.lower() in ("utilisation", "utilization") else f" {col}"),
                     "series": Series(
                         _times(epoch, tb),
                         {"mean": scale * np.array([_f(r[1]) for r in rows]), "max": scale * np.array([_f(r[2]) for r in rows])},
@@ -723,38 +724,95 @@ def _cost(con, data: ReportData) -> None:
     data.headline["cost_total_usd"] = data.cost["total_usd"]
 
 
-def _service_areas(data: ReportData) -> None:
-    """The polygons of the scenario's service-area rules (``policies``), clipped to the view."""
+def _region_lines(data: ReportData, spec) -> tuple[geo.Lines | None, str]:
+    """Outline of a region spec of the scenario (clipped to the view), or None and why not."""
     from ..ground.regions import load_region
 
-    policies = (data.manifest.get("scenario") or {}).get("policies") or []
+    if spec is None:
+        return None, "everywhere"
     source = str(data.manifest.get("scenario_source", ""))
     base = Path(source).parent if source and not source.startswith("<") else None
-    for k, rule in enumerate(policies):
+    arg = str(spec)
+    if base is not None and ":" not in arg and arg.strip().lower() != "crimea" and not Path(arg).is_absolute():
+        arg = str(base / arg)
+    try:
+        region = load_region(arg)
+    except (LeonetError, OSError) as exc:
+        return None, f"region not drawn: {exc}"
+    return geo.region_outline(region.geometry, data.view), ""
+
+
+def _parse_time(value) -> dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+#: Parameters of a fault worth showing, in this order (`leonet.service.spec`).
+_FAULT_DETAILS = (
+    ("gateways", "gateways {}"),
+    ("fraction", "fraction {:g}"),
+    ("probability", "probability {:g} per terminal-step"),
+    ("share", "capacity share lost {:g}"),
+    ("region", "in {}"),
+)
+
+
+def _service_areas(data: ReportData) -> None:
+    """The scenario's service-area rules (``policies``) and faults: tables, map outlines and time windows."""
+    sc = data.manifest.get("scenario") or {}
+    for k, rule in enumerate(sc.get("policies") or []):
         if not isinstance(rule, dict):
             continue
-        name = str(rule.get("name") or f"policy {k + 1}")
         spec = rule.get("region")
+        lines, note = _region_lines(data, spec)
+        data.service_areas.append(
+            {
+                "name": str(rule.get("name") or f"policy {k + 1}"),
+                "action": str(rule.get("action", "")),
+                "region": "" if spec is None else str(spec),
+                "from": rule.get("from"),
+                "until": rule.get("until"),
+                "fleets": rule.get("fleets"),
+                "lines": lines,
+                "note": note,
+            }
+        )
+    h = data.headline
+    start = h["epoch_utc"]
+    end = start + dt.timedelta(seconds=h["steps"] * h["step_s"])
+    for k, fault in enumerate(sc.get("faults") or []):
+        if not isinstance(fault, dict):
+            continue
+        kind = str(fault.get("kind", "fault"))
+        details = []
+        for key, fmt in _FAULT_DETAILS:
+            value = fault.get(key)
+            if value is None:
+                continue
+            details.append(fmt.format(", ".join(map(str, value)) if isinstance(value, list) else value))
+        spec = fault.get("region")
+        lines, note = _region_lines(data, spec) if spec is not None else (None, "")
         entry = {
-            "name": name,
-            "action": str(rule.get("action", "")),
-            "region": "" if spec is None else str(spec),
-            "from": rule.get("from") or rule.get("from_utc"),
-            "until": rule.get("until") or rule.get("until_utc"),
-            "fleets": rule.get("fleets"),
-            "lines": None,
-            "note": "",
+            "name": str(fault.get("name") or f"{kind} {k + 1}"),
+            "kind": kind,
+            "from": fault.get("from"),
+            "until": fault.get("until"),
+            "details": "; ".join(details),
+            "lines": lines,
+            "note": note,
+            "window": None,
         }
-        if spec is None:
-            entry["note"] = "everywhere"
-        else:
-            arg = str(spec)
-            if base is not None and ":" not in arg and arg.strip().lower() != "crimea" and not Path(arg).is_absolute():
-                arg = str(base / arg)
-            try:
-                region = load_region(arg)
-            except (LeonetError, OSError) as exc:
-                entry["note"] = f"region not drawn: {exc}"
-            else:
-                entry["lines"] = geo.region_outline(region.geometry, data.view)
-        data.service_areas.append(entry)
+        f0 = _parse_time(fault.get("from")) or start
+        f1 = _parse_time(fault.get("until")) or end
+        if f0 < end and f1 > start and (f0 > start or f1 < end):
+            # Only windows that start or end inside the run are worth a band on the time axis.
+            entry["window"] = (
+                max(f0, start).strftime("%Y-%m-%d %H:%M:%S"),
+                min(f1, end).strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        data.faults.append(entry)

@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from . import geo
@@ -41,6 +42,7 @@ GATEWAY = "#1d3557"
 POP = "#c1121f"
 SATELLITE = "#8d99ae"
 SERVING = "#f77f00"
+FAULT = "#d00000"
 
 #: Colour of each reason a terminal-step is (not) served
 #: (`leonet.scheduling.assign.REASON_NAMES`); others get `_OTHER`.
@@ -103,6 +105,23 @@ def _round(values, digits: int) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
+def availability_floor(served_pct: np.ndarray) -> float:
+    """Bottom of the availability colour scale, %: the 10th percentile of the terminals, rounded down.
+
+    Kept within [90, 99.5], so the scale resolves the differences that matter
+    (99.5 vs 100 %) even when a few terminals get no service at all (a
+    geofence); those are clamped to the bottom colour, labelled "≤".
+    """
+    finite = served_pct[np.isfinite(served_pct)]
+    if finite.size == 0:
+        return 99.0
+    p10 = float(np.percentile(finite, 10))
+    for step in (0.5, 1.0, 5.0):
+        if p10 >= 100.0 - 10 * step:
+            return float(min(max(math.floor(p10 / step) * step, 90.0), 99.5))
+    return 90.0
+
+
 def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
     """Terminals, gateways, PoPs, service areas and a satellite snapshot on the shipped borders."""
     v = d.view
@@ -135,6 +154,17 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
                 fillcolor="rgba(193,18,31,0.18)" if deny else "rgba(43,147,72,0.08)",
                 line=dict(color=colour, width=1.6, dash="solid" if deny else "dash"),
                 name=ptext(f"{area['action']}: {area['name']}"), hoveron="fills", hoverinfo="name",
+            )
+        )
+    for fault in d.faults:
+        lines = fault["lines"]
+        if lines is None or not len(lines):
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=lines.lon_deg, y=lines.lat_deg, mode="lines", fill="toself", fillcolor="rgba(247,127,0,0.12)",
+                line=dict(color=FAULT, width=1.4, dash="dashdot"),
+                name=ptext(f"{fault['kind']}: {fault['name']}"), hoveron="fills", hoverinfo="name",
             )
         )
     snap = d.snapshot
@@ -225,13 +255,13 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
         ]
         idx = np.flatnonzero(ok)
         served = 100.0 * st["served_share"][idx]
-        lo = float(np.nanmin(served)) if idx.size else 99.0
-        lo = min(math.floor(lo * 2) / 2, 99.0)
+        lo = availability_floor(served)
         modes = {
-            "availability": (served, "served %", "RdYlGn", lo, 100.0, False),
+            "availability": (np.maximum(served, lo), "served %", "RdYlGn", lo, 100.0, False),
             "rtt": (st["rtt_p50_ms"][idx], "median RTT, ms", "Viridis", None, None, True),
             "throughput": (st["throughput_p50_mbps"][idx], "median Mbit/s", "Viridis", None, None, False),
         }
+        clamped = bool(served.size) and float(np.nanmin(served)) < lo
         for mode in colour_modes:
             values, title, scale, cmin, cmax, reverse = modes[mode]
             marker = dict(
@@ -241,6 +271,10 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
             )
             if cmin is not None:
                 marker.update(cmin=cmin, cmax=cmax)
+                ticks = np.linspace(cmin, cmax, 5)
+                marker["colorbar"].update(
+                    tickvals=ticks, ticktext=[("≤ " if k == 0 and clamped else "") + f"{v:g}" for k, v in enumerate(ticks)]
+                )
             fig.add_trace(
                 go.Scatter(
                     x=_round(d.terminals.lon_deg[idx], 4), y=_round(d.terminals.lat_deg[idx], 4), mode="markers",
@@ -259,15 +293,18 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
             )
     # The map card is ~1,150 px wide for the plot itself at a 1,400 px window;
     # the view was widened to MAP_ASPECT, so this height fills that width.
-    height = int(min(max(1080 / max(v.aspect, 0.3), 420), 820)) + (40 if buttons else 10) + 72
+    # Legend rows below the map (hidden colour modes have no entry), ~5 entries a row.
+    entries = sum(1 for t in fig.data if t.showlegend is not False and t.visible is not False)
+    bottom = 30 + 22 * math.ceil(max(entries, 1) / 5)
+    height = int(min(max(1080 / max(v.aspect, 0.3), 420), 820)) + (40 if buttons else 10) + bottom
     fig.update_layout(
         _base_layout(
             height,
             hovermode="closest",
             plot_bgcolor=SEA,
-            margin=dict(l=44, r=96, t=40 if buttons else 10, b=72, autoexpand=False),
+            margin=dict(l=44, r=96, t=40 if buttons else 10, b=bottom, autoexpand=False),
             legend=dict(
-                orientation="h", yanchor="top", y=-0.045, xanchor="left", x=0, font=dict(size=11),
+                orientation="h", yanchor="top", y=-28 / max(height - bottom, 1), xanchor="left", x=0, font=dict(size=11),
                 bgcolor="rgba(255,255,255,0)", entrywidth=0, itemwidth=30,
             ),
             dragmode="pan",
@@ -285,7 +322,7 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
         fig.update_layout(
             updatemenus=[dict(
                 type="buttons", direction="right", buttons=buttons, x=0.0, xanchor="left", y=1.0, yanchor="bottom",
-                pad=dict(b=4), bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=True, active=0,
+                pad=dict(b=10), bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=True, active=0,
             )]
         )
     return fig
@@ -300,6 +337,22 @@ def _time_axis(fig: go.Figure, series: Series, **kw) -> None:
     fig.update_xaxes(type="date", hoverformat="%H:%M:%S", **kw)
 
 
+def _fault_bands(fig: go.Figure, d: ReportData) -> None:
+    """Shade the windows of the scenario's faults on a time axis, labelled at the top."""
+    for fault in d.faults:
+        if fault["window"] is None:
+            continue
+        x0, x1 = fault["window"]
+        fig.add_shape(
+            type="rect", xref="x", yref="paper", x0=x0, x1=x1, y0=0, y1=1, layer="below",
+            fillcolor="rgba(208,0,0,0.07)", line=dict(width=0),
+        )
+        fig.add_annotation(
+            x=x0, xref="x", y=1.0, yref="paper", xanchor="left", yanchor="top", showarrow=False,
+            text=ptext(fault["name"]), font=dict(size=10, color=FAULT), bgcolor="rgba(255,255,255,0.6)",
+        )
+
+
 def service_figure(d: ReportData) -> go.Figure:
     """Served share over time (top) and unserved share by reason (bottom)."""
     s = d.reasons
@@ -307,7 +360,7 @@ def service_figure(d: ReportData) -> go.Figure:
     fig.add_trace(
         go.Scatter(
             x=s.t_utc, y=_round(s.columns["served"], 4), mode="lines", name="served",
-            line=dict(color=REASON_COLOURS["served"], width=1.6), fill="tozeroy", fillcolor="rgba(42,157,143,0.12)",
+            line=dict(color=REASON_COLOURS["served"], width=1.6),
             hovertemplate="%{y:.2f} %",
         ),
         row=1, col=1,
@@ -331,6 +384,7 @@ def service_figure(d: ReportData) -> go.Figure:
     fig.update_yaxes(title_text="served, %", range=[max(0.0, min(lo - 0.5, 99.0)), 100.4], row=1, col=1, gridcolor=GRID)
     fig.update_yaxes(title_text="unserved, %", rangemode="tozero", row=2, col=1, gridcolor=GRID)
     fig.update_xaxes(type="date", hoverformat="%H:%M:%S", gridcolor=GRID, linecolor="#9aa5b1")
+    _fault_bands(fig, d)
     return fig
 
 
@@ -348,6 +402,7 @@ def rtt_terminals_figure(d: ReportData) -> go.Figure:
     fig.update_layout(legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0, font=dict(size=10.5)))
     fig.update_yaxes(title_text="RTT, ms", rangemode="tozero")
     _time_axis(fig, s)
+    _fault_bands(fig, d)
     return fig
 
 
@@ -363,11 +418,14 @@ def rtt_cdf_figure(d: ReportData) -> go.Figure:
     levels = np.linspace(0.0, 100.0, len(d.rtt_cdf[0]["rtt_ms"]))
     fig = go.Figure()
     regional = [c for c in d.rtt_cdf if c["region"] != "All terminals"]
+    # Regions come sorted by median RTT; colour them along a sequential scale
+    # in that order, so the legend reads from the fastest (blue) to the slowest (yellow).
+    colours = sample_colorscale("Viridis", list(np.linspace(0.0, 0.88, max(len(regional), 2))))
     for k, c in enumerate(regional):
         fig.add_trace(
             go.Scatter(
                 x=_round(c["rtt_ms"], 3), y=levels, mode="lines", name=ptext(c["region"]),
-                line=dict(color=LINES[k % len(LINES)], width=1.1, dash=["solid", "dot", "dash"][(k // len(LINES)) % 3]),
+                line=dict(color=colours[k], width=1.3),
                 hovertemplate=ptext(c["region"]) + f" ({c['terminals']} terminals)<br>%{{y:.0f}} % ≤ %{{x:.1f}} ms<extra></extra>",
             )
         )
@@ -400,6 +458,7 @@ def throughput_figure(d: ReportData) -> go.Figure:
     fig.update_layout(_base_layout(320))
     fig.update_yaxes(title_text="Mbit/s per terminal", rangemode="tozero")
     _time_axis(fig, s)
+    _fault_bands(fig, d)
     return fig
 
 
@@ -413,6 +472,7 @@ def utilisation_figure(d: ReportData) -> go.Figure:
     fig.update_layout(_base_layout(320))
     fig.update_yaxes(title_text="utilisation, %", rangemode="tozero")
     fig.update_xaxes(type="date", hoverformat="%H:%M:%S")
+    _fault_bands(fig, d)
     return fig
 
 
@@ -434,6 +494,7 @@ def links_figure(d: ReportData) -> go.Figure:
         margin=dict(l=64, r=64, t=16, b=48),
     )
     fig.update_xaxes(type="date", hoverformat="%H:%M:%S")
+    _fault_bands(fig, d)
     return fig
 
 
@@ -443,13 +504,15 @@ def cost_figure(d: ReportData) -> go.Figure:
     for k, (sponsor, values) in enumerate(c["by_sponsor_month"].items()):
         fig.add_trace(
             go.Bar(
-                x=list(c["months"]), y=np.round(values, 2), name=ptext(sponsor), marker_color=LINES[k % len(LINES)],
-                hovertemplate=ptext(sponsor) + "<br>%{x}: $%{y:,.0f}<extra></extra>",
+                x=[f"{m}-15" for m in c["months"]], y=np.round(values, 2), name=ptext(sponsor),
+                marker=dict(color=LINES[k % len(LINES)], line=dict(width=0)),
+                hovertemplate=ptext(sponsor) + "<br>%{x|%Y-%m}: $%{y:,.0f}<extra></extra>",
             )
         )
     fig.update_layout(_base_layout(360, barmode="stack", hovermode="closest"))
     fig.update_yaxes(title_text="cost, USD per month", tickprefix="$", separatethousands=True)
-    fig.update_xaxes(type="category", title_text="month (UTC)")
+    fig.update_layout(bargap=0.08)
+    fig.update_xaxes(type="date", title_text="month (UTC)", ticklabelmode="period")
     return fig
 
 

@@ -153,6 +153,12 @@ def _header(d: ReportData) -> str:
         facts.append(
             ("Network", f"lasers: {net.get('isl', '?')} · scheduler slot {_g(net.get('slot_s'))} s · {net.get('policy', '?')}")
         )
+    service = [
+        (len(sc.get(key) or []), word)
+        for key, word in (("fleets", "fleet"), ("policies", "service-area rule"), ("faults", "fault"))
+    ]
+    if any(n for n, _ in service):
+        facts.append(("Service layer", " · ".join(f"{n} {w}{'' if n == 1 else 's'}" for n, w in service if n)))
     status = m.get("status", "?")
     facts.append(("Run", f"{status} · leonet {m.get('leonet_version', '?')} · seed {m.get('seed', '?')}"))
     warn = ""
@@ -195,9 +201,10 @@ def _kpis(d: ReportData) -> str:
             )
         cards.append(("Terminal-hours", _n(h.get("terminal_hours"), ",.0f"), "h", f"{h.get('terminals_active', 0):,} active terminals"))
     if d.cost is not None:
-        top = sorted(d.cost["total_by_sponsor"].items(), key=lambda kv: -kv[1])
-        sub = " · ".join(f"{esc(s)} {esc(_usd(v))}" for s, v in top[:3]) + (" · …" if len(top) > 3 else "")
-        cards.append(("Cost", esc(_usd(d.cost["total_usd"])), "", sub))
+        c = d.cost
+        n = len(c["total_by_sponsor"])
+        sub = f"{esc(c['months'][0])} → {esc(c['months'][-1])}, {n} sponsor{'' if n == 1 else 's'}"
+        cards.append(("Cost", esc(_usd(c["total_usd"])), "", sub))
     if not cards:
         cards.append(("Satellites", f"{h.get('satellites', 0):,}", "", "no ground segment in this run"))
     return '<section class="kpis wrap">' + "".join(
@@ -217,7 +224,8 @@ def _card(fig_id: str, title: str, caption: str, wide: bool = False) -> str:
 def _map_caption(d: ReportData) -> str:
     parts = []
     if d.terminals is not None:
-        parts.append(f"{len(d.terminals):,} terminals, coloured by their share of served steps (buttons: median RTT)")
+        other = "median RTT" + (", throughput" if d.headline.get("throughput") else "")
+        parts.append(f"{len(d.terminals):,} terminals, coloured by their share of served steps (buttons: {other})")
     if d.gateways is not None:
         parts.append(f"gateways (▲) and PoPs (■) with their fibre backhaul")
     if d.snapshot is not None:
@@ -279,11 +287,11 @@ def _terminal_table(d: ReportData) -> str:
     )
 
 
-def _reason_chip(reason: str) -> str:
+def _reason_chip(reason: str, label: str | None = None) -> str:
     if not reason:
         return ""
     colour = REASON_COLOURS.get(reason, "#6c757d")
-    return f'<span class="chip" style="background:{esc(colour)}">{esc(reason)}</span>'
+    return f'<span class="chip" style="background:{esc(colour)}">{esc(label or reason)}</span>'
 
 
 def _cost_table(d: ReportData) -> str:
@@ -316,10 +324,26 @@ def _rules_table(d: ReportData) -> str:
         for a in d.service_areas
     )
     return (
-        '<figure class="card wide"><figcaption><h2>Service-area rules</h2><p>The scenario\'s policies: deny wins; allow rules '
+        '<figure class="card"><figcaption><h2>Service-area rules</h2><p>The scenario\'s policies: deny wins; allow rules '
         "are a whitelist for the fleets they name.</p></figcaption>"
         '<div class="tablewrap"><table id="rules"><thead><tr><th>rule</th><th>action</th><th>region</th><th>from</th>'
         f"<th>until</th><th>fleets</th><th>note</th></tr></thead><tbody>{rows}</tbody></table></div></figure>"
+    )
+
+
+def _faults_table(d: ReportData) -> str:
+    if not d.faults:
+        return ""
+    rows = "".join(
+        f"<tr><td>{esc(f['name'])}</td><td>{_reason_chip('fault', f['kind'])}</td><td>{esc(f['from'] or 'start')}</td>"
+        f"<td>{esc(f['until'] or 'end')}</td><td>{esc(f['details'])}</td><td>{esc(f['note'])}</td></tr>"
+        for f in d.faults
+    )
+    return (
+        '<figure class="card"><figcaption><h2>Faults</h2><p>Scheduled and random outages of the scenario; windows inside '
+        "the run are shaded on the time charts.</p></figcaption>"
+        '<div class="tablewrap"><table id="faults"><thead><tr><th>fault</th><th>kind</th><th>from</th><th>until</th>'
+        f"<th>what</th><th>note</th></tr></thead><tbody>{rows}</tbody></table></div></figure>"
     )
 
 
@@ -462,6 +486,7 @@ def render_report(d: ReportData) -> str:
         cards.append(_card("fig-cost", "Cost by sponsor and month", "Who pays for keeping the fleets online, by calendar month (UTC)."))
         cards.append(_cost_table(d))
     cards.append(_rules_table(d))
+    cards.append(_faults_table(d))
     cards.append(_terminal_table(d))
     body_cards = "".join(_pair(c for c in cards if c))
 
