@@ -45,10 +45,31 @@ def run_tables(run_dir: Path | str) -> dict[str, list[Path]]:
     return files
 
 
-def open_run(run_dir: Path | str):
-    """A DuckDB connection with the run's tables as views, read-only."""
+def open_run(run_dir: Path | str, *, require_complete: bool = True):
+    """A DuckDB connection with the run's tables as views, read-only.
+
+    A run that has not finished a single chunk has no results: asking for it
+    is an error, so that a run killed at its start is never mistaken for an
+    empty result.  A partly finished run can be queried (its finished chunks),
+    with a warning.
+    """
+    import warnings
+
     import duckdb
 
+    manifest = read_manifest(run_dir)
+    if require_complete and manifest.get("status") != "complete":
+        chunks = len(manifest.get("chunks", []))
+        if chunks == 0:
+            raise ScenarioError(
+                f"{run_dir}: this run has not finished any chunk yet (status {manifest.get('status')!r}), so it has "
+                f"no results; continue it with `leonet run --resume {run_dir}`"
+            )
+        warnings.warn(
+            f"{run_dir}: the run is not complete ({chunks} chunks finished); results cover only those; "
+            f"continue it with `leonet run --resume {run_dir}`",
+            stacklevel=2,
+        )
     con = duckdb.connect(":memory:")
     for name, paths in run_tables(run_dir).items():
         dataset = ds.dataset([str(p) for p in paths], format="parquet")

@@ -100,6 +100,9 @@ class RunDirectory:
                     "or pass --force to write into it anyway"
                 )
         self.path.mkdir(parents=True, exist_ok=True)
+        # Temporary files of a write that was interrupted (a killed run).
+        for stale in list(self.path.glob(".*.tmp")) + list(self.path.glob("*/.*.tmp")):
+            stale.unlink(missing_ok=True)
         self.manifest: dict = {}
 
     def start(self, manifest: dict) -> None:

@@ -33,7 +33,7 @@ def _views(con) -> set[str]:
 
 def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
     """Served %, RTT, throughput, handovers, cost, policy and fault effects of a run."""
-    con = open_run(run_dir)
+    con = open_run(run_dir, require_complete=False)  # called just before the run is marked complete
     hours_per_step = step_s / 3600.0
     try:
         views = _views(con)
