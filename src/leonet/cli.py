@@ -78,6 +78,7 @@ def run(
     dask_local: Optional[int] = typer.Option(None, "--dask-local", help="Run on a local Dask cluster of N workers."),
     chunk_steps: Optional[int] = typer.Option(None, "--chunk-steps", help="Steps per chunk (default: the scenario's)."),
     report: bool = typer.Option(True, "--report/--no-report", help="Write report.html at the end."),
+    ignore_memory_guard: bool = typer.Option(False, "--ignore-memory-guard", help="Run even if the memory estimate is too high."),
 ):
     """Run a scenario (default: the built-in `ukraine`) and write its results."""
     from .engine.run import resume_run, run_scenario
@@ -96,7 +97,10 @@ def run(
         if resume is not None:
             result = resume_run(resume, **opts)
         else:
-            result = run_scenario(loaded, out_dir, force=force, lenient=lenient, chunk_steps=chunk_steps, **opts)
+            result = run_scenario(
+                loaded, out_dir, force=force, lenient=lenient, chunk_steps=chunk_steps,
+                ignore_memory_guard=ignore_memory_guard, **opts,
+            )
     if report:
         _write_report(result.path)
     if as_json:

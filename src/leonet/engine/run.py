@@ -21,7 +21,8 @@ from ..errors import ScenarioError
 from ..results.store import RunDirectory
 from ..results.summary import summarize_run
 from ..scenario.load import LoadedScenario
-from .context import RunContext, ScenarioPayload, compute_chunk, context_for
+from .context import RunContext, ScenarioPayload, compute_chunk
+from .guard import check_resources, estimate_resources
 
 __all__ = ["RunResult", "run_scenario", "resume_run", "default_output_dir", "chunk_ranges"]
 
@@ -33,8 +34,16 @@ class RunResult:
 
 
 def default_output_dir(loaded: LoadedScenario) -> Path:
-    name = loaded.spec.scenario.name
+    name = safe_name(loaded.spec.scenario.name)
     return Path(loaded.spec.output.directory.replace("{name}", name))
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of a user string: letters, digits, '-', '_', '.'; never empty or a dot-name."""
+    import re
+
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._") or "run"
+    return cleaned[:100]
 
 
 def chunk_ranges(steps: int, chunk_steps: int) -> list[tuple[int, int, int]]:
@@ -112,6 +121,7 @@ def run_scenario(
     dask_scheduler: str | None = None,
     dask_local: int | None = None,
     chunk_steps: int | None = None,
+    ignore_memory_guard: bool = False,
     _resume: dict | None = None,
 ) -> RunResult:
     """Run a validated scenario and write its output directory.
@@ -132,6 +142,8 @@ def run_scenario(
         Start a Dask ``LocalCluster`` of this many worker processes.
     chunk_steps : int, optional
         Override ``output.chunk_steps``.
+    ignore_memory_guard : bool
+        Run even when the estimated peak memory exceeds 80% of what is available.
 
     Returns
     -------
@@ -146,6 +158,11 @@ def run_scenario(
     if dask_local is not None and dask_local < 1:
         raise ScenarioError(f"--dask-local {dask_local}: give at least 1 worker")
     ctx = RunContext(loaded, lenient=lenient)
+    processes = dask_local or (workers if workers > 1 else 1)
+    estimate = estimate_resources(
+        len(ctx.constellation), 0 if ctx.service is None else len(ctx.service.terminals), len(ctx.grid), chunk, processes
+    )
+    check_resources(estimate, chunk_steps=chunk, override=ignore_memory_guard)
     payload = ScenarioPayload.of(loaded, lenient)
     # The context built here serves this process's chunks too.
     from . import context as _context_module
@@ -156,7 +173,7 @@ def run_scenario(
     run = RunDirectory(out, force=force or _resume is not None)
     done: set[int] = set()
     if _resume is None:
-        run.start(_manifest_header(loaded, ctx, chunk))
+        run.start({**_manifest_header(loaded, ctx, chunk), "estimate": estimate.text()})
     else:
         run.manifest = _resume
         done = run.verified_chunks()
