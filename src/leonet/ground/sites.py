@@ -424,6 +424,12 @@ class _Table:
                     + ".",
                     line=self.lines[k],
                 ) from None
+            if integer and not -(2**63) <= value < 2**63:
+                # Past int64 (math.isfinite would raise OverflowError on a huge int).
+                raise InputFileError(
+                    self.path, f"column {name!r} holds {text[:40]}{'...' if len(text) > 40 else ''}, too large for an "
+                    "integer (64-bit). Fix the value.", line=self.lines[k]
+                )
             if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
                 if low is not None and high is not None:
                     rng = f"[{low}, {high}]"
