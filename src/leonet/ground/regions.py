@@ -148,6 +148,11 @@ def _read_json(path: str):
             "Give a GeoJSON FeatureCollection, Feature or Polygon/MultiPolygon geometry.",
             line=exc.lineno,
         ) from None
+    except RecursionError:
+        raise InputFileError(path, "nests JSON arrays or objects too deeply to read; a GeoJSON Polygon is 3 levels of "
+                             "arrays ([[[lon, lat], ...]]), a MultiPolygon 4.") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits (Python's int limit)
+        raise InputFileError(path, f"holds a number JSON cannot read ({exc}); coordinates are [lon, lat] in degrees.") from None
 
 
 def _geojson_features(path: str, doc) -> list[tuple[dict, dict, str]]:
@@ -166,11 +171,25 @@ def _geojson_features(path: str, doc) -> list[tuple[dict, dict, str]]:
         for k, feat in enumerate(feats):
             if not isinstance(feat, dict) or feat.get("type") != "Feature":
                 raise InputFileError(path, f"features[{k}] is not a GeoJSON Feature object; each member needs \"type\": \"Feature\".")
-            out.append((feat.get("properties") or {}, feat.get("geometry"), f"features[{k}]"))
+            out.append((_properties(path, feat, f"features[{k}]"), feat.get("geometry"), f"features[{k}]"))
         return out
     if kind == "Feature":
-        return [(doc.get("properties") or {}, doc.get("geometry"), "the feature")]
+        return [(_properties(path, doc, "the feature"), doc.get("geometry"), "the feature")]
     return [({}, doc, "the geometry")]
+
+
+_JSON_KIND = {str: "string", list: "array", int: "number", float: "number", bool: "boolean"}
+
+
+def _properties(path: str, feature: dict, where: str) -> dict:
+    props = feature.get("properties")
+    if props is not None and not isinstance(props, dict):
+        raise InputFileError(
+            path, f"{where}: \"properties\" is a JSON {_JSON_KIND.get(type(props), type(props).__name__)} "
+            f"({str(props)[:40]!r}); GeoJSON (RFC 7946) "
+            "needs an object such as {\"name\": \"...\"}, or null."
+        )
+    return props or {}
 
 
 def _check_geometry(path: str, mapping, where: str, props: dict) -> BaseGeometry:
