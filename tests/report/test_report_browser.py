@@ -182,16 +182,20 @@ def test_hostile_names_show_as_text(opened):
     o.assert_clean()
 
 
-def test_colour_buttons_switch_the_terminal_layer(opened):
+def test_colour_buttons_recolour_the_terminals(opened):
     o = opened("core_run")
     page = o.page
-    visible = """() => { const gd = document.getElementById('fig-map');
-        return gd.data.filter(t => t.name.startsWith('terminals')).map(t => t.visible); }"""
-    assert page.evaluate(visible) == [True, False]
+    state = """() => { const gd = document.getElementById('fig-map');
+        const t = gd.data.find(t => t.name === 'terminals');
+        const fills = Array.from(gd.querySelectorAll('.scatterlayer .trace')).pop().querySelectorAll('path.point');
+        return [t.marker.colorbar.title.text, Array.from(fills).map(p => p.style.fill).join(';')]; }"""
+    title0, fills0 = page.evaluate(state)
+    assert title0 == "served %"
     page.locator("#fig-map .updatemenu-button").nth(1).click()
     page.wait_for_timeout(200)
-    assert page.evaluate(visible) == [False, True]
+    title1, fills1 = page.evaluate(state)
+    assert title1 == "median RTT, ms" and fills1 != fills0
     page.locator("#fig-map .updatemenu-button").nth(0).click()
     page.wait_for_timeout(200)
-    assert page.evaluate(visible) == [True, False]
+    assert page.evaluate(state) == [title0, fills0]
     o.assert_clean()

@@ -126,6 +126,7 @@ def test_service_sections_appear_with_their_tables(service_page):
     # Map colour modes: availability, median RTT, throughput.
     buttons = figs["fig-map"]["layout"]["updatemenus"][0]["buttons"]
     assert [b["label"] for b in buttons] == ["Colour: availability", "Colour: median RTT", "Colour: throughput"]
+    assert [b["args"][0]["marker.colorbar.title.text"] for b in buttons] == [["served %"], ["median RTT, ms"], ["median Mbit/s"]]
 
 
 def test_headline_matches_the_run_summary(core_run):

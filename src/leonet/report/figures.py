@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
+from plotly.colors import get_colorscale, sample_colorscale
 from plotly.subplots import make_subplots
 
 from . import geo
@@ -262,38 +262,53 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
             "throughput": (st["throughput_p50_mbps"][idx], "median Mbit/s", "Viridis", None, None, False),
         }
         clamped = bool(served.size) and float(np.nanmin(served)) < lo
+        # One trace; the colour buttons restyle its marker (values, scale,
+        # colour bar), so hover texts are written once whatever the modes.
+        styles = {}
         for mode in colour_modes:
             values, title, scale, cmin, cmax, reverse = modes[mode]
-            marker = dict(
-                color=_round(values, 3), colorscale=scale, reversescale=reverse, size=9, opacity=0.95,
-                line=dict(color="#333", width=0.5),
-                colorbar=dict(title=dict(text=title, side="right"), thickness=12, len=0.8, x=1.0, xanchor="left", xpad=10),
+            ticks = np.linspace(cmin, cmax, 5) if cmin is not None else None
+            styles[mode] = {
+                "marker.color": [None if not math.isfinite(x) else round(float(x), 3) for x in values],
+                # Explicit [position, colour] lists: plotly.js knows fewer scale
+                # names than plotly (no RdYlGn), and restyle passes names through.
+                "marker.colorscale": [[float(p), c] for p, c in get_colorscale(scale)],
+                "marker.reversescale": reverse,
+                "marker.cauto": cmin is None,
+                "marker.cmin": cmin,
+                "marker.cmax": cmax,
+                "marker.colorbar.title.text": title,
+                "marker.colorbar.tickmode": "auto" if ticks is None else "array",
+                "marker.colorbar.tickvals": None if ticks is None else [float(t) for t in ticks],
+                "marker.colorbar.ticktext": None if ticks is None else [("≤ " if k == 0 and clamped else "") + f"{t:g}" for k, t in enumerate(ticks)],
+            }
+        first = styles[colour_modes[0]]
+        marker = dict(
+            color=first["marker.color"], colorscale=first["marker.colorscale"], reversescale=first["marker.reversescale"],
+            size=9, opacity=0.95, line=dict(color="#333", width=0.5),
+            colorbar=dict(
+                title=dict(text=first["marker.colorbar.title.text"], side="right"), thickness=12, len=0.8, x=1.0,
+                xanchor="left", xpad=10, tickmode=first["marker.colorbar.tickmode"],
+            ),
+        )
+        if first["marker.cmin"] is not None:
+            marker.update(cmin=first["marker.cmin"], cmax=first["marker.cmax"])
+            marker["colorbar"].update(tickvals=first["marker.colorbar.tickvals"], ticktext=first["marker.colorbar.ticktext"])
+        fig.add_trace(
+            go.Scatter(
+                x=_round(d.terminals.lon_deg[idx], 4), y=_round(d.terminals.lat_deg[idx], 4), mode="markers",
+                marker=marker, name="terminals", hoverinfo="text", hovertext=[hover[t] for t in idx],
             )
-            if cmin is not None:
-                marker.update(cmin=cmin, cmax=cmax)
-                ticks = np.linspace(cmin, cmax, 5)
-                marker["colorbar"].update(
-                    tickvals=ticks, ticktext=[("≤ " if k == 0 and clamped else "") + f"{v:g}" for k, v in enumerate(ticks)]
-                )
-            fig.add_trace(
-                go.Scatter(
-                    x=_round(d.terminals.lon_deg[idx], 4), y=_round(d.terminals.lat_deg[idx], 4), mode="markers",
-                    marker=marker, name=f"terminals ({title})", hoverinfo="text",
-                    hovertext=[hover[t] for t in idx], visible=mode == colour_modes[0],
-                )
-            )
-    n = len(fig.data)
+        )
     buttons = []
     labels = {"availability": "Colour: availability", "rtt": "Colour: median RTT", "throughput": "Colour: throughput"}
-    if len(colour_modes) > 1:
-        for k, mode in enumerate(colour_modes):
-            visible = [j == k for j in range(n - first_terminal)]
-            buttons.append(
-                dict(label=labels[mode], method="restyle", args=[{"visible": visible}, list(range(first_terminal, n))])
-            )
+    if len(colour_modes) > 1 and len(fig.data) > first_terminal:
+        for mode in colour_modes:
+            args = {k: [v] for k, v in styles[mode].items()}
+            buttons.append(dict(label=labels[mode], method="restyle", args=[args, [first_terminal]]))
     # The map card is ~1,150 px wide for the plot itself at a 1,400 px window;
     # the view was widened to MAP_ASPECT, so this height fills that width.
-    # Legend rows below the map (hidden colour modes have no entry), ~5 entries a row.
+    # Legend rows below the map, ~5 entries a row.
     entries = sum(1 for t in fig.data if t.showlegend is not False and t.visible is not False)
     bottom = 30 + 22 * math.ceil(max(entries, 1) / 5)
     height = int(min(max(1080 / max(v.aspect, 0.3), 420), 820)) + (40 if buttons else 10) + bottom
