@@ -28,6 +28,15 @@ app = typer.Typer(
 tle_app = typer.Typer(no_args_is_help=True, help="Work with element-set (TLE/OMM) files.")
 app.add_typer(tle_app, name="tle")
 
+
+def _register_subcommands() -> None:
+    from . import cli_hypatia
+
+    app.add_typer(cli_hypatia.app, name="hypatia", help="Hypatia-compatible network state and paths (drop-in for satgenpy).")
+
+
+_register_subcommands()
+
 out = Console()
 err = Console(stderr=True)
 _state = {"debug": bool(os.environ.get("LEONET_DEBUG")), "quiet": False}
