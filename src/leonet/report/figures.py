@@ -133,8 +133,7 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
             line=dict(color=BORDER, width=0.8), hoverinfo="skip", showlegend=False, name="countries",
         )
     )
-    countries = set(d.terminals.countries) if d.terminals is not None else set()
-    adm1 = geo.admin1_outlines(v, countries)
+    adm1 = geo.admin1_outlines(v)
     if len(adm1):
         fig.add_trace(
             go.Scatter(
@@ -184,7 +183,7 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
             go.Scatter(
                 x=_round(track["lon_deg"], 3), y=_round(track["lat_deg"], 3), mode="lines",
                 line=dict(color=TRACKS[k % len(TRACKS)], width=1.4, dash="dot"),
-                name=f"ground tracks ({len(d.tracks)} serving satellites)", legendgroup="tracks", showlegend=k == 0,
+                name=f"ground tracks ({len(d.tracks)} {'serving ' if any(t['terminals'] for t in d.tracks) else ''}satellites)", legendgroup="tracks", showlegend=k == 0,
                 hovertemplate=ptext(track["name"]) + "<br>%{y:.2f}°, %{x:.2f}°<extra>ground track</extra>",
             )
         )

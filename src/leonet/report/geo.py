@@ -221,12 +221,18 @@ def country_outlines(view: View) -> Lines:
     return _lines(_clip(geoms, view))
 
 
-def admin1_outlines(view: View, countries: set[str]) -> Lines:
-    """Admin-1 borders (oblasts) of the given countries (ISO alpha-2), where shipped."""
+#: Admin-1 borders are drawn only in views smaller than this (deg), where
+#: they can be told apart.
+ADMIN1_MAX_SPAN_DEG = 60.0
+
+
+def admin1_outlines(view: View) -> Lines:
+    """Admin-1 borders (oblasts) of every country leonet ships them for, in a regional view."""
+    if max(view.lon_max_deg - view.lon_min_deg, view.lat_max_deg - view.lat_min_deg) > ADMIN1_MAX_SPAN_DEG:
+        return _lines([])
     geoms = []
-    for iso2, parts in ADM1_FILES.items():
-        if iso2 in countries:
-            geoms += list(_features(parts)[1])
+    for parts in ADM1_FILES.values():
+        geoms += list(_features(parts)[1])
     return _lines(_clip(geoms, view))
 
 

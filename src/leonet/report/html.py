@@ -228,13 +228,16 @@ def _map_caption(d: ReportData) -> str:
         parts.append(f"{len(d.terminals):,} terminals, coloured by their share of served steps (buttons: {other})")
     if d.gateways is not None:
         parts.append(f"gateways (▲) and PoPs (■) with their fibre backhaul")
+    serving = d.snapshot is not None and bool(d.snapshot["serving"].sum())
     if d.snapshot is not None:
         s = d.snapshot
         parts.append(
-            f"{len(s['sat']):,} of {s['total']:,} satellites in view at {esc(s['t_utc'])} UTC, the serving ones in orange with their user links"
+            f"{len(s['sat']):,} of {s['total']:,} satellites in view at {esc(s['t_utc'])} UTC"
+            + (", the serving ones in orange with their user links" if serving else "")
         )
     if d.tracks:
-        parts.append(f"ground tracks of {len(d.tracks)} serving satellites over the run (60 s samples)")
+        which = "serving satellites" if serving else "satellites nearest the centre"
+        parts.append(f"ground tracks of {len(d.tracks)} {which} over the run (60 s samples)")
     if any(a["lines"] is not None for a in d.service_areas):
         parts.append("service-area rules (deny: red, allow: green dashed)")
     text = "; ".join(parts) + "."
