@@ -58,7 +58,12 @@ def parse_utc(text: str | dt.datetime) -> dt.datetime:
             ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+    try:
+        return value.astimezone(dt.timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is in year 0 in UTC
+        raise ScenarioError(
+            f"time {value.isoformat()} falls outside the years 1..9999 once converted to UTC; write a time like 2026-05-30T12:00:00Z"
+        ) from None
 
 
 def utc_to_jd_fr(when: dt.datetime) -> tuple[float, float]:

@@ -53,8 +53,19 @@ class LoadedScenario:
     base_dir: Path
 
     def resolve(self, path: str) -> Path:
-        p = Path(path).expanduser()
+        p = _expand(path, self.source)
         return p if p.is_absolute() else self.base_dir / p
+
+
+def _expand(path: str, where: str) -> Path:
+    """``Path(path).expanduser()``, with a ScenarioError for ``~user`` of no such user."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:  # pathlib: "Could not determine home directory."
+        raise ScenarioError(
+            f"{where}: {path!r}: no home directory for {path.split('/')[0]!r}; write the full path, without '~'",
+            source=where,
+        ) from None
 
 
 def _builtin_dir():
@@ -150,13 +161,24 @@ def load_scenario(path_or_name: str | Path) -> LoadedScenario:
     """
     text_path = str(path_or_name)
     builtin = _builtin_dir() / f"{text_path}.toml"
-    if not text_path.endswith(".toml") and "/" not in text_path and builtin.is_file():
+    try:
+        is_builtin = not text_path.endswith(".toml") and "/" not in text_path and builtin.is_file()
+    except (OSError, ValueError):  # a name too long for a file name is no built-in
+        is_builtin = False
+    if is_builtin:
         source = f"<built-in scenario {text_path}>"
         raw = builtin.read_text(encoding="utf-8")
         base_dir = Path.cwd()
     else:
-        path = Path(text_path).expanduser()
-        if not path.exists():
+        path = _expand(text_path, text_path)
+        try:
+            exists = path.exists()
+        except (ValueError, OSError) as exc:  # a NUL byte, a name too long...
+            raise ScenarioError(
+                f"{text_path[:100]!r}: not a usable file name ({str(exc)[:100]}); give a scenario file or a built-in name",
+                source=text_path,
+            ) from None
+        if not exists:
             names = list(builtin_scenarios())
             close = difflib.get_close_matches(text_path, names, n=1)
             hint = f"; did you mean the built-in {close[0]!r}?" if close else ""
@@ -251,8 +273,14 @@ def constellation_from_source(source: str, epoch_utc=None, *, lenient: bool = Fa
     if source in BUILTIN_TLE:
         _, filename, mask = BUILTIN_TLE[source]
         return Constellation.from_elements(source, read_elements(_data_file("tle", filename), lenient=lenient), mask)
-    path = Path(source).expanduser()
-    if path.exists():
+    path = _expand(source, source)
+    try:
+        exists = path.exists()
+    except (ValueError, OSError) as exc:  # a NUL byte, a name too long...
+        raise InputFileError(
+            source[:100], f"not a usable file name ({str(exc)[:100]}); give an element-set file or a built-in name"
+        ) from None
+    if exists:
         return Constellation.from_elements(path.stem, read_elements(path, lenient=lenient))
     if "/" in source or "." in source:
         raise InputFileError(source, "no such file")

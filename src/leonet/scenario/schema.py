@@ -60,6 +60,10 @@ class ScenarioMeta(_Strict):
     seed: int = Field(0, ge=0, description="seed of every random choice in the run")
 
 
+#: Most time steps a scenario may have (10**8: 800 MB of int64 offsets alone).
+MAX_STEPS = 100_000_000
+
+
 class TimeSpec(_Strict):
     start_utc: dt.datetime = Field(description="ISO 8601 UTC start, e.g. 2026-05-30T12:00:00Z")
     duration_s: float | None = Field(None, gt=0, le=366 * 86400)
@@ -91,6 +95,20 @@ class TimeSpec(_Strict):
             )
         if self.step_ns > self.duration_ns:
             raise ValueError(f"step_s = {self.step_s} is longer than the whole window ({self.duration_ns / 1e9:g} s)")
+        steps = -(-self.duration_ns // self.step_ns)
+        if steps > MAX_STEPS:
+            # The grid holds one int64 offset per step (and every table a row per step).
+            raise ValueError(
+                f"the window of {self.duration_ns / 1e9:g} s at step_s = {self.step_s:g} has {steps:,} steps; leonet "
+                f"allows at most {MAX_STEPS:,} (about 3 years at 1 s): use a larger step_s or a shorter window"
+            )
+        try:
+            self.start_utc + dt.timedelta(microseconds=self.duration_ns // 1000)
+        except OverflowError:
+            raise ValueError(
+                f"the window from start_utc {self.start_utc.isoformat()} for {self.duration_ns / 1e9:g} s ends after "
+                "the year 9999; move start_utc earlier or shorten the window"
+            ) from None
         return self
 
     @property
