@@ -19,7 +19,7 @@ import pytest
 
 from leonet.report import write_report
 
-from conftest import EVIL, EVIL_GATEWAY
+from report_scene import EVIL, EVIL_GATEWAY
 
 #: A rendered chart or map has far more distinct colours than a blank or
 #: broken one (a blank plot area is one or two colours; the map's land, sea,

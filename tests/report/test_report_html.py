@@ -14,7 +14,7 @@ from leonet.report import REPORT_NAME, collect, render_report, write_report
 from leonet.report import data as report_data
 from leonet.report.html import CSP, script_json
 
-from conftest import EVIL, EVIL_DESCRIPTION, EVIL_GATEWAY, INACTIVE_STEPS
+from report_scene import EVIL, EVIL_DESCRIPTION, EVIL_GATEWAY, INACTIVE_STEPS
 
 #: Every chart of a run with terminals, and those of the service layer.
 CORE_FIGURES = ("fig-map", "fig-service", "fig-rtt-terminals", "fig-rtt-cdf", "fig-links")

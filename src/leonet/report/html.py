@@ -227,7 +227,7 @@ def _map_caption(d: ReportData) -> str:
         other = "median RTT" + (", throughput" if d.headline.get("throughput") else "")
         parts.append(f"{len(d.terminals):,} terminals, coloured by their share of served steps (buttons: {other})")
     if d.gateways is not None:
-        parts.append(f"gateways (▲) and PoPs (■) with their fibre backhaul")
+        parts.append("gateways (▲) and PoPs (■) with their fibre backhaul")
     serving = d.snapshot is not None and bool(d.snapshot["serving"].sum())
     if d.snapshot is not None:
         s = d.snapshot
