@@ -410,6 +410,18 @@ def query_cmd(
         out.print(t)
 
 
+@app.command("report")
+def report_cmd(
+    run_dir: Path = typer.Argument(..., help="A run directory."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: RUN/report.html)."),
+    open_browser: bool = typer.Option(False, "--open", help="Open it in the web browser."),
+):
+    """Write a run's self-contained, offline HTML report."""
+    from .cli_report import report_command
+
+    report_command(run_dir, output, open_browser)
+
+
 @app.command("runs")
 def runs_cmd(directory: Path = typer.Argument(Path("runs"), help="Directory holding runs.")):
     """List the runs in a directory."""
