@@ -17,7 +17,9 @@ tables (`process_chunk`):
     ``feeder_ms`` (satellite<->gateway), ``backhaul_ms`` (gateway<->PoP),
     all float64, NaN when unknown; ``served`` bool; ``reason``
     dictionary<int8, string> (``served``, ``no-satellite``,
-    ``no-gateway-path``; see `leonet.scheduling.assign.Reason`).
+    ``no-gateway-path``; see `leonet.scheduling.assign.Reason`).  With
+    capacity modelled, a terminal whose cell got no beam from the
+    scheduler has ``sat = -1`` and reason ``capacity``.
     ``rtt_ms = 2 x (uplink_ms + isl_ms + feeder_ms + backhaul_ms)``.
 ``handovers``
     ``t_ns`` int64, ``terminal`` int32, ``from_sat``, ``to_sat`` int32: every
@@ -37,6 +39,9 @@ one multi-source Dijkstra from the PoPs (`leonet.routing.shortest`).  The
 serving satellite of each terminal comes from its slot
 (`leonet.scheduling.assign.SlotScheduler`), which depends on the slot's
 time only: a run gives the same tables, bit for bit, whatever its chunking.
+When the service layer models capacity, the scheduler assigns service
+cells to satellite beams (`leonet.scheduling.cells_assign`), at most
+``beams_per_satellite`` cells per satellite.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ from ..orbits.constellation import Constellation
 from ..routing.graph import GraphBuilder, NodeSpace, assign_pops, backhaul_delay_s
 from ..routing.shortest import SatelliteRoutes, routes_to_pops
 from ..scheduling.assign import REASON_NAMES, Reason, SlotScheduler
+from ..scheduling.cells_assign import CellBeams
 from ..scheduling.slots import SlotClock
 from ..timebase import TimeGrid
 
@@ -209,6 +215,15 @@ class NetworkModel:
         self._isl_order = np.argsort(keys, kind="stable")
         self._isl_keys = keys[self._isl_order]
         self.clock = SlotClock.from_seconds(network.slot_s, step_ns)
+        cell_beams = None
+        if service is not None and service.capacity is not None:
+            # The scheduler gives cells (not terminals) beams, within each
+            # satellite's beam count; only terminals that may be served and
+            # want traffic ask for one.
+            def wants_beam(offset_ns: NDArray[np.int64]) -> NDArray[np.bool_]:
+                return (service.blocked(offset_ns) == 0) & (service.demand_bps(offset_ns) > 0.0)
+
+            cell_beams = CellBeams(service.cells.terminal_cell, service.capacity.beams_per_satellite, wants_beam)
         self.scheduler = SlotScheduler(
             constellation.satrecs,
             self.terminal_sites,
@@ -219,6 +234,7 @@ class NetworkModel:
             ut1_minus_utc_s=ut1_minus_utc_s,
             node_spacing_ns=node_spacing_ns,
             satellite_failed=None if self.faults is None else self.faults.satellite_failed,
+            cell_beams=cell_beams,
         )
         self._state_cache: dict[int, tuple[NDArray[np.float64], StepState]] = {}
 
@@ -355,6 +371,9 @@ class NetworkModel:
             path = up & routes.reachable[s_idx]
             parts = routes.describe(s_idx)
             reason = np.where(~up, Reason.NO_SATELLITE, np.where(path, Reason.SERVED, Reason.NO_GATEWAY_PATH))
+            if capacity:
+                # Satellites in view, but their beams went to other cells.
+                reason = np.where(self.scheduler.no_beam(epoch, int(keys[i])), Reason.CAPACITY, reason)
             if failed is not None:
                 # A fault, not geometry: the serving satellite failed, or a
                 # gateway outage left the route without a gateway.

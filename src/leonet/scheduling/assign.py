@@ -34,6 +34,17 @@ them:
 
 Ties go to the lowest satellite index (deterministic).
 
+Beams
+-----
+Without beam limits each terminal takes its own best candidate, however
+many terminals pick the same satellite.  With them (`CellBeams`, when the
+run models capacity) the terminals of a service cell share one satellite
+and each satellite serves at most ``beams_per_satellite`` cells: the
+policy's metric, taken for each cell's worst terminal, ranks the cell's
+candidates, and deferred acceptance matches cells to beams
+(`leonet.scheduling.cells_assign`).  A cell left without a beam gets -1
+and its terminals' steps are reported ``capacity`` (`SlotScheduler.no_beam`).
+
 Reason codes
 ------------
 `Reason` is an ``int8`` code with names (`REASON_NAMES`): 0 served,
@@ -57,6 +68,7 @@ from ..errors import ScenarioError
 from ..links.gsl import GroundLinks, SiteGeometry, pair_sin_elevation, visible_links
 from ..orbits.propagate import propagate
 from ..timebase import TimeGrid
+from .cells_assign import CellBeams, assign_cells
 from .slots import SlotClock
 
 __all__ = [
@@ -226,6 +238,15 @@ class SlotScheduler:
         As the run's propagation uses it (positions must agree bit for bit).
     cache_slots : int
         Assignments kept (the last ones asked for).
+    node_spacing_ns : int, optional
+        SGP4 node spacing of the run's propagation (positions must agree).
+    satellite_failed : callable(offset_ns int64[n]) -> bool[n, S], optional
+        Failed satellites at given times (never candidates).
+    cell_beams : CellBeams, optional
+        Beam limits: when given, service cells rather than terminals are
+        assigned, at most ``beams_per_satellite[s]`` cells per satellite
+        (`leonet.scheduling.cells_assign`).  Default: no limit, every
+        terminal takes its own best candidate.
     """
 
     def __init__(
@@ -241,6 +262,7 @@ class SlotScheduler:
         cache_slots: int = 8,
         node_spacing_ns: int | None = None,
         satellite_failed: Callable[[NDArray[np.int64]], NDArray[np.bool_]] | None = None,
+        cell_beams: CellBeams | None = None,
     ):
         if policy not in POLICIES:
             raise ScenarioError(f"unknown scheduler policy {policy!r}; use one of {', '.join(POLICIES)}")
@@ -256,6 +278,9 @@ class SlotScheduler:
         self.ut1_minus_utc_s = float(ut1_minus_utc_s)
         self.node_spacing_ns = node_spacing_ns
         self.satellite_failed = satellite_failed
+        if cell_beams is not None:
+            cell_beams.check(len(terminals), len(self.satrecs))
+        self.cell_beams = cell_beams
         self._cache: OrderedDict = OrderedDict()
         self._cache_slots = int(cache_slots)
         self._epoch: dt.datetime | None = None
@@ -285,6 +310,19 @@ class SlotScheduler:
         key : int
             Slot key (`SlotClock.key`).
         """
+        return self._slot(epoch, key)[0]
+
+    def no_beam(self, epoch: dt.datetime, key: int) -> NDArray[np.bool_]:
+        """Terminals left without a beam in slot ``key`` (bool[G]; always False without beam limits).
+
+        Such a terminal wanted a beam and had whole-slot candidates, but
+        every candidate's beams went to cells that rank it better
+        (`leonet.scheduling.cells_assign`); its satellite is -1 and its
+        steps are reported ``capacity``.
+        """
+        return self._slot(epoch, key)[1]
+
+    def _slot(self, epoch: dt.datetime, key: int) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
         if self._epoch != epoch:
             self._cache.clear()
             self._epoch = epoch
@@ -294,20 +332,22 @@ class SlotScheduler:
             self._cache.move_to_end(key)
             return hit
         out = self._compute(epoch, key)
-        out.setflags(write=False)
+        for a in out:
+            a.setflags(write=False)
         self._cache[key] = out
         while len(self._cache) > self._cache_slots:
             self._cache.popitem(last=False)
         return out
 
-    def _compute(self, epoch: dt.datetime, key: int) -> NDArray[np.int32]:
+    def _compute(self, epoch: dt.datetime, key: int) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
         g = len(self.terminals)
+        none = (np.full(g, -1, dtype=np.int32), np.zeros(g, dtype=bool))
         samples = self.clock.sample_offsets_ns(key)
         t0 = int(samples[0])
         r0 = self._positions(epoch, samples[:1], None)[0]
         first = visible_links(self.terminals, r0, self.sin_mask_sat)
         if len(first) == 0:
-            return np.full(g, -1, dtype=np.int32)
+            return none
         cand_sats = np.unique(first.sat).astype(np.int64)
         if samples.size > 1:
             later = self._positions(epoch, samples[1:], cand_sats)
@@ -315,22 +355,33 @@ class SlotScheduler:
             later = np.zeros((0, cand_sats.size, 3))
         links = slot_candidates(self.terminals, first, later, cand_sats, self.sin_mask_sat)
         if len(links) == 0:
-            return np.full(g, -1, dtype=np.int32)
+            return none
         site, sat = links.site.astype(np.int64), links.sat.astype(np.int64)
+        # Each policy ranks a pair by (tier, value), lower first; ties go to the lower satellite.
+        tier = np.zeros(site.size, dtype=np.int8)
         if self.policy == "max-elevation":
-            return choose_per_site(site, sat, (-links.sin_elevation,), g)
-        if self.policy == "min-latency":
+            value = -links.sin_elevation
+        elif self.policy == "min-latency":
             delay = np.asarray(self.sat_delay_s(t0, r0), dtype=np.float64)[sat]
             rtt = 2.0 * (links.range_km / C_KM_S + delay)
             no_path = ~np.isfinite(rtt)
             # Reachable candidates first, by RTT; a site with none keeps its highest.
-            secondary = np.where(no_path, -links.sin_elevation, rtt)
-            return choose_per_site(site, sat, (secondary, no_path.astype(np.int8)), g)
-        # longest-visible
-        m = LOOKAHEAD_HORIZON_S // LOOKAHEAD_STEP_S + 1
-        ahead_sats = np.unique(sat)
-        offsets = t0 + np.arange(m, dtype=np.int64) * (LOOKAHEAD_STEP_S * NS_PER_S)
-        ahead = self._positions(epoch, offsets, ahead_sats)
-        col = np.searchsorted(ahead_sats, sat)
-        remaining = remaining_visible_s(self.terminals, links, ahead, col, float(LOOKAHEAD_STEP_S), self.sin_mask_sat)
-        return choose_per_site(site, sat, (-remaining,), g)
+            value = np.where(no_path, -links.sin_elevation, rtt)
+            tier = no_path.astype(np.int8)
+        else:  # longest-visible
+            m = LOOKAHEAD_HORIZON_S // LOOKAHEAD_STEP_S + 1
+            ahead_sats = np.unique(sat)
+            offsets = t0 + np.arange(m, dtype=np.int64) * (LOOKAHEAD_STEP_S * NS_PER_S)
+            ahead = self._positions(epoch, offsets, ahead_sats)
+            col = np.searchsorted(ahead_sats, sat)
+            value = -remaining_visible_s(
+                self.terminals, links, ahead, col, float(LOOKAHEAD_STEP_S), self.sin_mask_sat
+            )
+        own = choose_per_site(site, sat, (value, tier), g)
+        if self.cell_beams is None:
+            return own, none[1]
+        beams = self.cell_beams
+        wants = np.ones(g, dtype=bool) if beams.wants_beam is None else beams.wants_beam(samples).any(axis=0)
+        cells = assign_cells(site, sat, tier, value, beams.terminal_cell, wants, beams.beams_per_satellite)
+        # Terminals that want no beam keep their own choice (they take no beam).
+        return np.where(wants, cells.sat, own).astype(np.int32), cells.no_beam
