@@ -75,38 +75,52 @@ def reference(scenario_file, tmp_path_factory):
     return _tables(out)
 
 
-def _kill_after(cmd, delay_s):
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _chunks_done(out) -> int:
     try:
-        proc.wait(timeout=delay_s)
-        return False  # finished before the kill
-    except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        return True
+        return len(json.loads((out / "manifest.json").read_text())["chunks"])
+    except (OSError, ValueError, KeyError):
+        return 0  # not written yet (the manifest is replaced atomically, never half-written)
+
+
+def _kill_when(cmd, out, chunks: int, jitter_s: float) -> bool:
+    """Start ``cmd``; SIGKILL it ``jitter_s`` after the manifest lists ``chunks`` chunks.
+
+    Waiting on progress rather than on the clock makes every kill land mid-run
+    however fast or loaded the machine is; the jitter lands kills inside the
+    writing of a chunk as well as between chunks.
+    """
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while proc.poll() is None and _chunks_done(out) < chunks and time.monotonic() < deadline:
+        time.sleep(0.005)
+    time.sleep(jitter_s)
+    if proc.poll() is not None:
+        return False
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return True
+
+
+TOTAL_CHUNKS = 100  # 300 steps of 2 s in chunks of 3
 
 
 @pytest.mark.parametrize("sequence", range(SEQUENCES))
 def test_killed_runs_resume_to_identical_tables(scenario_file, reference, tmp_path, sequence):
     rng = random.Random(1000 + sequence)
     out = tmp_path / "run"
+    # Kill points: one during start-up (0 chunks), the rest at random progress.
+    targets = [0] + sorted(rng.sample(range(1, TOTAL_CHUNKS - 10), KILL_POINTS_PER_SEQUENCE - 1))
     kills = 0
     cmd = _leonet("run", str(scenario_file), "--out", str(out), "--no-report")
-    for k in range(KILL_POINTS_PER_SEQUENCE):
-        # Early kills land in start-up and the first chunks; later ones mid-run.
-        delay = rng.uniform(0.3, 1.5) + 0.6 * k
-        killed = _kill_after(cmd, delay)
-        kills += killed
-        if not killed:
-            break
+    for target in targets:
+        kills += _kill_when(cmd, out, target, rng.uniform(0.0, 0.05))
         if (out / "manifest.json").exists():
             cmd = _leonet("run", "--resume", str(out), "--no-report")
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
-    assert kills >= KILL_POINTS_PER_SEQUENCE - 1, f"only {kills} kills landed; the run got too fast for the test"
+    assert kills == KILL_POINTS_PER_SEQUENCE
     _assert_identical(reference, _tables(out), f"sequence {sequence}")
-    # Record the kill points for docs/reliability.md.
     counts = os.environ.get("LEONET_KILL_COUNTS")
     if counts:
         with open(counts, "a") as f:

@@ -140,7 +140,7 @@ def test_stale_elements_warn(tmp_path):
 def test_scenario_files_cannot_run_code(tmp_path):
     """TOML is data: nothing in a scenario is evaluated."""
     marker = tmp_path / "pwned"
-    text = GOOD.replace('name = "t"', f'name = "__import__(\'os\').system(\'touch {marker}\')"')
+    text = GOOD.replace('name = "t"', f'name = "t"\ndescription = "__import__(\'os\').system(\'touch {marker}\')"')
     build_constellation(load_scenario(_write(tmp_path, text)))
     assert not marker.exists()
 
