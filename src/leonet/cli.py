@@ -393,7 +393,12 @@ def query_cmd(
     if fmt not in ("table", "csv", "json"):
         raise ScenarioError(f"--format {fmt!r} is not one of table, csv, json")
     result = query(run_dir, sql)
-    rows = result.to_pylist()
+    try:
+        rows = result.to_pylist()
+    except (OverflowError, ValueError) as exc:  # e.g. 'infinity'::TIMESTAMP has no Python datetime
+        raise ScenarioError(
+            f"query: a value of the result cannot be shown ({exc}); cast that column to text, e.g. CAST(t AS VARCHAR)"
+        ) from None
     if fmt == "json":
         print(json.dumps(rows, default=str, indent=1))
     elif fmt == "csv":

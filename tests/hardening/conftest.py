@@ -59,3 +59,66 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     for test, row in fuzz_counts().items():
         terminalreporter.write_line(f"{row['examples']:6d}  {row['input']}  ({test})")
     terminalreporter.write_line(f"{sum(_COUNTS.values()):6d}  total")
+
+
+# --------------------------------------------------------------------------
+# One tiny run, shared by the query and CLI fuzz tests (built once: ~4 s)
+# --------------------------------------------------------------------------
+
+TOY_RUN_SCENARIO = """\
+[scenario]
+name = "toy"
+seed = 7
+[time]
+start_utc = "2026-05-30T12:00:00Z"
+duration_s = 20
+step_s = 5
+[[constellations]]
+kind = "builtin"
+builtin = "starlink-550"
+[ground.terminals]
+[[ground.terminals.sources]]
+kind = "coordinates"
+sites = [{name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52}, {name = "Lviv", lat_deg = 49.84, lon_deg = 24.03}]
+[ground.gateways]
+[[ground.gateways.extra]]
+name = "Wola Krobowska"
+lat_deg = 51.86417
+lon_deg = 20.92105
+antenna_count = 8
+[ground.pops]
+ids = ["POP12"]
+[output]
+chunk_steps = 2
+"""
+
+
+@pytest.fixture(scope="session")
+def toy_run(tmp_path_factory) -> Path:
+    """A finished run of the toy scenario of tests/engine/test_run.py (4 steps, 2 chunks)."""
+    import warnings
+
+    from leonet.engine.run import run_scenario
+    from leonet.scenario.load import load_scenario
+
+    path = tmp_path_factory.mktemp("toy_run") / "toy.toml"
+    path.write_text(TOY_RUN_SCENARIO, encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_scenario(load_scenario(path), path.parent / "run")
+    return path.parent / "run"
+
+
+def _snapshot(*dirs: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for d in dirs:
+        for p in sorted(Path(d).rglob("*")):
+            st = p.stat()
+            out[str(p)] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+@pytest.fixture(scope="session")
+def snapshot():
+    """``snapshot(*dirs)``: every file below ``dirs`` -> (size, mtime_ns), to prove nothing was written."""
+    return _snapshot

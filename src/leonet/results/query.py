@@ -27,9 +27,14 @@ def read_manifest(run_dir: Path | str) -> dict:
     if not path.is_file():
         raise ScenarioError(f"{run_dir}: not a leonet run (no {MANIFEST}); give the directory a `leonet run` wrote")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: manifest is corrupt ({exc}); re-run or resume the run") from None
+    if not isinstance(manifest, dict):
+        raise ScenarioError(f"{path}: manifest is corrupt (a JSON {type(manifest).__name__}, not an object); re-run or resume the run")
+    if not isinstance(manifest.get("chunks", []), list) or not isinstance(manifest.get("tables", {}), dict):
+        raise ScenarioError(f"{path}: manifest is corrupt (\"chunks\" is not a list or \"tables\" not an object); re-run or resume the run")
+    return manifest
 
 
 def run_tables(run_dir: Path | str) -> dict[str, list[Path]]:
@@ -37,11 +42,17 @@ def run_tables(run_dir: Path | str) -> dict[str, list[Path]]:
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
     files: dict[str, list[Path]] = {}
-    for chunk in manifest.get("chunks", []):
-        for name, info in chunk["files"].items():
+    try:
+        for chunk in manifest.get("chunks", []):
+            for name, info in chunk["files"].items():
+                files.setdefault(name, []).append(run_dir / info["file"])
+        for name, info in manifest.get("tables", {}).items():
             files.setdefault(name, []).append(run_dir / info["file"])
-    for name, info in manifest.get("tables", {}).items():
-        files.setdefault(name, []).append(run_dir / info["file"])
+    except (AttributeError, KeyError, TypeError) as exc:
+        raise ScenarioError(
+            f"{run_dir / MANIFEST}: manifest is corrupt (its list of chunks and tables does not read: "
+            f"{type(exc).__name__}: {exc}); re-run or resume the run"
+        ) from None
     return files
 
 
@@ -70,10 +81,18 @@ def open_run(run_dir: Path | str, *, require_complete: bool = True):
             f"continue it with `leonet run --resume {run_dir}`",
             stacklevel=2,
         )
+    tables = run_tables(run_dir)
     con = duckdb.connect(":memory:")
-    for name, paths in run_tables(run_dir).items():
-        dataset = ds.dataset([str(p) for p in paths], format="parquet")
-        con.register(name, dataset)
+    for name, paths in tables.items():
+        try:
+            dataset = ds.dataset([str(p) for p in paths], format="parquet")
+            con.register(name, dataset)
+        except (OSError, pa.ArrowException, duckdb.Error) as exc:  # a missing, truncated or foreign file
+            con.close()
+            raise ScenarioError(
+                f"{run_dir}: table {name!r} cannot be read ({str(exc).strip()[:300]}); a file the manifest lists is "
+                f"missing or damaged: re-run the scenario, or resume the run (leonet run --resume {run_dir})"
+            ) from None
     con.execute("SET enable_external_access = false")
     con.execute("SET lock_configuration = true")
     return con
@@ -91,6 +110,7 @@ def query(run_dir: Path | str, sql: str) -> pa.Table:
 
     con = open_run(run_dir)
     try:
+        _check_read_only(con, sql)
         relation = con.sql(sql)
         table = pa.table({}) if relation is None else _to_arrow(relation)
     except duckdb.Error as exc:
@@ -99,6 +119,24 @@ def query(run_dir: Path | str, sql: str) -> pa.Table:
     finally:
         con.close()
     return table
+
+
+#: Statement kinds a query may hold.  The connection is in memory and cannot
+#: touch files, but CREATE, DROP, SET... would still change it; `leonet query` only reads.
+_READ_ONLY = ("SELECT", "EXPLAIN", "CALL", "PRAGMA")
+
+
+def _check_read_only(con, sql: str) -> None:
+    statements = con.extract_statements(sql)  # a syntax error raises duckdb.ParserException
+    if not statements:
+        raise ScenarioError("query: no SQL statement given; write one, e.g. SELECT count(*) FROM terminal_steps")
+    for statement in statements:
+        kind = statement.type.name
+        if kind not in _READ_ONLY:
+            raise ScenarioError(
+                f"query: {kind} statements are not allowed: `leonet query` only reads a run's tables "
+                f"({', '.join(_READ_ONLY)}); to keep a result, print it with --format csv and redirect it to a file"
+            )
 
 
 def _to_arrow(relation) -> pa.Table:
