@@ -6,6 +6,7 @@ with status 2, without a traceback unless ``--debug`` is given.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -66,6 +67,17 @@ def _progress(description: str):
         transient=True,
         disable=_state["quiet"] or not err.is_terminal,
     )
+
+
+@contextlib.contextmanager
+def _output_errors(option: str, path):
+    """Turn an OSError while writing ``path`` into a ScenarioError naming the option."""
+    try:
+        yield
+    except OSError as exc:  # a directory, a missing directory, a read-only place...
+        raise ScenarioError(
+            f"{option} {path}: cannot write there ({exc.strerror or exc}); give a file path in an existing directory"
+        ) from None
 
 
 def _parse_time(text: str | None):
@@ -275,7 +287,8 @@ def sats(
     if fmt == "parquet":
         from .results.store import write_table_atomic
 
-        write_table_atomic(output, table)
+        with _output_errors("--output", output):
+            write_table_atomic(output, table)
         err.print(f"wrote {table.num_rows:,} satellites at {grid.epoch_utc.isoformat()} to {output}")
         return
     if fmt == "csv":
@@ -286,7 +299,8 @@ def sats(
             pacsv.write_csv(table, buf)
             sys.stdout.write(buf.getvalue().to_pybytes().decode())
         else:
-            pacsv.write_csv(table, str(output))
+            with _output_errors("--output", output):
+                pacsv.write_csv(table, str(output))
         return
     t = Table(title=f"{len(constellation):,} satellites at {grid.epoch_utc.isoformat()}")
     for col in ("sat", "name", "shell", "x_km", "y_km", "z_km", "lat_deg", "lon_deg", "altitude_km"):
@@ -319,9 +333,11 @@ def visible(
     if not -90 <= lat <= 90:
         raise ScenarioError(f"--lat {lat} is outside -90..90 degrees")
     if not -180 <= lon <= 360:
-        raise ScenarioError(f"--lon {lon} is outside -180..180 degrees")
+        raise ScenarioError(f"--lon {lon} is outside -180..360 degrees east")
     if not 0 <= min_elevation < 90:
         raise ScenarioError(f"--min-elevation {min_elevation} is outside 0..90 degrees")
+    if not -0.5 <= altitude_km <= 100:  # NaN, inf, metres given as km, or a point in space
+        raise ScenarioError(f"--altitude-km {altitude_km} is outside -0.5..100 km above the ellipsoid (give km, not metres)")
     constellation, grid = _source_and_time(source, at, lenient)
     prop = propagate(constellation.satrec_array, grid)
     site = geodetic_to_ecef(lat, lon, altitude_km)[None, :]
@@ -377,7 +393,8 @@ def tle_shells(
     if write_scenario is not None:
         from .results.store import write_bytes_atomic
 
-        write_bytes_atomic(write_scenario, shells_to_walker_toml(result, Path(file).stem).encode())
+        with _output_errors("--write-scenario", write_scenario):
+            write_bytes_atomic(write_scenario, shells_to_walker_toml(result, Path(file).stem).encode())
         out.print(f"wrote {write_scenario}")
 
 
