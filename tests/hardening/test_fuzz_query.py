@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from leonet.cli import main
 from leonet.errors import ScenarioError
-from leonet.results.query import query
+from leonet.results.query import list_runs, query
 
 # A query opens DuckDB over the run's Parquet files: ~50 ms per example.
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -204,7 +204,7 @@ def damages(draw, manifest: dict):
     if kind == "manifest":
         doc = copy.deepcopy(manifest)
         for _ in range(draw(st.integers(1, 3))):
-            path = draw(st.sampled_from([p for p in _paths(doc) if p and p[0] in ("chunks", "tables", "status")] or [()]))
+            path = draw(st.sampled_from([p for p in _paths(doc) if p and p[0] in ("chunks", "tables", "status", "scenario", "time_grid", "started_utc")] or [()]))
             if not path:
                 doc = draw(_json_values)
                 break
@@ -261,6 +261,8 @@ def test_fuzz_damaged_run_directory(toy_run, manifest, damaged_dir, fuzz_count, 
             query(run, sql)
     except ScenarioError as exc:
         assert str(run) in str(exc), exc
+    rows = list_runs(run)  # `leonet runs`: a damaged run is listed, never an error
+    assert [r["run"] for r in rows] == [str(run)]
     shutil.rmtree(run)
 
 
@@ -329,3 +331,20 @@ def test_found_missing_or_damaged_parquet_file(toy_run, tmp_path, damage):
         target.write_bytes(b"" if damage == "empty" else b"PAR1 not parquet")
     with pytest.raises(ScenarioError, match=f"{run}: table 'gateways' cannot be read .* missing or damaged: re-run"):
         query(run, "SELECT 1")
+
+
+@pytest.mark.parametrize("key, value", [("scenario", None), ("time_grid", None), ("time_grid", [1]), ("started_utc", 5)])
+def test_found_runs_with_a_manifest_of_the_wrong_shape(toy_run, tmp_path, capsys, key, value):
+    # Was: AttributeError ('NoneType' object has no attribute 'get') from list_runs / `leonet runs`.
+    run = _damaged_copy(toy_run, tmp_path)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest[key] = value
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    shutil.copytree(toy_run, tmp_path / "good")
+    rows = list_runs(tmp_path)  # and a started_utc that is not text still sorts
+    assert {r["run"]: r["status"] for r in rows} == {
+        str(run): "corrupt manifest" if key != "started_utc" else "complete",
+        str(tmp_path / "good"): "complete",
+    }
+    main(["runs", str(tmp_path)])
+    assert "complete" in capsys.readouterr().out

@@ -156,18 +156,17 @@ def list_runs(directory: Path | str) -> list[dict]:
             continue
         try:
             m = read_manifest(path)
-        except ScenarioError:
+            rows.append(
+                {
+                    "run": str(path),
+                    "scenario": m.get("scenario", {}).get("scenario", {}).get("name", "?"),
+                    "status": m.get("status", "?"),
+                    "started_utc": m.get("started_utc", ""),
+                    "steps": m.get("time_grid", {}).get("steps", 0),
+                    "chunks_done": len(m.get("chunks", [])),
+                }
+            )
+        except (ScenarioError, AttributeError, TypeError):  # unreadable, or not the shape leonet writes
             rows.append({"run": str(path), "status": "corrupt manifest"})
-            continue
-        rows.append(
-            {
-                "run": str(path),
-                "scenario": m.get("scenario", {}).get("scenario", {}).get("name", "?"),
-                "status": m.get("status", "?"),
-                "started_utc": m.get("started_utc", ""),
-                "steps": m.get("time_grid", {}).get("steps", 0),
-                "chunks_done": len(m.get("chunks", [])),
-            }
-        )
-    rows.sort(key=lambda r: r.get("started_utc", ""), reverse=True)
+    rows.sort(key=lambda r: str(r.get("started_utc", "")), reverse=True)
     return rows
