@@ -504,10 +504,13 @@ def _click_exceptions():
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``leonet`` console script."""
-    warnings.showwarning = _show_warning
     args = sys.argv[1:] if argv is None else argv
+    # Flags hold for one invocation only (main may be called repeatedly in-process).
+    _state.update(debug=bool(os.environ.get("LEONET_DEBUG")), quiet=False)
     debug = _state["debug"] or "--debug" in args
     exit_, abort, usage = _click_exceptions()
+    previous_showwarning = warnings.showwarning
+    warnings.showwarning = _show_warning
     try:
         app(args=args, prog_name="leonet", standalone_mode=False)
     except exit_ as exc:
@@ -526,6 +529,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
+    finally:
+        warnings.showwarning = previous_showwarning
+        _state.update(debug=bool(os.environ.get("LEONET_DEBUG")), quiet=False)
 
 
 if __name__ == "__main__":
