@@ -79,7 +79,10 @@ def mutated_text(draw, lines: list[str], numeric: list[int], sep: str = ",") -> 
             k = draw(st.integers(min(1, len(out) - 1), len(out) - 1))  # a data row, if there is one
             # Split as CSV (names hold quoted commas), so edits hit real columns;
             # write back quoted mostly, raw (quotes and all) a quarter of the time.
-            fields = next(csv.reader([out[k]], delimiter=sep), None) or [""]
+            try:
+                fields = next(csv.reader([out[k]], delimiter=sep), None) or [""]
+            except csv.Error:  # a stray newline from an earlier edit
+                fields = out[k].split(sep)
             j = draw(st.one_of(st.integers(0, len(fields) - 1), st.sampled_from(numeric), st.sampled_from(numeric)))
             if j >= len(fields):
                 fields.extend([""] * (j + 1 - len(fields)))
