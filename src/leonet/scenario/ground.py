@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScenarioError
-from ..ground.regions import sample_terminals
-from ..ground.sites import GroundSites, load_cities, load_gateways, load_pops, sites_from_coordinates
+from ..ground.sites import GroundSites, load_gateways, load_pops, sites_from_coordinates
+from ..ground.terminals import terminals_from_sources
 from .load import LoadedScenario
 
 __all__ = ["GroundSegment", "build_ground"]
@@ -31,44 +31,17 @@ def _terminals(loaded: LoadedScenario) -> GroundSites | None:
     spec = loaded.spec.ground.terminals
     if spec is None:
         return None
-    parts = []
     seed = loaded.spec.scenario.seed
-    for i, src in enumerate(spec.sources):
-        where = f"{loaded.source}: ground.terminals.sources[{i}]"
-        try:
-            if src.kind == "cities":
-                part = load_cities(
-                    country_iso2=src.country_iso2,
-                    names=src.names,
-                    min_population=src.min_population,
-                    limit=src.limit,
-                    min_elevation_deg=spec.min_elevation_deg,
-                )
-            elif src.kind == "coordinates":
-                part = sites_from_coordinates(
-                    "terminal",
-                    [dict(s.model_dump(exclude={"note", "antenna_count"}), min_elevation_deg=spec.min_elevation_deg) for s in src.sites],
-                    source=where,
-                )
-            else:
-                region = src.region if ":" in src.region or src.region == "crimea" else str(loaded.resolve(src.region))
-                part = sample_terminals(
-                    region,
-                    src.count,
-                    seed=seed + i,
-                    weight_by_population=src.weight_by_population,
-                    min_elevation_deg=spec.min_elevation_deg,
-                    id_prefix=f"sample{i}",
-                )
-        except ScenarioError as exc:
-            raise ScenarioError(f"{where}: {exc}", source=loaded.source) from None
-        if len(part) == 0:
-            raise ScenarioError(f"{where}: selects no terminals; widen the filter", source=loaded.source)
-        parts.append(part)
-    terminals = GroundSites.concat(parts) if len(parts) > 1 else parts[0]
-    if len(set(terminals.ids)) != len(terminals):
-        raise ScenarioError(f"{loaded.source}: ground.terminals: two sources give the same terminal; remove the overlap")
-    return terminals
+    try:
+        return terminals_from_sources(
+            spec.sources,
+            min_elevation_deg=spec.min_elevation_deg,
+            seed_for=lambda k: seed + k,
+            where="ground.terminals.sources",
+            resolve=loaded.resolve,
+        )
+    except ScenarioError as exc:
+        raise ScenarioError(f"{loaded.source}: {exc}", source=loaded.source) from None
 
 
 def _gateways(loaded: LoadedScenario) -> GroundSites | None:

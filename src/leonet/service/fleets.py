@@ -39,8 +39,8 @@ from numpy.typing import NDArray
 
 from ..constants import NS_PER_S
 from ..errors import ScenarioError
-from ..ground.regions import sample_terminals
-from ..ground.sites import GroundSites, load_cities, sites_from_coordinates
+from ..ground.sites import GroundSites, load_cities
+from ..ground.terminals import terminals_from_sources
 from .spec import FleetSpec
 
 __all__ = [
@@ -77,12 +77,6 @@ def _source_seed(seed: int, fleet: str, index: int) -> int:
     return int(state[0]) << 64 | int(state[1])
 
 
-def _region_arg(region: str, resolve: Callable[[str], Path] | None) -> str:
-    if resolve is None or ":" in region or region.strip().lower() == "crimea":
-        return region
-    return str(resolve(region))
-
-
 def build_fleet_terminals(
     spec: FleetSpec,
     *,
@@ -113,41 +107,13 @@ def build_fleet_terminals(
         A source that cannot be read or selects no terminal; the message
         names ``fleets[i].terminals[k]``.
     """
-    parts = []
-    for k, src in enumerate(spec.terminals):
-        here = f"{where}.terminals[{k}]"
-        try:
-            if src.kind == "cities":
-                part = load_cities(
-                    country_iso2=src.country_iso2,
-                    names=src.names,
-                    min_population=src.min_population,
-                    limit=src.limit,
-                    min_elevation_deg=spec.min_elevation_deg,
-                )
-            elif src.kind == "coordinates":
-                rows = [
-                    dict(s.model_dump(exclude={"note", "antenna_count"}), min_elevation_deg=spec.min_elevation_deg)
-                    for s in src.sites
-                ]
-                part = sites_from_coordinates("terminal", rows, source=here)
-            else:
-                part = sample_terminals(
-                    _region_arg(src.region, resolve),
-                    src.count,
-                    seed=_source_seed(seed, spec.name, k),
-                    weight_by_population=src.weight_by_population,
-                    min_elevation_deg=spec.min_elevation_deg,
-                    id_prefix=f"sample{k}",
-                )
-        except ScenarioError as exc:
-            raise ScenarioError(f"{here}: {exc}") from None
-        if len(part) == 0:
-            raise ScenarioError(f"{here}: selects no terminals (got kind = {src.kind!r}); fix: widen the filter")
-        parts.append(part)
-    sites = GroundSites.concat(parts) if len(parts) > 1 else parts[0]
-    if len(set(sites.ids)) != len(sites):
-        raise ScenarioError(f"{where}.terminals: two sources give the same terminal; fix: remove the overlap")
+    sites = terminals_from_sources(
+        spec.terminals,
+        min_elevation_deg=spec.min_elevation_deg,
+        seed_for=lambda k: _source_seed(seed, spec.name, k),
+        where=f"{where}.terminals",
+        resolve=resolve,
+    )
     return _prefixed(sites, f"{spec.name}/")
 
 
