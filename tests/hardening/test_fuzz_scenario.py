@@ -139,7 +139,7 @@ MARIO_TLE = Path(__file__).resolve().parents[1] / "data" / "tle" / "mario.tle"
 
 #: TOML values that broke, or could break, validation and building.
 NASTY_VALUES = [
-    '""', '" "', '"x"', '"a"', "0", "-0", "-1", "1", "0.5", "1e-9", "1e-10", "0.000000001", "1.0000000001",
+    '""', '" "', '"x"', '"a"', "0", "-0", "-1", "1", "0.5", "1e-9", "1e-10", "4e-10", "1e-300", "0.000000001", "1.0000000001",
     "86400", "86401", "31622400", "31622401", "1e308", "1e400", "-1e400", "nan", "-nan", "inf", "+inf", "-inf",
     "9223372036854775807", "9223372036854775808", "-9223372036854775809", "99999999999999999999999999999",
     "true", "false", "[]", "[1, 2]", '["x"]', "[[]]", "{}", "{a = 1}", '{name = "x"}',
@@ -376,3 +376,13 @@ def test_found_scenario_name_too_long_for_a_file_name(name):
     # Was: OSError [Errno 36] File name too long.
     with pytest.raises(ScenarioError, match="not a usable file name"):
         load_scenario(name)
+
+
+@pytest.mark.parametrize("step", ["1e-13", "3.9950551817547316e-286"])
+def test_found_step_shorter_than_a_nanosecond(tmp_path, step):
+    # Was (briefly, with the step-count check above): ZeroDivisionError; before that a ScenarioError
+    # from build_time_grid only.  Now load_scenario refuses it.
+    path = tmp_path / "s.toml"
+    path.write_text(_with(TOY, "step_s", step))
+    with pytest.raises(ScenarioError, match=r"time: step_s = .* is shorter than 1 ns"):
+        load_scenario(path)

@@ -95,6 +95,8 @@ class TimeSpec(_Strict):
             )
         if self.step_ns > self.duration_ns:
             raise ValueError(f"step_s = {self.step_s} is longer than the whole window ({self.duration_ns / 1e9:g} s)")
+        if self.step_ns < 1:
+            raise ValueError(f"step_s = {self.step_s!r} is shorter than 1 ns, the grid's resolution; use a larger step_s")
         steps = -(-self.duration_ns // self.step_ns)
         if steps > MAX_STEPS:
             # The grid holds one int64 offset per step (and every table a row per step).
