@@ -138,3 +138,49 @@ def test_rtt_is_never_below_the_great_circle_bound(toy_run):
     bound_ms = 2 * great_circle_km(rows["tlat"], rows["tlon"], rows["plat"], rows["plon"]) / 299_792.458 * 1e3
     assert len(bound_ms) > 0
     assert np.all(np.array(rows["rtt_ms"]) >= bound_ms)
+
+
+OUTAGE = TOY.replace(
+    """[ground.pops]""",
+    """[[ground.gateways.extra]]
+name = "Kaunas"
+lat_deg = 54.87947
+lon_deg = 23.84173
+antenna_count = 8
+[ground.pops]""",
+) + """
+[[faults]]
+kind = "gateway-down"
+gateways = ["assumed:Wola Krobowska"]
+from = 2026-05-30T12:00:40Z
+until = 2026-05-30T12:01:20Z
+"""
+
+
+def test_a_gateway_outage_moves_traffic_or_leaves_terminals_unserved_with_reason_fault(tmp_path):
+    path = tmp_path / "outage.toml"
+    path.write_text(textwrap.dedent(OUTAGE))
+    runs = []
+    for k in range(2):
+        run_scenario(load_scenario(path), tmp_path / f"r{k}")
+        runs.append(
+            query(
+                tmp_path / f"r{k}",
+                "SELECT s.t_ns, s.terminal, g.id AS gateway, CAST(s.reason AS VARCHAR) AS reason, s.rtt_ms "
+                "FROM terminal_steps s LEFT JOIN gateways g ON s.gateway = g.index ORDER BY 1, 2",
+            ).to_pylist()
+        )
+    rows = runs[0]
+    down = [r for r in rows if 40e9 <= r["t_ns"] < 80e9]
+    up = [r for r in rows if not 40e9 <= r["t_ns"] < 80e9]
+    assert down and up
+    # During the window nothing goes through the failed gateway ...
+    assert all(r["gateway"] != "assumed:Wola Krobowska" for r in down)
+    # ... every terminal-step is either carried by the other gateway or unserved with reason fault.
+    assert all(r["gateway"] == "assumed:Kaunas" or r["reason"] in ("fault", "no-satellite") for r in down)
+    # Outside the window the failed gateway carries traffic again.
+    assert any(r["gateway"] == "assumed:Wola Krobowska" for r in up)
+    # Same scenario, same seed: identical results.
+    assert runs[0] == runs[1] or all(
+        a == b or (a["rtt_ms"] != a["rtt_ms"] and b["rtt_ms"] != b["rtt_ms"]) for a, b in zip(*runs)
+    )
