@@ -194,9 +194,12 @@ def validate(scenario: str = typer.Argument(..., help="Scenario file or built-in
     """Check a scenario without running it."""
     from .scenario.load import build_constellation, build_time_grid, load_scenario
 
+    from .scenario.ground import build_ground
+
     loaded = load_scenario(scenario)
     grid = build_time_grid(loaded)
     constellation = build_constellation(loaded)
+    build_ground(loaded)  # sites, regions and the gateway -> PoP assignment
     out.print(
         f"[green]ok[/green] {loaded.source}: {len(constellation):,} satellites, {len(grid):,} steps "
         f"of {loaded.spec.time.step_s:g} s from {grid.epoch_utc.isoformat()}"

@@ -99,7 +99,7 @@ def build_ground(loaded: LoadedScenario) -> GroundSegment | None:
     the shipped list.  ``terminals`` is None when only fleets bring terminals.  Each gateway is
     backhauled to the PoP ``ground.pops.assignment`` names, else the nearest.
     """
-    from ..ground.sites import nearest
+    from ..routing.graph import assign_pops
 
     terminals, gateways, pops = _terminals(loaded), _gateways(loaded), _pops(loaded)
     if terminals is None and gateways is None and pops is None and not loaded.spec.fleets:
@@ -113,15 +113,10 @@ def build_ground(loaded: LoadedScenario) -> GroundSegment | None:
         )
     if pops is None:
         pops = load_pops()
-    pop_of_gateway = nearest(gateways, pops)
     assignment = loaded.spec.ground.pops.assignment if loaded.spec.ground.pops else {}
-    for gw_id, pop_id in assignment.items():
-        if gw_id not in gateways.ids:
-            raise ScenarioError(f"{loaded.source}: ground.pops.assignment: unknown gateway {gw_id!r}", source=loaded.source)
-        if pop_id not in pops.ids:
-            raise ScenarioError(
-                f"{loaded.source}: ground.pops.assignment.{gw_id}: unknown PoP {pop_id!r} (known: {', '.join(pops.ids)})",
-                source=loaded.source,
-            )
-        pop_of_gateway[gateways.ids.index(gw_id)] = pops.ids.index(pop_id)
+    try:
+        # Checked here, at load, so `leonet validate` reports a bad assignment too.
+        pop_of_gateway = assign_pops(gateways, pops, dict(assignment))
+    except ScenarioError as exc:
+        raise ScenarioError(f"{loaded.source}: {exc}", source=loaded.source) from None
     return GroundSegment(terminals, gateways, pops, np.asarray(pop_of_gateway, dtype=np.int64))
