@@ -18,6 +18,7 @@ import time
 
 import pytest
 
+from scenes import toy_scenario  # tests/scenes.py
 from leonet.cli import main
 from leonet.engine.run import run_scenario
 from leonet.errors import ScenarioError
@@ -26,32 +27,10 @@ from leonet.scenario.load import load_scenario
 
 from test_parallel import _assert_identical, _tables  # noqa: E402
 
-SCENARIO = """
-[scenario]
-name = "killme"
-seed = 3
-[time]
-start_utc = "2026-05-30T12:00:00Z"
-duration_s = 600
-step_s = 2
-[[constellations]]
-kind = "builtin"
-builtin = "starlink-550"
-[ground.terminals]
-[[ground.terminals.sources]]
-kind = "coordinates"
-sites = [{name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52}, {name = "Odesa", lat_deg = 46.48, lon_deg = 30.73}]
-[ground.gateways]
-[[ground.gateways.extra]]
-name = "Wola Krobowska"
-lat_deg = 51.86417
-lon_deg = 20.92105
-antenna_count = 8
-[ground.pops]
-ids = ["POP12"]
-[output]
-chunk_steps = 3
-"""
+SCENARIO = toy_scenario(
+    name="killme", seed=3, duration_s=600, step_s=2, chunk_steps=3,
+    second_terminal='{name = "Odesa", lat_deg = 46.48, lon_deg = 30.73}',
+)
 
 KILL_POINTS_PER_SEQUENCE = 7
 SEQUENCES = 3  # 21 kill points in all

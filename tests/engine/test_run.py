@@ -10,38 +10,14 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from scenes import toy_scenario  # tests/scenes.py
 from leonet.cli import main
 from leonet.engine.run import run_scenario
 from leonet.errors import ScenarioError
 from leonet.results.query import query
 from leonet.scenario.load import load_scenario
 
-TOY = """
-[scenario]
-name = "toy"
-seed = 7
-[time]
-start_utc = "2026-05-30T12:00:00Z"
-duration_s = 120
-step_s = 5
-[[constellations]]
-kind = "builtin"
-builtin = "starlink-550"
-[ground.terminals]
-[[ground.terminals.sources]]
-kind = "coordinates"
-sites = [{name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52}, {name = "Lviv", lat_deg = 49.84, lon_deg = 24.03}]
-[ground.gateways]
-[[ground.gateways.extra]]
-name = "Wola Krobowska"
-lat_deg = 51.86417
-lon_deg = 20.92105
-antenna_count = 8
-[ground.pops]
-ids = ["POP12"]
-[output]
-chunk_steps = 7
-"""
+TOY = toy_scenario()
 
 
 def short(loaded, duration_s):

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from scenes import toy_scenario  # tests/scenes.py
 
 _COUNTS: Counter[str] = Counter()
 _INPUTS: dict[str, str] = {}
@@ -65,32 +66,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 # One tiny run, shared by the query and CLI fuzz tests (built once: ~4 s)
 # --------------------------------------------------------------------------
 
-TOY_RUN_SCENARIO = """\
-[scenario]
-name = "toy"
-seed = 7
-[time]
-start_utc = "2026-05-30T12:00:00Z"
-duration_s = 20
-step_s = 5
-[[constellations]]
-kind = "builtin"
-builtin = "starlink-550"
-[ground.terminals]
-[[ground.terminals.sources]]
-kind = "coordinates"
-sites = [{name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52}, {name = "Lviv", lat_deg = 49.84, lon_deg = 24.03}]
-[ground.gateways]
-[[ground.gateways.extra]]
-name = "Wola Krobowska"
-lat_deg = 51.86417
-lon_deg = 20.92105
-antenna_count = 8
-[ground.pops]
-ids = ["POP12"]
-[output]
-chunk_steps = 2
-"""
+TOY_RUN_SCENARIO = toy_scenario(duration_s=20, chunk_steps=2)
 
 
 @pytest.fixture(scope="session")

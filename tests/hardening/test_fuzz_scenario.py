@@ -33,37 +33,13 @@ from leonet.errors import LeonetError, ScenarioError
 from leonet.orbits.constellation import BUILTIN_WALKER
 from leonet.scenario.ground import build_ground
 from leonet.scenario.load import build_constellation, build_time_grid, load_scenario
+from scenes import toy_scenario  # tests/scenes.py
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 UKRAINE = (resources.files("leonet") / "scenario" / "builtin" / "ukraine.toml").read_text(encoding="utf-8")
 
-TOY = """\
-[scenario]
-name = "toy"
-seed = 7
-[time]
-start_utc = "2026-05-30T12:00:00Z"
-duration_s = 120
-step_s = 5
-[[constellations]]
-kind = "builtin"
-builtin = "starlink-550"
-[ground.terminals]
-[[ground.terminals.sources]]
-kind = "coordinates"
-sites = [{name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52}, {name = "Lviv", lat_deg = 49.84, lon_deg = 24.03}]
-[ground.gateways]
-[[ground.gateways.extra]]
-name = "Wola Krobowska"
-lat_deg = 51.86417
-lon_deg = 20.92105
-antenna_count = 8
-[ground.pops]
-ids = ["POP12"]
-[output]
-chunk_steps = 7
-"""
+TOY = toy_scenario()
 
 #: Every source kind, with files next to the scenario (written by the fixture).
 RICH = """\
