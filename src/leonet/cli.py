@@ -7,6 +7,7 @@ with status 2, without a traceback unless ``--debug`` is given.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -17,6 +18,7 @@ from typing import Optional
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .errors import LeonetError, ScenarioError
 
@@ -38,8 +40,16 @@ def _register_subcommands() -> None:
 
 _register_subcommands()
 
-out = Console()
-err = Console(stderr=True)
+# Every string leonet prints is printed verbatim: user text such as a sponsor
+# named "Acme [/oops] Corp" or ":x:" must not be read as Rich markup or emoji.
+# Styles are applied with `rich.text.Text`, never with markup.
+out = Console(markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, markup=False, emoji=False, highlight=False)
+
+
+def _label(label: str, style: str, message: str) -> Text:
+    """``label`` in ``style``, then ``message`` verbatim."""
+    return Text.assemble((label, style), " ", message)
 _state = {"debug": bool(os.environ.get("LEONET_DEBUG")), "quiet": False}
 
 
@@ -56,7 +66,7 @@ def _progress(description: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", markup=False, style="bold"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("steps"),
@@ -88,9 +98,11 @@ def _parse_time(text: str | None):
 
 @app.command()
 def run(
-    scenario: str = typer.Argument("ukraine", help="Scenario file or built-in name."),
+    scenario: Optional[str] = typer.Argument(None, help="Scenario file or built-in name (default: ukraine)."),
     out_dir: Optional[Path] = typer.Option(None, "--out", "-o", help="Output directory (default: the scenario's)."),
-    force: bool = typer.Option(False, "--force", help="Write into a non-empty directory that is not a leonet run."),
+    force: bool = typer.Option(
+        False, "--force", help="Replace a run already in the output directory, or write into a directory of other files."
+    ),
     lenient: bool = typer.Option(False, "--lenient", help="Skip bad element-set records with a warning."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     resume: Optional[Path] = typer.Option(None, "--resume", help="Continue an interrupted run in this directory."),
@@ -103,40 +115,64 @@ def run(
 ):
     """Run a scenario (default: the built-in `ukraine`) and write its results."""
     from .engine.run import resume_run, run_scenario
+    from .errors import RunInterrupted
     from .scenario.load import load_scenario
 
+    if resume is not None:
+        # A resumed run is the run that was started: its scenario, output and chunking come from its manifest.
+        given = [name for name, value in (("SCENARIO", scenario), ("--out", out_dir), ("--force", force or None),
+                                          ("--lenient", lenient or None), ("--chunk-steps", chunk_steps)) if value is not None]
+        if given:
+            raise ScenarioError(
+                f"--resume continues the run as it was started; {', '.join(given)} cannot be given with it "
+                "(to run again with other settings, start a new run with --force)"
+            )
     if chunk_steps is not None and chunk_steps < 1:
         raise ScenarioError(f"--chunk-steps {chunk_steps}: give at least 1")
     if scheduler and dask_local:
         raise ScenarioError("give --scheduler or --dask-local, not both")
-    loaded = None if resume is not None else load_scenario(scenario)
+    if workers < 1:
+        raise ScenarioError(f"--workers {workers}: give at least 1")
+    loaded = None if resume is not None else load_scenario("ukraine" if scenario is None else scenario)
     name = resume.name if resume is not None else loaded.spec.scenario.name
     with _progress(f"running {name}") as bar:
         task = bar.add_task(f"running {name}", total=None)
         tick = lambda d, t: bar.update(task, completed=d, total=t)  # noqa: E731
-        opts = dict(progress=tick, workers=workers, dask_scheduler=scheduler, dask_local=dask_local)
-        if resume is not None:
-            result = resume_run(resume, **opts)
-        else:
-            result = run_scenario(
-                loaded, out_dir, force=force, lenient=lenient, chunk_steps=chunk_steps,
-                ignore_memory_guard=ignore_memory_guard, **opts,
+        opts = dict(progress=tick, workers=workers, dask_scheduler=scheduler, dask_local=dask_local,
+                    ignore_memory_guard=ignore_memory_guard)
+        try:
+            if resume is not None:
+                result = resume_run(resume, **opts)
+            else:
+                result = run_scenario(loaded, out_dir, force=force, lenient=lenient, chunk_steps=chunk_steps, **opts)
+        except RunInterrupted as exc:
+            import shlex
+
+            err.print(
+                _label(
+                    "interrupted:",
+                    "bold yellow",
+                    f"the run in {exc.path} stopped before it finished (status: interrupted); continue it with: "
+                    f"leonet run --resume {shlex.quote(str(exc.path))}",
+                ),
+                soft_wrap=True,
             )
+            raise typer.Exit(130) from None
     if report:
         _write_report(result.path)
     if as_json:
-        print(json.dumps({"run": str(result.path), **result.summary}, indent=2, default=str))
+        from .results.files import dumps_json
+
+        print(dumps_json({"run": str(result.path), **result.summary}))
         return
     _print_summary(result)
 
 
-def _write_report(run_dir: Path, output: Path | None = None) -> Path | None:
-    """Write the run's report.html (when the report module is available)."""
-    try:
-        from .cli_report import report_command
-    except ImportError:  # pragma: no cover - report not installed
-        return None
-    return report_command(run_dir, output)
+def _write_report(run_dir: Path) -> Path:
+    """Write the run's report.html."""
+    from .cli_report import report_command
+
+    return report_command(run_dir, None, quiet=_state["quiet"])
 
 
 def _print_summary(result) -> None:
@@ -186,23 +222,25 @@ def _print_summary(result) -> None:
                 t.add_row(r["month"], r["sponsor"], f"{r['terminal_days']:,.1f}", f"{r['cost_usd']:,.2f}")
         out.print(t)
     for note in s.get("notes", []):
-        out.print(f"[dim]note:[/dim] {note}", highlight=False)
+        out.print(_label("note:", "dim", note))
 
 
 @app.command()
 def validate(scenario: str = typer.Argument(..., help="Scenario file or built-in name.")):
-    """Check a scenario without running it."""
-    from .scenario.load import build_constellation, build_time_grid, load_scenario
-
-    from .scenario.ground import build_ground
+    """Check a scenario without running it: every check a run makes before its first step."""
+    from .engine.run import prepare_run
+    from .scenario.load import load_scenario
 
     loaded = load_scenario(scenario)
-    grid = build_time_grid(loaded)
-    constellation = build_constellation(loaded)
-    build_ground(loaded)  # sites, regions and the gateway -> PoP assignment
+    ctx = prepare_run(loaded)
+    terminals = 0 if ctx.service is None else len(ctx.service.terminals)
     out.print(
-        f"[green]ok[/green] {loaded.source}: {len(constellation):,} satellites, {len(grid):,} steps "
-        f"of {loaded.spec.time.step_s:g} s from {grid.epoch_utc.isoformat()}"
+        _label(
+            "ok",
+            "green",
+            f"{loaded.source}: {len(ctx.constellation):,} satellites, {terminals:,} terminals, {len(ctx.grid):,} steps "
+            f"of {loaded.spec.time.step_s:g} s from {ctx.grid.epoch_utc.isoformat()}",
+        )
     )
 
 
@@ -257,6 +295,7 @@ def sats(
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv or parquet."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (parquet needs one)."),
     lenient: bool = typer.Option(False, "--lenient", help="Skip bad element-set records."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --output file that leonet did not write."),
 ):
     """Every satellite's ECEF position, latitude, longitude and altitude at one time."""
     import numpy as np
@@ -269,6 +308,12 @@ def sats(
         raise ScenarioError(f"--format {fmt!r} is not one of table, csv, parquet")
     if fmt == "parquet" and output is None:
         raise ScenarioError("--format parquet needs --output FILE")
+    if output is not None:
+        from .results.files import check_output_file
+
+        # Parquet files leonet wrote carry its marker; a CSV has no room for one.
+        check_output_file(output, option="--output", kind="parquet" if fmt == "parquet" else None, force=force,
+                          what="Parquet file" if fmt == "parquet" else "file")
     constellation, grid = _source_and_time(source, at, lenient)
     prop = propagate(constellation.satrec_array, grid)
     r = prop.r_ecef_km[0]
@@ -302,8 +347,12 @@ def sats(
             pacsv.write_csv(table, buf)
             sys.stdout.write(buf.getvalue().to_pybytes().decode())
         else:
+            from .results.files import write_bytes_atomic
+
+            buf = pa.BufferOutputStream()
+            pacsv.write_csv(table, buf)
             with _output_errors("--output", output):
-                pacsv.write_csv(table, str(output))
+                write_bytes_atomic(output, buf.getvalue().to_pybytes())
         return
     t = Table(title=f"{len(constellation):,} satellites at {grid.epoch_utc.isoformat()}")
     for col in ("sat", "name", "shell", "x_km", "y_km", "z_km", "lat_deg", "lon_deg", "altitude_km"):
@@ -360,7 +409,9 @@ def visible(
         for k in idx
     ]
     if as_json:
-        print(json.dumps({"at_utc": grid.epoch_utc.isoformat(), "lat_deg": lat, "lon_deg": lon, "visible": rows}, indent=2))
+        from .results.files import dumps_json
+
+        print(dumps_json({"at_utc": grid.epoch_utc.isoformat(), "lat_deg": lat, "lon_deg": lon, "visible": rows}))
         return
     t = Table(title=f"{len(rows)} satellites above {min_elevation:g} deg from ({lat:g}, {lon:g}) at {grid.epoch_utc.isoformat()}")
     for col in ("sat", "name", "catalog_number", "elevation_deg", "azimuth_deg", "range_km"):
@@ -375,6 +426,7 @@ def tle_shells(
     file: str = typer.Argument(..., help="TLE/OMM file or built-in element-set name."),
     write_scenario: Optional[Path] = typer.Option(None, "--write-scenario", help="Write the shells as a Walker TOML fragment."),
     lenient: bool = typer.Option(False, "--lenient", help="Skip bad records."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --write-scenario file that leonet did not write."),
 ):
     """Group real element sets into shells (inclination, altitude) and orbital planes."""
     from .orbits.shells import infer_shells, shells_to_walker_toml
@@ -383,6 +435,10 @@ def tle_shells(
     from .orbits.constellation import BUILTIN_TLE
 
     path = _data_file("tle", BUILTIN_TLE[file][1]) if file in BUILTIN_TLE else Path(file)
+    if write_scenario is not None:
+        from .results.files import check_output_file
+
+        check_output_file(write_scenario, option="--write-scenario", kind="toml", force=force, what="scenario fragment")
     elements = read_elements(path, lenient=lenient)
     result = infer_shells(elements)
     t = Table(title=f"{len(elements):,} satellites in {path.name}")
@@ -396,8 +452,12 @@ def tle_shells(
     if write_scenario is not None:
         from .results.store import write_bytes_atomic
 
+        from . import __version__
+
+        # The first line marks the file as leonet's, so a later --write-scenario may replace it.
+        text = f"# leonet {__version__}: shells inferred by `leonet tle shells` from {path.name}\n" + shells_to_walker_toml(result, Path(file).stem)
         with _output_errors("--write-scenario", write_scenario):
-            write_bytes_atomic(write_scenario, shells_to_walker_toml(result, Path(file).stem).encode())
+            write_bytes_atomic(write_scenario, text.encode("utf-8"))
         out.print(f"wrote {write_scenario}")
 
 
@@ -406,13 +466,21 @@ def query_cmd(
     run_dir: Path = typer.Argument(..., help="A run directory."),
     sql: str = typer.Argument(..., help="SQL over the run's tables (DuckDB dialect)."),
     fmt: str = typer.Option("table", "--format", "-f", help="table, csv or json."),
+    timeout_s: float = typer.Option(300.0, "--timeout-s", help="Stop the query after this many seconds."),
+    memory_limit: str = typer.Option("4GB", "--memory-limit", help="Most memory the query may use, e.g. 4GB or 512MB."),
+    max_rows: int = typer.Option(10_000_000, "--max-rows", help="Most rows the result may hold."),
 ):
-    """Query a run's tables with DuckDB (read-only)."""
+    """Query a run's tables with DuckDB (read-only; time, memory and row limits)."""
+    from .results.files import dumps_json
     from .results.query import query
 
     if fmt not in ("table", "csv", "json"):
         raise ScenarioError(f"--format {fmt!r} is not one of table, csv, json")
-    result = query(run_dir, sql)
+    if not (0 < timeout_s <= 7 * 86400):
+        raise ScenarioError(f"--timeout-s {timeout_s}: give a number of seconds above 0 (at most a week)")
+    if max_rows < 1:
+        raise ScenarioError(f"--max-rows {max_rows}: give at least 1")
+    result = query(run_dir, sql, timeout_s=timeout_s, memory_limit=memory_limit, max_rows=max_rows)
     try:
         rows = result.to_pylist()
     except (OverflowError, ValueError) as exc:  # e.g. 'infinity'::TIMESTAMP has no Python datetime
@@ -420,7 +488,7 @@ def query_cmd(
             f"query: a value of the result cannot be shown ({exc}); cast that column to text, e.g. CAST(t AS VARCHAR)"
         ) from None
     if fmt == "json":
-        print(json.dumps(rows, default=str, indent=1))
+        print(dumps_json(rows, indent=1))
     elif fmt == "csv":
         import csv
 
@@ -440,11 +508,12 @@ def report_cmd(
     run_dir: Path = typer.Argument(..., help="A run directory."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="HTML file (default: RUN/report.html)."),
     open_browser: bool = typer.Option(False, "--open", help="Open it in the web browser."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing --output file that is not a leonet report."),
 ):
     """Write a run's self-contained, offline HTML report."""
     from .cli_report import report_command
 
-    report_command(run_dir, output, open_browser)
+    report_command(run_dir, output, open_browser, quiet=_state["quiet"], force=force)
 
 
 @app.command("runs")
@@ -478,8 +547,11 @@ def doctor():
         try:
             t.add_row(pkg, metadata.version(pkg))
         except metadata.PackageNotFoundError:
-            t.add_row(pkg, "[red]missing[/red]")
-    t.add_row("sgp4 compiled extension", "[green]active[/green]" if accelerated else "[red]MISSING (~100x slower)[/red]")
+            t.add_row(pkg, Text("missing", style="red"))
+    t.add_row(
+        "sgp4 compiled extension",
+        Text("active", style="green") if accelerated else Text("MISSING (~100x slower)", style="red"),
+    )
     data = resources.files("leonet") / "data"
     t.add_row("data", str(data))
     t.add_row("data provenance", str(data / "SOURCES.md"))
@@ -488,9 +560,9 @@ def doctor():
         raise typer.Exit(1)
 
 
-def _show_warning(message, category, filename, lineno, file=None, line=None):
+def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
     if not _state["quiet"]:
-        err.print(f"[yellow]warning:[/yellow] {message}", highlight=False)
+        err.print(_label("warning:", "yellow", str(message)))
 
 
 def _click_exceptions():
@@ -505,36 +577,110 @@ def _click_exceptions():
     return typer.Exit, typer.Abort, ClickException
 
 
+@functools.lru_cache(maxsize=1)
+def _click_command():
+    """The Click command Typer builds from `app` (built once: Typer would rebuild it on every call)."""
+    return typer.main.get_command(app)
+
+
+#: Options of the whole program, accepted anywhere on the command line.
+_GLOBAL_FLAGS = ("--debug", "--quiet", "-q")
+
+
+def _hoist_global_flags(args: list[str]) -> list[str]:
+    """``args`` with the global flags moved in front of the command, wherever they were given.
+
+    ``leonet run x.toml -q`` means ``leonet -q run x.toml``.  A flag is left
+    where it is when it is the value of the option before it, when it comes
+    after ``--``, or when the command has an option of that name itself
+    (``leonet hypatia gen-state -q``).
+    """
+    try:
+        group = _click_command()
+    except Exception:  # noqa: BLE001 - never let argument shuffling break the CLI
+        return args
+    command, own, takes_value = group, set(), set()
+    rest: list[str] = []
+    hoisted: list[str] = []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            rest += args[i:]
+            break
+        if token in _GLOBAL_FLAGS and token not in own:
+            hoisted.append(token)
+        else:
+            rest.append(token)
+            if token in takes_value and "=" not in token and i + 1 < len(args):
+                rest.append(args[i + 1])
+                i += 1
+            elif not token.startswith("-") and hasattr(command, "commands"):  # a group (Typer vendors its own Click)
+                sub = command.commands.get(token)
+                if sub is not None:
+                    command = sub
+                    params = [p for p in sub.params if getattr(p, "param_type_name", "") == "option"]
+                    own = {o for p in params for o in (*p.opts, *p.secondary_opts)}
+                    takes_value = {o for p in params if not p.is_flag and not p.count for o in p.opts}
+        i += 1
+    return hoisted + rest
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``leonet`` console script."""
-    args = sys.argv[1:] if argv is None else argv
+    """Entry point of the ``leonet`` console script.
+
+    Exit status: 0 done; 2 a user error (one message, no traceback unless
+    ``--debug``); 130 interrupted by Ctrl-C (143 by SIGTERM); 1 a failed check
+    (``leonet doctor``).
+    """
+    import signal
+
+    args = _hoist_global_flags(list(sys.argv[1:] if argv is None else argv))
     # Flags hold for one invocation only (main may be called repeatedly in-process).
     _state.update(debug=bool(os.environ.get("LEONET_DEBUG")), quiet=False)
     debug = _state["debug"] or "--debug" in args
     exit_, abort, usage = _click_exceptions()
     previous_showwarning = warnings.showwarning
     warnings.showwarning = _show_warning
+    terminated = {"by": None}
+
+    def on_term(signum, frame):
+        terminated["by"] = signum
+        raise KeyboardInterrupt
+
+    previous_sigterm = None
     try:
-        app(args=args, prog_name="leonet", standalone_mode=False)
+        previous_sigterm = signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
+    status = 0
+    try:
+        rv = _click_command()(args=args, prog_name="leonet", standalone_mode=False)
+        # Typer returns an exit code (from typer.Exit, or 130 for Ctrl-C) instead of raising it.
+        if isinstance(rv, int) and not isinstance(rv, bool):
+            status = rv
     except exit_ as exc:
-        sys.exit(exc.exit_code)
-    except abort:
-        err.print("aborted")
-        sys.exit(130)
+        status = exc.exit_code
+    except (abort, KeyboardInterrupt):
+        err.print(_label("interrupted", "bold yellow", ""))
+        status = 130
     except usage as exc:
         exc.show()
-        sys.exit(2)
+        status = 2
     except LeonetError as exc:
         if debug:
             raise
-        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False, soft_wrap=True)
-        sys.exit(2)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+        err.print(_label("error:", "bold red", str(exc)), soft_wrap=True)
+        status = 2
     finally:
         warnings.showwarning = previous_showwarning
         _state.update(debug=bool(os.environ.get("LEONET_DEBUG")), quiet=False)
+        if previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
+    if status == 130 and terminated["by"] is not None:
+        status = 128 + int(terminated["by"])
+    if status:
+        sys.exit(status)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,13 @@ app = typer.Typer(
     help="Hypatia-compatible satellite-network state (satgenpy's file formats, ~1000x faster).",
 )
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, markup=False, emoji=False, highlight=False)
+
+#: Written into every satellite-network directory leonet writes: its files may be replaced by leonet later.
+MARKER_NAME = ".leonet-hypatia.json"
+
+#: Files leonet itself puts in a network directory besides Hypatia's.
+_OURS = (MARKER_NAME, ".leonet.lock")
 
 _DYNAMIC_RE = re.compile(r"^dynamic_state_(\d+)ms_for_(\d+)s$")
 
@@ -33,7 +39,7 @@ def _progress(description: str, quiet: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     return Progress(
-        TextColumn(f"[bold]{description}"),
+        TextColumn(description, markup=False, style="bold"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("steps"),
@@ -126,6 +132,38 @@ def _build_network(
     )
 
 
+def _check_network_dir(output_dir: Path, state_dir: Path, same: bool, force: bool) -> None:
+    """Refuse to write into a directory leonet did not write (unless ``force``), or over a dynamic state."""
+    if output_dir.is_symlink() and not output_dir.is_dir():
+        raise ScenarioError(f"OUTPUT_DIR {output_dir} is a symbolic link to no directory; choose another OUTPUT_DIR")
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ScenarioError(f"OUTPUT_DIR {output_dir} exists and is not a directory")
+    if not output_dir.exists() or force:
+        return
+    if state_dir.exists() and (state_dir.is_symlink() or not state_dir.is_dir() or any(state_dir.iterdir())):
+        raise ScenarioError(
+            f"{state_dir} already holds a dynamic state; pass --force to replace it, or choose another OUTPUT_DIR"
+        )
+    entries = [p.name for p in output_dir.iterdir() if p.name not in _OURS]
+    if entries and not same and not (output_dir / MARKER_NAME).is_file():
+        raise ScenarioError(
+            f"OUTPUT_DIR {output_dir} is not empty ({len(entries)} entries, e.g. {sorted(entries)[0]!r}) and leonet did "
+            "not write it; its tles.txt, isls.txt, ground_stations.txt, description.txt and gsl_interfaces_info.txt "
+            "would be replaced. Choose an empty or new directory, or pass --force"
+        )
+
+
+def _mark_network_dir(output_dir: Path) -> None:
+    from . import __version__
+    from .results.files import write_json_atomic
+
+    write_json_atomic(
+        output_dir / MARKER_NAME,
+        {"leonet": __version__, "written": ["tles.txt", "isls.txt", "ground_stations.txt", "description.txt",
+                                             "gsl_interfaces_info.txt", "dynamic_state_*"]},
+    )
+
+
 @app.command("gen-state")
 def gen_state(
     output_dir: Path = typer.Argument(..., help="Satellite-network directory to write (created if missing)."),
@@ -147,7 +185,9 @@ def gen_state(
     max_gsl_length_m: Optional[float] = typer.Option(None, "--max-gsl-length-m", help="Longest ground-satellite link, m."),
     max_isl_length_m: Optional[float] = typer.Option(None, "--max-isl-length-m", help="Longest ISL, m."),
     geometry: str = typer.Option("leonet", "--geometry", help="leonet (SGP4 + GMST82 + WGS72 stations) or pyephem (satgenpy's)."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing dynamic-state folder."),
+    force: bool = typer.Option(
+        False, "--force", help="Write into a non-empty directory leonet did not write, or replace an existing dynamic state."
+    ),
     cold: bool = typer.Option(False, "--cold", help="Recompute every shortest-path tree at every step (slower; for checking)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
@@ -170,20 +210,22 @@ def gen_state(
         constellation, tles, input_dir, ground_stations, isl, isls, isl_shift, max_gsl_length_m, max_isl_length_m
     )
     state_dir = output_dir / dynamic_state_dirname(step_ms, duration_s)
-    if state_dir.exists() and any(state_dir.iterdir()) and not force:
-        raise ScenarioError(f"{state_dir} already holds a dynamic state; pass --force to overwrite it, or choose another OUTPUT_DIR")
-    if output_dir.exists() and not output_dir.is_dir():
-        raise ScenarioError(f"OUTPUT_DIR {output_dir} exists and is not a directory")
-    same = input_dir is not None and output_dir.resolve() == input_dir.resolve()
-    if not same:
-        write_satellite_network(output_dir, net)
-    steps = len(range(0, duration_s * 1000, step_ms))
-    with _progress("gen-state", quiet) as bar:
-        task = bar.add_task("gen-state", total=steps)
-        summary = generate_dynamic_state(
-            output_dir, net, duration_s, step_ms, geometry=geometry, warm_start=not cold,
-            progress=lambda done, total: bar.update(task, completed=done),
-        )
+    same = input_dir is not None and output_dir.exists() and output_dir.resolve() == input_dir.resolve()
+    _check_network_dir(output_dir, state_dir, same, force)
+    from .results.lock import RunLock
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with RunLock(output_dir):
+        if not same:
+            write_satellite_network(output_dir, net)
+            _mark_network_dir(output_dir)
+        steps = len(range(0, duration_s * 1000, step_ms))
+        with _progress("gen-state", quiet) as bar:
+            task = bar.add_task("gen-state", total=steps)
+            summary = generate_dynamic_state(
+                output_dir, net, duration_s, step_ms, geometry=geometry, warm_start=not cold,
+                progress=lambda done, total: bar.update(task, completed=done),
+            )
     if not quiet:
         _err.print(
             f"wrote {summary.steps} steps ({net.num_satellites:,} satellites, {net.num_ground_stations} ground stations, "
@@ -235,6 +277,7 @@ def paths(
     output_dir: Optional[Path] = typer.Option(
         None, "--output-dir", "-o", help="Also write networkx_path_<src>_to_<dst>.txt and networkx_rtt_<src>_to_<dst>.txt here."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace those files in a directory leonet did not write."),
 ):
     """Path (at each change) and RTT (every step) between two ground stations, as Hypatia's print_routes_and_rtt.
 
@@ -285,6 +328,16 @@ def paths(
     rtt_name = f"networkx_rtt_{src}_to_{dst}.txt"
     sys.stdout.write(f"# {path_name}\n{timeline.path_text()}# {rtt_name}\n{timeline.rtt_text()}")
     if output_dir is not None:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / path_name).write_text(timeline.path_text(), encoding="ascii")
-        (output_dir / rtt_name).write_text(timeline.rtt_text(), encoding="ascii")
+        from .results.files import check_output_file, write_bytes_atomic
+
+        if output_dir.exists() and not output_dir.is_dir():
+            raise ScenarioError(f"--output-dir {output_dir}: exists and is not a directory; give a directory")
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ScenarioError(f"--output-dir {output_dir}: cannot create it ({exc.strerror or exc}); give another directory") from None
+        ours = (output_dir / MARKER_NAME).is_file()
+        for name in (path_name, rtt_name):
+            check_output_file(output_dir / name, option="--output-dir", kind=None, force=force or ours, what="file")
+        write_bytes_atomic(output_dir / path_name, timeline.path_text().encode("ascii"))
+        write_bytes_atomic(output_dir / rtt_name, timeline.rtt_text().encode("ascii"))

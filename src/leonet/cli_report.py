@@ -2,7 +2,7 @@
 
 `report_command` is the body of the command; `leonet.cli` registers it
 (and ``leonet run`` calls it at the end of a run).  It prints one line
-naming the file and its size, on stderr, unless ``--quiet``.
+naming the file and its size, on stderr, unless ``quiet``.
 """
 
 from __future__ import annotations
@@ -14,18 +14,12 @@ from rich.console import Console
 
 __all__ = ["report_command"]
 
-_err = Console(stderr=True)
+_err = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
 
-def _quiet() -> bool:
-    try:
-        from .cli import _state  # noqa: PLC2701 - the CLI's global --quiet flag
-    except ImportError:  # pragma: no cover
-        return False
-    return bool(_state.get("quiet"))
-
-
-def report_command(run_dir: Path, output: Path | None = None, open_browser: bool = False, *, quiet: bool | None = None) -> Path:
+def report_command(
+    run_dir: Path, output: Path | None = None, open_browser: bool = False, *, quiet: bool = False, force: bool = False
+) -> Path:
     """Write ``report.html`` for ``run_dir`` (or ``output``); return its path.
 
     Parameters
@@ -34,28 +28,32 @@ def report_command(run_dir: Path, output: Path | None = None, open_browser: bool
         A run directory written by ``leonet run``.
     output : Path, optional
         The HTML file to write; default ``run_dir / "report.html"``.  A
-        directory means ``output / "report.html"``.
+        directory means ``output / "report.html"``.  An existing file is
+        replaced only if it is a leonet report, or with ``force``.
     open_browser : bool
         Open the report in the default web browser afterwards.
-    quiet : bool, optional
-        No progress or summary line; default: the CLI's ``--quiet``.
+    quiet : bool
+        No progress or summary line.
+    force : bool
+        Replace ``output`` even if it is not a leonet report (a symbolic link
+        is replaced itself, never its target).
 
     Raises
     ------
-    leonet.errors.ScenarioError
-        When ``run_dir`` is not a leonet run, or ``output``'s folder does not exist.
+    leonet.errors.LeonetError
+        When ``run_dir`` is not a leonet run, or ``output`` cannot be written.
     """
-    from .errors import ScenarioError
     from .report import REPORT_NAME, write_report
+    from .results.files import check_output_file
 
-    quiet = _quiet() if quiet is None else quiet
     run_dir = Path(run_dir)
     if output is not None:
         output = Path(output)
-        if output.is_dir():
+        if output.is_dir() and not output.is_symlink():
             output = output / REPORT_NAME
-        if not output.parent.is_dir():
-            raise ScenarioError(f"-o {output}: the folder {output.parent} does not exist; create it or choose another file")
+        check_output_file(output, option="--output", kind="html", force=force, what="report")
+    elif run_dir.is_dir():
+        check_output_file(run_dir / REPORT_NAME, option="RUN", kind="html", force=force, what="report")
     show = not quiet and _err.is_terminal
     if show:
         with _err.status(f"writing the report of {run_dir}", spinner="dots"):
@@ -63,7 +61,7 @@ def report_command(run_dir: Path, output: Path | None = None, open_browser: bool
     else:
         path = write_report(run_dir, output)
     if not quiet:
-        _err.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, works offline)", highlight=False)
+        _err.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB, works offline)")
     if open_browser:
         webbrowser.open(path.resolve().as_uri())
     return path

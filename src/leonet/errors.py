@@ -17,6 +17,10 @@ __all__ = [
     "TLEChecksumError",
     "PropagationError",
     "NoRouteError",
+    "OutputPathError",
+    "RunDirectoryError",
+    "QueryError",
+    "RunInterrupted",
 ]
 
 
@@ -82,3 +86,41 @@ class PropagationError(LeonetError):
 
 class NoRouteError(LeonetError):
     """No path exists between two nodes at the requested time."""
+
+
+class OutputPathError(LeonetError):
+    """An output path cannot be written as asked.
+
+    It holds a file leonet did not write (and ``force`` was not given), is a
+    symbolic link, a directory, a device or a FIFO, or its folder is missing.
+    """
+
+
+class RunDirectoryError(LeonetError):
+    """A run directory cannot be used as asked.
+
+    Another run holds its lock; it holds a run that would be replaced; a file
+    its manifest lists is missing, damaged or foreign; or the inputs of a run
+    being resumed have changed.
+    """
+
+
+class QueryError(LeonetError, ValueError):
+    """A query over a run's tables failed (SQL error, statement not allowed, a limit reached)."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run was interrupted (Ctrl-C or SIGTERM); its directory can be resumed.
+
+    A `KeyboardInterrupt`, so code that handles Ctrl-C keeps working.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The run directory; ``leonet run --resume PATH`` (or
+        ``leonet.run(..., resume=True)``) continues it.
+    """
+
+    def __init__(self, path):
+        super().__init__(f"run interrupted: {path}")
+        self.path = path

@@ -21,7 +21,7 @@ import pytest
 from scenes import toy_scenario  # tests/scenes.py
 from leonet.cli import main
 from leonet.engine.run import run_scenario
-from leonet.errors import ScenarioError
+from leonet.errors import RunDirectoryError
 from leonet.results.query import query
 from leonet.scenario.load import load_scenario
 
@@ -118,9 +118,61 @@ def test_a_run_killed_before_its_first_chunk_is_not_mistaken_for_results(scenari
     manifest = json.loads((out / "manifest.json").read_text())
     if manifest["chunks"]:
         pytest.skip("the run finished a chunk within the polling interval; nothing to check this time")
-    with pytest.raises(ScenarioError, match="has not finished any chunk"):
+    with pytest.raises(RunDirectoryError, match="has not finished any chunk"):
         query(out, "SELECT count(*) FROM terminal_steps")
     with pytest.raises(SystemExit) as info:
         main(["query", str(out), "SELECT count(*) FROM terminal_steps"])
     assert info.value.code == 2
     assert "--resume" in capsys.readouterr().err
+
+
+def _started(out) -> str:
+    try:
+        return json.loads((out / "manifest.json").read_text())["started_utc"]
+    except (OSError, ValueError, KeyError):
+        return ""
+
+
+def test_kills_while_replacing_a_run_never_leave_a_mixed_directory(scenario_file, reference, tmp_path):
+    """Issue 10: kill points inside the lock and the table swap of a --force re-run over a complete run.
+
+    Each kill lands 0-30 ms after the new run replaced the manifest (taking the
+    lock and removing the old tables whole) or during its start-up.  After
+    every kill the directory lists only files that verify, it never claims to
+    be complete, and once resumed it holds exactly the reference tables, with
+    no chunk file of another run left for a folder reader (pandas) to pick up.
+    """
+    import pyarrow.parquet as pq
+
+    from leonet.results.store import listed_files
+
+    rng = random.Random(2024)
+    out = tmp_path / "run"
+    subprocess.run(_leonet("run", str(scenario_file), "--out", str(out), "--no-report"), check=True, timeout=600)
+    kills = 0
+    for k in range(KILL_POINTS_PER_SEQUENCE):
+        before = _started(out)
+        proc = subprocess.Popen(_leonet("run", str(scenario_file), "--out", str(out), "--no-report", "--force"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        # Half the kills wait for the new manifest (then jitter lands them in the swap); half come during start-up.
+        if k % 2 == 0:
+            while proc.poll() is None and _started(out) == before and time.monotonic() < deadline:
+                time.sleep(0.001)
+        time.sleep(rng.uniform(0.0, 0.03))
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+        manifest = json.loads((out / "manifest.json").read_text())
+        listed_files(out)  # every listed file verifies: no mixture of two runs
+        if _started(out) != before:
+            assert manifest["status"] != "complete" or manifest["chunks"], "a replaced run claims to be complete"
+    assert kills >= KILL_POINTS_PER_SEQUENCE - 1
+    status = json.loads((out / "manifest.json").read_text())["status"]
+    cmd = _leonet("run", "--resume", str(out), "--no-report") if status != "complete" else None
+    if cmd:
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
+    _assert_identical(reference, _tables(out), "replace + kills")
+    rows = pq.read_table(out / "terminal_steps").num_rows
+    assert rows == reference["terminal_steps"].num_rows

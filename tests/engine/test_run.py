@@ -13,7 +13,7 @@ import pytest
 from scenes import toy_scenario  # tests/scenes.py
 from leonet.cli import main
 from leonet.engine.run import run_scenario
-from leonet.errors import ScenarioError
+from leonet.errors import RunDirectoryError, ScenarioError
 from leonet.results.query import query
 from leonet.scenario.load import load_scenario
 
@@ -71,7 +71,7 @@ def test_refuses_a_non_empty_directory_that_is_not_a_run(tmp_path):
     (tmp_path / "precious.txt").write_text("keep me")
     path = tmp_path / "toy.toml"
     path.write_text(textwrap.dedent(TOY))
-    with pytest.raises(ScenarioError, match="not empty"):
+    with pytest.raises(RunDirectoryError, match="not empty"):
         run_scenario(load_scenario(path), tmp_path)
     assert (tmp_path / "precious.txt").read_text() == "keep me"
 

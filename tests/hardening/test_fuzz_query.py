@@ -1,7 +1,7 @@
 """Fuzzing `leonet query RUN "SQL"`: bad SQL, writes, and damaged run directories.
 
 `leonet.results.query.query` either returns an Arrow table or raises a
-`ScenarioError`; statements that write or reach outside the run (``COPY ...
+`QueryError` (the SQL) or a `RunDirectoryError` (the run); statements that write or reach outside the run (``COPY ...
 TO``, ``CREATE TABLE``, ``INSTALL``, ``ATTACH``, ``read_csv('/etc/passwd')``...)
 always fail, and no file changes anywhere.  The same holds for the
 ``leonet query`` command (exit status 0 or 2, no traceback), and for runs
@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leonet.cli import main
-from leonet.errors import ScenarioError
+from leonet.errors import LeonetError, QueryError, RunDirectoryError
 from leonet.results.query import list_runs, query
 
 # A query opens DuckDB over the run's Parquet files: ~50 ms per example.
@@ -81,7 +81,7 @@ def test_writes_and_outside_reads_fail_and_touch_nothing(toy_run, tmp_path, monk
     home_duckdb = Path.home() / ".duckdb"
     had_home = home_duckdb.exists()
     before = snapshot(toy_run, tmp_path)
-    with pytest.raises(ScenarioError) as info:
+    with pytest.raises(QueryError) as info:
         query(toy_run, sql)
     assert "query" in str(info.value)
     assert snapshot(toy_run, tmp_path) == before
@@ -150,7 +150,7 @@ def test_fuzz_query_sql(toy_run, fuzz_count, snapshot, sql):
     before = snapshot(toy_run)
     try:
         table = query(toy_run, sql)
-    except ScenarioError:
+    except QueryError:
         pass
     else:
         assert isinstance(table, pa.Table)
@@ -259,7 +259,7 @@ def test_fuzz_damaged_run_directory(toy_run, manifest, damaged_dir, fuzz_count, 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "the run is not complete" when the status was damaged
             query(run, sql)
-    except ScenarioError as exc:
+    except LeonetError as exc:
         assert str(run) in str(exc), exc
     rows = list_runs(run)  # `leonet runs`: a damaged run is listed, never an error
     assert [r["run"] for r in rows] == [str(run)]
@@ -274,12 +274,12 @@ def test_fuzz_damaged_run_directory(toy_run, manifest, damaged_dir, fuzz_count, 
 @pytest.mark.parametrize("sql", ["CREATE TABLE t AS SELECT 1 AS a", "CREATE VIEW v AS SELECT 1", "DROP VIEW terminal_steps", "USE memory"])
 def test_found_statements_that_changed_the_connection_were_accepted(toy_run, sql):
     # Was: accepted (an empty table); `leonet query` is read-only.
-    with pytest.raises(ScenarioError, match="statements are not allowed: `leonet query` only reads"):
+    with pytest.raises(QueryError, match="statements are not allowed: `leonet query` only reads"):
         query(toy_run, sql)
 
 
 def test_found_empty_sql_returned_an_empty_table(toy_run):
-    with pytest.raises(ScenarioError, match="no SQL statement given"):
+    with pytest.raises(QueryError, match="no SQL statement given"):
         query(toy_run, "  -- nothing\n")
 
 
@@ -316,20 +316,21 @@ def test_found_manifest_of_the_wrong_shape(toy_run, tmp_path, edit):
     else:
         manifest = [manifest]
     (run / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ScenarioError, match=f"{run}/manifest.json: manifest is corrupt .*re-run or resume the run"):
+    with pytest.raises(RunDirectoryError, match=f"{run}/manifest.json: manifest is corrupt .*re-run or resume the run"):
         query(run, "SELECT 1")
 
 
 @pytest.mark.parametrize("damage", ["delete", "empty", "garbage"])
 def test_found_missing_or_damaged_parquet_file(toy_run, tmp_path, damage):
     # Was: FileNotFoundError / pyarrow.lib.ArrowInvalid from pyarrow.dataset in open_run.
+    # Since issue 10 every file is checked against its manifest record before DuckDB sees it.
     run = _damaged_copy(toy_run, tmp_path)
     target = run / "gateways.parquet"
     if damage == "delete":
         target.unlink()
     else:
         target.write_bytes(b"" if damage == "empty" else b"PAR1 not parquet")
-    with pytest.raises(ScenarioError, match=f"{run}: table 'gateways' cannot be read .* missing or damaged: re-run"):
+    with pytest.raises(RunDirectoryError, match=f"{run}/gateways.parquet: (the manifest lists this file but it is missing|its contents are not what this run wrote).*--resume"):
         query(run, "SELECT 1")
 
 

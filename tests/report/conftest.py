@@ -9,6 +9,7 @@ scenario's own name and description are hostile too.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -50,17 +51,30 @@ def bare_run(tmp_path_factory) -> Path:
     return tmp / "run"
 
 
+def _record(run: Path, rel: str, rows: int) -> dict:
+    """The manifest record of a file the fixture wrote itself (leonet verifies every file it reads)."""
+    path = run / rel
+    st = path.stat()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"file": rel, "rows": rows, "bytes": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+
+
 def _add_table(run: Path, name: str, table: pa.Table) -> None:
-    digest = write_table_atomic(run / f"{name}.parquet", table)
+    write_table_atomic(run / f"{name}.parquet", table)
     manifest = json.loads((run / "manifest.json").read_text())
-    manifest["tables"][name] = {"file": f"{name}.parquet", "rows": table.num_rows, "sha256": digest}
+    manifest["tables"][name] = _record(run, f"{name}.parquet", table.num_rows)
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 def _rewrite_steps(run: Path, change) -> None:
-    """Apply ``change(table) -> table`` to every terminal_steps chunk of a run."""
-    for path in sorted((run / "terminal_steps").glob("chunk-*.parquet")):
-        write_table_atomic(path, change(pq.read_table(path)))
+    """Apply ``change(table) -> table`` to every terminal_steps chunk of a run, and record the new files."""
+    manifest = json.loads((run / "manifest.json").read_text())
+    for chunk in manifest["chunks"]:
+        info = chunk["files"]["terminal_steps"]
+        table = change(pq.read_table(run / info["file"]))
+        write_table_atomic(run / info["file"], table)
+        chunk["files"]["terminal_steps"] = _record(run, info["file"], table.num_rows)
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
 #: The columns of terminal_steps that the network layer alone writes

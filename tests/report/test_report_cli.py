@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from leonet.cli_report import report_command
-from leonet.errors import ScenarioError
+from leonet.errors import OutputPathError, RunDirectoryError
 
 
 def test_writes_into_the_run_by_default(core_run, capsys):
@@ -27,16 +27,17 @@ def test_quiet_prints_nothing(core_run, tmp_path, capsys):
     assert captured.out == "" and captured.err == ""
 
 
-def test_quiet_follows_the_cli_flag(core_run, tmp_path, capsys, monkeypatch):
-    from leonet import cli
+def test_quiet_follows_the_cli_flag(core_run, tmp_path, capsys):
+    # report_command no longer reads the CLI's state (that was a module cycle): the CLI passes --quiet.
+    from leonet.cli import main
 
-    monkeypatch.setitem(cli._state, "quiet", True)
-    report_command(core_run, tmp_path / "q.html")
+    main(["report", str(core_run), "-o", str(tmp_path / "q.html"), "-q"])
     assert capsys.readouterr().err == ""
+    assert (tmp_path / "q.html").is_file()
 
 
 def test_errors_name_the_problem(core_run, tmp_path):
-    with pytest.raises(ScenarioError, match="not a leonet run"):
+    with pytest.raises(RunDirectoryError, match="not a leonet run"):
         report_command(tmp_path, None, quiet=True)
-    with pytest.raises(ScenarioError, match="does not exist"):
+    with pytest.raises(OutputPathError, match="does not exist"):
         report_command(core_run, tmp_path / "missing" / "r.html", quiet=True)

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pytest
 
-from leonet.errors import ScenarioError
+from leonet.errors import RunDirectoryError
 from leonet.report import REPORT_NAME, collect, render_report, write_report
 from leonet.report import data as report_data
 from leonet.report.html import CSP, script_json
@@ -202,7 +202,7 @@ def test_run_without_ground_segment(bare_run):
 
 
 def test_not_a_run_is_a_clear_error(tmp_path):
-    with pytest.raises(ScenarioError, match="not a leonet run"):
+    with pytest.raises(RunDirectoryError, match="not a leonet run"):
         write_report(tmp_path)
 
 

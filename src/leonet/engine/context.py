@@ -76,6 +76,7 @@ class RunContext:
     def __init__(self, loaded: LoadedScenario, *, lenient: bool = False, warn: bool = True):
         spec = loaded.spec
         self.loaded = loaded
+        self.estimate_text = ""  # the memory/time estimate, set by the run that owns this context
         self.grid = build_time_grid(loaded)
         with warnings.catch_warnings():
             if not warn:

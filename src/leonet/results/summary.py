@@ -104,7 +104,7 @@ def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
             for r in by_region
         ],
     }
-    if tp50 is not None:
+    if tp50 is not None and tp50 == tp50:  # NaN: no throughput was modelled (no [capacity], no fleet demand)
         out["throughput_p50_mbps"] = round(tp50, 2)
         out["throughput_p5_mbps"] = round(tp5, 2)
     if reasons.get("inactive"):

@@ -83,6 +83,8 @@ ranges, its SGP4 port's 1e-6 rad Kepler tolerance and truncated constants
 from __future__ import annotations
 
 import math
+import os
+import shutil
 import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -876,7 +878,12 @@ def generate_dynamic_state(
     t0 = _time.perf_counter()
     parts = {"propagate": 0.0, "route": 0.0, "write": 0.0}
     out = Path(output_dir) / dynamic_state_dirname(step_ms, duration_s)
-    out.mkdir(parents=True, exist_ok=True)
+    # The folder is written under a temporary name and renamed into place at
+    # the end: a killed or failed run never leaves half a dynamic state.
+    for stale in Path(output_dir).glob(f".{out.name}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
+    building = out.parent / f".{out.name}.{os.getpid()}.tmp"
+    building.mkdir(parents=True)
     step_ns = int(step_ms) * 1_000_000
     offsets = np.arange(0, int(duration_s) * 1_000_000_000, step_ns, dtype=np.int64)
     S, G = network.num_satellites, network.num_ground_stations
@@ -892,30 +899,49 @@ def generate_dynamic_state(
     lines = 0
     sources = 0
     unreachable0 = 0
-    for lo in range(0, len(offsets), chunk_steps):
-        chunk = offsets[lo : lo + chunk_steps]
-        ta = _time.perf_counter()
-        r_sat, r_gs = network_positions(network, chunk, geometry, satrecs)
-        parts["propagate"] += _time.perf_counter() - ta
-        for k, t_ns in enumerate(chunk.tolist()):
+    try:
+        for lo in range(0, len(offsets), chunk_steps):
+            chunk = offsets[lo : lo + chunk_steps]
             ta = _time.perf_counter()
-            state = router.step(r_sat[k], r_gs[k], t_ns)
-            tb = _time.perf_counter()
-            text = fstate_text(router, state.next_hop, previous)
-            with open(out / f"fstate_{t_ns}.txt", "w", encoding="ascii") as f:
-                f.write(text)
-            with open(out / f"gsl_if_bandwidth_{t_ns}.txt", "w", encoding="ascii") as f:
-                f.write(gsl_if_bandwidth_text(router, bandwidth, previous is None))
-            if previous is None:
-                unreachable0 = int((state.next_hop[:S] < 0).sum())
-            lines += text.count("\n")
-            sources += state.dijkstra_sources
-            previous = state.next_hop
-            parts["route"] += tb - ta
-            parts["write"] += _time.perf_counter() - tb
-            if progress is not None:
-                progress(lo + k + 1, len(offsets))
+            r_sat, r_gs = network_positions(network, chunk, geometry, satrecs)
+            parts["propagate"] += _time.perf_counter() - ta
+            for k, t_ns in enumerate(chunk.tolist()):
+                ta = _time.perf_counter()
+                state = router.step(r_sat[k], r_gs[k], t_ns)
+                tb = _time.perf_counter()
+                text = fstate_text(router, state.next_hop, previous)
+                with open(building / f"fstate_{t_ns}.txt", "w", encoding="ascii") as f:
+                    f.write(text)
+                with open(building / f"gsl_if_bandwidth_{t_ns}.txt", "w", encoding="ascii") as f:
+                    f.write(gsl_if_bandwidth_text(router, bandwidth, previous is None))
+                if previous is None:
+                    unreachable0 = int((state.next_hop[:S] < 0).sum())
+                lines += text.count("\n")
+                sources += state.dijkstra_sources
+                previous = state.next_hop
+                parts["route"] += tb - ta
+                parts["write"] += _time.perf_counter() - tb
+                if progress is not None:
+                    progress(lo + k + 1, len(offsets))
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    _swap_into_place(building, out)
     return DynamicStateSummary(out, len(offsets), lines, sources, unreachable0, _time.perf_counter() - t0, parts)
+
+
+def _swap_into_place(building: Path, out: Path) -> None:
+    """Rename the finished folder ``building`` to ``out``, replacing a previous ``out`` as a whole."""
+    old = None
+    if out.exists() or out.is_symlink():
+        old = out.parent / f".{out.name}.{os.getpid()}.old.tmp"
+        os.replace(out, old)
+    os.replace(building, out)
+    if old is not None:
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- paths

@@ -590,11 +590,17 @@ def write_satellite_network(directory: str | Path, network: SatelliteNetwork) ->
         d.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ScenarioError(f"cannot create output directory {d}: {exc.strerror}") from None
-    (d / "tles.txt").write_text(format_tles(network.tles), encoding="utf-8")
-    (d / "isls.txt").write_text(format_isls(network.isls), encoding="utf-8")
-    (d / "ground_stations.txt").write_text(format_ground_stations_extended(network.ground_stations), encoding="utf-8")
-    (d / "description.txt").write_text(format_description(network.description), encoding="utf-8")
-    (d / "gsl_interfaces_info.txt").write_text(format_gsl_interfaces_info(network.gsl_interfaces), encoding="utf-8")
+    from ..results.files import write_bytes_atomic
+
+    # Atomic (a kill leaves the old file or the new one) and never through a symbolic link.
+    for name, text in (
+        ("tles.txt", format_tles(network.tles)),
+        ("isls.txt", format_isls(network.isls)),
+        ("ground_stations.txt", format_ground_stations_extended(network.ground_stations)),
+        ("description.txt", format_description(network.description)),
+        ("gsl_interfaces_info.txt", format_gsl_interfaces_info(network.gsl_interfaces)),
+    ):
+        write_bytes_atomic(d / name, text.encode("utf-8"))
 
 
 def walker_network(
