@@ -65,7 +65,7 @@ def terminals_from_sources(
                 )
             elif src.kind == "coordinates":
                 rows = [
-                    dict(s.model_dump(exclude={"note", "antenna_count"}), min_elevation_deg=min_elevation_deg)
+                    dict(s.model_dump(exclude={"note"}), min_elevation_deg=min_elevation_deg)
                     for s in src.sites
                 ]
                 part = sites_from_coordinates("terminal", rows, source=here)

@@ -7,6 +7,7 @@ problem: ``FILE: field.path: what is wrong (got VALUE); allowed: ...``.
 from __future__ import annotations
 
 import difflib
+import reprlib
 import tomllib
 import warnings
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from ..orbits.constellation import BUILTIN_TLE, BUILTIN_WALKER, Constellation, w
 from ..timebase import TimeGrid, utc_to_jd_fr
 from ..service.spec import FAULT_KINDS
 from .schema import Scenario
+from .sources import TERMINAL_SOURCE_KINDS
 
 __all__ = [
     "LoadedScenario",
@@ -82,33 +84,92 @@ def builtin_scenarios() -> dict[str, str]:
     return out
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """Field names allowed at ``loc`` (walking the schema), for messages."""
-    current = model
-    for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
-            continue
-        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
-        if field is None:
-            # A discriminated union member name (e.g. 'walker') in the loc.
-            continue
-        current = _model_of(field.annotation)
-    return sorted(current.model_fields) if current is not None and hasattr(current, "model_fields") else []
-
-
-def _model_of(annotation):
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """Every pydantic model an annotation can hold (through list, Optional, Union, Annotated)."""
     import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    out: list[type[BaseModel]] = []
     for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+        out.extend(m for m in _models_in(arg) if m not in out)
+    return out
 
 
-_UNION_TAGS = ("builtin", "walker", "elements", *FAULT_KINDS)
+def _kind_of(model: type[BaseModel]) -> str | None:
+    """The ``kind`` literal of a union member model, else None."""
+    import typing
+
+    field = model.model_fields.get("kind")
+    if field is None:
+        return None
+    args = typing.get_args(field.annotation)
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def _walk(root: type[BaseModel], loc: tuple) -> tuple[list[type[BaseModel]], str | None]:
+    """The models that can sit at ``loc``, and the discriminator tag that chose one (or None).
+
+    ``loc`` is a pydantic error location: field names, list indices and, for
+    a discriminated union, the tag of the member (``("constellations", 0,
+    "walker", "shells")``).  Returns ``([], None)`` when the location leaves
+    the schema (a dict's keys).
+    """
+    models: list[type[BaseModel]] = [root]
+    tag = None
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list item: same models
+        chosen = [m for m in models if len(models) > 1 and _kind_of(m) == part]
+        if chosen:
+            models, tag = chosen, part
+            continue
+        owner = next((m for m in models if part in m.model_fields), None)
+        if owner is None:
+            return [], None
+        models, tag = _models_in(owner.model_fields[part].annotation), None
+    return models, tag
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names allowed at ``loc`` (the location of an unknown key), for messages."""
+    models, _ = _walk(model, loc[:-1])
+    return sorted(models[0].model_fields) if len(models) == 1 else []
+
+
+def _unknown_key(source: str, loc: tuple) -> str:
+    """The line for an unknown key: the key, the kind it is under, what that kind accepts."""
+    key = str(loc[-1])
+    where = _format_loc(loc)
+    models, tag = _walk(Scenario, loc[:-1])
+    allowed = sorted(models[0].model_fields) if len(models) == 1 else []
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    if tag is None:
+        return f"{source}: {where}: unknown key {key!r}{hint} (allowed here: {', '.join(allowed)})"
+    # A member of a discriminated union: say which other kinds take the key.
+    siblings, _ = _walk(Scenario, loc[:-2])
+    takers = [k for m in siblings if (k := _kind_of(m)) not in (None, tag) and key in m.model_fields]
+    if takers:
+        kinds = " or ".join(f'kind = "{k}"' for k in takers)
+        hint = f"; {kinds} {'takes' if len(takers) == 1 else 'take'} it"
+    return (
+        f'{source}: {where}: unknown key {key!r} for kind = "{tag}"{hint} '
+        f'(allowed for kind = "{tag}": {", ".join(allowed)})'
+    )
+
+
+def _kinds_at(loc: tuple) -> list[str]:
+    models, _ = _walk(Scenario, loc)
+    return [k for m in models if (k := _kind_of(m)) is not None]
+
+
+_UNION_TAGS = ("builtin", "walker", "elements", *FAULT_KINDS, *TERMINAL_SOURCE_KINDS)
+
+#: ``got`` values in messages: short, whatever the scenario holds (a value
+#: nested 300 deep or a megabyte string is not echoed whole).
+_GOT = reprlib.Repr()
+_GOT.maxlevel, _GOT.maxstring, _GOT.maxother, _GOT.maxlist, _GOT.maxdict = 3, 80, 80, 6, 6
 
 
 def _format_loc(loc: tuple) -> str:
@@ -128,11 +189,7 @@ def _format_errors(source: str, err: ValidationError) -> str:
     for e in err.errors():
         loc = _format_loc(e["loc"])
         if e["type"] == "extra_forbidden":
-            key = str(e["loc"][-1])
-            allowed = _allowed_keys(Scenario, e["loc"])
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            lines.append(f"{source}: {loc}: unknown key {key!r}{hint} (allowed here: {', '.join(allowed)})")
+            lines.append(_unknown_key(source, e["loc"]))
             continue
         msg = e["msg"].removeprefix("Value error, ")
         if not e["loc"]:
@@ -141,8 +198,18 @@ def _format_errors(source: str, err: ValidationError) -> str:
             continue
         if e["type"] == "missing":
             lines.append(f"{source}: {loc}: required field is missing")
+        elif e["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            kinds = _kinds_at(e["loc"])
+            listed = ", ".join(f'"{k}"' for k in kinds)
+            if e["type"] == "union_tag_not_found":
+                lines.append(f"{source}: {loc}: required key 'kind' is missing; write kind = one of {listed}")
+            else:
+                got = e["input"].get("kind") if isinstance(e["input"], dict) else None
+                close = difflib.get_close_matches(str(got), kinds, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                lines.append(f"{source}: {loc}: unknown kind {_GOT.repr(got)}{hint} (kinds here: {listed})")
         elif "input" in e and not isinstance(e["input"], dict):
-            lines.append(f"{source}: {loc}: {msg} (got {e['input']!r})")
+            lines.append(f"{source}: {loc}: {msg} (got {_GOT.repr(e['input'])})")
         else:
             lines.append(f"{source}: {loc}: {msg}")
     n = len(lines)
