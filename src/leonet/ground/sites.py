@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import os
 import unicodedata
@@ -51,6 +52,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputFileError, ScenarioError
+from ..inputs import excerpt, listing, read_input_bytes, short_repr
 from ..orbits.frames import geodetic_to_ecef
 
 __all__ = [
@@ -228,12 +230,12 @@ class GroundSites:
         set_(self, "extra", extra)
         if len(set(ids)) != n:
             dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            raise ScenarioError(f"GroundSites ids must be unique; repeated: {', '.join(dup)}. Give each site its own id.")
+            raise ScenarioError(f"GroundSites ids must be unique; repeated: {listing(dup)}. Give each site its own id.")
         bad = ~((np.abs(self.lat_deg) <= 90.0) & (np.abs(self.lon_deg) <= 180.0))
         if bad.any():
             g = int(np.flatnonzero(bad)[0])
             raise ScenarioError(
-                f"site {ids[g]!r} has lat_deg={self.lat_deg[g]!r}, lon_deg={self.lon_deg[g]!r}; latitude must be in "
+                f"site {excerpt(ids[g])!r} has lat_deg={self.lat_deg[g]!r}, lon_deg={self.lon_deg[g]!r}; latitude must be in "
                 "[-90, 90] and longitude in [-180, 180] degrees (check for swapped or projected coordinates)."
             )
         r = geodetic_to_ecef(self.lat_deg, self.lon_deg, self.altitude_km).reshape(n, 3)
@@ -419,7 +421,7 @@ class _Table:
                 kind = "an integer" if integer else "a number"
                 raise InputFileError(
                     self.path,
-                    f"column {name!r} holds {text!r}, which is not {kind}; write {kind} there"
+                    f"column {name!r} holds {excerpt(text)!r}, which is not {kind}; write {kind} there"
                     + (" (or leave it empty)" if default is not None else "")
                     + ".",
                     line=self.lines[k],
@@ -427,7 +429,7 @@ class _Table:
             if integer and not -(2**63) <= value < 2**63:
                 # Past int64 (math.isfinite would raise OverflowError on a huge int).
                 raise InputFileError(
-                    self.path, f"column {name!r} holds {text[:40]}{'...' if len(text) > 40 else ''}, too large for an "
+                    self.path, f"column {name!r} holds {excerpt(text)}, too large for an "
                     "integer (64-bit). Fix the value.", line=self.lines[k]
                 )
             if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
@@ -439,7 +441,7 @@ class _Table:
                 if name.startswith(("lat", "lon")):
                     fix = "Fix the value: are latitude and longitude swapped, or the coordinates projected instead of WGS84 degrees?"
                 raise InputFileError(
-                    self.path, f"column {name!r} holds {text}, outside {rng}{rule}. {fix}", line=self.lines[k]
+                    self.path, f"column {name!r} holds {excerpt(text)}, outside {rng}{rule}. {fix}", line=self.lines[k]
                 )
             out[k] = value
         return out
@@ -490,17 +492,19 @@ def read_sites_csv(
         Naming the file, the line, the column, the bad value and the fix.
     """
     path = os.fspath(path)
+    # A FIFO, device, socket or directory is refused before it is read.
+    raw = read_input_bytes(
+        path, "a CSV file", "file not found; check the path (relative paths are taken from the working directory)."
+    )
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(_numbered_rows(f))
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found; check the path (relative paths are taken from the working directory).") from None
+        text = raw.decode("utf-8-sig")  # a byte-order mark is accepted
     except UnicodeDecodeError as exc:
         raise InputFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8 CSV.") from None
+    try:
+        # newline="": the csv module handles line breaks, also inside quoted fields.
+        rows = list(_numbered_rows(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise InputFileError(path, f"not a readable CSV file ({exc}); check the quoting.") from None
-    except OSError as exc:
-        raise InputFileError(path, f"cannot be read ({exc.strerror}).") from None
+        raise InputFileError(path, f"not a readable CSV file ({excerpt(str(exc), 80)}); check the quoting.") from None
 
     if header:
         if not rows:
@@ -512,14 +516,14 @@ def read_sites_csv(
         if missing:
             raise InputFileError(
                 path,
-                f"missing column(s) {', '.join(missing)}. Found columns: {', '.join(names)}. Required: {', '.join(required)}"
+                f"missing column(s) {', '.join(missing)}. Found columns: {listing(names)}. Required: {', '.join(required)}"
                 + (f" (optional: {', '.join(optional)})" if optional else "")
                 + ". Fix the header line.",
                 line=line0,
             )
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise InputFileError(path, f"column(s) {', '.join(dup)} appear more than once in the header; rename one.", line=line0)
+            raise InputFileError(path, f"column(s) {listing(dup)} appear more than once in the header; rename one.", line=line0)
     else:
         names = list(required)
     if not rows:
@@ -531,7 +535,7 @@ def read_sites_csv(
             raise InputFileError(
                 path,
                 f"row has {len(row)} fields but the {'header' if header else 'format'} has {width} "
-                f"({', '.join(names)}): {','.join(row)!r}. Quote fields that contain commas.",
+                f"({listing(names)}): {excerpt(','.join(row))!r}. Quote fields that contain commas.",
                 line=line,
             )
     index = {n: i for i, n in enumerate(names)}
@@ -550,7 +554,7 @@ def read_sites_csv(
             if value in seen:
                 raise InputFileError(
                     path,
-                    f"id {value!r} in column {id_column!r} repeats line {seen[value]}; ids must be unique.",
+                    f"id {excerpt(value)!r} in column {id_column!r} repeats line {seen[value]}; ids must be unique.",
                     line=table.lines[k],
                 )
             seen[value] = table.lines[k]
@@ -727,7 +731,7 @@ def load_cities(
             present = sorted(set(sites.country_iso2))
             raise ScenarioError(
                 f"no city in {os.fspath(path)} has country_iso2 in {sorted(countries)}; use ISO 3166-1 alpha-2 codes "
-                f"such as {', '.join(present[:8])}...",
+                f"such as {listing(present, 8)}...",
                 source=os.fspath(path),
             )
     if min_population:
@@ -749,7 +753,7 @@ def load_cities(
                 where = f" in {', '.join(sorted(countries))}" if countries else ""
                 raise ScenarioError(
                     f"no city named {name!r}{where} (population >= {max(min_population, 0)}) in {os.fspath(path)}; "
-                    + (f"close matches: {', '.join(close)}." if close else "check the spelling or the country filter.")
+                    + (f"close matches: {listing(close)}." if close else "check the spelling or the country filter.")
                     + " GeoNames spells names in English transliteration (e.g. 'Kyiv', 'Zaporizhzhya').",
                     source=os.fspath(path),
                 )
@@ -894,7 +898,7 @@ def load_gateways(
         unknown = bands - known
         if unknown:
             raise ScenarioError(
-                f"unknown gateway band(s) {sorted(unknown)}; {os.fspath(path)} has bands {sorted(set(sites.band))}.",
+                f"unknown gateway band(s) {sorted(unknown)}; {os.fspath(path)} has bands {short_repr(sorted(set(sites.band)))}.",
                 source=os.fspath(path),
             )
         keep &= np.isin(np.array([b.upper() for b in sites.band], dtype=object), list(bands))
@@ -908,7 +912,7 @@ def load_gateways(
                 close = difflib.get_close_matches(w, sites.ids, n=5) or _suggest(w, sites.names)
                 raise ScenarioError(
                     f"no gateway with id {w!r} in {os.fspath(path)}; "
-                    + (f"close matches: {', '.join(close)}." if close else "ids look like GS1, GS2, ...")
+                    + (f"close matches: {listing(close)}." if close else "ids look like GS1, GS2, ...")
                     + " Select by country_iso2= or band= for groups.",
                     source=os.fspath(path),
                 )
@@ -1017,8 +1021,8 @@ def load_pops(
                 close = _suggest(w, codes + sites.names)
                 raise ScenarioError(
                     f"no PoP named {w!r} in {os.fspath(path)}; "
-                    + (f"close matches: {', '.join(close)}. " if close else "")
-                    + f"Known codes: {', '.join(codes)}.",
+                    + (f"close matches: {listing(close)}. " if close else "")
+                    + f"Known codes: {listing(codes, 40)}.",
                     source=os.fspath(path),
                 )
             chosen.append(g)
@@ -1089,7 +1093,7 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
         unknown = set(row) - _ROW_KEYS
         if unknown:
             raise ScenarioError(
-                f"{where}: unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_ROW_KEYS))}.",
+                f"{where}: unknown field(s) {listing(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_ROW_KEYS))}.",
                 source=source,
             )
         for need in ("name", "lat_deg", "lon_deg"):
@@ -1109,14 +1113,14 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
             try:
                 v = kind(row[key])
             except (TypeError, ValueError):
-                raise ScenarioError(f"{where}: {key}={row[key]!r} is not a number.", source=source) from None
+                raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is not a number.", source=source) from None
             if kind is float and math.isnan(v) and key == "min_elevation_deg":
                 values[key] = v
                 continue
             if not (math.isfinite(v) and v >= low and (high is None or v <= high)):
                 rule = f"[{low}, {high}]" if high is not None else f">= {low}"
                 hint = " (altitude is in km, not metres)" if key == "altitude_km" else ""
-                raise ScenarioError(f"{where}: {key}={row[key]!r} is outside {rule}{hint}; fix the value.", source=source)
+                raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is outside {rule}{hint}; fix the value.", source=source)
             values[key] = v
         name = str(row["name"])
         cols["id"].append(str(row.get("id", f"{role}:{name}")))
@@ -1134,7 +1138,7 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
     ids = cols["id"]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        raise ScenarioError(f"{source}: repeated site id(s) {', '.join(dup)}; give each site a distinct 'id' (or name).", source=source)
+        raise ScenarioError(f"{source}: repeated site id(s) {listing(dup)}; give each site a distinct 'id' (or name).", source=source)
     if any(r is None for r in cols["region"]):
         from .regions import admin1_regions  # regions imports this module; see regions.py
 

@@ -7,7 +7,6 @@ problem: ``FILE: field.path: what is wrong (got VALUE); allowed: ...``.
 from __future__ import annotations
 
 import difflib
-import reprlib
 import tomllib
 import warnings
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InputFileError, ScenarioError
+from ..inputs import file_sha256, read_input_bytes, short_repr
 from ..orbits.constellation import BUILTIN_TLE, BUILTIN_WALKER, Constellation, walker_constellation
 from ..timebase import TimeGrid, utc_to_jd_fr
 from ..service.spec import FAULT_KINDS
@@ -166,11 +166,6 @@ def _kinds_at(loc: tuple) -> list[str]:
 
 _UNION_TAGS = ("builtin", "walker", "elements", *FAULT_KINDS, *TERMINAL_SOURCE_KINDS)
 
-#: ``got`` values in messages: short, whatever the scenario holds (a value
-#: nested 300 deep or a megabyte string is not echoed whole).
-_GOT = reprlib.Repr()
-_GOT.maxlevel, _GOT.maxstring, _GOT.maxother, _GOT.maxlist, _GOT.maxdict = 3, 80, 80, 6, 6
-
 
 def _format_loc(loc: tuple) -> str:
     out = ""
@@ -207,9 +202,9 @@ def _format_errors(source: str, err: ValidationError) -> str:
                 got = e["input"].get("kind") if isinstance(e["input"], dict) else None
                 close = difflib.get_close_matches(str(got), kinds, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                lines.append(f"{source}: {loc}: unknown kind {_GOT.repr(got)}{hint} (kinds here: {listed})")
+                lines.append(f"{source}: {loc}: unknown kind {short_repr(got)}{hint} (kinds here: {listed})")
         elif "input" in e and not isinstance(e["input"], dict):
-            lines.append(f"{source}: {loc}: {msg} (got {_GOT.repr(e['input'])})")
+            lines.append(f"{source}: {loc}: {msg} (got {short_repr(e['input'])})")
         else:
             lines.append(f"{source}: {loc}: {msg}")
     n = len(lines)
@@ -254,24 +249,35 @@ def load_scenario(path_or_name: str | Path) -> LoadedScenario:
                 f"(built-in: {', '.join(names)})",
                 source=text_path,
             )
-        if path.is_dir():
-            raise InputFileError(text_path, "is a directory, not a scenario file")
         source = str(path)
-        data = path.read_bytes()
+        data = read_input_bytes(path, "a scenario file (.toml)")
         try:
             raw = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise InputFileError(source, f"byte {exc.start} is not UTF-8 ({data[exc.start:exc.start+1]!r}); save the file as UTF-8", line=line) from None
+        # A byte-order mark (Windows editors write one) is not part of the TOML.
+        raw = raw.removeprefix("\ufeff")
         base_dir = path.resolve().parent
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}", source=source) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise ScenarioError(
+            f"{source}: not a usable scenario: arrays or inline tables nested too deeply to read "
+            "(a scenario needs at most a few levels); check the file",
+            source=source,
+        ) from None
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_format_errors(source, exc), source=source) from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: not a usable scenario: values nested too deeply to validate; check the file", source=source
+        ) from None
     return LoadedScenario(spec, source, base_dir)
 
 
