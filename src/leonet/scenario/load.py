@@ -7,6 +7,7 @@ problem: ``FILE: field.path: what is wrong (got VALUE); allowed: ...``.
 from __future__ import annotations
 
 import difflib
+import os
 import tomllib
 import warnings
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ class StaleElementsWarning(UserWarning):
 class LoadedScenario:
     """A validated scenario and where it came from.
 
-    ``base_dir`` resolves relative file paths in the scenario.
+    ``base_dir`` resolves relative file paths in the scenario; `input_paths`
+    and `input_files` list (and hash) every input file the scenario names.
     """
 
     spec: Scenario
@@ -55,8 +57,92 @@ class LoadedScenario:
     base_dir: Path
 
     def resolve(self, path: str) -> Path:
+        """A file named in the scenario: ``~`` expanded, relative paths taken from `base_dir`."""
         p = _expand(path, self.source)
         return p if p.is_absolute() else self.base_dir / p
+
+    def input_paths(self) -> dict[str, Path]:
+        """Every input file the scenario names, by the field that names it.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            Field path (``"constellations[1].file"``, ``"ground.gateways.file"``,
+            ``"ground.terminals.sources[0].region"``, ``"fleets[0].terminals[2].region"``,
+            ``"policies[3].region"``, ``"faults[1].region"``) -> the absolute
+            path with symbolic links resolved (`os.path.realpath` of `resolve`),
+            i.e. the file a run opens.  In the order of the scenario.  Built-in
+            names (``"country:UA"``, ``"oblast:Kharkiv"``, ``"crimea"``, built-in
+            constellations) are not files and are not listed; nothing is read.
+        """
+        return {field: Path(os.path.realpath(self.resolve(value))) for field, value in _file_fields(self.spec)}
+
+    def input_files(self) -> dict[str, str]:
+        """The sha256 of every input file the scenario names (see `input_paths`).
+
+        Returns
+        -------
+        dict of str to str
+            Absolute path (symbolic links resolved) -> hex sha256 of the
+            file's bytes, in the order of the scenario; a file named by
+            several fields appears once.
+
+        Raises
+        ------
+        ScenarioError
+            A named file is missing, unreadable, or not a regular file (a FIFO
+            is refused before it is opened); the message names the field, the
+            value as written and the resolved path.
+        """
+        out: dict[str, str] = {}
+        for field, value in _file_fields(self.spec):
+            path = os.path.realpath(self.resolve(value))
+            if path in out:
+                continue
+            try:
+                out[path] = file_sha256(
+                    path,
+                    f"the file {field} names",
+                    "no such file; the scenario names it, so a run cannot read it: "
+                    f"fix {field} (relative paths start at the scenario's folder, {self.base_dir})",
+                )
+            except ScenarioError as exc:
+                raise ScenarioError(f"{self.source}: {field} = {short_repr(value)}: {exc}", source=self.source) from None
+        return out
+
+
+def _file_fields(spec: Scenario) -> list[tuple[str, str]]:
+    """``(field path, value as written)`` of every file the scenario names, in order.
+
+    The rules are the loaders': an ``elements`` constellation's ``file``;
+    ``ground.gateways.file``; and every ``region`` (sampled terminal sources,
+    in the ground segment and in fleets; policies; faults) that is not a
+    built-in name (`leonet.ground.terminals.region_is_file`).
+    """
+    from ..ground.terminals import region_is_file
+
+    out: list[tuple[str, str]] = []
+    for i, c in enumerate(spec.constellations):
+        if c.kind == "elements":
+            out.append((f"constellations[{i}].file", c.file))
+    if spec.ground.gateways is not None and spec.ground.gateways.file is not None:
+        out.append(("ground.gateways.file", spec.ground.gateways.file))
+
+    def sources(where: str, items) -> None:
+        for k, src in enumerate(items):
+            if src.kind == "sample" and region_is_file(src.region):
+                out.append((f"{where}[{k}].region", src.region))
+
+    if spec.ground.terminals is not None:
+        sources("ground.terminals.sources", spec.ground.terminals.sources)
+    for i, fleet in enumerate(spec.fleets):
+        sources(f"fleets[{i}].terminals", fleet.terminals)
+    for table, rows in (("policies", spec.policies), ("faults", spec.faults)):
+        for i, row in enumerate(rows):
+            region = getattr(row, "region", None)
+            if region is not None and region_is_file(region):
+                out.append((f"{table}[{i}].region", region))
+    return out
 
 
 def _expand(path: str, where: str) -> Path:
