@@ -382,3 +382,40 @@ def test_gh10_excerpt():
     assert excerpt("  \ufefftab\there") == "tab..."
     assert excerpt("") == ""
     assert excerpt("abc", limit=2) == "ab..."
+
+
+# --------------------------------------------------------------------------
+# Siblings: a CSV column spelled like one that is read, big JSON numbers
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "label,text,typo,meant",
+    [
+        ("load_gateways", GATEWAYS_CSV.replace("uplink_ghz", "uplink_gz", 1), "uplink_gz", "uplink_ghz"),
+        ("load_gateways", GATEWAYS_CSV.replace(",note,", ",notes,", 1), "notes", "note"),
+        ("load_cities", CITIES_CSV.replace("timezone", "time_zone", 1), "time_zone", "timezone"),
+        ("load_pops", "".join(line + ",US\n" for line in POPS_CSV.splitlines()).replace(",US", ",country_iso", 1), "country_iso", "country_iso2"),
+    ],
+)
+def test_gh10_misspelled_optional_csv_column_is_refused(tmp_path, label, text, typo, meant):
+    # The values of a misspelled optional column used to be dropped silently.
+    path = tmp_path / _name(label, "typo")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        dict(LOADERS)[label](path)
+    assert f"line 1: column {typo!r} is not one leonet reads; did you mean {meant!r}?" in str(info.value)
+
+
+def test_gh10_extra_csv_columns_are_still_accepted(tmp_path):
+    path = tmp_path / "gw.csv"
+    path.write_text(GATEWAYS_CSV.replace("description_raw", "description_raw,operator", 1).replace("BR\"\n", "BR\",SpaceX\n"), encoding="utf-8")
+    assert len(load_gateways(path)) == 3
+
+
+def test_gh10_omm_json_number_too_long_for_python_is_an_input_file_error(tmp_path):
+    path = tmp_path / "big.json"
+    path.write_text(OMM_JSON.replace("15.47704531", "1" + "0" * 5000), encoding="utf-8")
+    with pytest.raises(InputFileError) as info:
+        read_omm_file(path)
+    assert "holds a number JSON cannot read" in str(info.value) and len(str(info.value)) < 400

@@ -524,6 +524,19 @@ def read_sites_csv(
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise InputFileError(path, f"column(s) {listing(dup)} appear more than once in the header; rename one.", line=line0)
+        # Other columns are kept as information and not read, but one spelled
+        # like a column that is read and absent (uplink_gz for uplink_ghz) is
+        # a typo that would silently drop its values.
+        absent = sorted(set(required) | set(optional) - set(names))
+        for n in names:
+            close = difflib.get_close_matches(n, absent, n=1, cutoff=0.8) if n not in required and n not in optional else []
+            if close:
+                raise InputFileError(
+                    path,
+                    f"column {excerpt(n)!r} is not one leonet reads; did you mean {close[0]!r}? Columns read: "
+                    f"{', '.join(list(required) + list(optional))}. Rename the column (its values would be ignored).",
+                    line=line0,
+                )
     else:
         names = list(required)
     if not rows:
