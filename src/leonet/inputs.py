@@ -26,7 +26,16 @@ import stat
 
 from .errors import InputFileError
 
-__all__ = ["excerpt", "short_repr", "listing", "read_input_bytes", "regular_file_problem", "file_sha256", "EXCERPT_CHARS"]
+__all__ = [
+    "excerpt",
+    "short_repr",
+    "listing",
+    "read_input_bytes",
+    "regular_file_problem",
+    "file_sha256",
+    "EXCERPT_CHARS",
+    "LISTING_CHARS",
+]
 
 #: Most characters of a file's contents a message quotes.
 EXCERPT_CHARS = 40
@@ -90,11 +99,20 @@ def short_repr(value: object) -> str:
     return excerpt(text, 100)
 
 
+#: Most characters of a `listing`.
+LISTING_CHARS = 120
+
+
 def listing(values, most: int = 12) -> str:
-    """``"a, b, c"`` of at most ``most`` values, each an `excerpt`; ``", ... (N in all)"`` when cut."""
+    """``"a, b, c"``: at most ``most`` values, each an `excerpt`, at most `LISTING_CHARS` in all.
+
+    ``", ... (N in all)"`` is appended when values were left out.
+    """
     values = list(values)
-    shown = ", ".join(excerpt(str(v)) for v in values[:most])
-    return shown + (f", ... ({len(values)} in all)" if len(values) > most else "")
+    shown = excerpt(", ".join(excerpt(str(v)) for v in values[:most]), LISTING_CHARS)
+    if len(values) > most and not shown.endswith("..."):
+        shown += ", ..."
+    return shown + (f" ({len(values)} in all)" if shown.endswith("...") else "")
 
 
 def regular_file_problem(mode: int) -> str | None:

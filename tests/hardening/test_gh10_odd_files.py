@@ -419,3 +419,16 @@ def test_gh10_omm_json_number_too_long_for_python_is_an_input_file_error(tmp_pat
     with pytest.raises(InputFileError) as info:
         read_omm_file(path)
     assert "holds a number JSON cannot read" in str(info.value) and len(str(info.value)) < 400
+
+
+def test_gh10_city_file_rewritten_within_one_timestamp_tick_is_read_again(tmp_path):
+    # The parsed-city cache was keyed by (path, mtime, size): a file rewritten
+    # with the same size and modification time returned its old rows.
+    path = tmp_path / "cities.csv"
+    path.write_text(CITIES_CSV, encoding="utf-8")
+    stamp = os.stat(path).st_mtime_ns
+    assert load_cities(path).names[0] == "Shanghai"
+    path.write_text(CITIES_CSV.replace("Shanghai", "Shanghay"), encoding="utf-8")
+    os.utime(path, ns=(stamp, stamp))
+    assert os.stat(path).st_size == len(CITIES_CSV.encode())
+    assert load_cities(path).names[0] == "Shanghay"
