@@ -92,9 +92,13 @@ def short_repr(value: object) -> str:
     """``repr(value)``, bounded: strings as a quoted `excerpt`, containers cut (reprlib)."""
     if isinstance(value, str):
         return repr(excerpt(value))
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        # repr() of an integer of more than 4300 digits raises ValueError (CPython's limit).
+        digits = int(value.bit_length() * 0.30103) + 1
+        return f"<an integer of about {digits} digits>"
     try:
         text = _REPR.repr(value)
-    except RecursionError:  # a value nested deeper than reprlib's level guard can reach
+    except (RecursionError, ValueError):  # nested too deep; a huge integer inside a container
         return f"<{type(value).__name__}>"
     return excerpt(text, 100)
 

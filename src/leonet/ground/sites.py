@@ -1127,8 +1127,8 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
             ("lon_deg", -180.0, 180.0, float),
             ("altitude_km", -0.5, 10.0, float),
             ("min_elevation_deg", 0.0, 90.0, float),
-            ("population", 0, None, int),
-            ("antenna_count", 0, None, int),
+            ("population", 0, 2**63 - 1, int),  # int64 columns
+            ("antenna_count", 0, 2**63 - 1, int),
         ):
             if key not in row:
                 continue
@@ -1139,7 +1139,8 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
             if kind is float and math.isnan(v) and key == "min_elevation_deg":
                 values[key] = v
                 continue
-            if not (math.isfinite(v) and v >= low and (high is None or v <= high)):
+            # math.isfinite of an int beyond float range raises OverflowError; ints are finite.
+            if not ((kind is int or math.isfinite(v)) and v >= low and (high is None or v <= high)):
                 rule = f"[{low}, {high}]" if high is not None else f">= {low}"
                 hint = " (altitude is in km, not metres)" if key == "altitude_km" else ""
                 raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is outside {rule}{hint}; fix the value.", source=source)

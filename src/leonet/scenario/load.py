@@ -18,12 +18,10 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InputFileError, ScenarioError
-from ..inputs import file_sha256, read_input_bytes, short_repr
+from ..inputs import EXCERPT_CHARS, excerpt, file_sha256, read_input_bytes, short_repr
 from ..orbits.constellation import BUILTIN_TLE, BUILTIN_WALKER, Constellation, walker_constellation
 from ..timebase import TimeGrid, utc_to_jd_fr
-from ..service.spec import FAULT_KINDS
 from .schema import Scenario
-from .sources import TERMINAL_SOURCE_KINDS
 
 __all__ = [
     "LoadedScenario",
@@ -225,7 +223,7 @@ def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
 
 def _unknown_key(source: str, loc: tuple) -> str:
     """The line for an unknown key: the key, the kind it is under, what that kind accepts."""
-    key = str(loc[-1])
+    key = excerpt(str(loc[-1]))
     where = _format_loc(loc)
     models, tag = _walk(Scenario, loc[:-1])
     allowed = sorted(models[0].model_fields) if len(models) == 1 else []
@@ -250,19 +248,44 @@ def _kinds_at(loc: tuple) -> list[str]:
     return [k for m in models if (k := _kind_of(m)) is not None]
 
 
-_UNION_TAGS = ("builtin", "walker", "elements", *FAULT_KINDS, *TERMINAL_SOURCE_KINDS)
-
-
 def _format_loc(loc: tuple) -> str:
+    """``constellations[0].shells[1].planes`` from a pydantic location.
+
+    The tags pydantic inserts for a discriminated union member
+    (``("constellations", 0, "walker", "shells")``) are left out; they are
+    told from field names by walking the schema, so a field that shares its
+    name with a tag (``builtin = ...`` of ``kind = "builtin"``) is kept.
+    """
     out = ""
+    models: list[type[BaseModel]] = [Scenario]
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _UNION_TAGS and out.endswith("]"):
-            continue  # discriminator tag pydantic inserts
-        else:
-            out += ("." if out else "") + str(part)
+            continue
+        chosen = [m for m in models if len(models) > 1 and _kind_of(m) == part]
+        if chosen:
+            models = chosen
+            continue  # discriminator tag
+        owner = next((m for m in models if part in m.model_fields), None)
+        models = _models_in(owner.model_fields[part].annotation) if owner is not None else []
+        out += ("." if out else "") + excerpt(str(part))  # a key of the file: quoted short
     return out or "(top level)"
+
+
+def _shorten_echo(msg: str, value) -> str:
+    """``msg`` with a long ``value`` it quotes (a validator's message) cut to an excerpt."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return msg
+    if isinstance(value, int):
+        if value.bit_length() <= 128:
+            return msg
+        try:
+            value = str(value)
+        except ValueError:  # more than 4300 digits: no message can hold it either
+            return msg
+    if len(value) <= EXCERPT_CHARS:
+        return msg
+    return msg.replace(repr(value), repr(excerpt(value))).replace(value, excerpt(value))
 
 
 def _format_errors(source: str, err: ValidationError) -> str:
@@ -272,7 +295,7 @@ def _format_errors(source: str, err: ValidationError) -> str:
         if e["type"] == "extra_forbidden":
             lines.append(_unknown_key(source, e["loc"]))
             continue
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = _shorten_echo(e["msg"].removeprefix("Value error, "), e.get("input"))
         if not e["loc"]:
             # Checks across tables: each line already starts with its field path.
             lines.extend(f"{source}: {line}" for line in msg.split("\n"))
@@ -349,6 +372,11 @@ def load_scenario(path_or_name: str | Path) -> LoadedScenario:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}", source=source) from None
+    except ValueError as exc:  # an integer of more than 4300 digits (CPython's int() limit)
+        raise ScenarioError(
+            f"{source}: not a usable scenario: {excerpt(str(exc), 100)}; no setting needs a number that long",
+            source=source,
+        ) from None
     except RecursionError:
         # tomllib parses nested arrays and inline tables recursively.
         raise ScenarioError(
