@@ -163,3 +163,12 @@ def test_gh10_terminal_source_name_validates_on_its_own():
     assert adapter.validate_python({"kind": "sample", "region": "crimea", "count": 2}).count == 2
     with pytest.raises(ValidationError):
         adapter.validate_python({"kind": "cities", "limit": 3, "count": 50})
+
+
+def test_gh10_allowed_keys_are_written_as_in_the_file(tmp_path):
+    # Faults take `from` (the field is from_ in Python); the list used to say from_.
+    text = HEAD + '[[faults]]\nkind = "gateway-down"\ngateways = ["GS1"]\nfraction = 0.1\n'
+    message = _error(tmp_path, text)
+    assert "faults[0].fraction: unknown key 'fraction' for kind = \"gateway-down\"; " in message
+    assert 'kind = "satellites-failed" or kind = "isl-lost" take it' in message
+    assert '(allowed for kind = "gateway-down": from, gateways, kind, name, until)' in message

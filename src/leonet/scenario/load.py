@@ -191,6 +191,11 @@ def _kind_of(model: type[BaseModel]) -> str | None:
     return args[0] if len(args) == 1 and isinstance(args[0], str) else None
 
 
+def _keys(model: type[BaseModel]) -> dict[str, object]:
+    """The keys a model accepts in the file (a field's alias, e.g. ``from``, else its name) -> field."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
 def _walk(root: type[BaseModel], loc: tuple) -> tuple[list[type[BaseModel]], str | None]:
     """The models that can sit at ``loc``, and the discriminator tag that chose one (or None).
 
@@ -208,17 +213,17 @@ def _walk(root: type[BaseModel], loc: tuple) -> tuple[list[type[BaseModel]], str
         if chosen:
             models, tag = chosen, part
             continue
-        owner = next((m for m in models if part in m.model_fields), None)
+        owner = next((m for m in models if part in _keys(m)), None)
         if owner is None:
             return [], None
-        models, tag = _models_in(owner.model_fields[part].annotation), None
+        models, tag = _models_in(_keys(owner)[part].annotation), None
     return models, tag
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
     """Field names allowed at ``loc`` (the location of an unknown key), for messages."""
     models, _ = _walk(model, loc[:-1])
-    return sorted(models[0].model_fields) if len(models) == 1 else []
+    return sorted(_keys(models[0])) if len(models) == 1 else []
 
 
 def _unknown_key(source: str, loc: tuple) -> str:
@@ -226,14 +231,14 @@ def _unknown_key(source: str, loc: tuple) -> str:
     key = excerpt(str(loc[-1]))
     where = _format_loc(loc)
     models, tag = _walk(Scenario, loc[:-1])
-    allowed = sorted(models[0].model_fields) if len(models) == 1 else []
+    allowed = sorted(_keys(models[0])) if len(models) == 1 else []
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     if tag is None:
         return f"{source}: {where}: unknown key {key!r}{hint} (allowed here: {', '.join(allowed)})"
     # A member of a discriminated union: say which other kinds take the key.
     siblings, _ = _walk(Scenario, loc[:-2])
-    takers = [k for m in siblings if (k := _kind_of(m)) not in (None, tag) and key in m.model_fields]
+    takers = [k for m in siblings if (k := _kind_of(m)) not in (None, tag) and key in _keys(m)]
     if takers:
         kinds = " or ".join(f'kind = "{k}"' for k in takers)
         hint = f"; {kinds} {'takes' if len(takers) == 1 else 'take'} it"
@@ -266,8 +271,8 @@ def _format_loc(loc: tuple) -> str:
         if chosen:
             models = chosen
             continue  # discriminator tag
-        owner = next((m for m in models if part in m.model_fields), None)
-        models = _models_in(owner.model_fields[part].annotation) if owner is not None else []
+        owner = next((m for m in models if part in _keys(m)), None)
+        models = _models_in(_keys(owner)[part].annotation) if owner is not None else []
         out += ("." if out else "") + excerpt(str(part))  # a key of the file: quoted short
     return out or "(top level)"
 
