@@ -73,7 +73,7 @@ class LoadedScenario:
             names (``"country:UA"``, ``"oblast:Kharkiv"``, ``"crimea"``, built-in
             constellations) are not files and are not listed; nothing is read.
         """
-        return {field: Path(os.path.realpath(self.resolve(value))) for field, value in _file_fields(self.spec)}
+        return {field: Path(os.path.realpath(self.resolve(value))) for field, value, _ in _file_fields(self.spec)}
 
     def input_files(self) -> dict[str, str]:
         """The sha256 of every input file the scenario names (see `input_paths`).
@@ -93,14 +93,14 @@ class LoadedScenario:
             value as written and the resolved path.
         """
         out: dict[str, str] = {}
-        for field, value in _file_fields(self.spec):
+        for field, value, what in _file_fields(self.spec):
             path = os.path.realpath(self.resolve(value))
             if path in out:
                 continue
             try:
                 out[path] = file_sha256(
                     path,
-                    f"the file {field} names",
+                    what,
                     "no such file; the scenario names it, so a run cannot read it: "
                     f"fix {field} (relative paths start at the scenario's folder, {self.base_dir})",
                 )
@@ -109,8 +109,8 @@ class LoadedScenario:
         return out
 
 
-def _file_fields(spec: Scenario) -> list[tuple[str, str]]:
-    """``(field path, value as written)`` of every file the scenario names, in order.
+def _file_fields(spec: Scenario) -> list[tuple[str, str, str]]:
+    """``(field path, value as written, what the file is)`` of every file the scenario names, in order.
 
     The rules are the loaders': an ``elements`` constellation's ``file``;
     ``ground.gateways.file``; and every ``region`` (sampled terminal sources,
@@ -119,17 +119,18 @@ def _file_fields(spec: Scenario) -> list[tuple[str, str]]:
     """
     from ..ground.terminals import region_is_file
 
-    out: list[tuple[str, str]] = []
+    geojson = "a GeoJSON file"
+    out: list[tuple[str, str, str]] = []
     for i, c in enumerate(spec.constellations):
         if c.kind == "elements":
-            out.append((f"constellations[{i}].file", c.file))
+            out.append((f"constellations[{i}].file", c.file, "an element-set file (TLE or OMM)"))
     if spec.ground.gateways is not None and spec.ground.gateways.file is not None:
-        out.append(("ground.gateways.file", spec.ground.gateways.file))
+        out.append(("ground.gateways.file", spec.ground.gateways.file, "a gateway CSV file"))
 
     def sources(where: str, items) -> None:
         for k, src in enumerate(items):
             if src.kind == "sample" and region_is_file(src.region):
-                out.append((f"{where}[{k}].region", src.region))
+                out.append((f"{where}[{k}].region", src.region, geojson))
 
     if spec.ground.terminals is not None:
         sources("ground.terminals.sources", spec.ground.terminals.sources)
@@ -139,7 +140,7 @@ def _file_fields(spec: Scenario) -> list[tuple[str, str]]:
         for i, row in enumerate(rows):
             region = getattr(row, "region", None)
             if region is not None and region_is_file(region):
-                out.append((f"{table}[{i}].region", region))
+                out.append((f"{table}[{i}].region", region, geojson))
     return out
 
 
