@@ -123,7 +123,7 @@ def regular_file_problem(mode: int) -> str | None:
     """What a non-regular file is (``"a FIFO (named pipe)"``), from ``st_mode``; None for a regular file."""
     if stat.S_ISREG(mode):
         return None
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    return next((name for test, name in _KINDS if test(mode)), "a special file")
 
 
 def _refuse(path: str, kind: str, what: str) -> InputFileError:
