@@ -247,7 +247,7 @@ def _ground_is_cheap(spec) -> bool:
     terminals = spec.ground.terminals
     if terminals is None:
         return True
-    return all((src.count or 0) <= 1000 for src in terminals.sources)
+    return all(getattr(src, "count", 0) <= 1000 for src in terminals.sources)  # only kind = "sample" has a count
 
 
 def _build_cheap_parts(loaded):

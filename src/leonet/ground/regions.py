@@ -43,6 +43,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
 from ..errors import InputFileError, ScenarioError
+from ..inputs import excerpt, read_input_bytes, short_repr
 from .sites import (
     DEFAULT_MIN_ELEVATION_DEG,
     MEAN_EARTH_RADIUS_KM,
@@ -124,27 +125,23 @@ class Region:
 
 
 def _read_json(path: str):
+    # A FIFO, device, socket or directory is refused before it is read.
+    raw = read_input_bytes(
+        path, "a GeoJSON file", "file not found; check the path (relative paths are taken from the working directory)."
+    )
     try:
-        with open(path, encoding="utf-8-sig") as f:
-            text = f.read()
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found; check the path (relative paths are taken from the working directory).") from None
-    except IsADirectoryError:
-        raise InputFileError(path, "is a directory; give a GeoJSON file.") from None
+        text = raw.decode("utf-8-sig")  # a byte-order mark is accepted
     except UnicodeDecodeError as exc:
         raise InputFileError(
             path, f"is not UTF-8 text ({exc.reason} at byte {exc.start}); a GeoJSON file (RFC 7946) is UTF-8 JSON. "
             "Is it a shapefile or a zip? Convert it with `ogr2ogr -f GeoJSON out.geojson in.shp`."
         ) from None
-    except OSError as exc:
-        raise InputFileError(path, f"cannot be read ({exc.strerror}).") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        snippet = text.strip()[:40].replace("\n", " ")
         raise InputFileError(
             path,
-            f"is not JSON ({exc.msg} at column {exc.colno}; the file starts with {snippet!r}). "
+            f"is not JSON ({exc.msg} at column {exc.colno}; the file starts with {excerpt(text)!r}). "
             "Give a GeoJSON FeatureCollection, Feature or Polygon/MultiPolygon geometry.",
             line=exc.lineno,
         ) from None
@@ -152,7 +149,9 @@ def _read_json(path: str):
         raise InputFileError(path, "nests JSON arrays or objects too deeply to read; a GeoJSON Polygon is 3 levels of "
                              "arrays ([[[lon, lat], ...]]), a MultiPolygon 4.") from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits (Python's int limit)
-        raise InputFileError(path, f"holds a number JSON cannot read ({exc}); coordinates are [lon, lat] in degrees.") from None
+        raise InputFileError(
+            path, f"holds a number JSON cannot read ({excerpt(str(exc), 80)}); coordinates are [lon, lat] in degrees."
+        ) from None
 
 
 def _geojson_features(path: str, doc) -> list[tuple[dict, dict, str]]:
@@ -186,7 +185,7 @@ def _properties(path: str, feature: dict, where: str) -> dict:
     if props is not None and not isinstance(props, dict):
         raise InputFileError(
             path, f"{where}: \"properties\" is a JSON {_JSON_KIND.get(type(props), type(props).__name__)} "
-            f"({str(props)[:40]!r}); GeoJSON (RFC 7946) "
+            f"({short_repr(props)}); GeoJSON (RFC 7946) "
             "needs an object such as {\"name\": \"...\"}, or null."
         )
     return props or {}
@@ -194,14 +193,15 @@ def _properties(path: str, feature: dict, where: str) -> dict:
 
 def _check_geometry(path: str, mapping, where: str, props: dict) -> BaseGeometry:
     label = _feature_label(props)
-    label = f" ({label})" if label else ""
+    label = f" ({excerpt(label)})" if label else ""
     if not isinstance(mapping, dict) or "type" not in mapping:
         raise InputFileError(path, f"{where}{label} has no geometry; give it a Polygon or MultiPolygon.")
     kind = mapping["type"]
     if kind not in _POLYGONAL:
+        shown = excerpt(kind) if isinstance(kind, str) else f"JSON {_JSON_KIND.get(type(kind), 'value')} {short_repr(kind)}"
         raise InputFileError(
             path,
-            f"{where}{label} is a {kind}, but a region must be an area: a Polygon or MultiPolygon. "
+            f"{where}{label} is a {shown}, but a region must be an area: a Polygon or MultiPolygon. "
             + (
                 "A LineString is a border line; close it into a ring (first point = last point) and write it as a Polygon."
                 if kind in ("LineString", "MultiLineString")
@@ -212,7 +212,7 @@ def _check_geometry(path: str, mapping, where: str, props: dict) -> BaseGeometry
         geom = shape(mapping)
     except Exception as exc:  # shapely/GEOS raise several types for malformed coordinates
         raise InputFileError(
-            path, f"{where}{label}: the {kind} coordinates cannot be read ({exc}); a Polygon is a list of closed rings "
+            path, f"{where}{label}: the {kind} coordinates cannot be read ({excerpt(str(exc), 80)}); a Polygon is a list of closed rings "
             "of [lon, lat] pairs."
         ) from None
     if geom.is_empty:
@@ -227,7 +227,7 @@ def _check_geometry(path: str, mapping, where: str, props: dict) -> BaseGeometry
     if not shapely.is_valid(geom):
         raise InputFileError(
             path,
-            f"{where}{label}: invalid {kind}: {shapely.is_valid_reason(geom)}. leonet does not repair geometry silently; "
+            f"{where}{label}: invalid {kind}: {excerpt(shapely.is_valid_reason(geom), 80)}. leonet does not repair geometry silently; "
             "fix it (QGIS 'Fix geometries', or shapely.make_valid and check the result) and save the file again.",
         )
     return geom
@@ -454,7 +454,7 @@ def load_region(spec: str | os.PathLike | Region) -> Region:
     if looks_like_file:
         return read_geojson_region(text)
     raise ScenarioError(
-        f"cannot read region spec {spec!r}. Use 'country:<ISO2>' (e.g. 'country:UA'), 'oblast:<name>' "
+        f"cannot read region spec {short_repr(spec)}. Use 'country:<ISO2>' (e.g. 'country:UA'), 'oblast:<name>' "
         "(e.g. 'oblast:Kharkiv'), 'admin1:<ISO 3166-2>' (e.g. 'admin1:UA-63'), 'crimea', or the path of a "
         ".geojson file."
     )

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import os
 import unicodedata
@@ -51,6 +52,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputFileError, ScenarioError
+from ..inputs import excerpt, file_sha256, listing, read_input_bytes, short_repr
 from ..orbits.frames import geodetic_to_ecef
 
 __all__ = [
@@ -228,12 +230,12 @@ class GroundSites:
         set_(self, "extra", extra)
         if len(set(ids)) != n:
             dup = sorted({i for i in ids if ids.count(i) > 1})[:5]
-            raise ScenarioError(f"GroundSites ids must be unique; repeated: {', '.join(dup)}. Give each site its own id.")
+            raise ScenarioError(f"GroundSites ids must be unique; repeated: {listing(dup)}. Give each site its own id.")
         bad = ~((np.abs(self.lat_deg) <= 90.0) & (np.abs(self.lon_deg) <= 180.0))
         if bad.any():
             g = int(np.flatnonzero(bad)[0])
             raise ScenarioError(
-                f"site {ids[g]!r} has lat_deg={self.lat_deg[g]!r}, lon_deg={self.lon_deg[g]!r}; latitude must be in "
+                f"site {excerpt(ids[g])!r} has lat_deg={self.lat_deg[g]!r}, lon_deg={self.lon_deg[g]!r}; latitude must be in "
                 "[-90, 90] and longitude in [-180, 180] degrees (check for swapped or projected coordinates)."
             )
         r = geodetic_to_ecef(self.lat_deg, self.lon_deg, self.altitude_km).reshape(n, 3)
@@ -419,7 +421,7 @@ class _Table:
                 kind = "an integer" if integer else "a number"
                 raise InputFileError(
                     self.path,
-                    f"column {name!r} holds {text!r}, which is not {kind}; write {kind} there"
+                    f"column {name!r} holds {excerpt(text)!r}, which is not {kind}; write {kind} there"
                     + (" (or leave it empty)" if default is not None else "")
                     + ".",
                     line=self.lines[k],
@@ -427,7 +429,7 @@ class _Table:
             if integer and not -(2**63) <= value < 2**63:
                 # Past int64 (math.isfinite would raise OverflowError on a huge int).
                 raise InputFileError(
-                    self.path, f"column {name!r} holds {text[:40]}{'...' if len(text) > 40 else ''}, too large for an "
+                    self.path, f"column {name!r} holds {excerpt(text)}, too large for an "
                     "integer (64-bit). Fix the value.", line=self.lines[k]
                 )
             if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
@@ -439,7 +441,7 @@ class _Table:
                 if name.startswith(("lat", "lon")):
                     fix = "Fix the value: are latitude and longitude swapped, or the coordinates projected instead of WGS84 degrees?"
                 raise InputFileError(
-                    self.path, f"column {name!r} holds {text}, outside {rng}{rule}. {fix}", line=self.lines[k]
+                    self.path, f"column {name!r} holds {excerpt(text)}, outside {rng}{rule}. {fix}", line=self.lines[k]
                 )
             out[k] = value
         return out
@@ -490,17 +492,19 @@ def read_sites_csv(
         Naming the file, the line, the column, the bad value and the fix.
     """
     path = os.fspath(path)
+    # A FIFO, device, socket or directory is refused before it is read.
+    raw = read_input_bytes(
+        path, "a CSV file", "file not found; check the path (relative paths are taken from the working directory)."
+    )
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            rows = list(_numbered_rows(f))
-    except FileNotFoundError:
-        raise InputFileError(path, "file not found; check the path (relative paths are taken from the working directory).") from None
+        text = raw.decode("utf-8-sig")  # a byte-order mark is accepted
     except UnicodeDecodeError as exc:
         raise InputFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8 CSV.") from None
+    try:
+        # newline="": the csv module handles line breaks, also inside quoted fields.
+        rows = list(_numbered_rows(io.StringIO(text, newline="")))
     except csv.Error as exc:
-        raise InputFileError(path, f"not a readable CSV file ({exc}); check the quoting.") from None
-    except OSError as exc:
-        raise InputFileError(path, f"cannot be read ({exc.strerror}).") from None
+        raise InputFileError(path, f"not a readable CSV file ({excerpt(str(exc), 80)}); check the quoting.") from None
 
     if header:
         if not rows:
@@ -510,16 +514,35 @@ def read_sites_csv(
         rows = rows[1:]
         missing = [c for c in required if c not in names]
         if missing:
+            # No required column at all: the file is not a site list, so its first line is quoted only briefly.
+            found = (
+                f"The first line starts {excerpt(','.join(names))!r}, which names none of them"
+                if len(missing) == len(required)
+                else f"Found columns: {listing(names)}"
+            )
             raise InputFileError(
                 path,
-                f"missing column(s) {', '.join(missing)}. Found columns: {', '.join(names)}. Required: {', '.join(required)}"
+                f"missing column(s) {', '.join(missing)}. {found}. Required: {', '.join(required)}"
                 + (f" (optional: {', '.join(optional)})" if optional else "")
                 + ". Fix the header line.",
                 line=line0,
             )
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise InputFileError(path, f"column(s) {', '.join(dup)} appear more than once in the header; rename one.", line=line0)
+            raise InputFileError(path, f"column(s) {listing(dup)} appear more than once in the header; rename one.", line=line0)
+        # Other columns are kept as information and not read, but one spelled
+        # like a column that is read and absent (uplink_gz for uplink_ghz) is
+        # a typo that would silently drop its values.
+        absent = sorted(set(required) | set(optional) - set(names))
+        for n in names:
+            close = difflib.get_close_matches(n, absent, n=1, cutoff=0.8) if n not in required and n not in optional else []
+            if close:
+                raise InputFileError(
+                    path,
+                    f"column {excerpt(n)!r} is not one leonet reads; did you mean {close[0]!r}? Columns read: "
+                    f"{', '.join(list(required) + list(optional))}. Rename the column (its values would be ignored).",
+                    line=line0,
+                )
     else:
         names = list(required)
     if not rows:
@@ -531,7 +554,7 @@ def read_sites_csv(
             raise InputFileError(
                 path,
                 f"row has {len(row)} fields but the {'header' if header else 'format'} has {width} "
-                f"({', '.join(names)}): {','.join(row)!r}. Quote fields that contain commas.",
+                f"({listing(names)}): {excerpt(','.join(row))!r}. Quote fields that contain commas.",
                 line=line,
             )
     index = {n: i for i, n in enumerate(names)}
@@ -550,7 +573,7 @@ def read_sites_csv(
             if value in seen:
                 raise InputFileError(
                     path,
-                    f"id {value!r} in column {id_column!r} repeats line {seen[value]}; ids must be unique.",
+                    f"id {excerpt(value)!r} in column {id_column!r} repeats line {seen[value]}; ids must be unique.",
                     line=table.lines[k],
                 )
             seen[value] = table.lines[k]
@@ -612,17 +635,20 @@ def _as_set(value: str | Iterable[str] | None, upper: bool = False) -> set[str] 
 # --------------------------------------------------------------------------
 
 
-def _file_key(path: str | os.PathLike) -> tuple[str, int, int]:
+def _file_key(path: str | os.PathLike) -> tuple[str, str]:
+    """``(absolute path, sha256 of the bytes)``: the cache key of a parsed file.
+
+    The contents, not the modification time and size: a file rewritten with
+    the same size within one timestamp tick (a few ms on many file systems)
+    would otherwise be served from the cache with its old rows.  Hashing the
+    shipped city list takes ~5 ms; parsing it ~200 ms.
+    """
     p = os.path.abspath(os.fspath(path))
-    try:
-        st = os.stat(p)
-    except FileNotFoundError:
-        raise InputFileError(p, "file not found; check the path.") from None
-    return p, st.st_mtime_ns, st.st_size
+    return p, file_sha256(p, "a CSV file", "file not found; check the path.")
 
 
 @lru_cache(maxsize=4)
-def _read_cities(path: str, _mtime_ns: int, _size: int) -> GroundSites:
+def _read_cities(path: str, _sha256: str) -> GroundSites:
     table = read_sites_csv(
         path,
         ["geonameid", "name", "country_iso2", "admin1_code", "lat", "lon", "population"],
@@ -705,8 +731,8 @@ def load_cities(
 
     Notes
     -----
-    The parsed file is cached per (path, modification time, size): the
-    shipped file takes ~0.2 s to read the first time and ~1 ms afterwards.
+    The parsed file is cached per (path, sha256 of its bytes): the shipped
+    file takes ~0.2 s to read the first time and ~5 ms (the hash) afterwards.
 
     Examples
     --------
@@ -727,7 +753,7 @@ def load_cities(
             present = sorted(set(sites.country_iso2))
             raise ScenarioError(
                 f"no city in {os.fspath(path)} has country_iso2 in {sorted(countries)}; use ISO 3166-1 alpha-2 codes "
-                f"such as {', '.join(present[:8])}...",
+                f"such as {listing(present, 8)}...",
                 source=os.fspath(path),
             )
     if min_population:
@@ -749,7 +775,7 @@ def load_cities(
                 where = f" in {', '.join(sorted(countries))}" if countries else ""
                 raise ScenarioError(
                     f"no city named {name!r}{where} (population >= {max(min_population, 0)}) in {os.fspath(path)}; "
-                    + (f"close matches: {', '.join(close)}." if close else "check the spelling or the country filter.")
+                    + (f"close matches: {listing(close)}." if close else "check the spelling or the country filter.")
                     + " GeoNames spells names in English transliteration (e.g. 'Kyiv', 'Zaporizhzhya').",
                     source=os.fspath(path),
                 )
@@ -894,7 +920,7 @@ def load_gateways(
         unknown = bands - known
         if unknown:
             raise ScenarioError(
-                f"unknown gateway band(s) {sorted(unknown)}; {os.fspath(path)} has bands {sorted(set(sites.band))}.",
+                f"unknown gateway band(s) {sorted(unknown)}; {os.fspath(path)} has bands {short_repr(sorted(set(sites.band)))}.",
                 source=os.fspath(path),
             )
         keep &= np.isin(np.array([b.upper() for b in sites.band], dtype=object), list(bands))
@@ -908,7 +934,7 @@ def load_gateways(
                 close = difflib.get_close_matches(w, sites.ids, n=5) or _suggest(w, sites.names)
                 raise ScenarioError(
                     f"no gateway with id {w!r} in {os.fspath(path)}; "
-                    + (f"close matches: {', '.join(close)}." if close else "ids look like GS1, GS2, ...")
+                    + (f"close matches: {listing(close)}." if close else "ids look like GS1, GS2, ...")
                     + " Select by country_iso2= or band= for groups.",
                     source=os.fspath(path),
                 )
@@ -1017,8 +1043,8 @@ def load_pops(
                 close = _suggest(w, codes + sites.names)
                 raise ScenarioError(
                     f"no PoP named {w!r} in {os.fspath(path)}; "
-                    + (f"close matches: {', '.join(close)}. " if close else "")
-                    + f"Known codes: {', '.join(codes)}.",
+                    + (f"close matches: {listing(close)}. " if close else "")
+                    + f"Known codes: {listing(codes, 40)}.",
                     source=os.fspath(path),
                 )
             chosen.append(g)
@@ -1089,7 +1115,7 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
         unknown = set(row) - _ROW_KEYS
         if unknown:
             raise ScenarioError(
-                f"{where}: unknown field(s) {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(_ROW_KEYS))}.",
+                f"{where}: unknown field(s) {listing(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_ROW_KEYS))}.",
                 source=source,
             )
         for need in ("name", "lat_deg", "lon_deg"):
@@ -1101,22 +1127,23 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
             ("lon_deg", -180.0, 180.0, float),
             ("altitude_km", -0.5, 10.0, float),
             ("min_elevation_deg", 0.0, 90.0, float),
-            ("population", 0, None, int),
-            ("antenna_count", 0, None, int),
+            ("population", 0, 2**63 - 1, int),  # int64 columns
+            ("antenna_count", 0, 2**63 - 1, int),
         ):
             if key not in row:
                 continue
             try:
                 v = kind(row[key])
             except (TypeError, ValueError):
-                raise ScenarioError(f"{where}: {key}={row[key]!r} is not a number.", source=source) from None
+                raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is not a number.", source=source) from None
             if kind is float and math.isnan(v) and key == "min_elevation_deg":
                 values[key] = v
                 continue
-            if not (math.isfinite(v) and v >= low and (high is None or v <= high)):
+            # math.isfinite of an int beyond float range raises OverflowError; ints are finite.
+            if not ((kind is int or math.isfinite(v)) and v >= low and (high is None or v <= high)):
                 rule = f"[{low}, {high}]" if high is not None else f">= {low}"
                 hint = " (altitude is in km, not metres)" if key == "altitude_km" else ""
-                raise ScenarioError(f"{where}: {key}={row[key]!r} is outside {rule}{hint}; fix the value.", source=source)
+                raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is outside {rule}{hint}; fix the value.", source=source)
             values[key] = v
         name = str(row["name"])
         cols["id"].append(str(row.get("id", f"{role}:{name}")))
@@ -1134,7 +1161,7 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
     ids = cols["id"]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
-        raise ScenarioError(f"{source}: repeated site id(s) {', '.join(dup)}; give each site a distinct 'id' (or name).", source=source)
+        raise ScenarioError(f"{source}: repeated site id(s) {listing(dup)}; give each site a distinct 'id' (or name).", source=source)
     if any(r is None for r in cols["region"]):
         from .regions import admin1_regions  # regions imports this module; see regions.py
 

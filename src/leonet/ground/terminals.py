@@ -13,12 +13,21 @@ from ..errors import ScenarioError
 from .regions import sample_terminals
 from .sites import GroundSites, load_cities, sites_from_coordinates
 
-__all__ = ["terminals_from_sources", "region_argument"]
+__all__ = ["terminals_from_sources", "region_argument", "region_is_file"]
+
+
+def region_is_file(region: str) -> bool:
+    """Whether a region spec names a GeoJSON file (else a built-in: ``"country:UA"``, ``"oblast:..."``, ``"crimea"``).
+
+    The one rule for every ``region`` of a scenario: what is not a built-in
+    name is a path, resolved from the scenario's folder.
+    """
+    return ":" not in region and region.strip().lower() != "crimea"
 
 
 def region_argument(region: str, resolve: Callable[[str], Path] | None) -> str:
     """A region spec as `load_region` takes it; a relative GeoJSON path resolved by ``resolve``."""
-    if resolve is None or ":" in region or region.strip().lower() == "crimea":
+    if resolve is None or not region_is_file(region):
         return region
     return str(resolve(region))
 
@@ -65,7 +74,7 @@ def terminals_from_sources(
                 )
             elif src.kind == "coordinates":
                 rows = [
-                    dict(s.model_dump(exclude={"note", "antenna_count"}), min_elevation_deg=min_elevation_deg)
+                    dict(s.model_dump(exclude={"note"}), min_elevation_deg=min_elevation_deg)
                     for s in src.sites
                 ]
                 part = sites_from_coordinates("terminal", rows, source=here)

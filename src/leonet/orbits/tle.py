@@ -56,6 +56,7 @@ from sgp4 import exporter as _sgp4_exporter
 from sgp4 import omm as _sgp4_omm
 
 from ..errors import InputFileError, TLEChecksumError, TLEFormatError
+from ..inputs import excerpt, read_input_bytes
 
 __all__ = [
     "ElementSets",
@@ -311,15 +312,39 @@ def _check_characters(src: _TextSource, index: int, what: str) -> None:
                 f"{what} holds the byte 0x{byte:02X} at {where}, which is not valid UTF-8; "
                 "element-set files are plain ASCII, so the file is damaged or in another "
                 "encoding: re-download it or convert it to ASCII/UTF-8\n  "
-                + _printable(text),
+                + _shown(text),
             )
         if (code > 126 or code < 32) and what != "the name line" or (code < 32 and char != "\t"):
             raise _RecordError(
                 index + 1,
                 f"{what} holds the character {char!r} (U+{code:04X}) at column {column + 1}; "
                 "TLE lines are printable ASCII only: retype the line or re-download the file\n  "
-                + _printable(text),
+                + _shown(text),
             )
+
+
+#: Width of a TLE name line ("line 0": 24 characters, CelesTrak's format
+#: documentation); longer text is not a name and is quoted only this far.
+NAME_LINE_CHARS = 24
+
+
+def _name(text: str) -> str:
+    """A name line (or a line that should have been one) as messages quote it."""
+    return excerpt(text, NAME_LINE_CHARS)
+
+
+def _shown(text: str) -> str:
+    """A line of the file as a message quotes it.
+
+    A TLE line (``"1 "``/``"2 "``, at most 80 columns) is shown whole, with
+    undecodable bytes and control characters escaped; anything else -- a name
+    line, a line of a file that is not an element set at all -- only as an
+    `~leonet.inputs.excerpt` (`NAME_LINE_CHARS` printable characters; 80 for an overlong TLE
+    line), so a file given by mistake is not echoed.
+    """
+    if _is_tle_line(text):
+        return _printable(text) if len(text) <= 80 else excerpt(text, 80)
+    return _name(text)
 
 
 def _printable(text: str) -> str:
@@ -338,7 +363,7 @@ def _printable(text: str) -> str:
 
 def _describe(name: str | None, catalog: str | None) -> str:
     if name:
-        return name
+        return _name(name)
     if catalog:
         return f"catalog number {catalog.strip()}"
     return "the record"
@@ -457,7 +482,7 @@ def _check_length(text: str, label: str, who: str, number: int, strict_checksum:
     raise _RecordError(
         number,
         f"{label} of {who} is {length} characters long, but a TLE line has {TLE_LINE_LENGTH} columns "
-        f"(68 of data and a checksum digit); {fix}\n  {text}",
+        f"(68 of data and a checksum digit); {fix}\n  {_shown(text)}",
     )
 
 
@@ -646,7 +671,7 @@ def _next_record(src: _TextSource, lines: list[str], order: list[int], k: int):
         if k + 1 >= len(order):
             raise _RecordError(
                 i + 1,
-                f"the file ends after the name line {name!r}; each name line must be followed by "
+                f"the file ends after the name line {_name(name)!r}; each name line must be followed by "
                 "line 1 and line 2 of its element set (was the file cut short?)",
             )
         k += 1
@@ -655,35 +680,35 @@ def _next_record(src: _TextSource, lines: list[str], order: list[int], k: int):
         if not _is_tle_line(text):
             raise _RecordError(
                 i + 1,
-                f"the name line {name!r} (line {order[k - 1] + 1}) is followed by another name line "
-                f"{text.strip()!r} instead of line 1 of its element set; lines 1 and 2 of {name} are missing",
+                f"the name line {_name(name)!r} (line {order[k - 1] + 1}) is followed by another name line "
+                f"{_name(text)!r} instead of line 1 of its element set; lines 1 and 2 of {_name(name)} are missing",
             )
         if _is_line2(text):
             raise _RecordError(
                 i + 1,
-                f"line 1 of {name} is missing: its name line (line {order[k - 1] + 1}) is followed "
-                f"directly by line 2\n  {text}",
+                f"line 1 of {_name(name)} is missing: its name line (line {order[k - 1] + 1}) is followed "
+                f"directly by line 2\n  {_shown(text)}",
             )
     elif _is_line2(text):
         raise _RecordError(
             i + 1,
             "found line 2 of an element set with no line 1 before it; each record is an "
-            f"optional name line, then line 1, then line 2\n  {text}",
+            f"optional name line, then line 1, then line 2\n  {_shown(text)}",
         )
     n1 = i + 1
     line1 = text
     _check_characters(src, i, f"line 1 of {_describe(name, None)}")
     who = _describe(name, line1[2:7] if len(line1) >= 7 else None)
     if k + 1 >= len(order):
-        raise _RecordError(n1, f"the file ends after line 1 of {who}; its line 2 is missing\n  {line1}")
+        raise _RecordError(n1, f"the file ends after line 1 of {who}; its line 2 is missing\n  {_shown(line1)}")
     k += 1
     i = order[k]
     text = lines[i]
     if not _is_line2(text):
-        found = "another line 1" if _is_line1(text) else f"{text.strip()!r}"
+        found = "another line 1" if _is_line1(text) else f"{_name(text)!r}"
         raise _RecordError(
             i + 1,
-            f"line 2 of {who} is missing: its line 1 (line {n1}) is followed by {found}\n  {line1}\n  {text}",
+            f"line 2 of {who} is missing: its line 1 (line {n1}) is followed by {found}\n  {_shown(line1)}\n  {_shown(text)}",
         )
     _check_characters(src, i, f"line 2 of {who}")
     return k + 1, name, line1, text, n1, i + 1
@@ -734,7 +759,7 @@ def _assemble(
             when = _jd_to_iso(epoch[best])
             kept = f"line {first_lines[best]}" if first_lines else f"record {best + 1}"
             problems.append(
-                f"{source}: catalog number {number} ({names[best]}) occurs {len(members)} times ({where}); "
+                f"{source}: catalog number {number} ({_name(names[best])}) occurs {len(members)} times ({where}); "
                 f"kept the element set with the latest epoch ({kept}, epoch {when} UTC)"
             )
         idx = np.flatnonzero(keep)
@@ -810,15 +835,14 @@ def parse_tle_text(
 
 
 def _read_bytes(path: str | os.PathLike) -> tuple[Path, bytes]:
+    """The file's bytes; a FIFO, device, socket or directory is refused before it is read."""
     path = Path(path)
-    try:
-        if not path.exists():
-            raise InputFileError(str(path), "no such file; check the path (relative paths start at the current directory)")
-        if not path.is_file():
-            raise InputFileError(str(path), "is not a file (a directory?); give the path of an element-set file")
-        return path, path.read_bytes()
-    except OSError as exc:
-        raise InputFileError(str(path), f"cannot be read: {exc.strerror or exc}") from None
+    raw = read_input_bytes(
+        path,
+        "an element-set file (TLE or OMM)",
+        "no such file; check the path (relative paths start at the current directory)",
+    )
+    return path, raw
 
 
 def _decode(raw: bytes, source: str, lenient: bool) -> str:
@@ -835,12 +859,12 @@ def _decode(raw: bytes, source: str, lenient: bool) -> str:
         column = exc.start - line_start + 1
         bad = raw[exc.start]
         end = raw.find(b"\n", exc.start)
-        shown = raw[line_start : end if end >= 0 else len(raw)].rstrip(b"\r")[:200]
+        shown = raw[line_start : end if end >= 0 else len(raw)].rstrip(b"\r")
         raise TLEFormatError(
             source,
             f"the byte 0x{bad:02X} at byte offset {exc.start} (column {column}) is not valid UTF-8; "
             "element-set files are plain ASCII, so the file is damaged or in another encoding: "
-            f"re-download it or convert it to ASCII\n  {shown.decode('ascii', 'backslashreplace')}",
+            f"re-download it or convert it to ASCII\n  {_shown(shown.decode('utf-8', 'surrogateescape'))}",
             line=line,
         ) from None
 
@@ -878,6 +902,10 @@ def read_tle_file(
     (validation ~60 %, ``Satrec.twoline2rv`` the rest).
     """
     path, raw = _read_bytes(path)
+    return _tle_from_bytes(path, raw, lenient, strict_checksum)
+
+
+def _tle_from_bytes(path: Path, raw: bytes, lenient: bool, strict_checksum: bool = True) -> ElementSets:
     source = str(path)
     text = _decode(raw, source, lenient)
     return _parse_lines(_TextSource(text, raw), source, lenient, strict_checksum)
@@ -911,6 +939,10 @@ def _omm_records(text: str, source: str, kind: str) -> list[tuple[dict, int | No
             raise InputFileError(
                 source, f"is not valid JSON ({exc.msg} at column {exc.colno}); re-download the OMM file", line=exc.lineno
             ) from None
+        except ValueError as exc:  # an integer of more than 4300 digits (Python's int limit)
+            raise InputFileError(
+                source, f"holds a number JSON cannot read ({excerpt(str(exc), 80)}); re-download the OMM file"
+            ) from None
         if isinstance(data, dict):
             data = [data]
         if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
@@ -925,19 +957,20 @@ def _omm_records(text: str, source: str, kind: str) -> list[tuple[dict, int | No
             for row in reader:
                 rows.append((row, reader.line_num))
         except csv.Error as exc:
-            raise InputFileError(source, f"is not valid CSV: {exc}") from None
+            raise InputFileError(source, f"is not valid CSV: {excerpt(str(exc), 80)}") from None
         return rows
     try:
         return [(r, None) for r in _sgp4_omm.parse_xml(io.StringIO(text))]
     except (ET.ParseError, AttributeError, TypeError, LookupError, ValueError) as exc:
         line = getattr(exc, "position", (None,))[0]
         raise InputFileError(
-            source, f"is not a readable OMM XML file ({exc}); expected CCSDS NDM/OMM segments", line=line
+            source, f"is not a readable OMM XML file ({excerpt(str(exc), 80)}); expected CCSDS NDM/OMM segments", line=line
         ) from None
 
 
 def _omm_satrec(fields: dict, index: int, line: int | None, source: str) -> tuple[str, Satrec, str, str]:
-    label = str(fields.get("OBJECT_NAME") or f"record {index + 1}")
+    name = str(fields.get("OBJECT_NAME") or f"record {index + 1}")
+    label = excerpt(name)  # for messages; the name itself is kept whole
     missing = [k for k in _OMM_REQUIRED if fields.get(k) in (None, "")]
     if missing:
         raise _RecordError(
@@ -961,7 +994,7 @@ def _omm_satrec(fields: dict, index: int, line: int | None, source: str) -> tupl
     except (ValueError, TypeError, KeyError) as exc:
         raise _RecordError(
             line or 0,
-            f"OMM record {index + 1} ({label}) has a field that cannot be read: {exc}; check its values "
+            f"OMM record {index + 1} ({label}) has a field that cannot be read: {excerpt(str(exc), 80)}; check its values "
             f"(EPOCH like 2026-05-30T07:25:29.069 and plain numbers elsewhere)",
         ) from None
     # The record must also be representable as a TLE (line1/line2 are kept):
@@ -981,7 +1014,7 @@ def _omm_satrec(fields: dict, index: int, line: int | None, source: str) -> tupl
             f"sgp4 rejects the elements of OMM record {index + 1} ({label}): "
             f"{SGP4_ERRORS.get(satrec.error, satrec.error)} (error {satrec.error})",
         )
-    return label, satrec, line1, line2
+    return name, satrec, line1, line2
 
 
 _OMM_RANGES = {
@@ -1008,7 +1041,7 @@ def _check_omm_numbers(values: dict, index: int, label: str, line: int | None) -
         if not math.isfinite(number):
             raise _RecordError(
                 line or 0,
-                f"OMM record {index + 1} ({label}) gives {key} as {text!r}; it must be a finite number",
+                f"OMM record {index + 1} ({label}) gives {key} as {excerpt(text)!r}; it must be a finite number",
             )
         if key in _OMM_RANGES:
             low, high, inclusive = _OMM_RANGES[key]
@@ -1023,10 +1056,11 @@ def _check_omm_numbers(values: dict, index: int, label: str, line: int | None) -
                     line or 0, f"OMM record {index + 1} ({label}) gives {key} as {number}; it must be {rule}"
                 )
     catalog = values["NORAD_CAT_ID"].strip()
-    if not (catalog.isdigit() and catalog.isascii() and int(catalog) <= 339_999):
+    # The length first: int() of more than 4300 digits raises ValueError.
+    if not (catalog.isdigit() and catalog.isascii() and len(catalog) <= 6 and int(catalog) <= 339_999):
         raise _RecordError(
             line or 0,
-            f"OMM record {index + 1} ({label}) gives NORAD_CAT_ID as {catalog!r}; it must be a whole number "
+            f"OMM record {index + 1} ({label}) gives NORAD_CAT_ID as {excerpt(catalog)!r}; it must be a whole number "
             "from 0 to 339999 (the largest a TLE can carry, as alpha-5 'Z9999')",
         )
 
@@ -1058,6 +1092,10 @@ def read_omm_file(path: str | os.PathLike, *, lenient: bool = False) -> ElementS
         lenient mode) no readable record.  ``line`` is set for CSV rows.
     """
     path, raw = _read_bytes(path)
+    return _omm_from_bytes(path, raw, lenient)
+
+
+def _omm_from_bytes(path: Path, raw: bytes, lenient: bool) -> ElementSets:
     source = str(path)
     text = _decode(raw, source, lenient)
     kind = path.suffix.lower().lstrip(".")
@@ -1107,8 +1145,9 @@ def read_elements(path: str | os.PathLike, *, lenient: bool = False) -> ElementS
         return read_tle_file(path, lenient=lenient)
     if suffix in _OMM_SUFFIXES:
         return read_omm_file(path, lenient=lenient)
+    # Read once: the content chooses the reader.
     file_path, raw = _read_bytes(path)
     kind = _sniff(raw[:4000].decode("utf-8", "replace"))
     if kind == "tle":
-        return read_tle_file(file_path, lenient=lenient)
-    return read_omm_file(file_path, lenient=lenient)
+        return _tle_from_bytes(file_path, raw, lenient)
+    return _omm_from_bytes(file_path, raw, lenient)

@@ -7,6 +7,7 @@ problem: ``FILE: field.path: what is wrong (got VALUE); allowed: ...``.
 from __future__ import annotations
 
 import difflib
+import os
 import tomllib
 import warnings
 from dataclasses import dataclass
@@ -17,9 +18,9 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InputFileError, ScenarioError
+from ..inputs import EXCERPT_CHARS, excerpt, file_sha256, read_input_bytes, short_repr
 from ..orbits.constellation import BUILTIN_TLE, BUILTIN_WALKER, Constellation, walker_constellation
 from ..timebase import TimeGrid, utc_to_jd_fr
-from ..service.spec import FAULT_KINDS
 from .schema import Scenario
 
 __all__ = [
@@ -45,7 +46,8 @@ class StaleElementsWarning(UserWarning):
 class LoadedScenario:
     """A validated scenario and where it came from.
 
-    ``base_dir`` resolves relative file paths in the scenario.
+    ``base_dir`` resolves relative file paths in the scenario; `input_paths`
+    and `input_files` list (and hash) every input file the scenario names.
     """
 
     spec: Scenario
@@ -53,8 +55,93 @@ class LoadedScenario:
     base_dir: Path
 
     def resolve(self, path: str) -> Path:
+        """A file named in the scenario: ``~`` expanded, relative paths taken from `base_dir`."""
         p = _expand(path, self.source)
         return p if p.is_absolute() else self.base_dir / p
+
+    def input_paths(self) -> dict[str, Path]:
+        """Every input file the scenario names, by the field that names it.
+
+        Returns
+        -------
+        dict of str to pathlib.Path
+            Field path (``"constellations[1].file"``, ``"ground.gateways.file"``,
+            ``"ground.terminals.sources[0].region"``, ``"fleets[0].terminals[2].region"``,
+            ``"policies[3].region"``, ``"faults[1].region"``) -> the absolute
+            path with symbolic links resolved (`os.path.realpath` of `resolve`),
+            i.e. the file a run opens.  In the order of the scenario.  Built-in
+            names (``"country:UA"``, ``"oblast:Kharkiv"``, ``"crimea"``, built-in
+            constellations) are not files and are not listed; nothing is read.
+        """
+        return {field: Path(os.path.realpath(self.resolve(value))) for field, value, _ in _file_fields(self.spec)}
+
+    def input_files(self) -> dict[str, str]:
+        """The sha256 of every input file the scenario names (see `input_paths`).
+
+        Returns
+        -------
+        dict of str to str
+            Absolute path (symbolic links resolved) -> hex sha256 of the
+            file's bytes, in the order of the scenario; a file named by
+            several fields appears once.
+
+        Raises
+        ------
+        ScenarioError
+            A named file is missing, unreadable, or not a regular file (a FIFO
+            is refused before it is opened); the message names the field, the
+            value as written and the resolved path.
+        """
+        out: dict[str, str] = {}
+        for field, value, what in _file_fields(self.spec):
+            path = os.path.realpath(self.resolve(value))
+            if path in out:
+                continue
+            try:
+                out[path] = file_sha256(
+                    path,
+                    what,
+                    "no such file; the scenario names it, so a run cannot read it: "
+                    f"fix {field} (relative paths start at the scenario's folder, {self.base_dir})",
+                )
+            except ScenarioError as exc:
+                raise ScenarioError(f"{self.source}: {field} = {short_repr(value)}: {exc}", source=self.source) from None
+        return out
+
+
+def _file_fields(spec: Scenario) -> list[tuple[str, str, str]]:
+    """``(field path, value as written, what the file is)`` of every file the scenario names, in order.
+
+    The rules are the loaders': an ``elements`` constellation's ``file``;
+    ``ground.gateways.file``; and every ``region`` (sampled terminal sources,
+    in the ground segment and in fleets; policies; faults) that is not a
+    built-in name (`leonet.ground.terminals.region_is_file`).
+    """
+    from ..ground.terminals import region_is_file
+
+    geojson = "a GeoJSON file"
+    out: list[tuple[str, str, str]] = []
+    for i, c in enumerate(spec.constellations):
+        if c.kind == "elements":
+            out.append((f"constellations[{i}].file", c.file, "an element-set file (TLE or OMM)"))
+    if spec.ground.gateways is not None and spec.ground.gateways.file is not None:
+        out.append(("ground.gateways.file", spec.ground.gateways.file, "a gateway CSV file"))
+
+    def sources(where: str, items) -> None:
+        for k, src in enumerate(items):
+            if src.kind == "sample" and region_is_file(src.region):
+                out.append((f"{where}[{k}].region", src.region, geojson))
+
+    if spec.ground.terminals is not None:
+        sources("ground.terminals.sources", spec.ground.terminals.sources)
+    for i, fleet in enumerate(spec.fleets):
+        sources(f"fleets[{i}].terminals", fleet.terminals)
+    for table, rows in (("policies", spec.policies), ("faults", spec.faults)):
+        for i, row in enumerate(rows):
+            region = getattr(row, "region", None)
+            if region is not None and region_is_file(region):
+                out.append((f"{table}[{i}].region", region, geojson))
+    return out
 
 
 def _expand(path: str, where: str) -> Path:
@@ -82,45 +169,129 @@ def builtin_scenarios() -> dict[str, str]:
     return out
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """Field names allowed at ``loc`` (walking the schema), for messages."""
-    current = model
-    for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
-            continue
-        field = current.model_fields.get(part) if hasattr(current, "model_fields") else None
-        if field is None:
-            # A discriminated union member name (e.g. 'walker') in the loc.
-            continue
-        current = _model_of(field.annotation)
-    return sorted(current.model_fields) if current is not None and hasattr(current, "model_fields") else []
-
-
-def _model_of(annotation):
+def _models_in(annotation) -> list[type[BaseModel]]:
+    """Every pydantic model an annotation can hold (through list, Optional, Union, Annotated)."""
     import typing
 
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
+        return [annotation]
+    out: list[type[BaseModel]] = []
     for arg in typing.get_args(annotation):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
+        out.extend(m for m in _models_in(arg) if m not in out)
+    return out
 
 
-_UNION_TAGS = ("builtin", "walker", "elements", *FAULT_KINDS)
+def _kind_of(model: type[BaseModel]) -> str | None:
+    """The ``kind`` literal of a union member model, else None."""
+    import typing
+
+    field = model.model_fields.get("kind")
+    if field is None:
+        return None
+    args = typing.get_args(field.annotation)
+    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
+
+
+def _keys(model: type[BaseModel]) -> dict[str, object]:
+    """The keys a model accepts in the file (a field's alias, e.g. ``from``, else its name) -> field."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
+
+
+def _walk(root: type[BaseModel], loc: tuple) -> tuple[list[type[BaseModel]], str | None]:
+    """The models that can sit at ``loc``, and the discriminator tag that chose one (or None).
+
+    ``loc`` is a pydantic error location: field names, list indices and, for
+    a discriminated union, the tag of the member (``("constellations", 0,
+    "walker", "shells")``).  Returns ``([], None)`` when the location leaves
+    the schema (a dict's keys).
+    """
+    models: list[type[BaseModel]] = [root]
+    tag = None
+    for part in loc:
+        if isinstance(part, int):
+            continue  # a list item: same models
+        chosen = [m for m in models if len(models) > 1 and _kind_of(m) == part]
+        if chosen:
+            models, tag = chosen, part
+            continue
+        owner = next((m for m in models if part in _keys(m)), None)
+        if owner is None:
+            return [], None
+        models, tag = _models_in(_keys(owner)[part].annotation), None
+    return models, tag
+
+
+def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names allowed at ``loc`` (the location of an unknown key), for messages."""
+    models, _ = _walk(model, loc[:-1])
+    return sorted(_keys(models[0])) if len(models) == 1 else []
+
+
+def _unknown_key(source: str, loc: tuple) -> str:
+    """The line for an unknown key: the key, the kind it is under, what that kind accepts."""
+    key = excerpt(str(loc[-1]))
+    where = _format_loc(loc)
+    models, tag = _walk(Scenario, loc[:-1])
+    allowed = sorted(_keys(models[0])) if len(models) == 1 else []
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    if tag is None:
+        return f"{source}: {where}: unknown key {key!r}{hint} (allowed here: {', '.join(allowed)})"
+    # A member of a discriminated union: say which other kinds take the key.
+    siblings, _ = _walk(Scenario, loc[:-2])
+    takers = [k for m in siblings if (k := _kind_of(m)) not in (None, tag) and key in _keys(m)]
+    if takers:
+        kinds = " or ".join(f'kind = "{k}"' for k in takers)
+        hint = f"; {kinds} {'takes' if len(takers) == 1 else 'take'} it"
+    return (
+        f'{source}: {where}: unknown key {key!r} for kind = "{tag}"{hint} '
+        f'(allowed for kind = "{tag}": {", ".join(allowed)})'
+    )
+
+
+def _kinds_at(loc: tuple) -> list[str]:
+    models, _ = _walk(Scenario, loc)
+    return [k for m in models if (k := _kind_of(m)) is not None]
 
 
 def _format_loc(loc: tuple) -> str:
+    """``constellations[0].shells[1].planes`` from a pydantic location.
+
+    The tags pydantic inserts for a discriminated union member
+    (``("constellations", 0, "walker", "shells")``) are left out; they are
+    told from field names by walking the schema, so a field that shares its
+    name with a tag (``builtin = ...`` of ``kind = "builtin"``) is kept.
+    """
     out = ""
+    models: list[type[BaseModel]] = [Scenario]
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in _UNION_TAGS and out.endswith("]"):
-            continue  # discriminator tag pydantic inserts
-        else:
-            out += ("." if out else "") + str(part)
+            continue
+        chosen = [m for m in models if len(models) > 1 and _kind_of(m) == part]
+        if chosen:
+            models = chosen
+            continue  # discriminator tag
+        owner = next((m for m in models if part in _keys(m)), None)
+        models = _models_in(_keys(owner)[part].annotation) if owner is not None else []
+        out += ("." if out else "") + excerpt(str(part))  # a key of the file: quoted short
     return out or "(top level)"
+
+
+def _shorten_echo(msg: str, value) -> str:
+    """``msg`` with a long ``value`` it quotes (a validator's message) cut to an excerpt."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return msg
+    if isinstance(value, int):
+        if value.bit_length() <= 128:
+            return msg
+        try:
+            value = str(value)
+        except ValueError:  # more than 4300 digits: no message can hold it either
+            return msg
+    if len(value) <= EXCERPT_CHARS:
+        return msg
+    return msg.replace(repr(value), repr(excerpt(value))).replace(value, excerpt(value))
 
 
 def _format_errors(source: str, err: ValidationError) -> str:
@@ -128,21 +299,27 @@ def _format_errors(source: str, err: ValidationError) -> str:
     for e in err.errors():
         loc = _format_loc(e["loc"])
         if e["type"] == "extra_forbidden":
-            key = str(e["loc"][-1])
-            allowed = _allowed_keys(Scenario, e["loc"])
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            lines.append(f"{source}: {loc}: unknown key {key!r}{hint} (allowed here: {', '.join(allowed)})")
+            lines.append(_unknown_key(source, e["loc"]))
             continue
-        msg = e["msg"].removeprefix("Value error, ")
+        msg = _shorten_echo(e["msg"].removeprefix("Value error, "), e.get("input"))
         if not e["loc"]:
             # Checks across tables: each line already starts with its field path.
             lines.extend(f"{source}: {line}" for line in msg.split("\n"))
             continue
         if e["type"] == "missing":
             lines.append(f"{source}: {loc}: required field is missing")
+        elif e["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            kinds = _kinds_at(e["loc"])
+            listed = ", ".join(f'"{k}"' for k in kinds)
+            if e["type"] == "union_tag_not_found":
+                lines.append(f"{source}: {loc}: required key 'kind' is missing; write kind = one of {listed}")
+            else:
+                got = e["input"].get("kind") if isinstance(e["input"], dict) else None
+                close = difflib.get_close_matches(str(got), kinds, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                lines.append(f"{source}: {loc}: unknown kind {short_repr(got)}{hint} (kinds here: {listed})")
         elif "input" in e and not isinstance(e["input"], dict):
-            lines.append(f"{source}: {loc}: {msg} (got {e['input']!r})")
+            lines.append(f"{source}: {loc}: {msg} (got {short_repr(e['input'])})")
         else:
             lines.append(f"{source}: {loc}: {msg}")
     n = len(lines)
@@ -187,24 +364,40 @@ def load_scenario(path_or_name: str | Path) -> LoadedScenario:
                 f"(built-in: {', '.join(names)})",
                 source=text_path,
             )
-        if path.is_dir():
-            raise InputFileError(text_path, "is a directory, not a scenario file")
         source = str(path)
-        data = path.read_bytes()
+        data = read_input_bytes(path, "a scenario file (.toml)")
         try:
             raw = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise InputFileError(source, f"byte {exc.start} is not UTF-8 ({data[exc.start:exc.start+1]!r}); save the file as UTF-8", line=line) from None
+        # A byte-order mark (Windows editors write one) is not part of the TOML.
+        raw = raw.removeprefix("\ufeff")
         base_dir = path.resolve().parent
     try:
         data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}", source=source) from None
+    except ValueError as exc:  # an integer of more than 4300 digits (CPython's int() limit)
+        raise ScenarioError(
+            f"{source}: not a usable scenario: {excerpt(str(exc), 100)}; no setting needs a number that long",
+            source=source,
+        ) from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise ScenarioError(
+            f"{source}: not a usable scenario: arrays or inline tables nested too deeply to read "
+            "(a scenario needs at most a few levels); check the file",
+            source=source,
+        ) from None
     try:
         spec = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(_format_errors(source, exc), source=source) from None
+    except RecursionError:
+        raise ScenarioError(
+            f"{source}: not a usable scenario: values nested too deeply to validate; check the file", source=source
+        ) from None
     return LoadedScenario(spec, source, base_dir)
 
 
