@@ -187,3 +187,19 @@ def test_rederivation_reproduces_the_shipped_tables(capsys):
     out = capsys.readouterr().out
     assert status == 0, out
     assert out.count("identical to") == 3
+
+
+def test_sha256_in_sources_2026_md():
+    import hashlib
+    import re
+
+    text = data_path("gateways", "SOURCES-2026.md").read_text(encoding="utf-8")
+    tables = re.findall(r"^\| `([^`]+)` \| [\d,]+ \| ([\d,]+) \| ([0-9a-f]{64}) \|", text, flags=re.M)
+    extracts = re.findall(r"^\| `([^`]+)` \| ([\d,]+) \| ([0-9a-f]{64}) \|", text, flags=re.M)
+    assert len(tables) == 3 and len(extracts) == 4
+    for rel, size, sha in tables:
+        blob = data_path("gateways", rel).read_bytes()
+        assert (len(blob), hashlib.sha256(blob).hexdigest()) == (int(size.replace(",", "")), sha), rel
+    for rel, size, sha in extracts:
+        blob = (HERE / rel).read_bytes()
+        assert (len(blob), hashlib.sha256(blob).hexdigest()) == (int(size.replace(",", "")), sha), rel
