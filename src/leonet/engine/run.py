@@ -125,8 +125,7 @@ def _manifest_header(loaded: LoadedScenario, ctx: RunContext, chunk_steps: int, 
 
 def _input_files(loaded: LoadedScenario) -> dict[str, str]:
     """Absolute path -> sha256 of every input file the scenario names."""
-    listing = getattr(loaded, "input_files", None)  # TODO(gh10): scenario.load's listing lands with the input-side branch
-    return {} if listing is None else dict(listing())
+    return dict(loaded.input_files())
 
 
 def prepare_run(loaded: LoadedScenario, *, lenient: bool = False) -> RunContext:

@@ -992,7 +992,12 @@ def read_fstate_file(path: str | Path, into: NDArray[np.int32], num_satellites: 
     """Apply one ``fstate_<t>.txt`` to a next-hop table in place; returns its line count."""
     from ..errors import InputFileError
 
-    text = Path(path).read_text(encoding="ascii")
+    from ..inputs import read_input_bytes
+
+    try:
+        text = read_input_bytes(path, "a Hypatia fstate file").decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(str(path), f"is not ASCII text (byte {exc.start})") from None
     if not text.strip():
         return 0
     try:

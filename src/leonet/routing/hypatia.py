@@ -89,15 +89,13 @@ _WGS72_F = 1.0 / 298.26
 
 
 def _read_lines(path: str | Path) -> list[str]:
-    p = Path(path)
+    from ..inputs import read_input_bytes
+
+    data = read_input_bytes(path, "a Hypatia network file", "no such file")  # regular files only (never a FIFO)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputFileError(str(path), "no such file") from None
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputFileError(str(path), f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except OSError as exc:
-        raise InputFileError(str(path), f"cannot be read: {exc.strerror}") from None
     return text.splitlines()
 
 

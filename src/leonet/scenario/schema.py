@@ -35,7 +35,7 @@ from ..capacity.spec import CapacitySpec
 from ..orbits.walker import MAX_ALTITUDE_KM, MIN_ALTITUDE_KM, WalkerShell
 from ..service.spec import FaultSpec, FleetSpec, LedgerSpec, PolicySpec, SponsorSpec, service_problems
 from ..timebase import parse_utc
-from .sources import SiteSpec, TerminalSource, _Strict
+from .sources import SiteSpec, TerminalSiteSpec, TerminalSource, _Strict
 
 __all__ = [
     "Scenario",
@@ -207,7 +207,7 @@ class GatewaySpec(_Strict):
 class PopSpec(_Strict):
     ids: list[str] | None = None
     names: list[str] | None = None
-    extra: list[SiteSpec] = Field(default_factory=list)
+    extra: list[TerminalSiteSpec] = Field(default_factory=list, description="PoPs not in the list (a site without antennas)")
     #: Fibre route length / great-circle distance (1.5 is typical of terrestrial
     #: routes; see docs/design.md for the source).
     route_factor: float = Field(1.5, ge=1.0, le=5.0)

@@ -52,7 +52,9 @@ __all__ = ["PolicyEngine", "load_rule_region"]
 def load_rule_region(spec: str, where: str, resolve: Callable[[str], Path] | None = None) -> Region:
     """`load_region` with the field path in the message and relative GeoJSON paths resolved."""
     arg = spec
-    if resolve is not None and ":" not in spec and spec.strip().lower() != "crimea":
+    from ..ground.terminals import region_is_file
+
+    if resolve is not None and region_is_file(spec):
         arg = str(resolve(spec))
     try:
         return load_region(arg)

@@ -678,12 +678,18 @@ class ServiceTables(_Strict):
         return self
 
 
+def _terminal_source_kinds() -> tuple[str, ...]:
+    from ..scenario.sources import TERMINAL_SOURCE_KINDS
+
+    return tuple(TERMINAL_SOURCE_KINDS)
+
+
 def _loc(loc: tuple) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in FAULT_KINDS and out.endswith("]"):
+        elif part in (*FAULT_KINDS, *_terminal_source_kinds()) and out.endswith("]"):
             continue  # the discriminator tag pydantic inserts
         else:
             out += ("." if out else "") + str(part)
