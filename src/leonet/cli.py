@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import os
+import re
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -272,7 +273,7 @@ def _source_and_time(source: str, at: str | None, lenient: bool):
 
     import numpy as np
 
-    from .scenario.load import constellation_from_source, warn_if_stale
+    from .engine.build import constellation_from_source, warn_if_stale
     from .timebase import TimeGrid
 
     when = _parse_time(at)
@@ -431,7 +432,7 @@ def tle_shells(
     """Group real element sets into shells (inclination, altitude) and orbital planes."""
     from .orbits.shells import infer_shells, shells_to_walker_toml
     from .orbits.tle import read_elements
-    from .scenario.load import _data_file
+    from .ground.sites import data_path as _data_file
     from .orbits.constellation import BUILTIN_TLE
 
     path = _data_file("tle", BUILTIN_TLE[file][1]) if file in BUILTIN_TLE else Path(file)
@@ -452,7 +453,7 @@ def tle_shells(
     if write_scenario is not None:
         from .results.store import write_bytes_atomic
 
-        from . import __version__
+        from ._version import __version__
 
         # The first line marks the file as leonet's, so a later --write-scenario may replace it.
         text = f"# leonet {__version__}: shells inferred by `leonet tle shells` from {path.name}\n" + shells_to_walker_toml(result, Path(file).stem)
@@ -538,7 +539,7 @@ def doctor():
 
     from sgp4.api import accelerated
 
-    from . import __version__
+    from ._version import __version__
 
     t = Table("item", "value", title="leonet doctor")
     t.add_row("leonet", __version__)
@@ -562,7 +563,7 @@ def doctor():
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
     if not _state["quiet"]:
-        err.print(_label("warning:", "yellow", str(message)))
+        err.print(_label("warning:", "yellow", cli_words(str(message))))
 
 
 def _click_exceptions():
@@ -581,6 +582,30 @@ def _click_exceptions():
 def _click_command():
     """The Click command Typer builds from `app` (built once: Typer would rebuild it on every call)."""
     return typer.main.get_command(app)
+
+
+#: Library messages name keyword arguments; on the command line they are these options.
+_KWARG_FLAGS = (
+    (re.compile(r"leonet\.resume\('((?:[^'\\]|\\.)*)'\)"), lambda m: "leonet run --resume " + shlex.quote(m.group(1))),
+    (re.compile(r"\bforce=True\b"), "--force"),
+    (re.compile(r"\bout=DIR\b"), "--out DIR"),
+    (re.compile(r"\bignore_memory_guard=True\b"), "--ignore-memory-guard"),
+    (re.compile(r"\b(timeout_s|memory_limit|max_rows|chunk_steps|workers|dask_local|dask_scheduler)="),
+     lambda m: {"dask_scheduler": "--scheduler"}.get(m.group(1), "--" + m.group(1).replace("_", "-"))),
+)
+
+
+def cli_words(message: str) -> str:
+    """A library message as the command line says it: keyword arguments become options.
+
+    >>> cli_words("pass force=True, or out=DIR; continue with leonet.resume('runs/x y')")
+    "pass --force, or --out DIR; continue with leonet run --resume 'runs/x y'"
+    >>> cli_words("stopped after 5 s (timeout_s=)")
+    'stopped after 5 s (--timeout-s)'
+    """
+    for pattern, replacement in _KWARG_FLAGS:
+        message = pattern.sub(replacement, message)
+    return message
 
 
 #: Options of the whole program, accepted anywhere on the command line.
@@ -670,7 +695,7 @@ def main(argv: list[str] | None = None) -> None:
     except LeonetError as exc:
         if debug:
             raise
-        err.print(_label("error:", "bold red", str(exc)), soft_wrap=True)
+        err.print(_label("error:", "bold red", cli_words(str(exc))), soft_wrap=True)
         status = 2
     finally:
         warnings.showwarning = previous_showwarning

@@ -154,7 +154,7 @@ def _check_network_dir(output_dir: Path, state_dir: Path, same: bool, force: boo
 
 
 def _mark_network_dir(output_dir: Path) -> None:
-    from . import __version__
+    from ._version import __version__
     from .results.files import write_json_atomic
 
     write_json_atomic(

@@ -31,8 +31,9 @@ from hypothesis import strategies as st
 
 from leonet.errors import LeonetError, ScenarioError
 from leonet.orbits.constellation import BUILTIN_WALKER
-from leonet.scenario.ground import build_ground
-from leonet.scenario.load import build_constellation, build_time_grid, load_scenario
+from leonet.engine.build import build_ground
+from leonet.engine.build import build_constellation, build_time_grid
+from leonet.scenario.load import load_scenario
 from scenes import toy_scenario  # tests/scenes.py
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -36,7 +36,8 @@ from leonet.ground.sites import (
     read_sites_csv,
 )
 from leonet.orbits.tle import read_elements, read_omm_file, read_tle_file
-from leonet.scenario.load import build_constellation, constellation_from_source, load_scenario
+from leonet.engine.build import build_constellation, constellation_from_source
+from leonet.scenario.load import load_scenario
 
 TLE = """\
 STARLINK-1008
@@ -229,7 +230,7 @@ def test_gh10_directory_is_refused(tmp_path, label):
     ],
 )
 def test_gh10_fifo_named_by_a_scenario_is_refused(tmp_path, field, setup):
-    from leonet.scenario.ground import build_ground
+    from leonet.engine.build import build_ground
 
     os.mkfifo(tmp_path / "pipe.tle")
     (tmp_path / "one.tle").write_text(TLE, encoding="utf-8")

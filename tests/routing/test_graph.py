@@ -8,7 +8,8 @@ import pytest
 from leonet.constants import C_KM_S
 from leonet.errors import ScenarioError
 from leonet.ground.sites import great_circle_km, sites_from_coordinates
-from leonet.routing.graph import NodeSpace, assign_pops, backhaul_delay_s, build_graph, edge_weights
+from leonet.ground.pops import assign_pops, backhaul_delay_s
+from leonet.routing.graph import NodeSpace, build_graph, edge_weights
 
 one_ns_s = 1e-9
 

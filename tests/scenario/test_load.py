@@ -10,7 +10,8 @@ import pytest
 
 from leonet.cli import main
 from leonet.errors import ScenarioError
-from leonet.scenario.load import build_constellation, build_time_grid, builtin_scenarios, load_scenario
+from leonet.engine.build import build_constellation, build_time_grid
+from leonet.scenario.load import builtin_scenarios, load_scenario
 
 GOOD = """
 [scenario]
@@ -129,7 +130,7 @@ def test_mean_motion_that_contradicts_altitude(tmp_path):
 
 
 def test_stale_elements_warn(tmp_path):
-    from leonet.scenario.load import StaleElementsWarning
+    from leonet.engine.build import StaleElementsWarning
 
     text = GOOD.split("[[constellations]]")[0].replace("2026-05-30", "2026-08-30")
     text += '[[constellations]]\nkind = "builtin"\nbuiltin = "oneweb-tle-2026-05"\n'

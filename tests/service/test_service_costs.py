@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from leonet.errors import ScenarioError
 from leonet.service.costs import LEDGER_SCHEMA, cost_ledger, month_starts
-from leonet.service.spec import FleetSpec
+from leonet.scenario.service import FleetSpec
 
 UTC = dt.timezone.utc
 ONE_CENT_USD = 0.01

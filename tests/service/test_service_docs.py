@@ -8,8 +8,11 @@ import importlib
 import pytest
 
 
-@pytest.mark.parametrize("name", ["spec", "fleets", "costs", "policy", "faults"])
+@pytest.mark.parametrize(
+    "name", ["leonet.scenario.service", "leonet.service.fleets", "leonet.service.costs", "leonet.service.policy",
+             "leonet.service.faults"]
+)
 def test_docstring_examples_run(name):
-    module = importlib.import_module(f"leonet.service.{name}")
+    module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0

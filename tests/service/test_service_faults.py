@@ -15,7 +15,7 @@ from leonet.errors import ScenarioError
 from leonet.ground.regions import sample_terminals
 from leonet.ground.sites import sites_from_coordinates
 from leonet.service.faults import STREAM_JAMMING, FaultSchedule, philox_uniform
-from leonet.service.spec import parse_service_tables
+from leonet.scenario.service import parse_service_tables
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(2026, 5, 30, 12, tzinfo=UTC)

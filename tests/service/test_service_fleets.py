@@ -17,7 +17,7 @@ from leonet.service.fleets import (
     ns_since,
     window_ns,
 )
-from leonet.service.spec import FleetSpec, parse_service_tables
+from leonet.scenario.service import FleetSpec, parse_service_tables
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(2023, 6, 15, 23, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from leonet.errors import ScenarioError
 from leonet.ground.regions import load_region
 from leonet.ground.sites import MEAN_EARTH_RADIUS_KM, sites_from_coordinates
 from leonet.service.policy import PolicyEngine
-from leonet.service.spec import PolicySpec
+from leonet.scenario.service import PolicySpec
 
 UTC = dt.timezone.utc
 EPOCH = dt.datetime(2022, 3, 1, tzinfo=UTC)

@@ -9,9 +9,9 @@ import tomllib
 
 import pytest
 
-import leonet.service.spec as spec_module
+import leonet.scenario.service as spec_module
 from leonet.errors import ScenarioError
-from leonet.service.spec import (
+from leonet.scenario.service import (
     CapacityLossFault,
     GatewayDownFault,
     JammingFault,

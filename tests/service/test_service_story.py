@@ -20,7 +20,7 @@ from leonet.constants import NS_PER_S
 from leonet.service.costs import cost_ledger
 from leonet.service.fleets import Fleets, availability
 from leonet.service.policy import PolicyEngine
-from leonet.service.spec import parse_service_tables
+from leonet.scenario.service import parse_service_tables
 
 UTC = dt.timezone.utc
 

@@ -4,7 +4,7 @@
 ``allocate``  max-min fair sharing (`max_min_fair`) and the per-step model
               (`CapacityModel`, `allocate_step` -> `StepAllocation`).
 ``params``    documented default capacities per satellite generation, with sources.
-``spec``      the scenario's ``[capacity]`` table (`CapacitySpec`).
+``model``     the run's capacity model from the scenario's ``[capacity]`` table (`capacity_model`).
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from __future__ import annotations
 from .allocate import CapacityModel, StepAllocation, allocate_step, gateway_capacity_bps, max_min_fair
 from .cells import DEFAULT_H3_RESOLUTION, ServiceCells, cell_area_km2, cell_of
 from .params import GENERATIONS, SatelliteGeneration, generation
-from .spec import CapacitySpec
+from .model import capacity_model
 
 __all__ = [
     "CapacityModel",
-    "CapacitySpec",
     "DEFAULT_H3_RESOLUTION",
     "GENERATIONS",
     "SatelliteGeneration",
@@ -24,6 +23,7 @@ __all__ = [
     "StepAllocation",
     "allocate_step",
     "cell_area_km2",
+    "capacity_model",
     "cell_of",
     "gateway_capacity_bps",
     "generation",

@@ -20,16 +20,16 @@ import pyarrow as pa
 from ..constants import NS_PER_S
 from ..orbits.frames import ecef_to_geodetic
 from ..orbits.propagate import propagate
-from ..scenario.ground import build_ground
-from ..scenario.load import LoadedScenario, build_constellation, build_time_grid
+from .build import build_ground
+from ..scenario.load import LoadedScenario
+from .build import build_constellation, build_time_grid
 from ..scenario.schema import Scenario
+from ..results.schemas import POSITIONS_EVERY_S, SAT_POSITIONS_SCHEMA
 from .network import NetworkModel
 from .service import ServiceLayer
 
-__all__ = ["RunContext", "ScenarioPayload", "context_for", "POSITIONS_EVERY_S"]
+__all__ = ["RunContext", "ScenarioPayload", "context_for"]
 
-#: Satellite positions are kept for maps at this interval (s), not every step.
-POSITIONS_EVERY_S = 60
 
 
 @dataclass(frozen=True)
@@ -156,18 +156,17 @@ def _satellite_table(grid, r_ecef_km, keep: np.ndarray) -> pa.Table:
     r = r_ecef_km[keep]
     lat, lon, alt = ecef_to_geodetic(r)
     t, s = r.shape[:2]
-    return pa.table(
-        {
-            "t_ns": pa.array(np.repeat(grid.offset_ns[keep], s), pa.int64()),
-            "sat": pa.array(np.tile(np.arange(s, dtype=np.int32), t), pa.int32()),
-            "lat_deg": pa.array(lat.ravel(), pa.float64()),
-            "lon_deg": pa.array(lon.ravel(), pa.float64()),
-            "altitude_km": pa.array(alt.ravel(), pa.float64()),
-            "x_km": pa.array(r[..., 0].ravel(), pa.float64()),
-            "y_km": pa.array(r[..., 1].ravel(), pa.float64()),
-            "z_km": pa.array(r[..., 2].ravel(), pa.float64()),
-        }
-    )
+    columns = {
+        "t_ns": np.repeat(grid.offset_ns[keep], s),
+        "sat": np.tile(np.arange(s, dtype=np.int32), t),
+        "lat_deg": lat.ravel(),
+        "lon_deg": lon.ravel(),
+        "altitude_km": alt.ravel(),
+        "x_km": r[..., 0].ravel(),
+        "y_km": r[..., 1].ravel(),
+        "z_km": r[..., 2].ravel(),
+    }
+    return pa.Table.from_arrays([pa.array(columns[f.name], f.type) for f in SAT_POSITIONS_SCHEMA], schema=SAT_POSITIONS_SCHEMA)
 
 
 _CONTEXTS: dict[str, RunContext] = {}

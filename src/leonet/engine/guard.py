@@ -95,12 +95,12 @@ def check_resources(estimate: ResourceEstimate, *, chunk_steps: int, available: 
     per_step = estimate.per_chunk_bytes / max(chunk_steps, 1)
     fits = int(max(1, (limit - (estimate.peak_memory_bytes - estimate.per_chunk_bytes)) // max(per_step, 1)))
     hint = (
-        f"lower output.chunk_steps (or --chunk-steps) to {fits} or less"
+        f"lower output.chunk_steps (or chunk_steps=) to {fits} or less"
         if fits >= 1 and fits < chunk_steps
         else "use fewer terminals, satellites or workers"
     )
     raise ScenarioError(
         f"this run needs an estimated {estimate.peak_memory_bytes / 1e9:.1f} GB of memory but only "
         f"{available / 1e9:.1f} GB is available (the guard allows 80%); {hint}, "
-        "or pass --ignore-memory-guard to run anyway"
+        "or pass ignore_memory_guard=True to run anyway"
     )

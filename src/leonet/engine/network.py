@@ -1,47 +1,17 @@
-"""The per-step network model of a run: serving satellites, routes and latencies.
+"""A run's network, assembled once: node space, laser topology, PoPs, scheduler, and the state of each instant.
 
-The representation
-------------------
 `NetworkModel` is built once per run from the constellation, the ground
 segment (terminals, gateways, PoPs) and the ``[network]`` / ``[ground.pops]``
-settings, and then turns any chunk of steps -- a `~leonet.timebase.TimeGrid`
-and the satellites' ECEF positions ``r_ecef_km[T, S, 3]`` -- into Arrow
-tables (`process_chunk`):
+settings.  It holds the parts the step pipeline (`leonet.engine.pipeline`)
+uses -- the laser topology (`leonet.links.topology`), each gateway's PoP and
+fibre delay (`leonet.ground.pops`), the graph builder
+(`leonet.routing.graph`), the slot scheduler (`leonet.scheduling.assign`)
+-- and `state_at`, the network of one instant (`StepNetwork`: usable lasers,
+feeder links, the delay graph, every satellite's route to a PoP), cached so
+that a slot's decision and the step at the same instant share it.
 
-``terminal_steps``
-    one row per (step, terminal), time-major.  Columns (units in names):
-    ``t_ns`` int64 (offset from the epoch), ``terminal`` int32, ``sat``
-    int32 (the slot's serving satellite, -1 none), ``gateway`` int32,
-    ``pop`` int32 (-1 none), ``isl_hops`` int16 (-1 no route), ``rtt_ms``,
-    ``uplink_ms`` (terminal<->satellite, one way), ``isl_ms`` (lasers),
-    ``feeder_ms`` (satellite<->gateway), ``backhaul_ms`` (gateway<->PoP),
-    all float64, NaN when unknown; ``served`` bool; ``reason``
-    dictionary<int8, string> (``served``, ``no-satellite``,
-    ``no-gateway-path``; see `leonet.scheduling.assign.Reason`).  With
-    capacity modelled, a terminal whose cell got no beam from the
-    scheduler has ``sat = -1`` and reason ``capacity``.
-    ``rtt_ms = 2 x (uplink_ms + isl_ms + feeder_ms + backhaul_ms)``.
-``handovers``
-    ``t_ns`` int64, ``terminal`` int32, ``from_sat``, ``to_sat`` int32: every
-    change of a terminal's serving satellite, at the step where it takes
-    effect (-1 = none: losing or regaining service is recorded too).
-``link_drops``
-    one row per step: ``t_ns`` int64, ``isl_dropped`` int32 (laser links
-    of the topology unusable at the step: beam below the limit or a
-    satellite without a position), ``isl_active`` int32,
-    ``gateway_links`` int32 (feeder links after antenna limits).
-
-Per step (loop over steps; everything inside is vectorised over satellites
-and terminals): the usable lasers (`leonet.links.topology`), the gateways'
-feeder links, limited to each gateway's ``antenna_count`` highest satellites
-(`leonet.links.gsl`), the directed delay graph (`leonet.routing.graph`) and
-one multi-source Dijkstra from the PoPs (`leonet.routing.shortest`).  The
-serving satellite of each terminal comes from its slot
-(`leonet.scheduling.assign.SlotScheduler`), which depends on the slot's
-time only: a run gives the same tables, bit for bit, whatever its chunking.
-When the service layer models capacity, the scheduler assigns service
-cells to satellite beams (`leonet.scheduling.cells_assign`), at most
-``beams_per_satellite`` cells per satellite.
+`NetworkModel.process_chunk` runs a chunk through the pipeline's stages and
+returns its tables (`leonet.results.schemas`).
 """
 
 from __future__ import annotations
@@ -54,58 +24,20 @@ from numpy.typing import NDArray
 
 from ..constants import C_KM_S
 from ..errors import ScenarioError
-from ..links.gsl import GroundLinks, SiteGeometry, limit_links_per_site, pair_sin_elevation, visible_links
+from ..links.gsl import SiteGeometry, limit_links_per_site, visible_links
 from ..links.topology import IslTopology, no_isl_topology, plus_grid_topology
 from ..orbits.constellation import Constellation
-from ..routing.graph import GraphBuilder, NodeSpace, assign_pops, backhaul_delay_s
-from ..routing.shortest import SatelliteRoutes, routes_to_pops
-from ..scheduling.assign import REASON_NAMES, Reason, SlotScheduler
+from ..ground.pops import assign_pops, backhaul_delay_s
+from ..routing.graph import GraphBuilder, NodeSpace
+from ..routing.shortest import routes_to_pops
+from ..scheduling.assign import SlotScheduler
 from ..scheduling.cells_assign import CellBeams
 from ..scheduling.slots import SlotClock
 from ..timebase import TimeGrid
 
-__all__ = ["NetworkModel", "StepState", "TERMINAL_STEPS_SCHEMA", "HANDOVERS_SCHEMA", "LINK_DROPS_SCHEMA"]
+__all__ = ["NetworkModel", "StepNetwork"]
 
-_REASON_TYPE = pa.dictionary(pa.int8(), pa.string())
-
-TERMINAL_STEPS_SCHEMA = pa.schema(
-    [
-        ("t_ns", pa.int64()),
-        ("terminal", pa.int32()),
-        ("sat", pa.int32()),
-        ("gateway", pa.int32()),
-        ("pop", pa.int32()),
-        ("isl_hops", pa.int16()),
-        ("rtt_ms", pa.float64()),
-        ("uplink_ms", pa.float64()),
-        ("isl_ms", pa.float64()),
-        ("feeder_ms", pa.float64()),
-        ("backhaul_ms", pa.float64()),
-        ("served", pa.bool_()),
-        ("reason", _REASON_TYPE),
-        ("demand_mbps", pa.float64()),
-        ("throughput_mbps", pa.float64()),
-    ]
-)
-HANDOVERS_SCHEMA = pa.schema(
-    [("t_ns", pa.int64()), ("terminal", pa.int32()), ("from_sat", pa.int32()), ("to_sat", pa.int32())]
-)
-LINK_DROPS_SCHEMA = pa.schema(
-    [("t_ns", pa.int64()), ("isl_dropped", pa.int32()), ("isl_active", pa.int32()), ("gateway_links", pa.int32())]
-)
-
-_MS = 1e3
-
-
-def _rows_table(parts: list[dict], schema: pa.Schema) -> pa.Table:
-    if not parts:
-        return schema.empty_table()
-    return pa.Table.from_arrays(
-        [pa.array(np.concatenate([p[f.name] for p in parts]), f.type) for f in schema], schema=schema
-    )
-
-
-class StepState:
+class StepNetwork:
     """The network at one instant: usable lasers, feeder links, routes to PoPs.
 
     Attributes
@@ -236,13 +168,16 @@ class NetworkModel:
             satellite_failed=None if self.faults is None else self.faults.satellite_failed,
             cell_beams=cell_beams,
         )
-        self._state_cache: dict[int, tuple[NDArray[np.float64], StepState]] = {}
+        self._state_cache: dict[int, tuple[NDArray[np.float64], StepNetwork]] = {}
+        self.terminal_index = np.arange(len(self.terminal_sites), dtype=np.int64)
+        #: Directed laser links (two per link of the topology), the capacity stage's laser ids.
+        self.directed_isls = 2 * len(self.topology)
 
     # ------------------------------------------------------------------
     # One instant
     # ------------------------------------------------------------------
 
-    def step_state(self, r_ecef_km: NDArray[np.float64], t_ns: int | None = None) -> StepState:
+    def step_state(self, r_ecef_km: NDArray[np.float64], t_ns: int | None = None) -> StepNetwork:
         """Lasers, feeder links and routes to PoPs for positions ``r_ecef_km[S, 3]`` (km, ECEF).
 
         With a fault schedule and the step's time ``t_ns``, failed satellites
@@ -266,9 +201,10 @@ class NetworkModel:
             feeders = feeders.take(~down[feeders.site])
         feeders = limit_links_per_site(feeders, self.gateway_antennas)
         graph = self.graph_builder.build(ok, isl_delay, feeders.site, feeders.sat, feeders.delay_s)
-        return StepState(ok, isl_delay, feeders, graph, routes_to_pops(graph, self.nodes))
+        return StepNetwork(ok, isl_delay, feeders, graph, routes_to_pops(graph, self.nodes))
 
-    def _state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepState:
+    def state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepNetwork:
+        """The network at step ``t_ns`` (`step_state`), cached for the instant's slot decision."""
         # The same instant may be asked for by a step and by its slot's
         # decision; positions are compared, so reuse never changes a result.
         hit = self._state_cache.get(int(t_ns))
@@ -281,7 +217,7 @@ class NetworkModel:
         return state
 
     def _slot_delay_s(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> NDArray[np.float64]:
-        return self._state_at(t_ns, r_ecef_km).routes.delay_s
+        return self.state_at(t_ns, r_ecef_km).routes.delay_s
 
     def assignment(self, epoch_utc: dt.datetime, key: int) -> NDArray[np.int32]:
         """Serving satellite of every terminal in slot ``key`` (int32[G], -1 none)."""
@@ -297,185 +233,27 @@ class NetworkModel:
         Parameters
         ----------
         grid_chunk : TimeGrid
-            T steps; its epoch is the scenario epoch (slots align to it).
+            T steps; its epoch is the scenario epoch.
         r_ecef_km : float64[T, S, 3], km, ECEF
             Satellite positions at those steps (`leonet.orbits.propagate`).
 
         Returns
         -------
         dict of str to pyarrow.Table
-            ``"terminal_steps"``, ``"handovers"``, ``"link_drops"`` (schemas in
-            the module docstring and ``*_SCHEMA``).
+            ``"terminal_steps"``, ``"handovers"``, ``"link_drops"`` and, with
+            capacity, ``"cell_load"`` and ``"gateway_load"``
+            (`leonet.results.schemas`).
         """
+        from .pipeline import run_chunk
+
         offsets = np.asarray(grid_chunk.offset_ns, dtype=np.int64)
-        t_steps = offsets.size
-        if r_ecef_km.shape[:2] != (t_steps, self.nodes.satellites):
-            raise ScenarioError(
-                f"r_ecef_km has shape {r_ecef_km.shape}; process_chunk needs [T={t_steps}, S={self.nodes.satellites}, 3]"
+        if r_ecef_km.shape[:2] != (offsets.size, self.nodes.satellites):
+            raise ValueError(
+                f"r_ecef_km has shape {r_ecef_km.shape}; process_chunk needs [T={offsets.size}, S={self.nodes.satellites}, 3]"
             )
-        g = len(self.terminal_sites)
-        epoch = grid_chunk.epoch_utc
-        keys = self.clock.key(offsets)
-        handover, prev_keys = self.clock.previous_key(offsets)
+        return run_chunk(self, grid_chunk.epoch_utc, offsets, r_ecef_km)
 
-        # Assignments are asked for step by step, so that a slot's decision at
-        # its start and the step at that instant share one routing state.
-        def assigned(key) -> NDArray[np.int32]:
-            return self.scheduler.assignment(epoch, int(key))
-
-        cols = {
-            name: np.empty((t_steps, g), dtype)
-            for name, dtype in (
-                ("sat", np.int32),
-                ("gateway", np.int32),
-                ("pop", np.int32),
-                ("isl_hops", np.int16),
-                ("uplink_s", np.float64),
-                ("isl_s", np.float64),
-                ("feeder_s", np.float64),
-                ("backhaul_s", np.float64),
-                ("reason", np.int8),
-                ("demand_bps", np.float64),
-                ("throughput_bps", np.float64),
-            )
-        }
-        service = self.service
-        blocked = None if service is None else service.blocked(offsets)
-        capacity = service is not None and service.capacity is not None
-        demand = service.demand_bps(offsets) if capacity else None
-        failed = None if self.faults is None else self.faults.satellite_failed(offsets)
-        gw_down = None if self.faults is None else self.faults.gateway_down(offsets).any(axis=1)
-        cell_parts: list[dict] = []
-        gateway_parts: list[dict] = []
-        dropped = np.empty(t_steps, np.int32)
-        active = np.empty(t_steps, np.int32)
-        gw_links = np.empty(t_steps, np.int32)
-        term = np.arange(g, dtype=np.int64)
-        ho_t, ho_term, ho_from, ho_to = [], [], [], []
-        for i in range(t_steps):
-            r = r_ecef_km[i]
-            sat = assigned(keys[i])
-            state = self._state_at(int(offsets[i]), r)
-            n_ok = int(np.count_nonzero(state.isl_ok))
-            active[i] = n_ok
-            dropped[i] = state.isl_ok.size - n_ok
-            gw_links[i] = len(state.feeders)
-
-            has = sat >= 0
-            s_idx = np.where(has, sat, 0).astype(np.int64)
-            rng, sin_el = pair_sin_elevation(self.terminal_sites, term, r[s_idx])
-            sin_need = np.maximum(self.terminal_sites.sin_mask, self.sin_mask_sat[s_idx])
-            # Checked at the slot's samples; a dip between them would be caught here.
-            up = has & (sin_el >= sin_need)
-            routes = state.routes
-            path = up & routes.reachable[s_idx]
-            parts = routes.describe(s_idx)
-            reason = np.where(~up, Reason.NO_SATELLITE, np.where(path, Reason.SERVED, Reason.NO_GATEWAY_PATH))
-            if capacity:
-                # Satellites in view, but their beams went to other cells.
-                reason = np.where(self.scheduler.no_beam(epoch, int(keys[i])), Reason.CAPACITY, reason)
-            if failed is not None:
-                # A fault, not geometry: the serving satellite failed, or a
-                # gateway outage left the route without a gateway.
-                reason = np.where(has & failed[i][s_idx], Reason.FAULT, reason)
-                if gw_down[i]:
-                    reason = np.where(reason == Reason.NO_GATEWAY_PATH, Reason.FAULT, reason)
-            if blocked is not None:
-                reason = np.where(blocked[i] > 0, blocked[i], reason)
-            cols["demand_bps"][i] = np.nan
-            cols["throughput_bps"][i] = np.nan
-            if capacity:
-                routed = reason == Reason.SERVED
-                indptr, isl_ids = self._terminal_lasers(routes, s_idx, routed)
-                step_cap = service.allocate(
-                    int(offsets[i]), sat, np.where(path, parts.gateway, -1), routed, demand[i], indptr, isl_ids,
-                    2 * len(self.topology),
-                )
-                reason = np.where(step_cap.below_min, Reason.CAPACITY, reason)
-                active_now = reason != Reason.INACTIVE
-                cols["demand_bps"][i] = np.where(active_now, demand[i], np.nan)
-                cols["throughput_bps"][i] = np.where(active_now, np.where(routed, step_cap.throughput_bps, 0.0), np.nan)
-                cell_parts.append(step_cap.cell_rows)
-                gateway_parts.append(step_cap.gateway_rows)
-            cols["sat"][i] = sat
-            cols["gateway"][i] = np.where(path, parts.gateway, -1)
-            cols["pop"][i] = np.where(path, routes.pop[s_idx], -1)
-            cols["isl_hops"][i] = np.where(path, parts.isl_hops, -1)
-            cols["uplink_s"][i] = np.where(up, rng / C_KM_S, np.nan)
-            cols["isl_s"][i] = np.where(path, parts.isl_s, np.nan)
-            cols["feeder_s"][i] = np.where(path, parts.feeder_s, np.nan)
-            cols["backhaul_s"][i] = np.where(path, parts.backhaul_s, np.nan)
-            cols["reason"][i] = reason
-
-            if handover[i]:
-                before = assigned(prev_keys[i])
-                changed = np.flatnonzero(before != sat)
-                if changed.size:
-                    ho_t.append(np.full(changed.size, offsets[i], np.int64))
-                    ho_term.append(changed.astype(np.int32))
-                    ho_from.append(before[changed])
-                    ho_to.append(sat[changed])
-
-        one_way = cols["uplink_s"] + cols["isl_s"] + cols["feeder_s"] + cols["backhaul_s"]
-        served = cols["reason"] == Reason.SERVED
-        # Latency is reported only for served terminal-steps.
-        for name in ("uplink_s", "isl_s", "feeder_s", "backhaul_s"):
-            cols[name][~served] = np.nan
-        one_way[~served] = np.nan
-        reason = pa.DictionaryArray.from_arrays(
-            pa.array(cols["reason"].ravel(), pa.int8()), pa.array(REASON_NAMES, pa.string())
-        )
-        steps = pa.Table.from_arrays(
-            [
-                pa.array(np.repeat(offsets, g), pa.int64()),
-                pa.array(np.tile(term.astype(np.int32), t_steps), pa.int32()),
-                pa.array(cols["sat"].ravel(), pa.int32()),
-                pa.array(cols["gateway"].ravel(), pa.int32()),
-                pa.array(cols["pop"].ravel(), pa.int32()),
-                pa.array(cols["isl_hops"].ravel(), pa.int16()),
-                pa.array((2.0 * _MS * one_way).ravel(), pa.float64()),
-                pa.array((_MS * cols["uplink_s"]).ravel(), pa.float64()),
-                pa.array((_MS * cols["isl_s"]).ravel(), pa.float64()),
-                pa.array((_MS * cols["feeder_s"]).ravel(), pa.float64()),
-                pa.array((_MS * cols["backhaul_s"]).ravel(), pa.float64()),
-                pa.array(served.ravel(), pa.bool_()),
-                reason,
-                pa.array((cols["demand_bps"] / 1e6).ravel(), pa.float64()),
-                pa.array((cols["throughput_bps"] / 1e6).ravel(), pa.float64()),
-            ],
-            schema=TERMINAL_STEPS_SCHEMA,
-        )
-
-        def cat(parts, dtype):
-            return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
-        handovers = pa.Table.from_arrays(
-            [
-                pa.array(cat(ho_t, np.int64), pa.int64()),
-                pa.array(cat(ho_term, np.int32), pa.int32()),
-                pa.array(cat(ho_from, np.int32), pa.int32()),
-                pa.array(cat(ho_to, np.int32), pa.int32()),
-            ],
-            schema=HANDOVERS_SCHEMA,
-        )
-        drops = pa.Table.from_arrays(
-            [
-                pa.array(offsets, pa.int64()),
-                pa.array(dropped, pa.int32()),
-                pa.array(active, pa.int32()),
-                pa.array(gw_links, pa.int32()),
-            ],
-            schema=LINK_DROPS_SCHEMA,
-        )
-        tables = {"terminal_steps": steps, "handovers": handovers, "link_drops": drops}
-        if capacity:
-            from .service import CELL_LOAD_SCHEMA, GATEWAY_LOAD_SCHEMA
-
-            tables["cell_load"] = _rows_table(cell_parts, CELL_LOAD_SCHEMA)
-            tables["gateway_load"] = _rows_table(gateway_parts, GATEWAY_LOAD_SCHEMA)
-        return tables
-
-    def _terminal_lasers(self, routes, s_idx: NDArray[np.int64], routed: NDArray[np.bool_]):
+    def terminal_lasers(self, routes, s_idx: NDArray[np.int64], routed: NDArray[np.bool_]):
         """Directed laser ids on every routed terminal's path, as a ragged array over terminals."""
         g = s_idx.size
         sats, inverse = np.unique(s_idx[routed], return_inverse=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from .. import __version__
+from .._version import __version__
 from ..errors import RunDirectoryError, RunInterrupted, ScenarioError
 from ..results.store import RunDirectory
 from ..results.summary import summarize_run
@@ -320,7 +320,7 @@ def resume_run(
         if version != __version__:
             raise RunDirectoryError(
                 f"{run_dir}: the run was started by leonet {version}, this is leonet {__version__}; results of two "
-                "versions would be mixed: re-run the scenario (--force) with this version"
+                "versions would be mixed: re-run the scenario (force=True) with this version"
             )
         try:
             spec = Scenario.model_validate(manifest["scenario"])
@@ -346,7 +346,7 @@ def _check_inputs(run_dir, recorded, loaded: LoadedScenario) -> None:
     if not isinstance(recorded, dict):
         raise RunDirectoryError(
             f"{run_dir}: the manifest does not record the run's input files, so resuming could mix inputs; "
-            "re-run the scenario (--force)"
+            "re-run the scenario (force=True)"
         )
     try:
         now = _input_files(loaded)
@@ -359,5 +359,5 @@ def _check_inputs(run_dir, recorded, loaded: LoadedScenario) -> None:
             raise RunDirectoryError(
                 f"{run_dir}: cannot resume: the input file {path} {what} since the run started (sha256 "
                 f"{str(before)[:12]}... then, {str(after)[:12]}... now); resuming would mix results computed from "
-                "two versions of the inputs. Restore the file, or re-run the scenario (--force)"
+                "two versions of the inputs. Restore the file, or re-run the scenario (force=True)"
             )

@@ -10,44 +10,20 @@ the step's time (and the run's seed), never of the chunking.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 from numpy.typing import NDArray
 
 from ..errors import ScenarioError
 from ..ground.sites import GroundSites
 from ..scheduling.assign import Reason
 
-__all__ = ["ServiceLayer", "CELL_LOAD_SCHEMA", "GATEWAY_LOAD_SCHEMA"]
-
-CELL_LOAD_SCHEMA = pa.schema(
-    [
-        ("t_ns", pa.int64()),
-        ("cell", pa.string()),
-        ("terminals", pa.int32()),
-        ("demand_mbps", pa.float64()),
-        ("used_mbps", pa.float64()),
-        ("capacity_mbps", pa.float64()),
-        ("utilisation", pa.float64()),
-    ]
-)
-GATEWAY_LOAD_SCHEMA = pa.schema(
-    [
-        ("t_ns", pa.int64()),
-        ("gateway", pa.int32()),
-        ("used_mbps", pa.float64()),
-        ("capacity_mbps", pa.float64()),
-        ("utilisation", pa.float64()),
-    ]
-)
-
+__all__ = ["ServiceLayer", "StepCapacity"]
 
 @dataclass
 class StepCapacity:
-    """One step's capacity result for every terminal (bit/s) and the load rows."""
+    """One step's capacity result for every terminal (bit/s) and the load rows (internal units, see `leonet.results.schemas.rows_table`)."""
 
     throughput_bps: NDArray[np.float64]
     demand_bps: NDArray[np.float64]
@@ -118,7 +94,10 @@ class ServiceLayer:
         if self.capacity_spec is not None:
             from ..capacity.cells import ServiceCells
 
-            self.capacity = self.capacity_spec.model(
+            from ..capacity.model import capacity_model
+
+            self.capacity = capacity_model(
+                self.capacity_spec,
                 num_satellites,
                 gateways.antenna_count,
                 gateway_band=list(gateways.band) if gateways.band else None,
@@ -179,7 +158,6 @@ class ServiceLayer:
         """Share one step's capacity among the routed terminals (max-min fair)."""
         from ..capacity.allocate import allocate_step
 
-        g = len(self.terminals)
         demand = np.where(routed, demand_bps, 0.0)
         alloc = allocate_step(
             self.capacity,
@@ -200,17 +178,17 @@ class ServiceLayer:
             "t_ns": np.full(cells.size, t_ns, np.int64),
             "cell": self.cell_names[cells],
             "terminals": counts[cells].astype(np.int32),
-            "demand_mbps": cell_demand[cells] / 1e6,
-            "used_mbps": alloc.cell_used_bps[cells] / 1e6,
-            "capacity_mbps": cap[cells] / 1e6,
+            "demand_bps": cell_demand[cells],
+            "used_bps": alloc.cell_used_bps[cells],
+            "capacity_bps": cap[cells],
             "utilisation": np.divide(alloc.cell_used_bps[cells], cap[cells], out=np.zeros(cells.size), where=cap[cells] > 0),
         }
         w = alloc.gateway_capacity_bps.size
         gateway_rows = {
             "t_ns": np.full(w, t_ns, np.int64),
             "gateway": np.arange(w, dtype=np.int32),
-            "used_mbps": alloc.gateway_used_bps / 1e6,
-            "capacity_mbps": alloc.gateway_capacity_bps / 1e6,
+            "used_bps": alloc.gateway_used_bps,
+            "capacity_bps": alloc.gateway_capacity_bps,
             "utilisation": alloc.gateway_utilisation,
         }
         return StepCapacity(alloc.throughput_bps, demand, alloc.below_min_rate & routed, cell_rows, gateway_rows)

@@ -15,14 +15,7 @@ from .sites import GroundSites, load_cities, sites_from_coordinates
 
 __all__ = ["terminals_from_sources", "region_argument", "region_is_file"]
 
-
-def region_is_file(region: str) -> bool:
-    """Whether a region spec names a GeoJSON file (else a built-in: ``"country:UA"``, ``"oblast:..."``, ``"crimea"``).
-
-    The one rule for every ``region`` of a scenario: what is not a built-in
-    name is a path, resolved from the scenario's folder.
-    """
-    return ":" not in region and region.strip().lower() != "crimea"
+from ..scenario.sources import region_is_file  # noqa: E402  (the rule is the scenario's)
 
 
 def region_argument(region: str, resolve: Callable[[str], Path] | None) -> str:

@@ -249,10 +249,7 @@ def builtin_names() -> list[str]:
 
 
 def unknown_builtin(name: str) -> ScenarioError:
-    import difflib
+    """The error for a name that is no built-in constellation (`leonet.scenario.catalog`'s message)."""
+    from ..scenario.catalog import unknown_constellation_message
 
-    close = difflib.get_close_matches(name, builtin_names(), n=3)
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return ScenarioError(
-        f"unknown built-in constellation {name!r}{hint} (known: {', '.join(builtin_names())})"
-    )
+    return ScenarioError(unknown_constellation_message(name))

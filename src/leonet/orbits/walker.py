@@ -28,7 +28,6 @@ When both are given they must agree within ``MEAN_MOTION_ALTITUDE_TOLERANCE_KM``
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -36,7 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 from sgp4.api import WGS72, Satrec
 
-from ..constants import DAY_S, WGS72_A_KM, WGS72_MU_KM3_S2
+from ..constants import DAY_S
 from ..errors import ScenarioError
 
 __all__ = [
@@ -49,26 +48,12 @@ __all__ = [
     "tle_checksum",
 ]
 
-#: How far the altitude implied by a given mean motion may be from the stated
-#: altitude.  Hypatia's Starlink-550 shell gives 15.19 rev/day (a Kepler
-#: altitude of ~509 km) for a nominal 550 km: 50 km admits it and still
-#: catches a mean motion copied from another shell (1 rev/day is ~ 60 km).
-MEAN_MOTION_ALTITUDE_TOLERANCE_KM = 50.0
-
-MIN_ALTITUDE_KM = 150.0
-MAX_ALTITUDE_KM = 40_000.0
-
-
-def mean_motion_rev_per_day(altitude_km: float) -> float:
-    """Keplerian mean motion of a circular orbit at ``altitude_km`` (WGS72)."""
-    a_km = WGS72_A_KM + altitude_km
-    return math.sqrt(WGS72_MU_KM3_S2 / a_km**3) * DAY_S / (2.0 * math.pi)
-
-
-def altitude_from_mean_motion_km(rev_per_day: float) -> float:
-    """Altitude of a circular Keplerian orbit with this mean motion (WGS72)."""
-    n_rad_s = rev_per_day * 2.0 * math.pi / DAY_S
-    return (WGS72_MU_KM3_S2 / n_rad_s**2) ** (1.0 / 3.0) - WGS72_A_KM
+# The shell rules and Kepler conversions are shared with the scenario's validation.
+from ..kepler import (  # noqa: E402
+    altitude_from_mean_motion_km,
+    mean_motion_rev_per_day,
+    walker_shell_problems,
+)
 
 
 @dataclass(frozen=True)
@@ -106,37 +91,10 @@ class WalkerShell:
     raan_offset_deg: float = 0.0
 
     def __post_init__(self):
-        problems = []
-        if not (MIN_ALTITUDE_KM <= self.altitude_km <= MAX_ALTITUDE_KM):
-            problems.append(
-                f"altitude_km = {self.altitude_km} is outside {MIN_ALTITUDE_KM:g}..{MAX_ALTITUDE_KM:g} km "
-                "(below 150 km an orbit decays within days; above 40,000 km it is not a LEO/MEO/GEO shell)"
-            )
-        if not (0.0 <= self.inclination_deg <= 180.0):
-            problems.append(f"inclination_deg = {self.inclination_deg} is outside 0..180 deg")
-        if self.planes < 1:
-            problems.append(f"planes = {self.planes} must be at least 1")
-        if self.sats_per_plane < 1:
-            problems.append(f"sats_per_plane = {self.sats_per_plane} must be at least 1")
-        if self.planes >= 1 and not (0 <= self.phase_factor < self.planes):
-            problems.append(f"phase_factor = {self.phase_factor} must be in 0..planes-1 = 0..{self.planes - 1}")
-        if not (0.0 <= self.min_elevation_deg < 90.0):
-            problems.append(f"min_elevation_deg = {self.min_elevation_deg} must be in 0..90 deg")
-        if self.mean_motion_rev_per_day is not None:
-            if not (0.0 < self.mean_motion_rev_per_day < 17.0):
-                problems.append(
-                    f"mean_motion_rev_per_day = {self.mean_motion_rev_per_day} is not a bound Earth orbit "
-                    "above 150 km (it must be between 0 and ~16.4 rev/day)"
-                )
-            else:
-                implied = altitude_from_mean_motion_km(self.mean_motion_rev_per_day)
-                if abs(implied - self.altitude_km) > MEAN_MOTION_ALTITUDE_TOLERANCE_KM:
-                    problems.append(
-                        f"mean_motion_rev_per_day = {self.mean_motion_rev_per_day} implies an altitude of "
-                        f"{implied:.0f} km, but altitude_km = {self.altitude_km}; they must agree within "
-                        f"{MEAN_MOTION_ALTITUDE_TOLERANCE_KM:g} km: fix one, or leave the mean motion out "
-                        f"to use {mean_motion_rev_per_day(self.altitude_km):.8f} rev/day"
-                    )
+        problems = walker_shell_problems(
+            self.altitude_km, self.inclination_deg, self.planes, self.sats_per_plane, self.phase_factor,
+            self.min_elevation_deg, self.mean_motion_rev_per_day,
+        )
         if problems:
             raise ScenarioError(f"shell {self.name!r}: " + "; ".join(problems))
 

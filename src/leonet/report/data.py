@@ -752,7 +752,7 @@ def _parse_time(value) -> dt.datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
-#: Parameters of a fault worth showing, in this order (`leonet.service.spec`).
+#: Parameters of a fault worth showing, in this order (`leonet.scenario.service`).
 _FAULT_DETAILS = (
     ("gateways", "gateways {}"),
     ("fraction", "fraction {:g}"),

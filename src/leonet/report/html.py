@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import plotly.io as pio
 
-from .. import __version__
+from .._version import __version__
 from ..results.store import write_bytes_atomic
 from .data import ReportData, collect
 from .figures import REASON_COLOURS, build_figures, cdf_x_max_ms

@@ -194,7 +194,7 @@ def check_output_file(
             return path  # the atomic rename replaces the link, not what it points to
         raise OutputPathError(
             f"{option} {path}: is a symbolic link; leonet does not write through links. Choose another file, "
-            "or pass --force to replace the link itself (its target is left alone)"
+            "or pass force=True to replace the link itself (its target is left alone)"
         )
     if stat.S_ISDIR(st.st_mode):
         raise OutputPathError(f"{option} {path}: is a directory; give a file name")
@@ -204,5 +204,5 @@ def check_output_file(
         return path
     raise OutputPathError(
         f"{option} {path}: the file exists and is not a {what} leonet wrote; leonet will not replace it. "
-        "Choose another file, or pass --force to replace it"
+        "Choose another file, or pass force=True to replace it"
     )

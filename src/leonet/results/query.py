@@ -25,7 +25,6 @@ import warnings
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 
 from ..errors import QueryError, RunDirectoryError
 from .store import MANIFEST, listed_files, read_manifest, run_status
@@ -73,6 +72,7 @@ def open_run(run_dir: Path | str, *, require_complete: bool = True, memory_limit
         ``memory_limit`` is not a size.
     """
     import duckdb
+    import pyarrow.dataset as ds
 
     if not isinstance(memory_limit, str) or not _MEMORY.match(memory_limit):
         raise QueryError(f"memory_limit={memory_limit!r} is not a size; give e.g. '4GB' or '512MB'")
@@ -83,11 +83,11 @@ def open_run(run_dir: Path | str, *, require_complete: bool = True, memory_limit
         if chunks == 0:
             raise RunDirectoryError(
                 f"{run_dir}: this run has not finished any chunk yet (status {status!r}), so it has "
-                f"no results; continue it with `leonet run --resume {run_dir}`"
+                f"no results; continue it with leonet.resume({str(run_dir)!r})"
             )
         warnings.warn(
             f"{run_dir}: the run is {status} ({chunks} chunks finished); results cover only those"
-            + ("" if status == "running" else f"; continue it with `leonet run --resume {run_dir}`"),
+            + ("" if status == "running" else f"; continue it with leonet.resume({str(run_dir)!r})"),
             stacklevel=2,
         )
     tables = listed_files(run_dir, manifest)
@@ -103,7 +103,7 @@ def open_run(run_dir: Path | str, *, require_complete: bool = True, memory_limit
             except (OSError, pa.ArrowException, duckdb.Error) as exc:  # schemas of the chunks disagree, ...
                 raise RunDirectoryError(
                     f"{run_dir}: table {name!r} cannot be read ({str(exc).strip()[:300]}); a file the manifest lists is "
-                    f"missing or damaged: re-run the scenario, or resume the run (leonet run --resume {run_dir})"
+                    f"missing or damaged: re-run the scenario, or resume the run (leonet.resume({str(run_dir)!r}))"
                 ) from None
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
@@ -160,12 +160,12 @@ def query(
     except duckdb.InterruptException:
         raise QueryError(
             f"query: stopped after {timeout_s:g} s (timeout_s); make it cheaper (filter, aggregate, LIMIT) or allow "
-            "longer (leonet query --timeout-s)"
+            "longer (timeout_s=)"
         ) from None
     except duckdb.OutOfMemoryException:
         raise QueryError(
             f"query: needs more memory than its limit of {memory_limit} (memory_limit); make it cheaper (filter, "
-            "aggregate, LIMIT) or allow more (leonet query --memory-limit)"
+            "aggregate, LIMIT) or allow more (memory_limit=)"
         ) from None
     except duckdb.Error as exc:
         names = ", ".join(sorted(run_tables(run_dir, verify=False))) or "(none yet)"
@@ -213,7 +213,7 @@ def _fetch(relation, max_rows: int) -> pa.Table:
             if rows > max_rows:
                 raise QueryError(
                     f"query: the result has more than {max_rows:,} rows (max_rows); aggregate or add a LIMIT, or "
-                    "allow more (leonet query --max-rows)"
+                    "allow more (max_rows=)"
                 )
             batches.append(batch)
     return pa.Table.from_batches(batches, schema=schema)

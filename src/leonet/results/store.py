@@ -43,7 +43,7 @@ from pathlib import Path, PurePosixPath
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .. import __version__
+from .._version import __version__
 from ..errors import RunDirectoryError
 from .files import LEONET_MARKER, fsync_dir, write_bytes_atomic, write_json_atomic
 from .lock import LOCK_NAME, RunLock, is_locked
@@ -216,7 +216,7 @@ def listed_files(run_dir: Path | str, manifest: dict | None = None, *, verify: b
 
 
 def _verify(run_dir: Path, path: Path, info: dict) -> None:
-    fix = f"resume the run to recompute it (leonet run --resume {run_dir}) or re-run the scenario"
+    fix = f"resume the run to recompute it (leonet.resume({str(run_dir)!r})) or re-run the scenario"
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -330,7 +330,7 @@ class RunDirectory:
                 return {}
             raise RunDirectoryError(
                 f"{path}: the output directory is not empty and holds no leonet run ({len(entries)} entries, e.g. "
-                f"{entries[0].name!r}); choose an empty or new directory, or pass --force to write into it anyway "
+                f"{entries[0].name!r}); choose an empty or new directory, or pass force=True to write into it anyway "
                 "(its other files are left alone)"
             )
         try:
@@ -340,7 +340,7 @@ class RunDirectory:
             if force:
                 return {}
             raise RunDirectoryError(
-                f"{path}: holds a leonet run whose manifest cannot be read; pass --force to replace it, or choose another "
+                f"{path}: holds a leonet run whose manifest cannot be read; pass force=True to replace it, or choose another "
                 "output directory"
             ) from None
         if force:
@@ -349,12 +349,12 @@ class RunDirectory:
         if status == "complete":
             raise RunDirectoryError(
                 f"{path}: already holds a complete run of scenario {scenario!r} (finished {old.get('finished_utc', '?')}); "
-                "leonet does not replace it. Write to another directory (--out DIR), or pass --force to replace it"
+                "leonet does not replace it. Write to another directory (out=DIR), or pass force=True to replace it"
             )
         raise RunDirectoryError(
             f"{path}: holds an unfinished run of scenario {scenario!r} (status {status}, "
-            f"{len(old.get('chunks', []))} chunks done); continue it with `leonet run --resume {path}`, "
-            "write to another directory (--out DIR), or pass --force to start it over"
+            f"{len(old.get('chunks', []))} chunks done); continue it with leonet.resume({str(path)!r}), "
+            "write to another directory (out=DIR), or pass force=True to start it over"
         )
 
     def _remove_previous(self, old: dict) -> None:
@@ -426,7 +426,7 @@ class RunDirectory:
             self.manifest["chunks"] = [c for c in chunks if all(good(i) for i in c["files"].values())]
             self.manifest["tables"] = {k: v for k, v in self.manifest.get("tables", {}).items() if good(v)}
         except (AttributeError, KeyError, TypeError):
-            raise RunDirectoryError(f"{self.path / MANIFEST}: manifest is corrupt; start the run again (--force)") from None
+            raise RunDirectoryError(f"{self.path / MANIFEST}: manifest is corrupt; start the run again (force=True)") from None
 
     # -- writing ---------------------------------------------------------
 

@@ -13,11 +13,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .query import open_run
-
-__all__ = ["summarize_run"]
+__all__ = ["summarize_run", "RunSummary"]
 
 
 def _num(x):
@@ -33,6 +32,8 @@ def _views(con) -> set[str]:
 
 def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
     """Served %, RTT, throughput, handovers, cost, policy and fault effects of a run."""
+    from .query import open_run
+
     con = open_run(run_dir, require_complete=False)  # called just before the run is marked complete
     hours_per_step = step_s / 3600.0
     try:
@@ -117,3 +118,50 @@ def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
         out["cost_by_sponsor"] = cost["by_sponsor"]
         out["cost_by_month"] = cost["by_month"]
     return out
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The headline numbers of a run (`summarize_run`, as the manifest records them).
+
+    Percentages are of active terminal-steps; RTTs in ms over served
+    terminal-steps; rates in Mbit/s.  A figure the run does not model is
+    None (e.g. throughput without ``[capacity]`` or fleet demand).
+    """
+
+    satellites: int
+    steps: int
+    terminals: int = 0
+    served_pct: float | None = None
+    rtt_p50_ms: float | None = None
+    rtt_p95_ms: float | None = None
+    throughput_p50_mbps: float | None = None
+    throughput_p5_mbps: float | None = None
+    handovers_per_terminal_hour: float | None = None
+    unserved_steps_by_reason: dict = field(default_factory=dict)
+    inactive_terminal_steps: int = 0
+    by_region: list = field(default_factory=list)
+    policy_and_fault_effects: list = field(default_factory=list)
+    cost_by_sponsor: list = field(default_factory=list)
+    cost_by_month: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    satellites_failed_propagation: int = 0
+    wall_s: float | None = None
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RunSummary":
+        """From the summary dict a manifest holds (keys this class does not know go to ``extra``)."""
+        known = {f.name for f in fields(cls)} - {"extra"}
+        data = dict(data or {})
+        return cls(
+            satellites=int(data.pop("satellites", 0)),
+            steps=int(data.pop("steps", 0)),
+            **{k: data.pop(k) for k in list(data) if k in known},
+            extra=data,
+        )
+
+    def as_dict(self) -> dict:
+        """The summary as the manifest records it (None values left out)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
+        return {**{k: v for k, v in out.items() if v is not None}, **self.extra}

@@ -29,13 +29,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from ..capacity.spec import CapacitySpec
-from ..orbits.walker import MAX_ALTITUDE_KM, MIN_ALTITUDE_KM, WalkerShell
-from ..service.spec import FaultSpec, FleetSpec, LedgerSpec, PolicySpec, SponsorSpec, service_problems
+from ..kepler import MAX_ALTITUDE_KM, MIN_ALTITUDE_KM, walker_shell_problems
 from ..timebase import parse_utc
-from .sources import SiteSpec, TerminalSiteSpec, TerminalSource, _Strict
+from .base import Strict
+from .capacity import CapacitySpec
+from .catalog import BUILTIN_CONSTELLATIONS, unknown_constellation_message
+from .service import FaultSpec, FleetSpec, LedgerSpec, PolicySpec, SponsorSpec, service_problems
+from .sources import SiteSpec, TerminalSiteSpec, TerminalSource
 
 __all__ = [
     "Scenario",
@@ -54,7 +56,7 @@ __all__ = [
 ]
 
 
-class ScenarioMeta(_Strict):
+class ScenarioMeta(Strict):
     name: str = Field("unnamed", min_length=1, max_length=100)
     description: str = ""
     seed: int = Field(0, ge=0, description="seed of every random choice in the run")
@@ -64,7 +66,7 @@ class ScenarioMeta(_Strict):
 MAX_STEPS = 100_000_000
 
 
-class TimeSpec(_Strict):
+class TimeSpec(Strict):
     start_utc: dt.datetime = Field(description="ISO 8601 UTC start, e.g. 2026-05-30T12:00:00Z")
     duration_s: float | None = Field(None, gt=0, le=366 * 86400)
     end_utc: dt.datetime | None = None
@@ -124,7 +126,7 @@ class TimeSpec(_Strict):
         return int(round(self.step_s * 1e9))
 
 
-class ShellSpec(_Strict):
+class ShellSpec(Strict):
     name: str | None = None
     altitude_km: float = Field(ge=MIN_ALTITUDE_KM, le=MAX_ALTITUDE_KM)
     inclination_deg: float = Field(ge=0.0, le=180.0)
@@ -136,28 +138,18 @@ class ShellSpec(_Strict):
     min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
     raan_offset_deg: float = Field(0.0, ge=0.0, lt=360.0)
 
-    def to_shell(self, default_name: str) -> WalkerShell:
-        return WalkerShell(
-            name=self.name or default_name,
-            altitude_km=self.altitude_km,
-            inclination_deg=self.inclination_deg,
-            planes=self.planes,
-            sats_per_plane=self.sats_per_plane,
-            phase_factor=self.phase_factor,
-            phasing=self.phasing,
-            mean_motion_rev_per_day=self.mean_motion_rev_per_day,
-            min_elevation_deg=self.min_elevation_deg,
-            raan_offset_deg=self.raan_offset_deg,
-        )
-
     @model_validator(mode="after")
     def _physical(self):
-        # WalkerShell checks phase factor and altitude/mean-motion agreement.
-        self.to_shell(self.name or "shell")
+        problems = walker_shell_problems(
+            self.altitude_km, self.inclination_deg, self.planes, self.sats_per_plane, self.phase_factor,
+            self.min_elevation_deg, self.mean_motion_rev_per_day,
+        )
+        if problems:
+            raise ValueError(f"shell {(self.name or 'shell')!r}: " + "; ".join(problems))
         return self
 
 
-class BuiltinConstellation(_Strict):
+class BuiltinConstellation(Strict):
     kind: Literal["builtin"] = "builtin"
     builtin: str = Field(description="name of a built-in constellation (leonet scenarios --constellations)")
     min_elevation_deg: float | None = Field(None, ge=0.0, lt=90.0)
@@ -165,20 +157,18 @@ class BuiltinConstellation(_Strict):
     @field_validator("builtin")
     @classmethod
     def _known(cls, value):
-        from ..orbits.constellation import builtin_names, unknown_builtin
-
-        if value not in builtin_names():
-            raise ValueError(str(unknown_builtin(value)))
+        if value not in BUILTIN_CONSTELLATIONS:
+            raise ValueError(unknown_constellation_message(value))
         return value
 
 
-class WalkerConstellation(_Strict):
+class WalkerConstellation(Strict):
     kind: Literal["walker"]
     name: str = Field(min_length=1)
     shells: list[ShellSpec] = Field(min_length=1)
 
 
-class ElementsConstellation(_Strict):
+class ElementsConstellation(Strict):
     kind: Literal["elements"]
     name: str = Field(min_length=1)
     file: str = Field(min_length=1, description="TLE (2/3-line) or OMM (JSON/CSV/XML) file")
@@ -191,12 +181,12 @@ ConstellationSpec = Annotated[
 ]
 
 
-class TerminalSpec(_Strict):
+class TerminalSpec(Strict):
     sources: list[TerminalSource] = Field(min_length=1)
     min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
 
 
-class GatewaySpec(_Strict):
+class GatewaySpec(Strict):
     country_iso2: list[str] | None = None
     ids: list[str] | None = None
     file: str | None = Field(None, description="a CSV with the columns of the shipped gateway list")
@@ -204,7 +194,7 @@ class GatewaySpec(_Strict):
     min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
 
 
-class PopSpec(_Strict):
+class PopSpec(Strict):
     ids: list[str] | None = None
     names: list[str] | None = None
     extra: list[TerminalSiteSpec] = Field(default_factory=list, description="PoPs not in the list (a site without antennas)")
@@ -216,13 +206,13 @@ class PopSpec(_Strict):
     assignment: dict[str, str] = Field(default_factory=dict, description="gateway id -> PoP id; else nearest")
 
 
-class GroundSpec(_Strict):
+class GroundSpec(Strict):
     terminals: TerminalSpec | None = None
     gateways: GatewaySpec | None = None
     pops: PopSpec | None = None
 
 
-class NetworkSpec(_Strict):
+class NetworkSpec(Strict):
     isl: Literal["plus-grid", "none"] = "plus-grid"
     #: Lowest altitude a laser beam may pass (atmosphere), km.
     isl_min_beam_altitude_km: float = Field(80.0, ge=0.0, le=1000.0)
@@ -230,19 +220,19 @@ class NetworkSpec(_Strict):
     policy: Literal["min-latency", "max-elevation", "longest-visible"] = "min-latency"
 
 
-class OutputSpec(_Strict):
+class OutputSpec(Strict):
     directory: str = Field("runs/{name}", min_length=1)
     chunk_steps: int = Field(600, ge=1, le=1_000_000)
 
 
-class PropagationSpec(_Strict):
+class PropagationSpec(Strict):
     #: Evaluate SGP4 every this many seconds (from the epoch) and interpolate
     #: between (cubic Hermite on positions and velocities; < 1 m error at 30 s,
     #: measured in tests/orbits/test_interpolation.py).  0 = SGP4 at every step.
     sgp4_node_s: float = Field(30.0, ge=0.0, le=120.0)
 
 
-class Scenario(_Strict):
+class Scenario(Strict):
     scenario: ScenarioMeta = Field(default_factory=ScenarioMeta)
     time: TimeSpec
     constellations: list[ConstellationSpec] = Field(min_length=1)

@@ -1,7 +1,4 @@
-"""Scenario models shared by several tables (and by `leonet.service.spec`).
-
-Kept apart from `leonet.scenario.schema` so that the service layer can use
-them while the schema imports the service layer's tables, without a cycle.
+"""Sites and terminal sources: the scenario models shared by the ground segment and the fleets.
 
 Terminal sources
 ----------------
@@ -26,7 +23,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from .base import Strict
 
 __all__ = [
     "SiteSpec",
@@ -36,14 +35,23 @@ __all__ = [
     "CoordinatesSource",
     "SampleSource",
     "TERMINAL_SOURCE_KINDS",
+    "region_is_file",
 ]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+def region_is_file(region: str) -> bool:
+    """Whether a region spec names a GeoJSON file (else a built-in: ``"country:UA"``, ``"oblast:..."``, ``"crimea"``).
+
+    The one rule for every ``region`` of a scenario: what is not a built-in
+    name is a path, resolved from the scenario's folder.
+
+    >>> region_is_file("country:UA"), region_is_file("crimea"), region_is_file("zone.geojson")
+    (False, False, True)
+    """
+    return ":" not in region and region.strip().lower() != "crimea"
 
 
-class TerminalSiteSpec(_Strict):
+class TerminalSiteSpec(Strict):
     """A site given by its coordinates; as a terminal it has one antenna."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -59,7 +67,7 @@ class SiteSpec(TerminalSiteSpec):
     antenna_count: int = Field(1, ge=1, le=1000)
 
 
-class CitiesSource(_Strict):
+class CitiesSource(Strict):
     """Terminals at GeoNames cities (the shipped list of places of >= 15,000 people)."""
 
     kind: Literal["cities"]
@@ -75,14 +83,14 @@ class CitiesSource(_Strict):
         return self
 
 
-class CoordinatesSource(_Strict):
+class CoordinatesSource(Strict):
     """Terminals at explicit sites."""
 
     kind: Literal["coordinates"]
     sites: list[TerminalSiteSpec] = Field(min_length=1)
 
 
-class SampleSource(_Strict):
+class SampleSource(Strict):
     """``count`` terminals sampled in a region."""
 
     kind: Literal["sample"]

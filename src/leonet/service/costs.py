@@ -40,7 +40,7 @@ from typing import Any, NamedTuple
 import pyarrow as pa
 
 from ..errors import ScenarioError
-from .spec import FleetSpec, _iso, to_utc
+from ..scenario.service import FleetSpec, _iso, to_utc
 
 __all__ = ["CostLedger", "cost_ledger", "month_starts", "LEDGER_SCHEMA"]
 
@@ -136,7 +136,7 @@ def cost_ledger(
     1,000 terminals at $500 a month; the donor pays until 2023-06-16, then a
     government (15/30 of June each):
 
-    >>> from leonet.service.spec import FleetSpec
+    >>> from leonet.scenario.service import FleetSpec
     >>> fleet = FleetSpec.model_validate({
     ...     "name": "donated", "monthly_price_usd": 500.0,
     ...     "active_from": "2023-06-01", "active_until": "2023-07-01",

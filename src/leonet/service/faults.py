@@ -2,7 +2,7 @@
 
 The faults
 ----------
-Each ``[[faults]]`` entry (`~leonet.service.spec`) has a ``kind`` and a window
+Each ``[[faults]]`` entry (`~leonet.scenario.service`) has a ``kind`` and a window
 ``[from, until)`` (either side open):
 
 ``gateway-down``
@@ -57,7 +57,7 @@ from ..ground.regions import points_in_region
 from ..ground.sites import GroundSites
 from .fleets import window_ns
 from .policy import load_rule_region
-from .spec import (
+from ..scenario.service import (
     CapacityLossFault,
     GatewayDownFault,
     IslLostFault,

@@ -41,7 +41,7 @@ from ..constants import NS_PER_S
 from ..errors import ScenarioError
 from ..ground.sites import GroundSites, load_cities
 from ..ground.terminals import terminals_from_sources
-from .spec import FleetSpec
+from ..scenario.service import FleetSpec
 
 __all__ = [
     "Fleets",

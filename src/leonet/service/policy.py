@@ -2,7 +2,7 @@
 
 The rules
 ---------
-A rule (`~leonet.service.spec.PolicySpec`) says ``allow`` or ``deny``, inside a
+A rule (`~leonet.scenario.service.PolicySpec`) says ``allow`` or ``deny``, inside a
 region (any `~leonet.ground.regions.load_region` spec; none: everywhere),
 during ``[from, until)`` (either side open), for the fleets it names (none:
 every terminal, including terminals that belong to no fleet).  At a step a
@@ -44,7 +44,7 @@ from ..errors import ScenarioError
 from ..ground.regions import Region, load_region, points_in_region
 from ..ground.sites import GroundSites
 from .fleets import window_ns
-from .spec import PolicySpec, _iso, _unknown
+from ..scenario.service import PolicySpec, _iso, _unknown
 
 __all__ = ["PolicyEngine", "load_rule_region"]
 
@@ -52,7 +52,7 @@ __all__ = ["PolicyEngine", "load_rule_region"]
 def load_rule_region(spec: str, where: str, resolve: Callable[[str], Path] | None = None) -> Region:
     """`load_region` with the field path in the message and relative GeoJSON paths resolved."""
     arg = spec
-    from ..ground.terminals import region_is_file
+    from ..scenario.sources import region_is_file
 
     if resolve is not None and region_is_file(spec):
         arg = str(resolve(spec))
@@ -96,7 +96,7 @@ class PolicyEngine:
     Examples
     --------
     >>> from leonet.ground.sites import sites_from_coordinates
-    >>> from leonet.service.spec import PolicySpec
+    >>> from leonet.scenario.service import PolicySpec
     >>> import datetime as dt, numpy as np
     >>> sites = sites_from_coordinates("terminal", [
     ...     {"name": "Simferopol", "lat_deg": 44.95, "lon_deg": 34.10},

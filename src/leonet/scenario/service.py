@@ -139,11 +139,12 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import ScenarioError
-from ..scenario.sources import TerminalSource
 from ..timebase import parse_utc
+from .base import Strict, format_validation_errors
+from .sources import TerminalSource
 
 __all__ = [
     "SponsorSpec",
@@ -165,12 +166,6 @@ __all__ = [
 ]
 
 FAULT_KINDS = ("gateway-down", "satellites-failed", "isl-lost", "jamming", "capacity-loss")
-
-
-class _Strict(BaseModel):
-    # The same settings as leonet.scenario.schema._Strict, plus field aliases
-    # for the TOML keys ``from`` (a Python keyword).
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, populate_by_name=True)
 
 
 def to_utc(value: Any) -> dt.datetime:
@@ -236,14 +231,14 @@ def _fraction(value: float, key: str, meaning: str) -> float:
 # --------------------------------------------------------------------------
 
 
-class SponsorSpec(_Strict):
+class SponsorSpec(Strict):
     """A declared sponsor: whoever pays for a fleet's service for a while."""
 
     name: str = Field(min_length=1, max_length=200)
     note: str = ""
 
 
-class SponsorPeriod(_Strict):
+class SponsorPeriod(Strict):
     """One entry of a fleet's sponsor timeline: ``sponsor`` pays from ``from``.
 
     The entry runs until the next entry's ``from``, or until its own
@@ -263,7 +258,7 @@ class SponsorPeriod(_Strict):
         return self
 
 
-class FleetSpec(_Strict):
+class FleetSpec(Strict):
     """A named set of user terminals with one service plan and a sponsor timeline."""
 
     name: str = Field(min_length=1, max_length=100)
@@ -451,7 +446,7 @@ def sponsor_timeline_problems(
 # --------------------------------------------------------------------------
 
 
-class PolicySpec(_Strict):
+class PolicySpec(Strict):
     """An operator rule: allow or deny service inside a region, for a while, to some fleets."""
 
     name: str = ""
@@ -493,7 +488,7 @@ class PolicySpec(_Strict):
 # --------------------------------------------------------------------------
 
 
-class _FaultBase(_Strict):
+class _FaultBase(Strict):
     name: str = ""
     from_: dt.datetime | None = Field(None, alias="from", description="UTC; omitted: from the start")
     until: dt.datetime | None = Field(None, description="UTC, exclusive; omitted: to the end")
@@ -579,7 +574,7 @@ FaultSpec = Annotated[
 ]
 
 
-class LedgerSpec(_Strict):
+class LedgerSpec(Strict):
     """The window of the cost ledger (default: the fleets' active windows)."""
 
     start: dt.datetime | None = None
@@ -657,7 +652,7 @@ def service_problems(
     return out
 
 
-class ServiceTables(_Strict):
+class ServiceTables(Strict):
     """The service tables on their own (what `parse_service_tables` validates).
 
     The scenario schema holds the same fields at its top level; this model
@@ -676,24 +671,6 @@ class ServiceTables(_Strict):
         if problems:
             raise ValueError("\n".join(problems))
         return self
-
-
-def _terminal_source_kinds() -> tuple[str, ...]:
-    from ..scenario.sources import TERMINAL_SOURCE_KINDS
-
-    return tuple(TERMINAL_SOURCE_KINDS)
-
-
-def _loc(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part in (*FAULT_KINDS, *_terminal_source_kinds()) and out.endswith("]"):
-            continue  # the discriminator tag pydantic inserts
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def parse_service_tables(data: Mapping[str, Any], source: str = "<service tables>") -> ServiceTables:
@@ -717,19 +694,4 @@ def parse_service_tables(data: Mapping[str, Any], source: str = "<service tables
     try:
         return ServiceTables.model_validate({k: data[k] for k in keys if k in data})
     except ValidationError as err:
-        lines = []
-        for e in err.errors():
-            loc = _loc(e["loc"])
-            msg = e["msg"].removeprefix("Value error, ")
-            if e["type"] == "missing":
-                text = f"{loc}: required field is missing"
-            elif e["type"] == "extra_forbidden":
-                text = f"{loc}: unknown key {e['loc'][-1]!r}; fix: remove it or correct its spelling"
-            elif "input" in e and not isinstance(e["input"], (dict, list)):
-                text = f"{loc}: {msg} (got {e['input']!r})"
-            else:
-                text = f"{loc}: {msg}" if loc else msg
-            lines.extend(f"{source}: {line}" for line in text.split("\n"))
-        n = len(lines)
-        head = f"the scenario has {n} problems:\n  " if n > 1 else ""
-        raise ScenarioError(head + "\n  ".join(lines), source=source) from None
+        raise ScenarioError(format_validation_errors(ServiceTables, source, err), source=source) from None

@@ -1,0 +1,182 @@
+"""The tables a run writes: their Arrow schemas, and the one place units change.
+
+Inside leonet every quantity is in its internal unit (s, bit/s, km); the
+tables people read hold milliseconds and Mbit/s, as the column names say
+(``rtt_ms``, ``throughput_mbps``).  The conversion happens here and nowhere
+else: the engine hands over per-step arrays in internal units and these
+functions build the Arrow tables.  docs/results.md documents every column,
+and a test checks every table a run writes against that page.
+
+Per-chunk tables (one Parquet file per chunk, ``RUN/<table>/chunk-*.parquet``):
+
+``terminal_steps``  one row per (step, terminal): serving satellite, route, latency parts, reason, rates
+``handovers``       every change of a terminal's serving satellite
+``link_drops``      per step: lasers unusable and in use, gateway feeder links
+``cell_load``       per step and service cell (with ``[capacity]``)
+``gateway_load``    per step and gateway (with ``[capacity]``)
+``sat_positions``   every satellite every `POSITIONS_EVERY_S` seconds
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from ..scheduling.assign import REASON_NAMES
+
+__all__ = [
+    "TERMINAL_STEPS_SCHEMA",
+    "HANDOVERS_SCHEMA",
+    "LINK_DROPS_SCHEMA",
+    "CELL_LOAD_SCHEMA",
+    "GATEWAY_LOAD_SCHEMA",
+    "SAT_POSITIONS_SCHEMA",
+    "POSITIONS_EVERY_S",
+    "MS_PER_S",
+    "BPS_PER_MBPS",
+    "terminal_steps_table",
+    "rows_table",
+    "reason_array",
+]
+
+#: Seconds -> milliseconds, bit/s -> Mbit/s: the only unit changes of the tables.
+MS_PER_S = 1e3
+BPS_PER_MBPS = 1e6
+
+#: Satellite positions are kept for maps at this interval (s), not every step.
+POSITIONS_EVERY_S = 60
+
+REASON_TYPE = pa.dictionary(pa.int8(), pa.string())
+
+TERMINAL_STEPS_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("terminal", pa.int32()),
+        ("sat", pa.int32()),
+        ("gateway", pa.int32()),
+        ("pop", pa.int32()),
+        ("isl_hops", pa.int16()),
+        ("rtt_ms", pa.float64()),
+        ("uplink_ms", pa.float64()),
+        ("isl_ms", pa.float64()),
+        ("feeder_ms", pa.float64()),
+        ("backhaul_ms", pa.float64()),
+        ("served", pa.bool_()),
+        ("reason", REASON_TYPE),
+        ("demand_mbps", pa.float64()),
+        ("throughput_mbps", pa.float64()),
+    ]
+)
+HANDOVERS_SCHEMA = pa.schema(
+    [("t_ns", pa.int64()), ("terminal", pa.int32()), ("from_sat", pa.int32()), ("to_sat", pa.int32())]
+)
+LINK_DROPS_SCHEMA = pa.schema(
+    [("t_ns", pa.int64()), ("isl_dropped", pa.int32()), ("isl_active", pa.int32()), ("gateway_links", pa.int32())]
+)
+CELL_LOAD_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("cell", pa.string()),
+        ("terminals", pa.int32()),
+        ("demand_mbps", pa.float64()),
+        ("used_mbps", pa.float64()),
+        ("capacity_mbps", pa.float64()),
+        ("utilisation", pa.float64()),
+    ]
+)
+GATEWAY_LOAD_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("gateway", pa.int32()),
+        ("used_mbps", pa.float64()),
+        ("capacity_mbps", pa.float64()),
+        ("utilisation", pa.float64()),
+    ]
+)
+SAT_POSITIONS_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("sat", pa.int32()),
+        ("lat_deg", pa.float64()),
+        ("lon_deg", pa.float64()),
+        ("altitude_km", pa.float64()),
+        ("x_km", pa.float64()),
+        ("y_km", pa.float64()),
+        ("z_km", pa.float64()),
+    ]
+)
+
+
+def reason_array(codes: NDArray[np.int8]) -> pa.DictionaryArray:
+    """Reason codes (`leonet.scheduling.assign.Reason`) as a dictionary column of their names."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.ravel(codes), pa.int8()), pa.array(REASON_NAMES, pa.string()))
+
+
+def terminal_steps_table(offsets_ns: NDArray[np.int64], terminal: NDArray[np.int64], cols: dict) -> pa.Table:
+    """The ``terminal_steps`` rows of T steps x G terminals, time-major.
+
+    Parameters
+    ----------
+    offsets_ns : int64[T]
+        Step offsets from the run's epoch, ns.
+    terminal : int[G]
+        Terminal indices.
+    cols : dict of str to array [T, G]
+        In internal units: ``sat``, ``gateway``, ``pop`` (int32, -1 none),
+        ``isl_hops`` (int16), ``uplink_s``, ``isl_s``, ``feeder_s``,
+        ``backhaul_s`` (one way, s), ``reason`` (int8 codes), ``demand_bps``,
+        ``throughput_bps`` (bit/s).  Latency parts of steps that are not
+        served are dropped (NaN); ``rtt_ms`` is twice their sum.
+    """
+    t, g = len(offsets_ns), len(terminal)
+    served = cols["reason"] == 0
+    parts = {}
+    for name in ("uplink_s", "isl_s", "feeder_s", "backhaul_s"):
+        parts[name] = np.where(served, cols[name], np.nan)  # latency only for served terminal-steps
+    rtt_s = 2.0 * (parts["uplink_s"] + parts["isl_s"] + parts["feeder_s"] + parts["backhaul_s"])
+
+    def ms(a):
+        return pa.array((MS_PER_S * a).ravel(), pa.float64())
+
+    def mbps(a):
+        return pa.array((a / BPS_PER_MBPS).ravel(), pa.float64())
+
+    return pa.Table.from_arrays(
+        [
+            pa.array(np.repeat(offsets_ns, g), pa.int64()),
+            pa.array(np.tile(np.asarray(terminal, dtype=np.int32), t), pa.int32()),
+            pa.array(cols["sat"].ravel(), pa.int32()),
+            pa.array(cols["gateway"].ravel(), pa.int32()),
+            pa.array(cols["pop"].ravel(), pa.int32()),
+            pa.array(cols["isl_hops"].ravel(), pa.int16()),
+            ms(rtt_s),
+            ms(parts["uplink_s"]),
+            ms(parts["isl_s"]),
+            ms(parts["feeder_s"]),
+            ms(parts["backhaul_s"]),
+            pa.array(served.ravel(), pa.bool_()),
+            reason_array(cols["reason"]),
+            mbps(cols["demand_bps"]),
+            mbps(cols["throughput_bps"]),
+        ],
+        schema=TERMINAL_STEPS_SCHEMA,
+    )
+
+
+def rows_table(parts: list[dict], schema: pa.Schema) -> pa.Table:
+    """One table from per-step dicts of column arrays in internal units.
+
+    A column ``<x>_mbps`` of the schema is taken from the dicts' ``<x>_bps``
+    (bit/s) and converted; every other column is taken as it is.
+    """
+    if not parts:
+        return schema.empty_table()
+
+    def column(field: pa.Field) -> pa.Array:
+        if field.name.endswith("_mbps"):
+            bps = np.concatenate([p[field.name[: -len("_mbps")] + "_bps"] for p in parts])
+            return pa.array(bps / BPS_PER_MBPS, field.type)
+        return pa.array(np.concatenate([p[field.name] for p in parts]), field.type)
+
+    return pa.Table.from_arrays([column(f) for f in schema], schema=schema)

@@ -1,0 +1,80 @@
+"""The scenario's ``[capacity]`` table.
+
+Example::
+
+    [capacity]
+    generation = "v1.5"                 # default satellite generation
+    generation_by_constellation = { "starlink-tle-2026-05" = "v2-mini" }
+    h3_resolution = 5                   # Starlink-like cells (~253 km^2)
+    min_rate_bps = 1e6                  # below this a terminal is unserved (reason: capacity)
+    demand_bps = 100e6                  # busy-hour demand of one terminal
+    # Overrides of the generation's figures (all generations):
+    # satellite_capacity_bps = 20e9
+    # beams_per_satellite = 16
+    # beam_capacity_bps = 1.2e9
+    # isl_capacity_bps = 100e9
+    # gateway_antenna_capacity_bps = 20e9
+
+Every number has a documented default in `leonet.capacity.params`; the
+engine turns this table into the run's capacity model (`leonet.capacity.model`).  Like the
+rest of the schema, unknown keys are errors and the model is frozen.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+
+from .base import Strict
+
+__all__ = ["CapacitySpec", "GENERATION_NAMES"]
+
+#: The satellite generations `leonet.capacity.params.GENERATIONS` describes (a test keeps the two equal).
+GENERATION_NAMES = ("v1.5", "v2-mini")
+
+
+def _known_generation(value: str) -> str:
+    if value not in GENERATION_NAMES:
+        raise ValueError(f"unknown satellite generation {value!r}; known: {', '.join(sorted(GENERATION_NAMES))}")
+    return value
+
+
+class CapacitySpec(Strict):
+    """Capacity sharing settings (``[capacity]``).
+
+    The defaults are `leonet.capacity.params`' (a test keeps them equal):
+    generation ``"v1.5"``, H3 resolution 5 (Starlink-like ~253 km^2 cells),
+    1 Mbit/s minimum served rate, 100 Mbit/s busy-hour demand per terminal.
+    """
+
+    enabled: bool = Field(
+        True, description="share capacity max-min fairly; false = every routed terminal gets its demand"
+    )
+    generation: str = Field("v1.5", description="satellite generation: " + ", ".join(sorted(GENERATION_NAMES)))
+    generation_by_constellation: dict[str, str] = Field(
+        default_factory=dict, description="constellation name -> generation, for mixed fleets"
+    )
+    h3_resolution: int = Field(5, ge=0, le=15, description="H3 resolution of service cells")
+    min_rate_bps: float = Field(1e6, ge=0.0, le=1e12, description="unserved (reason capacity) below this rate, bit/s")
+    demand_bps: float = Field(100e6, gt=0.0, le=1e12, description="busy-hour demand per terminal, bit/s")
+    satellite_capacity_bps: float | None = Field(None, gt=0.0, le=1e13, description="override: user downlink of one satellite, bit/s")
+    beams_per_satellite: int | None = Field(None, ge=1, le=10_000, description="override: cell beams one satellite serves at once")
+    beam_capacity_bps: float | None = Field(None, gt=0.0, le=1e12, description="override: capacity of one cell beam, bit/s")
+    isl_capacity_bps: float | None = Field(None, gt=0.0, le=1e13, description="override: capacity of one laser link, bit/s")
+    gateway_antenna_capacity_bps: float | None = Field(
+        None, gt=0.0, le=1e13, description="override: capacity of one gateway antenna, bit/s"
+    )
+
+    @field_validator("generation")
+    @classmethod
+    def _generation(cls, value: str) -> str:
+        return _known_generation(value)
+
+    @field_validator("generation_by_constellation")
+    @classmethod
+    def _generations(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, gen in value.items():
+            try:
+                _known_generation(gen)
+            except ValueError as exc:
+                raise ValueError(f"constellation {name!r}: {exc}") from None
+        return value
