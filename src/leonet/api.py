@@ -2,11 +2,15 @@
 
 >>> import leonet
 >>> scenario = leonet.load_scenario("ukraine", time={"duration_s": 60})   # overrides by section
->>> run = leonet.run(scenario, out)                                      # doctest: +SKIP
->>> steps = run.table("terminal_steps")          # a pandas DataFrame, with a time_utc column
->>> run.summary.served_pct                       # typed headline numbers
->>> run.query("SELECT avg(rtt_ms) FROM terminal_steps WHERE served")   # DuckDB, read-only
->>> run.report()                                 # the offline HTML report; returns its path
+>>> scenario.spec.time.duration_s
+60.0
+>>> run = leonet.run(scenario, "runs/ukraine-1min")   # doctest: +SKIP
+>>> steps = run.table("terminal_steps")    # a pandas DataFrame with time_utc   # doctest: +SKIP
+>>> run.summary.served_pct                 # typed headline numbers             # doctest: +SKIP
+>>> run.query("SELECT avg(rtt_ms) FROM terminal_steps WHERE served")          # doctest: +SKIP
+>>> run.report()                           # the offline HTML report's path     # doctest: +SKIP
+
+(README.md runs the same example end to end, and a test runs README.md.)
 
 Errors are `LeonetError` subclasses: `ScenarioError` (the scenario or an
 argument), `InputFileError` (a file the scenario names), `RunDirectoryError`

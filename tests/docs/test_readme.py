@@ -12,6 +12,8 @@ from leonet.cli import main
 from leonet.engine.run import run_scenario
 from leonet.scenario.load import load_scenario
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
@@ -48,3 +50,25 @@ def test_query_example_gives_the_documented_answer(ukraine_run, capsys, command,
     args[args.index("runs/ukraine")] = str(ukraine_run)
     main(["--quiet", *args])
     assert capsys.readouterr().out.strip() == expected
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def test_the_notebook_example_runs_as_written(tmp_path, monkeypatch, capsys):
+    """Issue 11: the README's notebook example, exactly as written, in a fresh directory."""
+    import pandas as pd
+
+    (block,) = [b for b in _python_blocks() if "leonet.load_scenario" in b]
+    monkeypatch.chdir(tmp_path)
+    names: dict = {}
+    exec(compile(block, "README.md", "exec"), names)  # noqa: S102 - the documentation's own code
+    steps, run = names["steps"], names["run"]
+    assert isinstance(steps, pd.DataFrame) and str(steps["time_utc"].dt.tz) == "UTC"
+    assert steps["time_utc"].iloc[0] == pd.Timestamp("2026-05-30T12:00:00Z")
+    assert len(steps) == 200 * 12  # 200 terminals x 12 steps of 5 s
+    assert 80.0 <= run.summary.served_pct <= 100.0
+    assert (tmp_path / "runs" / "ukraine-1min" / "manifest.json").is_file()
+    printed = capsys.readouterr().out
+    assert "civilian" in printed and "frontline" in printed

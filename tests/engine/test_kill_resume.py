@@ -27,6 +27,8 @@ from leonet.scenario.load import load_scenario
 
 from test_parallel import _assert_identical, _tables  # noqa: E402
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 SCENARIO = toy_scenario(
     name="killme", seed=3, duration_s=600, step_s=2, chunk_steps=3,
     second_terminal='{name = "Odesa", lat_deg = 46.48, lon_deg = 30.73}',

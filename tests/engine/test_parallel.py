@@ -12,6 +12,8 @@ from leonet.scenario.load import load_scenario
 
 from test_run import short  # noqa: E402  (tests/engine is on sys.path: rootdir-relative import)
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 KEYS = {
     "terminal_steps": "t_ns, terminal",
     "handovers": "t_ns, terminal",

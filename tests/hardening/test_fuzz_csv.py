@@ -28,6 +28,8 @@ from leonet.ground.sites import (
     read_sites_csv,
 )
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 from leonet.errors import InputFileError, LeonetError
 from leonet.ground.regions import load_region, points_in_region, read_geojson_region, sample_points
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # A small valid document: a square around Kyiv and a two-part MultiPolygon with a hole.

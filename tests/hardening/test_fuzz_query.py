@@ -27,6 +27,8 @@ from leonet.cli import main
 from leonet.errors import LeonetError, QueryError, RunDirectoryError
 from leonet.results.query import list_runs, query
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 # A query opens DuckDB over the run's Parquet files: ~50 ms per example.
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

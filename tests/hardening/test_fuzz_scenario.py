@@ -36,6 +36,8 @@ from leonet.engine.build import build_constellation, build_time_grid
 from leonet.scenario.load import load_scenario
 from scenes import toy_scenario  # tests/scenes.py
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 UKRAINE = (resources.files("leonet") / "scenario" / "builtin" / "ukraine.toml").read_text(encoding="utf-8")

@@ -27,6 +27,8 @@ from hypothesis import strategies as st
 
 from leonet.cli import main
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 FUZZ = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
             derandomize=False, database=None)
 

@@ -36,6 +36,8 @@ from leonet.ground.sites import (
 from leonet.orbits.tle import read_elements, read_omm_file, read_tle_file
 from leonet.scenario.load import load_scenario
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 # database=None: the example database (.hypothesis/) would be a write outside the temporary folder.
 FUZZ = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow], database=None)
 

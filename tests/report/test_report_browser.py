@@ -21,6 +21,8 @@ from leonet.report import write_report
 
 from report_scene import EVIL, EVIL_GATEWAY
 
+pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
+
 #: A rendered chart or map has far more distinct colours than a blank or
 #: broken one (a blank plot area is one or two colours; the map's land, sea,
 #: borders, colour-scaled terminals and anti-aliasing give hundreds).

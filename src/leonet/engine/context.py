@@ -127,12 +127,13 @@ class RunContext:
             )
             tables["gateways"] = _sites_table(self.ground.gateways)
             tables["pops"] = _sites_table(self.ground.pops)
-            if fleets is not None:
+            billed = [f for f in self.loaded.spec.fleets if f.billed]
+            if billed:  # a ledger only when something is priced
                 from ..service.costs import cost_ledger
 
-                spec = self.loaded.spec
+                ledger = self.loaded.spec.ledger
                 tables["cost_ledger"] = cost_ledger(
-                    list(spec.fleets), spec.ledger.start, spec.ledger.end, terminal_counts=fleets.terminal_counts()
+                    billed, ledger.start, ledger.end, terminal_counts=fleets.terminal_counts()
                 ).table
         return tables
 

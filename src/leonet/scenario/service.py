@@ -263,10 +263,13 @@ class FleetSpec(Strict):
 
     name: str = Field(min_length=1, max_length=100)
     terminals: list[TerminalSource]
-    active_from: dt.datetime = Field(description="UTC; terminals are switched on at this moment")
+    active_from: dt.datetime | None = Field(
+        None, description="UTC; terminals are switched on at this moment (omitted: on all the time; a priced fleet needs it)"
+    )
     active_until: dt.datetime | None = Field(None, description="UTC, exclusive; omitted: never switched off")
     #: Price of one terminal for one calendar month, USD (prorated by the second).
-    monthly_price_usd: float
+    #: Omitted: the fleet is not billed (a pure network study) and has no ledger lines.
+    monthly_price_usd: float | None = None
     #: Traffic one terminal asks for, Mbit/s (before the daily profile).
     demand_mbps: float = 0.0
     #: 24 hourly multipliers of the demand; entry h applies from h:00 to h:59
@@ -275,7 +278,7 @@ class FleetSpec(Strict):
     daily_profile: list[float] | None = None
     profile_utc_offset_h: int = Field(0, ge=-12, le=14, description="whole hours; no daylight saving")
     min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
-    sponsors: list[SponsorPeriod]
+    sponsors: list[SponsorPeriod] = Field(default_factory=list)
     note: str = ""
 
     _utc = field_validator("active_from", "active_until", mode="before")(_utc_or_none)
@@ -302,8 +305,8 @@ class FleetSpec(Strict):
 
     @field_validator("monthly_price_usd")
     @classmethod
-    def _price(cls, value: float) -> float:
-        if not (math.isfinite(value) and value >= 0.0):
+    def _price(cls, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and value >= 0.0):
             raise ValueError(
                 "monthly_price_usd must be a finite number >= 0 (USD per terminal and month; 0 for a free plan); "
                 "fix: write the price as a positive number, e.g. 500.0"
@@ -335,22 +338,34 @@ class FleetSpec(Strict):
             )
         return value
 
-    @field_validator("sponsors")
-    @classmethod
-    def _some_sponsors(cls, value: list) -> list:
-        if not value:
-            raise ValueError(
-                "the fleet has no sponsor timeline; fix: add a [[fleets.sponsors]] entry such as "
-                '{ sponsor = "SpaceX (donation)", from = 2022-02-26 } starting at or before active_from'
-            )
-        return value
+    @property
+    def billed(self) -> bool:
+        """Whether the fleet has a price (and so a sponsor timeline and ledger lines)."""
+        return self.monthly_price_usd is not None
 
     @model_validator(mode="after")
     def _timeline(self):
         _check_window(self.active_from, self.active_until, "active_from", "active_until")
-        problems = sponsor_timeline_problems(self.sponsors, self.active_from, self.active_until, self.name)
-        if problems:
-            raise ValueError("; ".join(problems))
+        if self.billed and self.active_from is None:
+            raise ValueError(
+                "a priced fleet needs active_from (its bills start then); fix: set active_from = DATE, or leave "
+                "monthly_price_usd out for a fleet that is not billed"
+            )
+        if self.billed and not self.sponsors:
+            raise ValueError(
+                "the fleet has a price but no sponsor timeline; fix: add a [[fleets.sponsors]] entry such as "
+                '{ sponsor = "SpaceX (donation)", from = 2022-02-26 } starting at or before active_from, or leave '
+                "monthly_price_usd out for a fleet that is not billed"
+            )
+        if self.sponsors and self.active_from is None:
+            raise ValueError(
+                "a sponsor timeline needs active_from (it must cover the active window from its start); fix: set "
+                "active_from = DATE"
+            )
+        if self.sponsors:
+            problems = sponsor_timeline_problems(self.sponsors, self.active_from, self.active_until, self.name)
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
 
     def sponsor_segments(self) -> list[tuple[str, dt.datetime, dt.datetime | None]]:
