@@ -16,7 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leonet.capacity.allocate import CapacityModel, StepInputs, allocate_step, check_step_inputs
+from leonet.capacity.allocate import (
+    CapacityModel,
+    StepInputs,
+    allocate_step,
+    check_step_inputs,
+)
 from leonet.errors import ScenarioError
 
 
@@ -37,7 +42,7 @@ def steps(draw):
         gateway_capacity_bps=[draw(st.sampled_from([0.0, 5e7, 1.5e8])) for _ in range(n_gw)],
         isl_capacity_bps=draw(st.sampled_from([3e7, 1e8])),
     )
-    kwargs = dict(demand_multiplier=multiplier, n_cells=draw(st.sampled_from([None, n_cells])))
+    kwargs = {"demand_multiplier": multiplier, "n_cells": draw(st.sampled_from([None, n_cells]))}
     if draw(st.booleans()):
         kwargs["isl_indptr"] = np.cumsum([0] + [len(p) for p in paths])
         kwargs["isl_edges"] = np.array([e for p in paths for e in p], dtype=int)
