@@ -75,6 +75,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -94,6 +95,8 @@ __all__ = [
     "CapacityModel",
     "StepAllocation",
     "allocate_step",
+    "check_step_inputs",
+    "StepInputs",
     "gateway_capacity_bps",
 ]
 
@@ -484,6 +487,175 @@ def _per_terminal(name: str, value: ArrayLike, n: int) -> NDArray[np.float64]:
     return arr
 
 
+def _ragged_offsets(lengths: NDArray[np.intp]) -> NDArray[np.intp]:
+    """Position of every entry within its row, for rows of the given lengths.
+
+    ``lengths = [2, 0, 3]`` gives ``[0, 1, 0, 1, 2]``: with a row's start
+    repeated per entry, it gathers a ragged (CSR) slice in one step.
+    """
+    return np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+
+
+def _run_starts(keys: NDArray) -> NDArray[np.bool_]:
+    """True where a run of equal values begins in sorted *keys* (bool[N])."""
+    start = np.empty(keys.size, dtype=bool)
+    if keys.size:
+        start[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=start[1:])
+    return start
+
+
+class StepInputs(NamedTuple):
+    """One step's terminals as the allocation takes them (see `check_step_inputs`).
+
+    Attributes
+    ----------
+    terminal_cell : intp[G]
+        Dense service cell of each terminal, ``0..n_cells-1``.
+    serving_satellite : intp[G]
+        Serving satellite, ``-1`` for none.
+    gateway : intp[G]
+        Gateway, ``-1`` for none.
+    demand_bps : float64[G], bit/s
+        Demand times the multiplier; ``0 * inf`` is taken as 0.
+    isl_indptr : intp[G+1]
+        CSR row pointers of the laser links on each path (all 0 for bent pipes).
+    isl_edges : intp[E]
+        Laser-link resource ids ``0..n_isl-1``.
+    n_cells : int
+        ``C``.
+    n_isl : int
+        ``L``.
+    """
+
+    terminal_cell: NDArray[np.intp]
+    serving_satellite: NDArray[np.intp]
+    gateway: NDArray[np.intp]
+    demand_bps: NDArray[np.float64]
+    isl_indptr: NDArray[np.intp]
+    isl_edges: NDArray[np.intp]
+    n_cells: int
+    n_isl: int
+
+
+def _step_demand(demand: NDArray[np.float64], multiplier: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Demand times multiplier, bit/s (float64[G]); an inactive terminal wanting ``inf`` wants 0."""
+    demand = demand * multiplier
+    return np.where(np.isnan(demand), 0.0, demand)  # 0 * inf
+
+
+def check_step_inputs(
+    model: CapacityModel,
+    terminal_cell: ArrayLike,
+    serving_satellite: ArrayLike,
+    gateway: ArrayLike,
+    demand_bps: ArrayLike = DEFAULT_DEMAND_BPS,
+    *,
+    demand_multiplier: ArrayLike = 1.0,
+    isl_indptr: ArrayLike | None = None,
+    isl_edges: ArrayLike | None = None,
+    n_cells: int | None = None,
+    n_isl: int | None = None,
+) -> StepInputs:
+    """Check `allocate_step`'s inputs and return them as the arrays it works on.
+
+    Parameters
+    ----------
+    model, terminal_cell, serving_satellite, gateway, demand_bps, demand_multiplier, isl_indptr, isl_edges, n_cells, n_isl
+        As for `allocate_step`.
+
+    Returns
+    -------
+    StepInputs
+        The same data as ``intp`` / ``float64`` arrays, scalars broadcast to
+        one entry per terminal, ``n_cells`` and ``n_isl`` filled in.
+
+    Raises
+    ------
+    leonet.errors.ScenarioError
+        On the first array of the wrong shape or dtype, negative or NaN
+        demand, or index out of range, naming the array, the rule and the
+        values found.
+
+    Notes
+    -----
+    The checks cost a few O(G + E) passes; `allocate_step` runs them unless
+    told ``validate=False``, which callers whose arrays leonet itself built
+    (the engine's per-step routes) can use to check once, not every step.
+    """
+    cell = _int_array("terminal_cell", terminal_cell)
+    n_term = cell.size
+    sat = _int_array("serving_satellite", serving_satellite, n_term)
+    gw = _int_array("gateway", gateway, n_term)
+    demand = _step_demand(
+        _per_terminal("demand_bps", demand_bps, n_term), _per_terminal("demand_multiplier", demand_multiplier, n_term)
+    )
+    n_cells = int(cell.max()) + 1 if n_cells is None and n_term else int(n_cells or 0)
+    if n_term and (cell.min() < 0 or cell.max() >= n_cells):
+        raise ScenarioError(f"terminal_cell values must be in 0..{n_cells - 1}, got {cell.min()}..{cell.max()}.")
+    n_sat, n_gw = model.n_satellites, model.n_gateways
+    if n_term and (sat.min() < -1 or sat.max() >= n_sat):
+        raise ScenarioError(f"serving_satellite values must be -1 or in 0..{n_sat - 1}, got {sat.min()}..{sat.max()}.")
+    if n_term and (gw.min() < -1 or gw.max() >= n_gw):
+        raise ScenarioError(f"gateway values must be -1 or in 0..{n_gw - 1}, got {gw.min()}..{gw.max()}.")
+    if (isl_indptr is None) != (isl_edges is None):
+        raise ScenarioError("give isl_indptr and isl_edges together (or neither, for bent-pipe paths).")
+    if isl_indptr is None:
+        ptr = np.zeros(n_term + 1, dtype=np.intp)
+        edges = np.zeros(0, dtype=np.intp)
+    else:
+        ptr = _int_array("isl_indptr", isl_indptr, n_term + 1)
+        edges = _int_array("isl_edges", isl_edges)
+        if ptr[0] != 0 or ptr[-1] != edges.size or np.any(np.diff(ptr) < 0):
+            raise ScenarioError(
+                f"isl_indptr must start at 0, never decrease and end at len(isl_edges) = {edges.size}; "
+                f"got {ptr[0]}..{ptr[-1]}."
+            )
+        if edges.size and edges.min() < 0:
+            raise ScenarioError(f"isl_edges must be >= 0, got {edges.min()}.")
+    n_isl = (int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl)
+    if edges.size and edges.max() >= n_isl:
+        raise ScenarioError(f"isl_edges values must be < n_isl = {n_isl}, got {edges.max()}.")
+    return StepInputs(cell, sat, gw, demand, ptr, edges, n_cells, n_isl)
+
+
+def _trusted_step_inputs(
+    terminal_cell: ArrayLike,
+    serving_satellite: ArrayLike,
+    gateway: ArrayLike,
+    demand_bps: ArrayLike,
+    demand_multiplier: ArrayLike,
+    isl_indptr: ArrayLike | None,
+    isl_edges: ArrayLike | None,
+    n_cells: int | None,
+    n_isl: int | None,
+) -> StepInputs:
+    """`check_step_inputs` without the checks: the same conversions, for inputs known to be good."""
+    cell = np.asarray(terminal_cell).astype(np.intp, copy=False)
+    n_term = cell.size
+
+    def per_terminal(value: ArrayLike) -> NDArray[np.float64]:
+        arr = np.asarray(value, dtype=np.float64)
+        return np.full(n_term, float(arr)) if arr.ndim == 0 else arr
+
+    if isl_indptr is None:
+        ptr = np.zeros(n_term + 1, dtype=np.intp)
+        edges = np.zeros(0, dtype=np.intp)
+    else:
+        ptr = np.asarray(isl_indptr).astype(np.intp, copy=False)
+        edges = np.asarray(isl_edges).astype(np.intp, copy=False)
+    return StepInputs(
+        terminal_cell=cell,
+        serving_satellite=np.asarray(serving_satellite).astype(np.intp, copy=False),
+        gateway=np.asarray(gateway).astype(np.intp, copy=False),
+        demand_bps=_step_demand(per_terminal(demand_bps), per_terminal(demand_multiplier)),
+        isl_indptr=ptr,
+        isl_edges=edges,
+        n_cells=int(cell.max()) + 1 if n_cells is None and n_term else int(n_cells or 0),
+        n_isl=(int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl),
+    )
+
+
 def allocate_step(
     model: CapacityModel,
     terminal_cell: ArrayLike,
@@ -496,6 +668,7 @@ def allocate_step(
     isl_edges: ArrayLike | None = None,
     n_cells: int | None = None,
     n_isl: int | None = None,
+    validate: bool = True,
 ) -> StepAllocation:
     """Share one step's capacity among terminals, max-min fairly.
 
@@ -528,6 +701,11 @@ def allocate_step(
         ``C``; default ``terminal_cell.max() + 1``.
     n_isl : int, optional
         ``L``, the length of ``isl_used_bps``; default ``isl_edges.max() + 1``.
+    validate : bool, default True
+        Check the inputs first (`check_step_inputs`).  ``False`` skips the
+        checks, for arrays leonet built itself and checked once where they
+        entered; malformed arrays then give wrong numbers or an
+        ``IndexError``, not a `~leonet.errors.ScenarioError`.
 
     Returns
     -------
@@ -536,7 +714,8 @@ def allocate_step(
     Raises
     ------
     leonet.errors.ScenarioError
-        On arrays of the wrong shape or dtype, or indices out of range.
+        On arrays of the wrong shape or dtype, or indices out of range
+        (only with ``validate=True``).
 
     Notes
     -----
@@ -569,62 +748,145 @@ def allocate_step(
     >>> (r.throughput_bps / 1e6).round(1).tolist()
     [408.8, 408.8, 408.8, 773.6]
     """
-    cell = _int_array("terminal_cell", terminal_cell)
-    n_term = cell.size
-    sat = _int_array("serving_satellite", serving_satellite, n_term)
-    gw = _int_array("gateway", gateway, n_term)
-    demand = _per_terminal("demand_bps", demand_bps, n_term) * _per_terminal(
-        "demand_multiplier", demand_multiplier, n_term
-    )
-    demand = np.where(np.isnan(demand), 0.0, demand)  # 0 * inf
-    n_cells = int(cell.max()) + 1 if n_cells is None and n_term else int(n_cells or 0)
-    if n_term and (cell.min() < 0 or cell.max() >= n_cells):
-        raise ScenarioError(f"terminal_cell values must be in 0..{n_cells - 1}, got {cell.min()}..{cell.max()}.")
-    n_sat, n_gw = model.n_satellites, model.n_gateways
-    if n_term and (sat.min() < -1 or sat.max() >= n_sat):
-        raise ScenarioError(f"serving_satellite values must be -1 or in 0..{n_sat - 1}, got {sat.min()}..{sat.max()}.")
-    if n_term and (gw.min() < -1 or gw.max() >= n_gw):
-        raise ScenarioError(f"gateway values must be -1 or in 0..{n_gw - 1}, got {gw.min()}..{gw.max()}.")
-    if (isl_indptr is None) != (isl_edges is None):
-        raise ScenarioError("give isl_indptr and isl_edges together (or neither, for bent-pipe paths).")
-    if isl_indptr is None:
-        ptr = np.zeros(n_term + 1, dtype=np.intp)
-        edges = np.zeros(0, dtype=np.intp)
+    if validate:
+        step = check_step_inputs(
+            model, terminal_cell, serving_satellite, gateway, demand_bps, demand_multiplier=demand_multiplier,
+            isl_indptr=isl_indptr, isl_edges=isl_edges, n_cells=n_cells, n_isl=n_isl,
+        )
     else:
-        ptr = _int_array("isl_indptr", isl_indptr, n_term + 1)
-        edges = _int_array("isl_edges", isl_edges)
-        if ptr[0] != 0 or ptr[-1] != edges.size or np.any(np.diff(ptr) < 0):
-            raise ScenarioError(
-                f"isl_indptr must start at 0, never decrease and end at len(isl_edges) = {edges.size}; "
-                f"got {ptr[0]}..{ptr[-1]}."
-            )
-        if edges.size and edges.min() < 0:
-            raise ScenarioError(f"isl_edges must be >= 0, got {edges.min()}.")
-    n_isl = (int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl)
-    if edges.size and edges.max() >= n_isl:
-        raise ScenarioError(f"isl_edges values must be < n_isl = {n_isl}, got {edges.max()}.")
+        step = _trusted_step_inputs(
+            terminal_cell, serving_satellite, gateway, demand_bps, demand_multiplier, isl_indptr, isl_edges,
+            n_cells, n_isl,
+        )
+    return _allocate(model, step)
 
+
+# --------------------------------------------------------------------------
+# The per-step allocation on trusted inputs
+# --------------------------------------------------------------------------
+
+
+class _Beams(NamedTuple):
+    """The (satellite, cell) pairs of one step and which of them got a beam.
+
+    ``P`` pairs in ascending (satellite, cell) order; ``N`` terminals that
+    want traffic, in the order of `_terminals_by_path`.
+    """
+
+    pair_of: NDArray[np.intp]  # [N] the pair of each terminal
+    pair_sat: NDArray[np.int64]  # [P] satellite of each pair
+    pair_cell: NDArray[np.int64]  # [P] cell of each pair
+    keep: NDArray[np.bool_]  # [P] the pair got a beam
+    beamed: NDArray[np.bool_]  # [N] the terminal's pair got a beam
+
+
+class _FlowClasses(NamedTuple):
+    """Beamed terminals grouped into classes that get one rate (``K`` classes of ``F`` flows)."""
+
+    class_of: NDArray[np.intp]  # [F] class of each flow
+    rep: NDArray[np.intp]  # [K] first flow of each class
+    weight: NDArray[np.float64]  # [K] flows in each class
+
+
+class _Resources(NamedTuple):
+    """One step's resources (beams, satellites, gateways, laser links) as seen by the flow classes."""
+
+    capacity_bps: NDArray[np.float64]  # [R] beams, then satellites, gateways, lasers
+    beam_pairs: NDArray[np.intp]  # [B] the pair (index into _Beams) of each beam column
+    beam_col: NDArray[np.intp]  # [K] beam column of each class
+    sat_col: NDArray[np.intp]  # [K] satellite column of each class
+    gw_col: NDArray[np.intp]  # [K] gateway column of each class
+    n_links: NDArray[np.intp]  # [K] laser links on each class's path
+    within: NDArray[np.intp]  # [E_K] position of each path entry within its path
+    isl_col: NDArray[np.intp]  # [E_K] column of each path entry
+    isl_of_entry: NDArray[np.intp]  # [E_K] index into isls_used of each path entry
+    isls_used: NDArray[np.intp]  # [L_used] laser-link ids crossed by some class
+
+
+def _allocate(model: CapacityModel, step: StepInputs) -> StepAllocation:
+    """`allocate_step` on trusted inputs: beams, flow classes, resources, then progressive filling."""
+    cell, sat, gw, demand = step.terminal_cell, step.serving_satellite, step.gateway, step.demand_bps
+    n_term, n_cells = cell.size, step.n_cells
     routed = (sat >= 0) & (gw >= 0)
-    throughput = np.zeros(n_term)
-    no_beam = np.zeros(n_term, dtype=bool)
-    cell_cap = np.zeros(n_cells)
-    rounds = 0
-
-    want = np.flatnonzero(routed & (demand > 0))
     c_span = max(n_cells, 1)
-    # Sort the terminals that want traffic by (satellite, cell, gateway, demand):
-    # (satellite, cell) pairs become runs (for the beam choice) and so do the
-    # candidate flow classes (for aggregation, below).
+    term, k_pair, k_class = _terminals_by_path(cell, sat, gw, demand, routed, c_span, max(model.n_gateways, 1))
+    beams = _choose_beams(term, k_pair, demand, c_span, model.beams_per_satellite)
+    no_beam = np.zeros(n_term, dtype=bool)
+    no_beam[term[~beams.beamed]] = True
+    flow_term = term[beams.beamed]
+    throughput = np.zeros(n_term)
+    cell_cap = np.zeros(n_cells)
+    isl_used = np.zeros(step.n_isl)
+    rounds = 0
+    if flow_term.size:
+        classes = _flow_classes(k_class[beams.beamed], demand[flow_term], flow_term, step.isl_indptr, step.isl_edges)
+        c_term = flow_term[classes.rep]
+        res = _class_resources(model, step, beams, beams.pair_of[beams.beamed][classes.rep], c_term)
+        row_of, col_of, row_ptr = _incidence_entries(res)
+        c_rate, rounds = _progressive_filling(row_of, col_of, row_ptr, demand[c_term], res.capacity_bps, classes.weight)
+        throughput[flow_term] = c_rate[classes.class_of]
+        n_beam = res.beam_pairs.size
+        cell_cap = np.bincount(
+            beams.pair_cell[res.beam_pairs], weights=res.capacity_bps[:n_beam], minlength=n_cells
+        )
+        isl_used[res.isls_used] = np.bincount(
+            res.isl_of_entry, weights=np.repeat(c_rate * classes.weight, res.n_links), minlength=res.isls_used.size
+        )
+    return _step_allocation(model, step, routed, flow_term, throughput, no_beam, cell_cap, isl_used, beams, rounds)
+
+
+def _terminals_by_path(
+    cell: NDArray[np.intp],
+    sat: NDArray[np.intp],
+    gw: NDArray[np.intp],
+    demand: NDArray[np.float64],
+    routed: NDArray[np.bool_],
+    c_span: int,
+    gw_span: int,
+) -> tuple[NDArray[np.intp], NDArray[np.int64], NDArray[np.int64]]:
+    """The routed terminals that want traffic, sorted by (satellite, cell, gateway, demand).
+
+    Returns the terminal indices (intp[N]) and, in the same order, their
+    (satellite, cell) pair key and (satellite, cell, gateway) key (int64[N]).
+    Sorted so, (satellite, cell) pairs become runs (for the beam choice) and
+    so do the candidate flow classes (for aggregation).
+    """
+    want = np.flatnonzero(routed & (demand > 0))
     k_pair = sat[want].astype(np.int64) * c_span + cell[want]
-    k_class = k_pair * max(n_gw, 1) + gw[want]
+    k_class = k_pair * gw_span + gw[want]
     order = np.lexsort((demand[want], k_class))
-    term = want[order]
-    k_pair, k_class = k_pair[order], k_class[order]
-    # -- beams: each satellite beams its busiest cells ----------------------
-    new_pair = np.empty(term.size, dtype=bool)
-    if term.size:
-        new_pair[0] = True
-        np.not_equal(k_pair[1:], k_pair[:-1], out=new_pair[1:])
+    return want[order], k_pair[order], k_class[order]
+
+
+def _choose_beams(
+    term: NDArray[np.intp],
+    k_pair: NDArray[np.int64],
+    demand: NDArray[np.float64],
+    c_span: int,
+    beams_per_satellite: NDArray[np.int64],
+) -> _Beams:
+    """Each satellite beams its busiest cells.
+
+    Parameters
+    ----------
+    term : intp[N]
+        Terminals that want traffic, sorted by (satellite, cell) key.
+    k_pair : int64[N]
+        ``satellite * c_span + cell`` of each, ascending.
+    demand : float64[G], bit/s
+        Demand of every terminal.
+    c_span : int
+        ``max(n_cells, 1)``, the base of the pair key.
+    beams_per_satellite : int64[S]
+        Beam budget of each satellite.
+
+    Returns
+    -------
+    _Beams
+        Pairs ranked within their satellite by total demand (descending),
+        ties to the smaller cell; the first ``beams_per_satellite`` are kept.
+    """
+    new_pair = _run_starts(k_pair)
     pair_starts = np.flatnonzero(new_pair)
     pair_of = np.cumsum(new_pair) - 1
     pair = k_pair[pair_starts]  # ascending: by satellite, then cell
@@ -633,95 +895,191 @@ def allocate_step(
     pair_demand = np.add.reduceat(demand[term], pair_starts) if term.size else np.zeros(0)
     by_need = np.lexsort((pair_cell, -pair_demand, pair_sat))
     sat_sorted = pair_sat[by_need]
-    first = np.empty(pair.size, dtype=bool)
-    if pair.size:
-        first[0] = True
-        np.not_equal(sat_sorted[1:], sat_sorted[:-1], out=first[1:])
+    first = _run_starts(sat_sorted)
+    # Rank of each pair among its satellite's pairs, busiest first.
     rank = np.arange(pair.size) - np.maximum.accumulate(np.where(first, np.arange(pair.size), 0))
     keep = np.empty(pair.size, dtype=bool)
-    keep[by_need] = rank < model.beams_per_satellite[sat_sorted]
-    beamed = keep[pair_of]
-    no_beam[term[~beamed]] = True
-    flow_term = term[beamed]
+    keep[by_need] = rank < beams_per_satellite[sat_sorted]
+    return _Beams(pair_of, pair_sat, pair_cell, keep, keep[pair_of])
+
+
+def _flow_classes(
+    flow_key: NDArray[np.int64],
+    flow_demand: NDArray[np.float64],
+    flow_term: NDArray[np.intp],
+    ptr: NDArray[np.intp],
+    edges: NDArray[np.intp],
+) -> _FlowClasses:
+    """Group flows with the same beam, gateway, laser path and demand into classes.
+
+    Such flows get the same max-min fair rate, so the kernel allocates once
+    per class with a weight (how many terminals it stands for).
+
+    Parameters
+    ----------
+    flow_key : int64[F]
+        (satellite, cell, gateway) key of each beamed flow, sorted.
+    flow_demand : float64[F], bit/s
+        Its demand, ascending within equal keys.
+    flow_term : intp[F]
+        Its terminal.
+    ptr, edges : intp[G+1], intp[E]
+        The laser links on each terminal's path, CSR.
+
+    Returns
+    -------
+    _FlowClasses
+
+    Notes
+    -----
+    Candidates are runs of equal (key, demand); a flow whose laser path
+    differs from its run's first flow becomes a class of its own.  Exact,
+    with no hashing.
+    """
     n_flows = flow_term.size
-    isl_used = np.zeros(n_isl)
+    run_start = np.empty(n_flows, dtype=bool)
+    run_start[0] = True
+    run_start[1:] = (flow_key[1:] != flow_key[:-1]) | (flow_demand[1:] != flow_demand[:-1])
+    head = np.maximum.accumulate(np.where(run_start, np.arange(n_flows), 0))
+    differs = _path_differs_from_head(flow_term, head, ptr, edges)
+    base_class = np.cumsum(run_start) - 1
+    n_runs = int(base_class[-1]) + 1
+    class_of = np.where(differs, n_runs + np.cumsum(differs) - 1, base_class)
+    n_class = n_runs + int(differs.sum())
+    rep = np.empty(n_class, dtype=np.intp)  # a flow (index into flow_term) per class
+    rep[class_of[::-1]] = np.arange(n_flows)[::-1]  # the first one wins
+    weight = np.bincount(class_of, minlength=n_class).astype(np.float64)
+    return _FlowClasses(class_of, rep, weight)
 
-    if n_flows:
-        # -- flow classes: terminals with the same beam, gateway, laser path
-        # and demand get the same max-min fair rate, so allocate once per class
-        # with a weight (how many terminals it stands for).  Candidates are runs
-        # of equal (satellite, cell, gateway, demand); a terminal whose path
-        # differs from its run's first terminal becomes a class of its own.
-        fk, fd = k_class[beamed], demand[flow_term]
-        run_start = np.empty(n_flows, dtype=bool)
-        run_start[0] = True
-        run_start[1:] = (fk[1:] != fk[:-1]) | (fd[1:] != fd[:-1])
-        head = np.maximum.accumulate(np.where(run_start, np.arange(n_flows), 0))
-        n_links_t = ptr[flow_term + 1] - ptr[flow_term]
-        differs = n_links_t != n_links_t[head]
-        if edges.size:
-            same_len = np.flatnonzero(~differs & (n_links_t > 0))
-            lens = n_links_t[same_len]
-            offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens)
-            mine = edges[np.repeat(ptr[flow_term[same_len]], lens) + offs]
-            theirs = edges[np.repeat(ptr[flow_term[head[same_len]]], lens) + offs]
-            owner = np.repeat(np.arange(same_len.size), lens)
-            bad = np.bincount(owner, weights=mine != theirs, minlength=same_len.size)
-            differs[same_len[bad > 0]] = True
-        base_class = np.cumsum(run_start) - 1
-        n_runs = int(base_class[-1]) + 1
-        class_of = np.where(differs, n_runs + np.cumsum(differs) - 1, base_class)
-        n_class = n_runs + int(differs.sum())
-        rep = np.empty(n_class, dtype=np.intp)  # a terminal (index into flow_term) per class
-        rep[class_of[::-1]] = np.arange(n_flows)[::-1]  # the first one wins
-        weight = np.bincount(class_of, minlength=n_class).astype(np.float64)
-        c_term = flow_term[rep]
 
-        # -- resources: beams, satellites, gateways, laser links ------------
-        beam_id = np.cumsum(keep) - 1
-        beam_pairs = np.flatnonzero(keep)
-        n_beam = beam_pairs.size
-        c_beam = beam_id[pair_of[beamed][rep]]
-        sats_used, c_sat = _dense_unique(sat[c_term], n_sat)
-        gws_used, c_gw = _dense_unique(gw[c_term], n_gw)
-        n_links = ptr[c_term + 1] - ptr[c_term]
-        total_links = int(n_links.sum())
-        within = np.arange(total_links) - np.repeat(np.cumsum(n_links) - n_links, n_links)
-        c_edges = edges[np.repeat(ptr[c_term], n_links) + within]
-        isls_used, c_isl = _dense_unique(c_edges, n_isl)
-        base_sat = n_beam
-        base_gw = base_sat + sats_used.size
-        base_isl = base_gw + gws_used.size
-        capacity = np.concatenate(
-            [
-                model.beam_capacity_bps[pair_sat[beam_pairs]],
-                model.satellite_capacity_bps[sats_used],
-                model.gateway_capacity_bps[gws_used],
-                np.full(isls_used.size, model.isl_capacity_bps),
-            ]
-        )
-        # -- the incidence, entry by entry, rows in class order ---------------
-        row_len = 3 + n_links
-        row_ptr = np.zeros(n_class + 1, dtype=np.intp)
-        np.cumsum(row_len, out=row_ptr[1:])
-        col_of = np.empty(int(row_ptr[-1]), dtype=np.intp)
-        p0 = row_ptr[:-1]
-        col_of[p0] = c_beam
-        col_of[p0 + 1] = base_sat + c_sat
-        col_of[p0 + 2] = base_gw + c_gw
-        col_of[np.repeat(p0 + 3, n_links) + within] = base_isl + c_isl
-        row_of = np.repeat(np.arange(n_class, dtype=np.intp), row_len)
-        c_rate, rounds = _progressive_filling(row_of, col_of, row_ptr, demand[c_term], capacity, weight)
-        throughput[flow_term] = c_rate[class_of]
-        cell_cap = np.bincount(pair_cell[beam_pairs], weights=capacity[:n_beam], minlength=n_cells)
-        isl_used[isls_used] = np.bincount(c_isl, weights=np.repeat(c_rate * weight, n_links), minlength=isls_used.size)
+def _path_differs_from_head(
+    flow_term: NDArray[np.intp],
+    head: NDArray[np.intp],
+    ptr: NDArray[np.intp],
+    edges: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """True where a flow's laser path is not its run head's (bool[F]).
 
-    flows = np.zeros(n_term, dtype=bool)
+    ``head[f]`` is the first flow of ``f``'s run.  Paths of different
+    lengths differ; those of equal length are compared entry by entry, all
+    at once.
+    """
+    n_links = ptr[flow_term + 1] - ptr[flow_term]
+    differs = n_links != n_links[head]
+    if edges.size:
+        same_len = np.flatnonzero(~differs & (n_links > 0))
+        lens = n_links[same_len]
+        offs = _ragged_offsets(lens)
+        mine = edges[np.repeat(ptr[flow_term[same_len]], lens) + offs]
+        theirs = edges[np.repeat(ptr[flow_term[head[same_len]]], lens) + offs]
+        owner = np.repeat(np.arange(same_len.size), lens)
+        bad = np.bincount(owner, weights=mine != theirs, minlength=same_len.size)
+        differs[same_len[bad > 0]] = True
+    return differs
+
+
+def _class_resources(
+    model: CapacityModel,
+    step: StepInputs,
+    beams: _Beams,
+    class_pair: NDArray[np.intp],
+    c_term: NDArray[np.intp],
+) -> _Resources:
+    """Number the resources the flow classes cross and give each its capacity.
+
+    Parameters
+    ----------
+    model : CapacityModel
+    step : StepInputs
+    beams : _Beams
+    class_pair : intp[K]
+        The (satellite, cell) pair of each class.
+    c_term : intp[K]
+        A terminal of each class.
+
+    Returns
+    -------
+    _Resources
+        Columns in the order of the module docstring's table: the beams
+        kept, then the satellites, gateways and laser links some class uses
+        (only those, so the kernel's arrays stay the size of the step).
+    """
+    ptr, edges = step.isl_indptr, step.isl_edges
+    beam_id = np.cumsum(beams.keep) - 1
+    beam_pairs = np.flatnonzero(beams.keep)
+    n_beam = beam_pairs.size
+    sats_used, c_sat = _dense_unique(step.serving_satellite[c_term], model.n_satellites)
+    gws_used, c_gw = _dense_unique(step.gateway[c_term], model.n_gateways)
+    n_links = ptr[c_term + 1] - ptr[c_term]
+    within = _ragged_offsets(n_links)
+    c_edges = edges[np.repeat(ptr[c_term], n_links) + within]
+    isls_used, c_isl = _dense_unique(c_edges, step.n_isl)
+    base_sat = n_beam
+    base_gw = base_sat + sats_used.size
+    base_isl = base_gw + gws_used.size
+    capacity = np.concatenate(
+        [
+            model.beam_capacity_bps[beams.pair_sat[beam_pairs]],
+            model.satellite_capacity_bps[sats_used],
+            model.gateway_capacity_bps[gws_used],
+            np.full(isls_used.size, model.isl_capacity_bps),
+        ]
+    )
+    return _Resources(
+        capacity_bps=capacity,
+        beam_pairs=beam_pairs,
+        beam_col=beam_id[class_pair],
+        sat_col=base_sat + c_sat,
+        gw_col=base_gw + c_gw,
+        n_links=n_links,
+        within=within,
+        isl_col=base_isl + c_isl,
+        isl_of_entry=c_isl,
+        isls_used=isls_used,
+    )
+
+
+def _incidence_entries(res: _Resources) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """The class x resource incidence, entry by entry, rows in class order.
+
+    Returns ``row_of``, ``col_of`` (intp[nnz]) and ``row_ptr`` (intp[K+1]),
+    the form `_progressive_filling` takes.  Each row is its beam, satellite
+    and gateway, then its laser links; built by scattering, never sorted.
+    """
+    n_class = res.beam_col.size
+    row_len = 3 + res.n_links
+    row_ptr = np.zeros(n_class + 1, dtype=np.intp)
+    np.cumsum(row_len, out=row_ptr[1:])
+    col_of = np.empty(int(row_ptr[-1]), dtype=np.intp)
+    p0 = row_ptr[:-1]
+    col_of[p0] = res.beam_col
+    col_of[p0 + 1] = res.sat_col
+    col_of[p0 + 2] = res.gw_col
+    col_of[np.repeat(p0 + 3, res.n_links) + res.within] = res.isl_col
+    row_of = np.repeat(np.arange(n_class, dtype=np.intp), row_len)
+    return row_of, col_of, row_ptr
+
+
+def _step_allocation(
+    model: CapacityModel,
+    step: StepInputs,
+    routed: NDArray[np.bool_],
+    flow_term: NDArray[np.intp],
+    throughput: NDArray[np.float64],
+    no_beam: NDArray[np.bool_],
+    cell_cap: NDArray[np.float64],
+    isl_used: NDArray[np.float64],
+    beams: _Beams,
+    rounds: int,
+) -> StepAllocation:
+    """Tally the terminals' rates per cell, gateway and satellite into a `StepAllocation`."""
+    cell, sat, gw, demand = step.terminal_cell, step.serving_satellite, step.gateway, step.demand_bps
+    flows = np.zeros(cell.size, dtype=bool)
     flows[flow_term] = True
-    cell_used = np.bincount(cell[flows], weights=throughput[flows], minlength=n_cells)
-    gw_used = np.bincount(gw[flows], weights=throughput[flows], minlength=n_gw)
-    sat_used = np.bincount(sat[flows], weights=throughput[flows], minlength=n_sat)
-    sat_beams = np.bincount(pair_sat[keep], minlength=n_sat).astype(np.int64)
+    cell_used = np.bincount(cell[flows], weights=throughput[flows], minlength=step.n_cells)
+    gw_used = np.bincount(gw[flows], weights=throughput[flows], minlength=model.n_gateways)
+    sat_used = np.bincount(sat[flows], weights=throughput[flows], minlength=model.n_satellites)
+    sat_beams = np.bincount(beams.pair_sat[beams.keep], minlength=model.n_satellites).astype(np.int64)
     floor = np.minimum(model.min_rate_bps, demand)
     below = routed & (throughput < floor * (1.0 - 1e-9))
     return StepAllocation(

@@ -492,6 +492,32 @@ def read_sites_csv(
         Naming the file, the line, the column, the bad value and the fix.
     """
     path = os.fspath(path)
+    rows = _csv_rows(path)
+    if header:
+        if not rows:
+            raise InputFileError(path, f"is empty; it needs a header line with the columns {', '.join(required)}.")
+        line0, names = rows[0]
+        names = [n.strip() for n in names]
+        rows = rows[1:]
+        _check_header(path, line0, names, required, optional)
+    else:
+        names = list(required)
+    if not rows:
+        raise InputFileError(path, "has no data rows.")
+    _check_row_widths(path, rows, names, header)
+    index = {n: i for i, n in enumerate(names)}
+    transposed = list(zip(*(row for _, row in rows)))
+    columns = {n: list(transposed[index[n]]) for n in list(required) + [o for o in optional if o in index]}
+    for o in optional:
+        columns.setdefault(o, [""] * len(rows))
+    table = _Table(path=path, columns=columns, lines=[line for line, _ in rows])
+    if id_column is not None:
+        _check_unique_ids(table, id_column)
+    return table
+
+
+def _csv_rows(path: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of a UTF-8 CSV file with their 1-based line numbers (header included)."""
     # A FIFO, device, socket or directory is refused before it is read.
     raw = read_input_bytes(
         path, "a CSV file", "file not found; check the path (relative paths are taken from the working directory)."
@@ -502,53 +528,50 @@ def read_sites_csv(
         raise InputFileError(path, f"not UTF-8 text ({exc.reason} at byte {exc.start}); save the file as UTF-8 CSV.") from None
     try:
         # newline="": the csv module handles line breaks, also inside quoted fields.
-        rows = list(_numbered_rows(io.StringIO(text, newline="")))
+        return list(_numbered_rows(io.StringIO(text, newline="")))
     except csv.Error as exc:
         raise InputFileError(path, f"not a readable CSV file ({excerpt(str(exc), 80)}); check the quoting.") from None
 
-    if header:
-        if not rows:
-            raise InputFileError(path, f"is empty; it needs a header line with the columns {', '.join(required)}.")
-        line0, names = rows[0]
-        names = [n.strip() for n in names]
-        rows = rows[1:]
-        missing = [c for c in required if c not in names]
-        if missing:
-            # No required column at all: the file is not a site list, so its first line is quoted only briefly.
-            found = (
-                f"The first line starts {excerpt(','.join(names))!r}, which names none of them"
-                if len(missing) == len(required)
-                else f"Found columns: {listing(names)}"
-            )
+
+def _check_header(path: str, line0: int, names: list[str], required: Sequence[str], optional: Sequence[str]) -> None:
+    """Every required column present, none twice, and no column that looks like a misspelt one leonet reads."""
+    missing = [c for c in required if c not in names]
+    if missing:
+        # No required column at all: the file is not a site list, so its first line is quoted only briefly.
+        found = (
+            f"The first line starts {excerpt(','.join(names))!r}, which names none of them"
+            if len(missing) == len(required)
+            else f"Found columns: {listing(names)}"
+        )
+        raise InputFileError(
+            path,
+            f"missing column(s) {', '.join(missing)}. {found}. Required: {', '.join(required)}"
+            + (f" (optional: {', '.join(optional)})" if optional else "")
+            + ". Fix the header line.",
+            line=line0,
+        )
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise InputFileError(path, f"column(s) {listing(dup)} appear more than once in the header; rename one.", line=line0)
+    # Other columns are kept as information and not read, but one spelled
+    # like a column that is read and absent (uplink_gz for uplink_ghz) is
+    # a typo that would silently drop its values.
+    absent = sorted(set(required) | set(optional) - set(names))
+    for n in names:
+        close = difflib.get_close_matches(n, absent, n=1, cutoff=0.8) if n not in required and n not in optional else []
+        if close:
             raise InputFileError(
                 path,
-                f"missing column(s) {', '.join(missing)}. {found}. Required: {', '.join(required)}"
-                + (f" (optional: {', '.join(optional)})" if optional else "")
-                + ". Fix the header line.",
+                f"column {excerpt(n)!r} is not one leonet reads; did you mean {close[0]!r}? Columns read: "
+                f"{', '.join(list(required) + list(optional))}. Rename the column (its values would be ignored).",
                 line=line0,
             )
-        dup = sorted({n for n in names if names.count(n) > 1})
-        if dup:
-            raise InputFileError(path, f"column(s) {listing(dup)} appear more than once in the header; rename one.", line=line0)
-        # Other columns are kept as information and not read, but one spelled
-        # like a column that is read and absent (uplink_gz for uplink_ghz) is
-        # a typo that would silently drop its values.
-        absent = sorted(set(required) | set(optional) - set(names))
-        for n in names:
-            close = difflib.get_close_matches(n, absent, n=1, cutoff=0.8) if n not in required and n not in optional else []
-            if close:
-                raise InputFileError(
-                    path,
-                    f"column {excerpt(n)!r} is not one leonet reads; did you mean {close[0]!r}? Columns read: "
-                    f"{', '.join(list(required) + list(optional))}. Rename the column (its values would be ignored).",
-                    line=line0,
-                )
-    else:
-        names = list(required)
-    if not rows:
-        raise InputFileError(path, "has no data rows.")
 
+
+def _check_row_widths(path: str, rows: list[tuple[int, list[str]]], names: list[str], header: bool) -> None:
+    """Every data row has one field per column (an unquoted comma adds one)."""
     width = len(names)
+    # The per-row loop runs only when some row is ragged, to name the first.
     for line, row in rows if any(len(row) != width for _, row in rows) else ():
         if len(row) != width:
             raise InputFileError(
@@ -557,27 +580,25 @@ def read_sites_csv(
                 f"({listing(names)}): {excerpt(','.join(row))!r}. Quote fields that contain commas.",
                 line=line,
             )
-    index = {n: i for i, n in enumerate(names)}
-    transposed = list(zip(*(row for _, row in rows)))
-    columns = {n: list(transposed[index[n]]) for n in list(required) + [o for o in optional if o in index]}
-    for o in optional:
-        columns.setdefault(o, [""] * len(rows))
-    table = _Table(path=path, columns=columns, lines=[line for line, _ in rows])
 
-    if id_column is not None and not (all(v.strip() for v in columns[id_column]) and len(set(columns[id_column])) == len(table)):
-        seen: dict[str, int] = {}
-        for k, value in enumerate(columns[id_column]):
-            value = value.strip()
-            if value == "":
-                raise InputFileError(path, f"column {id_column!r} is empty; give every row an id.", line=table.lines[k])
-            if value in seen:
-                raise InputFileError(
-                    path,
-                    f"id {excerpt(value)!r} in column {id_column!r} repeats line {seen[value]}; ids must be unique.",
-                    line=table.lines[k],
-                )
-            seen[value] = table.lines[k]
-    return table
+
+def _check_unique_ids(table: _Table, id_column: str) -> None:
+    """Every row has an id, and no id repeats (the first offending line is named)."""
+    values = table.columns[id_column]
+    if all(v.strip() for v in values) and len(set(values)) == len(table):
+        return  # the common case, at C speed
+    seen: dict[str, int] = {}
+    for k, value in enumerate(values):
+        value = value.strip()
+        if value == "":
+            raise InputFileError(table.path, f"column {id_column!r} is empty; give every row an id.", line=table.lines[k])
+        if value in seen:
+            raise InputFileError(
+                table.path,
+                f"id {excerpt(value)!r} in column {id_column!r} repeats line {seen[value]}; ids must be unique.",
+                line=table.lines[k],
+            )
+        seen[value] = table.lines[k]
 
 
 def _numbered_rows(f) -> Iterable[tuple[int, list[str]]]:
@@ -745,8 +766,27 @@ def load_cities(
     if country_iso2 is None and names is None and not min_population and limit is None:
         # The cached object itself (its arrays are read-only; do not edit its lists).
         return sites if min_elevation_deg == DEFAULT_MIN_ELEVATION_DEG else sites.with_min_elevation(min_elevation_deg)
-    keep = np.ones(len(sites), dtype=bool)
     countries = _as_set(country_iso2, upper=True)
+    candidates = _cities_by_population(sites, path, countries, min_population)
+    if names is not None:
+        candidates = _cities_named(sites, path, candidates, names, countries, min_population)
+    if limit is not None:
+        candidates = candidates[: int(limit)]
+    out = sites.subset(candidates)
+    if min_elevation_deg != DEFAULT_MIN_ELEVATION_DEG:
+        out = out.with_min_elevation(min_elevation_deg)
+    return out
+
+
+def _cities_by_population(
+    sites: GroundSites, path: str | os.PathLike, countries: set[str] | None, min_population: int
+) -> NDArray[np.intp]:
+    """Indices of the cities in *countries* with at least *min_population*, most populous first.
+
+    Ties keep file order (the sort is stable).  A country filter that
+    matches nothing is an error listing the codes present.
+    """
+    keep = np.ones(len(sites), dtype=bool)
     if countries is not None:
         keep &= np.isin(np.array(sites.country_iso2, dtype=object), list(countries))
         if not keep.any():
@@ -759,35 +799,42 @@ def load_cities(
     if min_population:
         keep &= sites.population >= int(min_population)
     candidates = np.flatnonzero(keep)
-    # Most populous first; stable, so ties keep file order.
-    candidates = candidates[np.argsort(-sites.population[candidates], kind="stable")]
+    return candidates[np.argsort(-sites.population[candidates], kind="stable")]
 
-    if names is not None:
-        by_fold: dict[str, int] = {}
-        for g in candidates.tolist():  # most populous first: setdefault keeps the largest
-            by_fold.setdefault(fold_name(sites.names[g]), g)
-        picked = []
-        for name in [names] if isinstance(names, str) else names:
-            g = by_fold.get(fold_name(name))
-            if g is None:
-                pool = [sites.names[g] for g in candidates.tolist()]
-                close = _suggest(name, pool)
-                where = f" in {', '.join(sorted(countries))}" if countries else ""
-                raise ScenarioError(
-                    f"no city named {name!r}{where} (population >= {max(min_population, 0)}) in {os.fspath(path)}; "
-                    + (f"close matches: {listing(close)}." if close else "check the spelling or the country filter.")
-                    + " GeoNames spells names in English transliteration (e.g. 'Kyiv', 'Zaporizhzhya').",
-                    source=os.fspath(path),
-                )
-            if g not in picked:
-                picked.append(g)
-        candidates = np.array(picked, dtype=np.int64)
-    if limit is not None:
-        candidates = candidates[: int(limit)]
-    out = sites.subset(candidates)
-    if min_elevation_deg != DEFAULT_MIN_ELEVATION_DEG:
-        out = out.with_min_elevation(min_elevation_deg)
-    return out
+
+def _cities_named(
+    sites: GroundSites,
+    path: str | os.PathLike,
+    candidates: NDArray[np.intp],
+    names: str | Iterable[str],
+    countries: set[str] | None,
+    min_population: int,
+) -> NDArray[np.int64]:
+    """The candidates named in *names*, in that order, each once.
+
+    Names match by `fold_name`; of several places with one name the most
+    populous wins (*candidates* come most populous first).  An unknown name
+    is an error listing close matches among the candidates.
+    """
+    by_fold: dict[str, int] = {}
+    for g in candidates.tolist():  # most populous first: setdefault keeps the largest
+        by_fold.setdefault(fold_name(sites.names[g]), g)
+    picked = []
+    for name in [names] if isinstance(names, str) else names:
+        g = by_fold.get(fold_name(name))
+        if g is None:
+            pool = [sites.names[g] for g in candidates.tolist()]
+            close = _suggest(name, pool)
+            where = f" in {', '.join(sorted(countries))}" if countries else ""
+            raise ScenarioError(
+                f"no city named {name!r}{where} (population >= {max(min_population, 0)}) in {os.fspath(path)}; "
+                + (f"close matches: {listing(close)}." if close else "check the spelling or the country filter.")
+                + " GeoNames spells names in English transliteration (e.g. 'Kyiv', 'Zaporizhzhya').",
+                source=os.fspath(path),
+            )
+        if g not in picked:
+            picked.append(g)
+    return np.array(picked, dtype=np.int64)
 
 
 def load_hypatia_cities(
@@ -881,6 +928,15 @@ def load_gateways(
     country and note are kept.
     """
     path = data_path(*_GATEWAYS_FILE) if path is None else path
+    sites = _read_gateways(path, min_elevation_deg)
+    keep = _gateways_matching(sites, path, country_iso2, band)
+    order = np.flatnonzero(keep) if ids is None else _gateways_by_id(sites, path, keep, ids)
+    sites = sites.subset(order)
+    return _merge_colocated(sites) if dedupe_colocated else sites
+
+
+def _read_gateways(path: str | os.PathLike, min_elevation_deg: float) -> GroundSites:
+    """Every row of a gateway CSV file, validated, as sites in file order."""
     table = read_sites_csv(
         path,
         ["id", "name", "country_iso2", "lat", "lon", "band", "antenna_count"],
@@ -890,7 +946,7 @@ def load_gateways(
     antennas = table.numbers("antenna_count", integer=True, low=1, rule=" (simultaneous satellite links)")
     up = table.numbers("uplink_ghz", low=0.0, default=math.nan)
     down = table.numbers("downlink_ghz", low=0.0, default=math.nan)
-    sites = GroundSites(
+    return GroundSites(
         role="gateway",
         ids=[i.strip() for i in table.columns["id"]],
         names=[n.strip() for n in table.columns["name"]],
@@ -910,6 +966,18 @@ def load_gateways(
             "description_raw": np.array([t.strip() for t in table.columns["description_raw"]], dtype=object),
         },
     )
+
+
+def _gateways_matching(
+    sites: GroundSites,
+    path: str | os.PathLike,
+    country_iso2: str | Iterable[str] | None,
+    band: str | Iterable[str] | None,
+) -> NDArray[np.bool_]:
+    """bool[W]: gateways in one of the countries and on one of the bands (no filter: all).
+
+    A band the file does not have is an error (a typo would select nothing).
+    """
     keep = np.ones(len(sites), dtype=bool)
     countries = _as_set(country_iso2, upper=True)
     if countries is not None:
@@ -924,25 +992,31 @@ def load_gateways(
                 source=os.fspath(path),
             )
         keep &= np.isin(np.array([b.upper() for b in sites.band], dtype=object), list(bands))
-    order = np.flatnonzero(keep)
-    if ids is not None:
-        wanted = [ids] if isinstance(ids, str) else list(ids)
-        pos = {i: k for k, i in enumerate(sites.ids)}
-        chosen = []
-        for w in wanted:
-            if w not in pos:
-                close = difflib.get_close_matches(w, sites.ids, n=5) or _suggest(w, sites.names)
-                raise ScenarioError(
-                    f"no gateway with id {w!r} in {os.fspath(path)}; "
-                    + (f"close matches: {listing(close)}." if close else "ids look like GS1, GS2, ...")
-                    + " Select by country_iso2= or band= for groups.",
-                    source=os.fspath(path),
-                )
-            if keep[pos[w]]:
-                chosen.append(pos[w])
-        order = np.array(chosen, dtype=np.int64)
-    sites = sites.subset(order)
-    return _merge_colocated(sites) if dedupe_colocated else sites
+    return keep
+
+
+def _gateways_by_id(
+    sites: GroundSites, path: str | os.PathLike, keep: NDArray[np.bool_], ids: str | Iterable[str]
+) -> NDArray[np.int64]:
+    """Indices of the gateways *ids*, in that order, dropping those the filters left out.
+
+    An id not in the file is an error listing close ids (or names).
+    """
+    wanted = [ids] if isinstance(ids, str) else list(ids)
+    pos = {i: k for k, i in enumerate(sites.ids)}
+    chosen = []
+    for w in wanted:
+        if w not in pos:
+            close = difflib.get_close_matches(w, sites.ids, n=5) or _suggest(w, sites.names)
+            raise ScenarioError(
+                f"no gateway with id {w!r} in {os.fspath(path)}; "
+                + (f"close matches: {listing(close)}." if close else "ids look like GS1, GS2, ...")
+                + " Select by country_iso2= or band= for groups.",
+                source=os.fspath(path),
+            )
+        if keep[pos[w]]:
+            chosen.append(pos[w])
+    return np.array(chosen, dtype=np.int64)
 
 
 def _merge_colocated(sites: GroundSites) -> GroundSites:
@@ -1112,39 +1186,8 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
     cols: dict[str, list] = {k: [] for k in _ROW_KEYS}
     for k, row in enumerate(rows):
         where = f"{source}[{k}]"
-        unknown = set(row) - _ROW_KEYS
-        if unknown:
-            raise ScenarioError(
-                f"{where}: unknown field(s) {listing(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_ROW_KEYS))}.",
-                source=source,
-            )
-        for need in ("name", "lat_deg", "lon_deg"):
-            if need not in row:
-                raise ScenarioError(f"{where}: missing field {need!r}; each site needs name, lat_deg and lon_deg.", source=source)
-        values = {}
-        for key, low, high, kind in (
-            ("lat_deg", -90.0, 90.0, float),
-            ("lon_deg", -180.0, 180.0, float),
-            ("altitude_km", -0.5, 10.0, float),
-            ("min_elevation_deg", 0.0, 90.0, float),
-            ("population", 0, 2**63 - 1, int),  # int64 columns
-            ("antenna_count", 0, 2**63 - 1, int),
-        ):
-            if key not in row:
-                continue
-            try:
-                v = kind(row[key])
-            except (TypeError, ValueError):
-                raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is not a number.", source=source) from None
-            if kind is float and math.isnan(v) and key == "min_elevation_deg":
-                values[key] = v
-                continue
-            # math.isfinite of an int beyond float range raises OverflowError; ints are finite.
-            if not ((kind is int or math.isfinite(v)) and v >= low and (high is None or v <= high)):
-                rule = f"[{low}, {high}]" if high is not None else f">= {low}"
-                hint = " (altitude is in km, not metres)" if key == "altitude_km" else ""
-                raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is outside {rule}{hint}; fix the value.", source=source)
-            values[key] = v
+        _check_row_fields(row, where, source)
+        values = _row_numbers(row, where, source)
         name = str(row["name"])
         cols["id"].append(str(row.get("id", f"{role}:{name}")))
         cols["name"].append(name)
@@ -1182,6 +1225,57 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
         band=cols["band"],
         extra={"note": np.array(cols["note"], dtype=object)} if any(cols["note"]) else {},
     )
+
+
+def _check_row_fields(row: Mapping[str, Any], where: str, source: str) -> None:
+    """Only known fields, and the three every site needs (name, lat_deg, lon_deg)."""
+    unknown = set(row) - _ROW_KEYS
+    if unknown:
+        raise ScenarioError(
+            f"{where}: unknown field(s) {listing(sorted(map(str, unknown)))}; allowed: {', '.join(sorted(_ROW_KEYS))}.",
+            source=source,
+        )
+    for need in ("name", "lat_deg", "lon_deg"):
+        if need not in row:
+            raise ScenarioError(f"{where}: missing field {need!r}; each site needs name, lat_deg and lon_deg.", source=source)
+
+
+#: Numeric fields of a hand-given site: (field, lowest, highest, type).
+#: Altitude is bounded to catch metres given as km; counts fit int64 columns.
+_ROW_NUMBERS = (
+    ("lat_deg", -90.0, 90.0, float),
+    ("lon_deg", -180.0, 180.0, float),
+    ("altitude_km", -0.5, 10.0, float),
+    ("min_elevation_deg", 0.0, 90.0, float),
+    ("population", 0, 2**63 - 1, int),  # int64 columns
+    ("antenna_count", 0, 2**63 - 1, int),
+)
+
+
+def _row_numbers(row: Mapping[str, Any], where: str, source: str) -> dict[str, float | int]:
+    """The numeric fields a row gives (`_ROW_NUMBERS`), converted and range-checked.
+
+    A NaN ``min_elevation_deg`` is allowed: it means the site never links
+    to a satellite (a PoP).
+    """
+    values: dict[str, float | int] = {}
+    for key, low, high, kind in _ROW_NUMBERS:
+        if key not in row:
+            continue
+        try:
+            v = kind(row[key])
+        except (TypeError, ValueError):
+            raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is not a number.", source=source) from None
+        if kind is float and math.isnan(v) and key == "min_elevation_deg":
+            values[key] = v
+            continue
+        # math.isfinite of an int beyond float range raises OverflowError; ints are finite.
+        if not ((kind is int or math.isfinite(v)) and v >= low and (high is None or v <= high)):
+            rule = f"[{low}, {high}]" if high is not None else f">= {low}"
+            hint = " (altitude is in km, not metres)" if key == "altitude_km" else ""
+            raise ScenarioError(f"{where}: {key}={short_repr(row[key])} is outside {rule}{hint}; fix the value.", source=source)
+        values[key] = v
+    return values
 
 
 # --------------------------------------------------------------------------

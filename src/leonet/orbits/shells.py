@@ -371,6 +371,51 @@ def infer_shells(
     >>> print(inference.summary())  # doctest: +SKIP
     """
     count = len(elements)
+    _check_inference_arguments(
+        count, altitude_tolerance_km, inclination_tolerance_deg, raan_gap_deg, min_shell_satellites,
+        min_plane_satellites, reference_jd,
+    )
+    epoch_jd = np.asarray(elements.epoch_jd, dtype=np.float64)
+    if reference_jd is None:
+        reference_jd = float(np.median(epoch_jd))
+    mean = _mean_elements_at(elements, epoch_jd, reference_jd)
+    valid = np.flatnonzero(np.isfinite(mean.altitude_km) & np.isfinite(mean.inclination_deg))
+    drafts = _draft_shells(
+        valid, mean, inclination_tolerance_deg, altitude_tolerance_km, raan_gap_deg, min_shell_satellites,
+        min_plane_satellites,
+    )
+    shell_of = np.full(count, -1, dtype=np.int64)
+    plane_of = np.full(count, -1, dtype=np.int64)
+    shells: list[InferredShell] = []
+    for members, group_shells in drafts:
+        first_id = len(shells)
+        _label_group(members, group_shells, first_id, mean.altitude_km, shell_of)
+        for k, draft in enumerate(group_shells):
+            shells.append(_finish_shell(draft, first_id + k, mean, plane_of))
+    # Not on station: outside the altitude band, or in a RAAN cluster too small to be a plane.
+    not_on = np.bincount(shell_of[(shell_of >= 0) & (plane_of < 0)], minlength=len(shells))
+    shells = [dataclasses.replace(s, not_on_station=int(not_on[s.shell_id])) for s in shells]
+    return ShellInference(
+        shells=shells,
+        shell_of_satellite=shell_of,
+        plane_of_satellite=plane_of,
+        reference_jd=float(reference_jd),
+        altitude_km=mean.altitude_km,
+        inclination_deg=mean.inclination_deg,
+        raan_deg=mean.raan_deg,
+    )
+
+
+def _check_inference_arguments(
+    count: int,
+    altitude_tolerance_km: float,
+    inclination_tolerance_deg: float,
+    raan_gap_deg: float,
+    min_shell_satellites: int,
+    min_plane_satellites: int,
+    reference_jd: float | None,
+) -> None:
+    """Raise `ScenarioError` on the first of `infer_shells`'s arguments that cannot work."""
     if count == 0:
         raise ScenarioError("infer_shells needs at least one satellite; the element sets are empty")
     for label, value in (
@@ -385,12 +430,54 @@ def infer_shells(
             f"min_shell_satellites ({min_shell_satellites}) and min_plane_satellites ({min_plane_satellites}) "
             "must be at least 1"
         )
-    sats = elements.satrecs
-    epoch_jd = np.asarray(elements.epoch_jd, dtype=np.float64)
-    if reference_jd is None:
-        reference_jd = float(np.median(epoch_jd))
-    elif not math.isfinite(reference_jd):
+    if reference_jd is not None and not math.isfinite(reference_jd):
         raise ScenarioError(f"reference_jd must be a finite Julian date, got {reference_jd!r}")
+
+
+@dataclass(frozen=True)
+class _MeanElements:
+    """SGP4 mean elements of S satellites, angles moved to the reference epoch (module docstring, steps 2-4)."""
+
+    inclination_deg: NDArray[np.float64]  # [S], deg
+    altitude_km: NDArray[np.float64]  # [S], km above the WGS72 equatorial radius; NaN if n <= 0
+    raan_deg: NDArray[np.float64]  # [S], deg in [0, 360), J2-drifted with sgp4's nodedot
+    u_deg: NDArray[np.float64]  # [S], deg in [0, 360), argument of latitude
+
+
+@dataclass
+class _Draft:
+    """A shell found in one inclination group, before it gets its id."""
+
+    core: NDArray[np.int64]  # members inside the shell's altitude band(s)
+    planes: list[NDArray[np.int64]]  # members of each plane (a subset of core)
+    staggered: bool
+
+
+def _mean_elements_at(elements: ElementSets, epoch_jd: NDArray[np.float64], reference_jd: float) -> _MeanElements:
+    """Mean inclination, altitude, RAAN and argument of latitude of every satellite at *reference_jd*.
+
+    Parameters
+    ----------
+    elements : ElementSets
+        S satellites.
+    epoch_jd : float64[S]
+        Their epochs, full Julian dates (UTC).
+    reference_jd : float
+        Full Julian date (UTC) to move RAAN and phase to.
+
+    Returns
+    -------
+    _MeanElements
+
+    Notes
+    -----
+    Each angle moves with the satellite's own secular rates from sgp4
+    (``nodedot``, ``argpdot``, ``mdot``, plus the TLE ``ndot`` drag term),
+    because the epochs of one file differ by days and the J2 drift
+    differs from shell to shell.
+    """
+    sats = elements.satrecs
+    count = len(elements)
 
     def attr(name: str) -> NDArray[np.float64]:
         return np.fromiter((getattr(s, name) for s in sats), dtype=np.float64, count=count)
@@ -405,13 +492,38 @@ def infer_shells(
     mean_anomaly = attr("mo") + attr("mdot") * dt_min + attr("ndot") * dt_min**2
     argp = attr("argpo") + attr("argpdot") * dt_min
     u_deg = np.degrees(argp + _true_anomaly_rad(mean_anomaly, np.clip(ecc, 0.0, 0.99))) % 360.0
+    return _MeanElements(inclination_deg, altitude_km, raan_deg, u_deg)
 
-    shell_of = np.full(count, -1, dtype=np.int64)
-    plane_of = np.full(count, -1, dtype=np.int64)
-    valid = np.flatnonzero(np.isfinite(altitude_km) & np.isfinite(inclination_deg))
 
+def _draft_shells(
+    valid: NDArray[np.int64],
+    mean: _MeanElements,
+    inclination_tolerance_deg: float,
+    altitude_tolerance_km: float,
+    raan_gap_deg: float,
+    min_shell_satellites: int,
+    min_plane_satellites: int,
+) -> list[tuple[NDArray[np.int64], list[_Draft]]]:
+    """Inclination groups, the shells in each and their planes (module docstring, steps 1-3).
+
+    Parameters
+    ----------
+    valid : int64[V]
+        Satellites with a finite altitude and inclination.
+    mean : _MeanElements
+    inclination_tolerance_deg, altitude_tolerance_km, raan_gap_deg, min_shell_satellites, min_plane_satellites
+        As for `infer_shells`.
+
+    Returns
+    -------
+    list of (int64[M], list of _Draft)
+        Each group holding at least one shell: its members and its shells,
+        groups by median inclination and shells by median altitude, the
+        order of the shell ids.
+    """
+    altitude_km, raan_deg = mean.altitude_km, mean.raan_deg
     drafts: list[tuple[NDArray[np.int64], list[_Draft]]] = []  # (group members, its shells)
-    for group in _gap_groups(inclination_deg[valid], inclination_tolerance_deg):
+    for group in _gap_groups(mean.inclination_deg[valid], inclination_tolerance_deg):
         members = valid[group]
         shells_here = []
         in_core = np.zeros(members.size, dtype=bool)
@@ -420,6 +532,7 @@ def infer_shells(
             in_core[local] = True
             planes = _planes(core, raan_deg, raan_gap_deg, min_plane_satellites)
             shells_here.append(_Draft(core, planes, staggered=False))
+        # Only what no ordinary shell took can be a staggered one (OneWeb).
         staggered = _staggered_shell(
             members[~in_core], altitude_km, raan_deg, altitude_tolerance_km, raan_gap_deg,
             min_shell_satellites, min_plane_satellites,
@@ -429,68 +542,63 @@ def infer_shells(
         if shells_here:
             shells_here.sort(key=lambda d: float(np.median(altitude_km[d.core])))
             drafts.append((members, shells_here))
-    drafts.sort(key=lambda d: float(np.median(inclination_deg[d[0]])))
+    drafts.sort(key=lambda d: float(np.median(mean.inclination_deg[d[0]])))
+    return drafts
 
-    shells: list[InferredShell] = []
-    for members, group_shells in drafts:
-        first_id = len(shells)
-        top_km = np.array([float(altitude_km[d.core].max()) for d in group_shells])
-        assigned = np.zeros(count, dtype=bool)
-        for k, draft in enumerate(group_shells):
-            shell_of[draft.core] = first_id + k
-            assigned[draft.core] = True
-        # The rest of the group (outside every band) is not on station: it goes
-        # to the nearest shell above (where raising satellites are heading and
-        # deorbiting ones came from), else to the highest shell.
-        rest = members[~assigned[members]]
-        above = np.searchsorted(np.maximum.accumulate(top_km), altitude_km[rest], "left")
-        shell_of[rest] = first_id + np.minimum(above, len(group_shells) - 1)
-        for k, draft in enumerate(group_shells):
-            planes = draft.planes
-            plane_raan = np.array([_circular_mean_deg(raan_deg[p])[0] for p in planes])
-            order = np.argsort(plane_raan, kind="stable")
-            planes = [planes[o] for o in order]
-            plane_raan = plane_raan[order]
-            for p, plane_members in enumerate(planes):
-                plane_of[plane_members] = p
-            sizes = np.array([p.size for p in planes], dtype=np.int64)
-            on_station = np.concatenate(planes) if planes else draft.core
-            spp = int(round(float(np.median(sizes)))) if sizes.size else 0
-            shells.append(
-                InferredShell(
-                    shell_id=first_id + k,
-                    altitude_km=float(np.median(altitude_km[on_station])),
-                    inclination_deg=float(np.median(inclination_deg[on_station])),
-                    planes=len(planes),
-                    sats_per_plane=spp,
-                    satellites=int(sizes.sum()),
-                    not_on_station=0,  # counted below
-                    raan_deg=plane_raan,
-                    plane_sizes=sizes,
-                    plane_altitude_km=np.array([float(np.median(altitude_km[p])) for p in planes]),
-                    phase_factor=None if draft.staggered else _phase_factor(u_deg, planes, plane_raan, spp),
-                    staggered=draft.staggered,
-                )
-            )
-    # Not on station: outside the altitude band, or in a RAAN cluster too small to be a plane.
-    not_on = np.bincount(shell_of[(shell_of >= 0) & (plane_of < 0)], minlength=len(shells))
-    shells = [dataclasses.replace(s, not_on_station=int(not_on[s.shell_id])) for s in shells]
-    return ShellInference(
-        shells=shells,
-        shell_of_satellite=shell_of,
-        plane_of_satellite=plane_of,
-        reference_jd=float(reference_jd),
-        altitude_km=altitude_km,
-        inclination_deg=inclination_deg,
-        raan_deg=raan_deg,
+
+def _label_group(
+    members: NDArray[np.int64],
+    group_shells: list[_Draft],
+    first_id: int,
+    altitude_km: NDArray[np.float64],
+    shell_of: NDArray[np.int64],
+) -> None:
+    """Write the shell of every member of one inclination group into *shell_of* (int64[S]).
+
+    A shell's core gets its id; the rest of the group (outside every band)
+    is not on station and goes to the nearest shell above (where raising
+    satellites are heading and deorbiting ones came from), else to the
+    highest shell.
+    """
+    top_km = np.array([float(altitude_km[d.core].max()) for d in group_shells])
+    assigned = np.zeros(shell_of.size, dtype=bool)
+    for k, draft in enumerate(group_shells):
+        shell_of[draft.core] = first_id + k
+        assigned[draft.core] = True
+    rest = members[~assigned[members]]
+    above = np.searchsorted(np.maximum.accumulate(top_km), altitude_km[rest], "left")
+    shell_of[rest] = first_id + np.minimum(above, len(group_shells) - 1)
+
+
+def _finish_shell(draft: _Draft, shell_id: int, mean: _MeanElements, plane_of: NDArray[np.int64]) -> InferredShell:
+    """Number a shell's planes by RAAN into *plane_of* (int64[S]) and summarise the shell.
+
+    ``not_on_station`` is left 0: it is counted over all shells at the end.
+    """
+    planes = draft.planes
+    plane_raan = np.array([_circular_mean_deg(mean.raan_deg[p])[0] for p in planes])
+    order = np.argsort(plane_raan, kind="stable")
+    planes = [planes[o] for o in order]
+    plane_raan = plane_raan[order]
+    for p, plane_members in enumerate(planes):
+        plane_of[plane_members] = p
+    sizes = np.array([p.size for p in planes], dtype=np.int64)
+    on_station = np.concatenate(planes) if planes else draft.core
+    spp = int(round(float(np.median(sizes)))) if sizes.size else 0
+    return InferredShell(
+        shell_id=shell_id,
+        altitude_km=float(np.median(mean.altitude_km[on_station])),
+        inclination_deg=float(np.median(mean.inclination_deg[on_station])),
+        planes=len(planes),
+        sats_per_plane=spp,
+        satellites=int(sizes.sum()),
+        not_on_station=0,  # counted by infer_shells over all shells
+        raan_deg=plane_raan,
+        plane_sizes=sizes,
+        plane_altitude_km=np.array([float(np.median(mean.altitude_km[p])) for p in planes]),
+        phase_factor=None if draft.staggered else _phase_factor(mean.u_deg, planes, plane_raan, spp),
+        staggered=draft.staggered,
     )
-
-
-@dataclass
-class _Draft:
-    core: NDArray[np.int64]  # members inside the shell's altitude band(s)
-    planes: list[NDArray[np.int64]]  # members of each plane (a subset of core)
-    staggered: bool
 
 
 def _planes(

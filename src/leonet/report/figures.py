@@ -123,9 +123,44 @@ def availability_floor(served_pct: np.ndarray) -> float:
 
 
 def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
-    """Terminals, gateways, PoPs, service areas and a satellite snapshot on the shipped borders."""
-    v = d.view
+    """Terminals, gateways, PoPs, service areas and a satellite snapshot on the shipped borders.
+
+    Parameters
+    ----------
+    d : ReportData
+        The run's report data; ``d.view`` frames the map.
+    colour_modes : list of str
+        Terminal colourings offered, first shown: ``"availability"``,
+        ``"rtt"``, ``"throughput"``.  Two or more add buttons that restyle
+        the terminal trace.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Lon/lat in degrees on an equirectangular view; layers drawn bottom
+        to top in the order of the calls below.
+    """
     fig = go.Figure()
+    _add_borders(fig, d.view)
+    _add_areas(fig, d)
+    _add_user_links(fig, d)
+    _add_ground_tracks(fig, d)
+    _add_backhaul(fig, d)
+    _add_satellites(fig, d)
+    _add_ground_sites(fig, d)
+    buttons = []
+    terminals = _terminal_trace(d, colour_modes)
+    if terminals is not None:
+        trace, styles = terminals
+        fig.add_trace(trace)
+        if len(colour_modes) > 1:
+            buttons = _colour_buttons(colour_modes, styles, len(fig.data) - 1)
+    _map_layout(fig, d.view, buttons)
+    return fig
+
+
+def _add_borders(fig: go.Figure, v: geo.View) -> None:
+    """Land filled within the country borders, then first-level admin borders, under everything else."""
     land = geo.country_outlines(v)
     fig.add_trace(
         go.Scatter(
@@ -141,7 +176,11 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
                 hoverinfo="skip", showlegend=False, name="admin-1",
             )
         )
-    for k, area in enumerate(d.service_areas):
+
+
+def _add_areas(fig: go.Figure, d: ReportData) -> None:
+    """Policy service areas (deny: red, solid; allow: green, dashed), then fault areas (orange, dash-dot)."""
+    for area in d.service_areas:
         lines = area["lines"]
         if lines is None or not len(lines):
             continue
@@ -166,18 +205,27 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
                 name=ptext(f"{fault['kind']}: {fault['name']}"), hoveron="fills", hoverinfo="name",
             )
         )
+
+
+def _add_user_links(fig: go.Figure, d: ReportData) -> None:
+    """Terminal -> serving satellite sub-point segments at the snapshot time, one trace, NaN-separated."""
     snap = d.snapshot
-    if snap is not None and d.terminals is not None and snap["links"]:
-        xs, ys = [], []
-        for t, (slat, slon) in snap["links"]:
-            xs += [d.terminals.lon_deg[t], slon, np.nan]
-            ys += [d.terminals.lat_deg[t], slat, np.nan]
-        fig.add_trace(
-            go.Scatter(
-                x=_f32(xs), y=_f32(ys), mode="lines", line=dict(color="rgba(247,127,0,0.28)", width=0.6),
-                hoverinfo="skip", name=f"user links ({snap['t_utc'][11:]} UTC)", 
-            )
+    if snap is None or d.terminals is None or not snap["links"]:
+        return
+    xs, ys = [], []
+    for t, (slat, slon) in snap["links"]:
+        xs += [d.terminals.lon_deg[t], slon, np.nan]
+        ys += [d.terminals.lat_deg[t], slat, np.nan]
+    fig.add_trace(
+        go.Scatter(
+            x=_f32(xs), y=_f32(ys), mode="lines", line=dict(color="rgba(247,127,0,0.28)", width=0.6),
+            hoverinfo="skip", name=f"user links ({snap['t_utc'][11:]} UTC)",
         )
+    )
+
+
+def _add_ground_tracks(fig: go.Figure, d: ReportData) -> None:
+    """Ground tracks of the chosen satellites, one legend entry for them all."""
     for k, track in enumerate(d.tracks):
         fig.add_trace(
             go.Scatter(
@@ -187,40 +235,55 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
                 hovertemplate=ptext(track["name"]) + "<br>%{y:.2f}°, %{x:.2f}°<extra>ground track</extra>",
             )
         )
-    if d.gateways is not None and d.pops is not None and d.backhaul:
-        xs, ys = [], []
-        for g, p in d.backhaul:
-            if g < len(d.gateways) and p < len(d.pops):
-                xs += [d.gateways.lon_deg[g], d.pops.lon_deg[p], np.nan]
-                ys += [d.gateways.lat_deg[g], d.pops.lat_deg[p], np.nan]
+
+
+def _add_backhaul(fig: go.Figure, d: ReportData) -> None:
+    """Gateway -> PoP fibre as straight dashed segments; pairs naming a missing site are skipped."""
+    if d.gateways is None or d.pops is None or not d.backhaul:
+        return
+    xs, ys = [], []
+    for g, p in d.backhaul:
+        if g < len(d.gateways) and p < len(d.pops):
+            xs += [d.gateways.lon_deg[g], d.pops.lon_deg[p], np.nan]
+            ys += [d.gateways.lat_deg[g], d.pops.lat_deg[p], np.nan]
+    fig.add_trace(
+        go.Scatter(
+            x=xs, y=ys, mode="lines", line=dict(color=GATEWAY, width=1.0, dash="dash"),
+            hoverinfo="skip", name="gateway → PoP fibre",
+        )
+    )
+
+
+def _add_satellites(fig: go.Figure, d: ReportData) -> None:
+    """The snapshot's satellites: idle ones small and grey, serving ones as orange diamonds on top."""
+    snap = d.snapshot
+    if snap is None or not len(snap["sat"]):
+        return
+    idle = snap["serving"] == 0
+    for mask, label, colour, size, symbol in (
+        (idle, f"satellites ({snap['t_utc'][11:]} UTC)", SATELLITE, 4, "circle"),
+        (~idle, "serving satellites", SERVING, 7, "diamond"),
+    ):
+        if not mask.any():
+            continue
+        idx = np.flatnonzero(mask)
         fig.add_trace(
             go.Scatter(
-                x=xs, y=ys, mode="lines", line=dict(color=GATEWAY, width=1.0, dash="dash"),
-                hoverinfo="skip", name="gateway → PoP fibre",
+                x=_round(snap["lon_deg"][idx], 3), y=_round(snap["lat_deg"][idx], 3), mode="markers",
+                marker=dict(color=colour, size=size, symbol=symbol, opacity=0.85, line=dict(width=0)),
+                name=label,
+                hovertext=[
+                    f"{ptext(snap['name'][i])}<br>{ptext(snap['shell'][i])} · {snap['altitude_km'][i]:.0f} km"
+                    + (f"<br>serving {snap['serving'][i]} terminals" if snap["serving"][i] else "")
+                    for i in idx
+                ],
+                hoverinfo="text",
             )
         )
-    if snap is not None and len(snap["sat"]):
-        idle = snap["serving"] == 0
-        for mask, label, colour, size, symbol in (
-            (idle, f"satellites ({snap['t_utc'][11:]} UTC)", SATELLITE, 4, "circle"),
-            (~idle, "serving satellites", SERVING, 7, "diamond"),
-        ):
-            if not mask.any():
-                continue
-            idx = np.flatnonzero(mask)
-            fig.add_trace(
-                go.Scatter(
-                    x=_round(snap["lon_deg"][idx], 3), y=_round(snap["lat_deg"][idx], 3), mode="markers",
-                    marker=dict(color=colour, size=size, symbol=symbol, opacity=0.85, line=dict(width=0)),
-                    name=label, 
-                    hovertext=[
-                        f"{ptext(snap['name'][i])}<br>{ptext(snap['shell'][i])} · {snap['altitude_km'][i]:.0f} km"
-                        + (f"<br>serving {snap['serving'][i]} terminals" if snap["serving"][i] else "")
-                        for i in idx
-                    ],
-                    hoverinfo="text",
-                )
-            )
+
+
+def _add_ground_sites(fig: go.Figure, d: ReportData) -> None:
+    """Gateways (navy triangles) and PoPs (red squares)."""
     if d.gateways is not None and len(d.gateways):
         fig.add_trace(
             go.Scatter(
@@ -239,72 +302,102 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
                 hovertext=[f"PoP {ptext(i)}<br>{ptext(n)}" for i, n in zip(d.pops.ids, d.pops.names)],
             )
         )
-    first_terminal = len(fig.data)
-    if d.terminals is not None and d.terminal_stats is not None and len(d.terminals):
-        st = d.terminal_stats
-        ok = st["steps"] > 0
-        names = d.terminals.names
-        hover = [
-            f"<b>{ptext(names[t])}</b><br>{ptext(d.terminals.regions[t] or d.terminals.countries[t])}"
-            f"<br>served {_num(100 * st['served_share'][t], '.2f', ' %')}"
-            f"<br>RTT p50 {_num(st['rtt_p50_ms'][t], '.1f', ' ms')} · p95 {_num(st['rtt_p95_ms'][t], '.1f', ' ms')}"
-            + (f"<br>throughput p50 {_num(st['throughput_p50_mbps'][t], '.1f', ' Mbit/s')}" if d.headline.get("throughput") else "")
-            + f"<br>handovers {_num(st['handovers_per_hour'][t], '.0f', ' /h')}"
-            for t in range(len(names))
-        ]
-        idx = np.flatnonzero(ok)
-        served = 100.0 * st["served_share"][idx]
-        lo = availability_floor(served)
-        modes = {
-            "availability": (np.maximum(served, lo), "served %", "RdYlGn", lo, 100.0, False),
-            "rtt": (st["rtt_p50_ms"][idx], "median RTT, ms", "Viridis", None, None, True),
-            "throughput": (st["throughput_p50_mbps"][idx], "median Mbit/s", "Viridis", None, None, False),
+
+
+def _terminal_hover(d: ReportData) -> list[str]:
+    """Hover text of every terminal: name, region, served share, RTT, throughput, handovers."""
+    st = d.terminal_stats
+    names = d.terminals.names
+    return [
+        f"<b>{ptext(names[t])}</b><br>{ptext(d.terminals.regions[t] or d.terminals.countries[t])}"
+        f"<br>served {_num(100 * st['served_share'][t], '.2f', ' %')}"
+        f"<br>RTT p50 {_num(st['rtt_p50_ms'][t], '.1f', ' ms')} · p95 {_num(st['rtt_p95_ms'][t], '.1f', ' ms')}"
+        + (f"<br>throughput p50 {_num(st['throughput_p50_mbps'][t], '.1f', ' Mbit/s')}" if d.headline.get("throughput") else "")
+        + f"<br>handovers {_num(st['handovers_per_hour'][t], '.0f', ' /h')}"
+        for t in range(len(names))
+    ]
+
+
+def _colour_styles(d: ReportData, idx: np.ndarray, colour_modes: list[str]) -> dict[str, dict]:
+    """Per colour mode, the terminal marker's restyle properties (plotly attribute path -> value).
+
+    ``idx`` (intp[N]) are the terminals drawn (those with steps).
+    Availability is clamped at `availability_floor`, its lowest tick then
+    labelled "≤"; RTT uses a reversed scale so that green-ish means short.
+    """
+    st = d.terminal_stats
+    served = 100.0 * st["served_share"][idx]
+    lo = availability_floor(served)
+    modes = {
+        "availability": (np.maximum(served, lo), "served %", "RdYlGn", lo, 100.0, False),
+        "rtt": (st["rtt_p50_ms"][idx], "median RTT, ms", "Viridis", None, None, True),
+        "throughput": (st["throughput_p50_mbps"][idx], "median Mbit/s", "Viridis", None, None, False),
+    }
+    clamped = bool(served.size) and float(np.nanmin(served)) < lo
+    styles = {}
+    for mode in colour_modes:
+        values, title, scale, cmin, cmax, reverse = modes[mode]
+        ticks = np.linspace(cmin, cmax, 5) if cmin is not None else None
+        styles[mode] = {
+            "marker.color": [None if not math.isfinite(x) else round(float(x), 3) for x in values],
+            # Explicit [position, colour] lists: plotly.js knows fewer scale
+            # names than plotly (no RdYlGn), and restyle passes names through.
+            "marker.colorscale": [[float(p), c] for p, c in get_colorscale(scale)],
+            "marker.reversescale": reverse,
+            "marker.cauto": cmin is None,
+            "marker.cmin": cmin,
+            "marker.cmax": cmax,
+            "marker.colorbar.title.text": title,
+            "marker.colorbar.tickmode": "auto" if ticks is None else "array",
+            "marker.colorbar.tickvals": None if ticks is None else [float(t) for t in ticks],
+            "marker.colorbar.ticktext": None if ticks is None else [("≤ " if k == 0 and clamped else "") + f"{t:g}" for k, t in enumerate(ticks)],
         }
-        clamped = bool(served.size) and float(np.nanmin(served)) < lo
-        # One trace; the colour buttons restyle its marker (values, scale,
-        # colour bar), so hover texts are written once whatever the modes.
-        styles = {}
-        for mode in colour_modes:
-            values, title, scale, cmin, cmax, reverse = modes[mode]
-            ticks = np.linspace(cmin, cmax, 5) if cmin is not None else None
-            styles[mode] = {
-                "marker.color": [None if not math.isfinite(x) else round(float(x), 3) for x in values],
-                # Explicit [position, colour] lists: plotly.js knows fewer scale
-                # names than plotly (no RdYlGn), and restyle passes names through.
-                "marker.colorscale": [[float(p), c] for p, c in get_colorscale(scale)],
-                "marker.reversescale": reverse,
-                "marker.cauto": cmin is None,
-                "marker.cmin": cmin,
-                "marker.cmax": cmax,
-                "marker.colorbar.title.text": title,
-                "marker.colorbar.tickmode": "auto" if ticks is None else "array",
-                "marker.colorbar.tickvals": None if ticks is None else [float(t) for t in ticks],
-                "marker.colorbar.ticktext": None if ticks is None else [("≤ " if k == 0 and clamped else "") + f"{t:g}" for k, t in enumerate(ticks)],
-            }
-        first = styles[colour_modes[0]]
-        marker = dict(
-            color=first["marker.color"], colorscale=first["marker.colorscale"], reversescale=first["marker.reversescale"],
-            size=9, opacity=0.95, line=dict(color="#333", width=0.5),
-            colorbar=dict(
-                title=dict(text=first["marker.colorbar.title.text"], side="right"), thickness=12, len=0.8, x=1.0,
-                xanchor="left", xpad=10, tickmode=first["marker.colorbar.tickmode"],
-            ),
-        )
-        if first["marker.cmin"] is not None:
-            marker.update(cmin=first["marker.cmin"], cmax=first["marker.cmax"])
-            marker["colorbar"].update(tickvals=first["marker.colorbar.tickvals"], ticktext=first["marker.colorbar.ticktext"])
-        fig.add_trace(
-            go.Scatter(
-                x=_round(d.terminals.lon_deg[idx], 4), y=_round(d.terminals.lat_deg[idx], 4), mode="markers",
-                marker=marker, name="terminals", hoverinfo="text", hovertext=[hover[t] for t in idx],
-            )
-        )
-    buttons = []
+    return styles
+
+
+def _terminal_trace(d: ReportData, colour_modes: list[str]) -> tuple[go.Scatter, dict[str, dict]] | None:
+    """The terminals as one marker trace coloured by the first mode, and every mode's restyle.
+
+    One trace whose marker the colour buttons restyle (values, scale,
+    colour bar), so hover texts are written once whatever the modes.
+    None when the run has no terminals or no per-terminal statistics.
+    """
+    if d.terminals is None or d.terminal_stats is None or not len(d.terminals):
+        return None
+    hover = _terminal_hover(d)
+    idx = np.flatnonzero(d.terminal_stats["steps"] > 0)
+    styles = _colour_styles(d, idx, colour_modes)
+    first = styles[colour_modes[0]]
+    marker = dict(
+        color=first["marker.color"], colorscale=first["marker.colorscale"], reversescale=first["marker.reversescale"],
+        size=9, opacity=0.95, line=dict(color="#333", width=0.5),
+        colorbar=dict(
+            title=dict(text=first["marker.colorbar.title.text"], side="right"), thickness=12, len=0.8, x=1.0,
+            xanchor="left", xpad=10, tickmode=first["marker.colorbar.tickmode"],
+        ),
+    )
+    if first["marker.cmin"] is not None:
+        marker.update(cmin=first["marker.cmin"], cmax=first["marker.cmax"])
+        marker["colorbar"].update(tickvals=first["marker.colorbar.tickvals"], ticktext=first["marker.colorbar.ticktext"])
+    trace = go.Scatter(
+        x=_round(d.terminals.lon_deg[idx], 4), y=_round(d.terminals.lat_deg[idx], 4), mode="markers",
+        marker=marker, name="terminals", hoverinfo="text", hovertext=[hover[t] for t in idx],
+    )
+    return trace, styles
+
+
+def _colour_buttons(colour_modes: list[str], styles: dict[str, dict], trace: int) -> list[dict]:
+    """One restyle button per colour mode, acting on trace number *trace* only."""
     labels = {"availability": "Colour: availability", "rtt": "Colour: median RTT", "throughput": "Colour: throughput"}
-    if len(colour_modes) > 1 and len(fig.data) > first_terminal:
-        for mode in colour_modes:
-            args = {k: [v] for k, v in styles[mode].items()}
-            buttons.append(dict(label=labels[mode], method="restyle", args=[args, [first_terminal]]))
+    buttons = []
+    for mode in colour_modes:
+        args = {k: [v] for k, v in styles[mode].items()}
+        buttons.append(dict(label=labels[mode], method="restyle", args=[args, [trace]]))
+    return buttons
+
+
+def _map_layout(fig: go.Figure, v: geo.View, buttons: list[dict]) -> None:
+    """Size the map to its view, put the legend under it, lock the aspect, add the colour buttons."""
     # The map card is ~1,150 px wide for the plot itself at a 1,400 px window;
     # the view was widened to MAP_ASPECT, so this height fills that width.
     # Legend rows below the map, ~5 entries a row.
@@ -339,7 +432,6 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
                 pad=dict(b=10), bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=True, active=0,
             )]
         )
-    return fig
 
 
 # --------------------------------------------------------------------------

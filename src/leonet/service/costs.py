@@ -153,20 +153,45 @@ def cost_ledger(
     if lo is not None and hi is not None and hi <= lo:
         raise ScenarioError(f"ledger.end = {_iso(hi)} is not after ledger.start = {_iso(lo)}; fix: swap them")
     counts = _counts(fleets, terminal_counts)
+    return _ledger(fleets, counts, _paid_time(fleets, lo, hi))
 
-    # (month, fleet index, sponsor) -> paid microseconds (exact integers)
+
+class _PaidTime(NamedTuple):
+    """Who paid for which fleet for how long, month by month, in exact microseconds."""
+
+    paid_us: dict[tuple[str, int, str], int]  # (month "YYYY-MM", fleet index, sponsor) -> paid time, µs
+    month_us: dict[str, int]  # month -> its length, µs
+    sponsor_rank: dict[tuple[int, str], int]  # (fleet index, sponsor) -> first place in the fleet's timeline
+    first: dt.datetime | None  # earliest paid instant, UTC
+    last: dt.datetime | None  # latest, UTC
+
+
+def _fleet_window(
+    i: int, fleet: FleetSpec, lo: dt.datetime | None, hi: dt.datetime | None
+) -> tuple[dt.datetime, dt.datetime]:
+    """The fleet's active window clipped to the ledger's ``[lo, hi)`` (either side may be open)."""
+    f_lo = fleet.active_from if lo is None else max(lo, fleet.active_from)
+    f_hi = fleet.active_until if hi is None else (hi if fleet.active_until is None else min(hi, fleet.active_until))
+    if f_hi is None:
+        raise ScenarioError(
+            f"fleets[{i}] ({fleet.name!r}) has no active_until and the ledger has no end, so its cost never "
+            "stops adding up; fix: set [ledger] end = DATE, or the fleet's active_until"
+        )
+    return f_lo, f_hi
+
+
+def _paid_time(fleets: list[FleetSpec], lo: dt.datetime | None, hi: dt.datetime | None) -> _PaidTime:
+    """Split every sponsor segment of every fleet's clipped window at month boundaries.
+
+    Times are kept as integer microseconds so that the sums of the ledger
+    are exact (see the module docstring).
+    """
     paid: dict[tuple[str, int, str], int] = {}
     month_us: dict[str, int] = {}
     order: dict[tuple[int, str], int] = {}
     first, last = None, None
     for i, fleet in enumerate(fleets):
-        f_lo = fleet.active_from if lo is None else max(lo, fleet.active_from)
-        f_hi = fleet.active_until if hi is None else (hi if fleet.active_until is None else min(hi, fleet.active_until))
-        if f_hi is None:
-            raise ScenarioError(
-                f"fleets[{i}] ({fleet.name!r}) has no active_until and the ledger has no end, so its cost never "
-                "stops adding up; fix: set [ledger] end = DATE, or the fleet's active_until"
-            )
+        f_lo, f_hi = _fleet_window(i, fleet, lo, hi)
         if f_hi <= f_lo:
             continue
         first = f_lo if first is None else min(first, f_lo)
@@ -182,18 +207,26 @@ def cost_ledger(
                 us = _us(min(b, m1) - max(a, m0))
                 if us > 0:
                     paid[(key, i, sponsor)] = paid.get((key, i, sponsor), 0) + us
+    return _PaidTime(paid, month_us, order, first, last)
 
-    rows = sorted(paid, key=lambda r: (r[0], r[1], order[(r[1], r[2])]))
+
+def _ledger(fleets: list[FleetSpec], counts: list[int], paid: _PaidTime) -> CostLedger:
+    """Price the paid time: the ledger rows and their sums per sponsor, fleet and month.
+
+    Rows are sorted by month, then fleet order, then sponsor order in the
+    fleet's timeline.  Sums are `Fraction` until the one rounding to float.
+    """
+    rows = sorted(paid.paid_us, key=lambda r: (r[0], r[1], paid.sponsor_rank[(r[1], r[2])]))
     sponsor_col, fleet_col, month_col, days_col, cost_col = [], [], [], [], []
     cost_by_sponsor: dict[str, Fraction] = {}
     days_by_sponsor: dict[str, Fraction] = {}
     cost_by_fleet: dict[str, Fraction] = {}
     monthly: dict[str, dict[str, Fraction]] = {}
     for month, i, sponsor in rows:
-        us = paid[(month, i, sponsor)]
+        us = paid.paid_us[(month, i, sponsor)]
         n = counts[i]
         days = Fraction(n * us, _US_PER_DAY)
-        cost = n * Fraction(fleets[i].monthly_price_usd) * Fraction(us, month_us[month])
+        cost = n * Fraction(fleets[i].monthly_price_usd) * Fraction(us, paid.month_us[month])
         sponsor_col.append(sponsor)
         fleet_col.append(fleets[i].name)
         month_col.append(month)
@@ -215,9 +248,9 @@ def cost_ledger(
         schema=LEDGER_SCHEMA,
     )
     summary = {
-        "start_utc": None if first is None else _iso(first),
-        "end_utc": None if last is None else _iso(last),
-        "months": sorted(month_us),
+        "start_utc": None if paid.first is None else _iso(paid.first),
+        "end_utc": None if paid.last is None else _iso(paid.last),
+        "months": sorted(paid.month_us),
         "total_cost_usd": float(sum(cost_by_sponsor.values(), Fraction(0))),
         "total_terminal_days": float(sum(days_by_sponsor.values(), Fraction(0))),
         "cost_usd_by_sponsor": {k: float(v) for k, v in cost_by_sponsor.items()},
