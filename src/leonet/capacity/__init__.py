@@ -9,7 +9,15 @@
 
 from __future__ import annotations
 
-from .allocate import CapacityModel, StepAllocation, allocate_step, gateway_capacity_bps, max_min_fair
+from .allocate import (
+    CapacityModel,
+    StepAllocation,
+    StepInputs,
+    allocate_step,
+    check_step_inputs,
+    gateway_capacity_bps,
+    max_min_fair,
+)
 from .cells import DEFAULT_H3_RESOLUTION, ServiceCells, cell_area_km2, cell_of
 from .params import GENERATIONS, SatelliteGeneration, generation
 from .model import capacity_model
@@ -21,6 +29,8 @@ __all__ = [
     "SatelliteGeneration",
     "ServiceCells",
     "StepAllocation",
+    "StepInputs",
+    "check_step_inputs",
     "allocate_step",
     "cell_area_km2",
     "capacity_model",

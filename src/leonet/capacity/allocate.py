@@ -540,7 +540,8 @@ class StepInputs(NamedTuple):
 
 def _step_demand(demand: NDArray[np.float64], multiplier: NDArray[np.float64]) -> NDArray[np.float64]:
     """Demand times multiplier, bit/s (float64[G]); an inactive terminal wanting ``inf`` wants 0."""
-    demand = demand * multiplier
+    with np.errstate(invalid="ignore"):  # 0 * inf is NaN, handled next
+        demand = demand * multiplier
     return np.where(np.isnan(demand), 0.0, demand)  # 0 * inf
 
 

@@ -105,9 +105,18 @@ class ServiceLayer:
             )
             self.cells = ServiceCells.from_sites(self.terminals, self.capacity_spec.h3_resolution)
             self.cell_names = np.array(self.cells.hex_ids(), dtype=object)
+            self._check_capacity_inputs(len(gateways))
         self.default_demand_bps = (
             self.capacity_spec.demand_bps if self.capacity_spec is not None else 0.0
         )
+
+    def _check_capacity_inputs(self, n_gateways: int) -> None:
+        """The invariants `allocate` relies on when it skips the per-step checks (internal: plain errors)."""
+        if self.capacity.n_gateways != n_gateways:
+            raise RuntimeError(f"capacity model has {self.capacity.n_gateways} gateways, the run {n_gateways}")
+        cell = np.asarray(self.cells.terminal_cell)
+        if cell.size and (cell.min() < 0 or cell.max() >= self.cells.n_cells):
+            raise RuntimeError("a terminal's service cell is outside the cell table")
 
     # ------------------------------------------------------------------
     @property
@@ -169,6 +178,7 @@ class ServiceLayer:
             isl_edges=isl_ids,
             n_cells=self.cells.n_cells,
             n_isl=n_isl,
+            validate=False,  # the engine's own arrays, checked once when the layer was built (_check_capacity_inputs)
         )
         counts = np.bincount(self.cells.terminal_cell[routed], minlength=self.cells.n_cells)
         cells = np.flatnonzero(counts)

@@ -600,7 +600,7 @@ def _snapshot(con, data: ReportData, epoch, have_steps: bool) -> None:
         return
     mid = (int(span[0]) + int(span[1])) // 2
     t_snap = int(
-        con.execute("SELECT t_ns FROM sat_positions WHERE sat = (SELECT min(sat) FROM sat_positions) ORDER BY abs(t_ns - ?) LIMIT 1", [mid]).fetchone()[0]
+        con.execute("SELECT t_ns FROM sat_positions WHERE sat = (SELECT min(sat) FROM sat_positions) ORDER BY abs(t_ns - ?), t_ns LIMIT 1", [mid]).fetchone()[0]
     )
     v = data.view
     c_lon = 0.5 * (v.lon_min_deg + v.lon_max_deg)
