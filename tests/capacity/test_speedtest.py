@@ -212,13 +212,16 @@ def test_unrouted_and_beamless_terminals_get_nothing():
 
 
 def test_uplink_model_and_dish_limit():
-    up = uplink_model(one_satellite())
+    # Uplink at 2 bit/s/Hz: one 62.5 MHz channel per beam = 125 Mbit/s; 20 Gbit/s x 125 / 1226.4.
+    up = uplink_model(one_satellite(), 2.0)
+    np.testing.assert_allclose(up.beam_capacity_bps, [125e6], rtol=1e-12)
+    np.testing.assert_allclose(up.satellite_capacity_bps, [20e9 * 125e6 / BEAM_CAPACITY_BPS], rtol=1e-12)
     r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6)
     np.testing.assert_allclose(r.speedtest_bps, [50e6], rtol=rtol)
-    # 300 Mbit/s of uplink background on a 319 Mbit/s uplink beam leaves 19.4.
-    r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6, cell_background_bps=[300e6],
+    # 100 Mbit/s of uplink background on the 125 Mbit/s uplink beam leaves 25.
+    r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6, cell_background_bps=[100e6],
                        background_flow_bps=4e6)
-    np.testing.assert_allclose(r.speedtest_bps[0], up.beam_capacity_bps[0] - 300e6, rtol=1e-9)
+    np.testing.assert_allclose(r.speedtest_bps[0], 25e6, rtol=1e-9)
 
 
 def test_step_bad_inputs_are_reported():

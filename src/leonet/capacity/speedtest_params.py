@@ -95,6 +95,9 @@ __all__ = [
     "UPLINK_TO_DOWNLINK_SATELLITE",
     "ZENITH_LINK_MARGIN_DB",
     "SUBSCRIBERS_2025_12",
+    "SUBSCRIBERS_2024_01",
+    "MEAN_DOWN_BPS_PER_SUBSCRIBER_2024_01",
+    "MEAN_UP_BPS_PER_SUBSCRIBER_2024_01",
     "MEAN_DOWN_BPS_PER_SUBSCRIBER",
     "MEAN_UP_BPS_PER_SUBSCRIBER",
     "DIURNAL_PROFILE",
@@ -109,19 +112,24 @@ __all__ = [
 #: uplink in 8 channels of 62.5 MHz; [Pekhterev21] gives "240/62 MHz".
 UPLINK_CHANNEL_HZ = 62.5e6
 
-#: Top spectral efficiency of the uplink, bit/s/Hz.  ASSUMPTION: the same
-#: 64QAM 8/9 as the downlink [Pekhterev21]; the uplink is usually limited
-#: by the dish's own peak (see `DISHES`), not by this figure.
-UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+#: Spectral efficiency of the uplink with the satellite at zenith,
+#: bit/s/Hz.  CALIBRATED (see the module docstring).  The uplink is power
+#: limited: a dish's transmitter, not the spectrum, sets it, so one dish
+#: alone fills its beam's 62.5 MHz channel at this efficiency, and every
+#: uploading terminal of the cell shares that channel in time.  The beam's
+#: uplink capacity and the dish's uplink peak are therefore the same number,
+#: ``UPLINK_CHANNEL_HZ x UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`` (x the link
+#: factor, which in this low-SNR regime falls almost as 1 / range^2).
+UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 0.85
 
-#: Satellite uplink capacity / downlink capacity: 500 MHz / 2,000 MHz of
-#: user spectrum [Pekhterev21] at the same spectral efficiency.
-UPLINK_TO_DOWNLINK_SATELLITE = 500e6 / 2000e6
-
-#: Beam uplink capacity / beam downlink capacity (62.5 MHz / 240 MHz).
+#: Beam uplink capacity / beam downlink capacity.
 UPLINK_TO_DOWNLINK_BEAM = (UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ) / (
     KU_BEAM_BANDWIDTH_HZ * KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 )
+
+#: Satellite uplink capacity / downlink capacity: every beam scales alike
+#: (a satellite's capacity is its beams' in [Pekhterev21]'s figures).
+UPLINK_TO_DOWNLINK_SATELLITE = UPLINK_TO_DOWNLINK_BEAM
 
 #: How far above the top modulation's threshold the link closes with the
 #: satellite at zenith, dB.  ASSUMPTION 0 dB: [Pekhterev21]'s capacity
@@ -157,12 +165,22 @@ class DishType:
         """Receive gain relative to the Standard dish, dB (aperture ratio)."""
         return float(10.0 * np.log10(self.antenna_area_m2 / DISHES["standard"].antenna_area_m2))
 
+    @property
+    def uplink_gain_offset_db(self) -> float:
+        """Transmit EIRP relative to the Standard dish, dB: gain and total power
+        both scale with the number of array elements, i.e. the aperture
+        (ASSUMPTION: the same element and amplifier density)."""
+        return 2.0 * self.gain_offset_db
 
-#: Peak rates of the Standard dish, bit/s.  CALIBRATED to the best-20 %
-#: quantiles of Starlink's published per-country speeds (see the module
-#: docstring and validation/throughput.py).
+
+#: Downlink peak of the Standard dish, bit/s.  CALIBRATED to the best-20 %
+#: quantiles of Starlink's published per-country download speeds (see the
+#: module docstring and validation/throughput.py).
 _STANDARD_PEAK_DOWN_BPS = 430e6
-_STANDARD_PEAK_UP_BPS = 52e6
+
+#: Uplink peak: the dish fills its 62.5 MHz channel (see
+#: `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`).
+_STANDARD_PEAK_UP_BPS = UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 #: Known dishes.  The Mini and the Flat High Performance dish share the
 #: Standard dish's peak rates (same modem generation, ASSUMPTION); they
@@ -187,6 +205,11 @@ SUBSCRIBERS_2025_12 = 8.0e6
 
 _SECONDS_PER_MONTH = 30.44 * 86400.0
 
+#: Starlink subscribers at the Osnabrück measurements (2024-01): "more than
+#: 2.3 million" active customers on 2023-12-21 (Starlink on X; Advanced
+#: Television and Benzinga, 2023-12-22).
+SUBSCRIBERS_2024_01 = 2.3e6
+
 #: Mean downlink demand of one subscriber over a month, bit/s
 #: (592.8 GB x 8 bit / 30.44 days = 1.80 Mbit/s, [OpenVault25]).  A US
 #: fixed-broadband figure, used for every subscriber: ASSUMPTION that
@@ -195,6 +218,11 @@ MEAN_DOWN_BPS_PER_SUBSCRIBER = 592.8e9 * 8.0 / _SECONDS_PER_MONTH
 
 #: Mean uplink demand of one subscriber, bit/s (48.0 GB / month, [OpenVault25]).
 MEAN_UP_BPS_PER_SUBSCRIBER = 48.0e9 * 8.0 / _SECONDS_PER_MONTH
+
+#: The same for early 2024: halfway between OpenVault's 3Q 2023 (514.3 GB
+#: down, 35.9 GB up) and 2Q 2024 (544.0 / 41.5 GB) figures.
+MEAN_DOWN_BPS_PER_SUBSCRIBER_2024_01 = 529.2e9 * 8.0 / _SECONDS_PER_MONTH
+MEAN_UP_BPS_PER_SUBSCRIBER_2024_01 = 38.7e9 * 8.0 / _SECONDS_PER_MONTH
 
 #: Traffic by local (solar) hour 0..23, relative to the day's mean (the
 #: array averages to 1).  ASSUMPTION shaped on [Arbor12] (trough ~50 % of
@@ -223,10 +251,12 @@ ACTIVE_FLOW_UP_BPS = 4e6
 
 #: Starlink satellites named ``STARLINK-<n>`` with n >= this are V2 mini
 #: (V2 mini, V2 mini Optimized and the direct-to-cell "[DTC]" satellites).
-#: Checked on the shipped 2026-05 snapshot: every launch with such names put
-#: up <= 23 satellites (a Falcon 9 carries ~21-23 V2 mini of ~800 kg), every
-#: launch with smaller numbers 45-60 (V1.0 / V1.5 of ~300 kg), the first
-#: names >= 30000 belong to launch 2023-056.
+#: Checked on the shipped 2026-05 snapshot: no launch mixes the two name
+#: ranges; every launch with such names has <= 29 satellites in the file (a
+#: Falcon 9 carries ~21-23 V2 mini of ~800 kg, or up to ~29 V2 mini
+#: Optimized of ~575 kg), the 2022-2023 launches with smaller numbers a
+#: median of 46 (V1.5, ~300 kg); the first names >= 30000 belong to launch
+#: 2023-056.  (tests/capacity/test_speedtest.py checks this.)
 V2_MINI_FIRST_NAME_NUMBER = 30000
 
 #: ISO 3166-1 alpha-2 codes of the countries and territories where Starlink
