@@ -212,16 +212,16 @@ def test_unrouted_and_beamless_terminals_get_nothing():
 
 
 def test_uplink_model_and_dish_limit():
-    # Uplink at 2 bit/s/Hz: one 62.5 MHz channel per beam = 125 Mbit/s; 20 Gbit/s x 125 / 1226.4.
-    up = uplink_model(one_satellite(), 2.0)
-    np.testing.assert_allclose(up.beam_capacity_bps, [125e6], rtol=1e-12)
-    np.testing.assert_allclose(up.satellite_capacity_bps, [20e9 * 125e6 / BEAM_CAPACITY_BPS], rtol=1e-12)
+    # 62.5 MHz of 240 per beam, 500 of 2,000 MHz per satellite, same top modulation.
+    up = uplink_model(one_satellite())
+    np.testing.assert_allclose(up.beam_capacity_bps, [BEAM_CAPACITY_BPS * 62.5 / 240], rtol=1e-12)
+    np.testing.assert_allclose(up.satellite_capacity_bps, [5e9], rtol=1e-12)
     r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6)
     np.testing.assert_allclose(r.speedtest_bps, [50e6], rtol=rtol)
-    # 100 Mbit/s of uplink background on the 125 Mbit/s uplink beam leaves 25.
-    r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6, cell_background_bps=[100e6],
+    # 300 Mbit/s of uplink background on the 319.4 Mbit/s uplink beam leaves 19.4.
+    r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6, cell_background_bps=[300e6],
                        background_flow_bps=4e6)
-    np.testing.assert_allclose(r.speedtest_bps[0], 25e6, rtol=1e-9)
+    np.testing.assert_allclose(r.speedtest_bps[0], up.beam_capacity_bps[0] - 300e6, rtol=1e-9)
 
 
 def test_step_bad_inputs_are_reported():
@@ -395,12 +395,17 @@ def test_offpath_load_can_raise_a_speedtest():
 
 
 def test_link_factor_falls_with_range_and_gain():
-    f = link_factor([550.0, 800.0, 1100.0, 1500.0], 550.0)
+    f = link_factor([550.0, 800.0, 1100.0, 1500.0], 550.0, zenith_margin_db=0.0)
     assert f[0] == 1.0 and np.all(np.diff(f) < 0)
+    # A 3 dB margin below the top modulation at zenith: Shannon at 15.3 - 3 dB.
+    np.testing.assert_allclose(link_factor(550.0, 550.0, zenith_margin_db=-3.0),
+                               np.log2(1 + (2**5.11 - 1) / 10**0.3) / 5.11, rtol=1e-12)
     # Shannon at the top modulation's threshold (15.3 dB) less 20 log10(2) = 6.02 dB.
     snr = 10 ** ((10 * np.log10(2**5.11 - 1) - 20 * np.log10(2.0)) / 10)
     np.testing.assert_allclose(f[2], np.log2(1 + snr) / 5.11, rtol=1e-12)
-    assert link_factor(1100.0, 550.0, gain_offset_db=-4.7) < f[2] < link_factor(1100.0, 550.0, gain_offset_db=1.1)
+    lo = link_factor(1100.0, 550.0, gain_offset_db=-4.7, zenith_margin_db=0.0)
+    hi = link_factor(1100.0, 550.0, gain_offset_db=1.1, zenith_margin_db=0.0)
+    assert lo < f[2] < hi
 
 
 def test_generations_of_the_shipped_snapshot_follow_launch_batches():
@@ -420,3 +425,67 @@ def test_generations_of_the_shipped_snapshot_follow_launch_batches():
     assert max(v2) <= 29 and np.median(v1_recent) >= 40
     assert 0.55 < gen.count("v2-mini") / len(gen) < 0.75
     assert re.match(r"STARLINK-\d+", names[0])
+
+
+# ---------------------------------------------------------------- background load
+
+
+@pytest.fixture(scope="module")
+def background():
+    from leonet.capacity.speedtest import BackgroundLoad
+
+    return BackgroundLoad()
+
+
+def test_subscribers_add_up_and_respect_the_sell_out_cap(background):
+    from leonet.capacity.cells import cell_of
+    from leonet.capacity.speedtest_params import DIURNAL_PROFILE, SUBSCRIBERS_2025_12
+
+    np.testing.assert_allclose(background.grid_subscribers.sum(), SUBSCRIBERS_2025_12, rtol=1e-9)
+    # The cap: u x beam / busy-hour demand per subscriber.
+    np.testing.assert_allclose(
+        background.cell_cap,
+        background.sell_out_utilisation * background.beam_capacity_bps
+        / (background.mean_down_bps * DIURNAL_PROFILE.max()), rtol=1e-12)
+    # Lagos and Dhaka are sold out; a village cell in central Germany is not; the open sea has nobody;
+    # Moscow is not served.
+    ids = cell_of([6.45, 23.81, 51.0, 0.0, 55.75], [3.40, 90.41, 10.0, -30.0, 37.62])
+    subs = background.cell_subscribers(ids)
+    np.testing.assert_allclose(subs[:2], background.cell_cap, rtol=1e-12)
+    assert 0 < subs[2] < background.cell_cap
+    assert subs[3] == 0.0 and subs[4] == 0.0
+
+
+def test_diurnal_profile_averages_one_and_peaks_in_the_evening():
+    from leonet.capacity.speedtest import diurnal_factor
+
+    h = np.linspace(0, 24, 24 * 60, endpoint=False)
+    np.testing.assert_allclose(diurnal_factor(h).mean(), 1.0, rtol=1e-3)
+    assert 20 <= h[np.argmax(diurnal_factor(h))] <= 22
+    assert 4 <= h[np.argmin(diurnal_factor(h))] <= 6
+
+
+def test_satellite_load_is_conserved_and_shared_by_capacity(background):
+    from leonet.capacity.speedtest import diurnal_factor
+    from leonet.orbits.frames import geodetic_to_ecef
+
+    # Two satellites at the same point 550 km above Osnabrück and one above the empty South Pacific.
+    r = np.vstack([geodetic_to_ecef(52.28, 8.05, 550.0)] * 2 + [geodetic_to_ecef(-55.0, -120.0, 550.0)])
+    load = background.satellite_load_bps(r, [20e9, 60e9, 20e9], 12.0)
+    np.testing.assert_allclose(load[1], 3 * load[0], rtol=1e-12)  # shares follow capacity
+    assert load[2] == 0.0 and load[0] > 0
+    # Everything the pair sees is theirs alone: their load is the demand of the grid cells
+    # that see them above 25 deg.
+    g = background.grid
+    up = np.column_stack((np.cos(np.radians(g.lat_deg)) * np.cos(np.radians(g.lon_deg)),
+                          np.cos(np.radians(g.lat_deg)) * np.sin(np.radians(g.lon_deg)),
+                          np.sin(np.radians(g.lat_deg))))
+    d = r[0] - geodetic_to_ecef(g.lat_deg, g.lon_deg, 0.0)
+    sees = np.einsum("ij,ij->i", d, up) / np.linalg.norm(d, axis=1) >= np.sin(np.radians(25.0))
+    demand = background.grid_subscribers * background.mean_down_bps * diurnal_factor(12.0 + g.lon_deg / 15.0)
+    np.testing.assert_allclose(load[:2].sum(), demand[sees].sum(), rtol=1e-9)
+    # More subscribers, more load.
+    from leonet.capacity.speedtest import BackgroundLoad
+
+    more = BackgroundLoad(subscribers=2 * background.subscribers)
+    assert more.satellite_load_bps(r, [20e9, 60e9, 20e9], 12.0)[0] > load[0]

@@ -113,6 +113,7 @@ from .speedtest_params import (
 __all__ = [
     "greedy_rates",
     "link_factor",
+    "dish_uplink_peak_bps",
     "uplink_model",
     "satellite_generations",
     "SpeedTestStep",
@@ -330,14 +331,17 @@ def link_factor(
     -----
     Shannon's formula stands in for the modulation-and-coding table, whose
     steps it follows within about 1 dB; rain fade and obstructions are not
-    modelled.  At 550 km, 25 deg elevation (range ~1,120 km) the factor is 0.63.
+    modelled.  With no margin, at 550 km and 25 deg elevation (range ~1,120 km)
+    the factor is 0.63.
 
     Examples
     --------
-    >>> float(link_factor(550.0, 550.0))
+    >>> float(link_factor(550.0, 550.0, zenith_margin_db=0.0))
     1.0
-    >>> round(float(link_factor(1100.0, 550.0)), 2)
+    >>> round(float(link_factor(1100.0, 550.0, zenith_margin_db=0.0)), 2)
     0.63
+    >>> round(float(link_factor(550.0, 550.0, zenith_margin_db=-3.0)), 2)
+    0.81
     """
     rng = np.asarray(slant_range_km, dtype=np.float64)
     alt = np.asarray(altitude_km, dtype=np.float64)
@@ -346,6 +350,56 @@ def link_factor(
     snr_db = snr_top_db + zenith_margin_db + np.asarray(gain_offset_db, dtype=np.float64) - np.maximum(loss_db, 0.0)
     eff = np.log2(1.0 + 10.0 ** (snr_db / 10.0))
     return np.clip(eff / top_efficiency_bps_per_hz, 1e-6, 1.0)
+
+
+def dish_uplink_peak_bps(
+    slant_range_km: ArrayLike,
+    altitude_km: ArrayLike,
+    *,
+    gain_offset_db: ArrayLike = 0.0,
+    zenith_efficiency_bps_per_hz: float | None = None,
+    channel_hz: float | None = None,
+    top_efficiency_bps_per_hz: float = KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ,
+) -> NDArray[np.float64]:
+    """Most a dish can send, bit/s: its channel at the spectral efficiency its power allows.
+
+    Parameters
+    ----------
+    slant_range_km, altitude_km : float64[...], km
+    gain_offset_db : float64[...], dB
+        EIRP relative to the Standard dish (`DishType.uplink_gain_offset_db`).
+    zenith_efficiency_bps_per_hz : float, bit/s/Hz
+        What the Standard dish reaches with the satellite at zenith
+        (`UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`).
+    channel_hz : float, Hz
+        The dish's uplink channel (`UPLINK_CHANNEL_HZ`).
+    top_efficiency_bps_per_hz : float
+        The top modulation, which caps the efficiency.
+
+    Returns
+    -------
+    peak_bps : float64[...]
+        ``channel x min(top, log2(1 + snr))``, ``snr = (2^zenith - 1) x
+        10^(gain/10) x (altitude / range)^2``: the SNR of a power-limited
+        link falls as 1 / range^2.
+
+    Examples
+    --------
+    >>> round(float(dish_uplink_peak_bps(550.0, 550.0, zenith_efficiency_bps_per_hz=1.0)) / 1e6, 1)
+    62.5
+    >>> round(float(dish_uplink_peak_bps(1100.0, 550.0, zenith_efficiency_bps_per_hz=1.0)) / 1e6, 1)
+    20.1
+    """
+    from .speedtest_params import UPLINK_CHANNEL_HZ, UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+
+    se0 = UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ if zenith_efficiency_bps_per_hz is None else zenith_efficiency_bps_per_hz
+    bw = UPLINK_CHANNEL_HZ if channel_hz is None else channel_hz
+    rng = np.maximum(np.asarray(slant_range_km, dtype=np.float64), 1e-9)
+    alt = np.maximum(np.asarray(altitude_km, dtype=np.float64), 1e-9)
+    snr = (2.0**se0 - 1.0) * 10.0 ** (np.asarray(gain_offset_db, dtype=np.float64) / 10.0) * np.minimum(
+        (alt / rng) ** 2, 1.0
+    )
+    return bw * np.minimum(np.log2(1.0 + snr), top_efficiency_bps_per_hz)
 
 
 _NAME_NUMBER = re.compile(r"STARLINK-(\d+)")
@@ -387,33 +441,24 @@ def satellite_generations(names: Sequence[str], default: str = "v1.5") -> list[s
     return out
 
 
-def uplink_model(model: CapacityModel, spectral_efficiency_bps_per_hz: float | None = None) -> CapacityModel:
+def uplink_model(model: CapacityModel) -> CapacityModel:
     """Uplink (terminal -> satellite -> gateway) capacities matching a downlink model.
 
-    A beam's uplink carries one 62.5 MHz channel at the uplink's spectral
-    efficiency (`UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`, or
-    *spectral_efficiency_bps_per_hz*) instead of 240 MHz at 5.11 bit/s/Hz;
-    satellites scale alike ([Pekhterev21] in `leonet.capacity.speedtest_params`).
-    Gateways and lasers keep their (per-direction) capacities.
+    A beam's uplink is one 62.5 MHz channel instead of 240 MHz and a
+    satellite's 500 MHz instead of 2,000 MHz, at the same top modulation
+    ([Pekhterev21] in `leonet.capacity.speedtest_params`).  Gateways and
+    lasers keep their (per-direction) capacities.  A single dish's uplink
+    is limited by its own power, far below its beam's capacity: see
+    `leonet.capacity.speedtest_params.UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`.
 
     Examples
     --------
     >>> from leonet.capacity import CapacityModel
-    >>> up = uplink_model(CapacityModel.uniform(1, [20e9]), 0.85)
-    >>> round(float(up.beam_capacity_bps[0]) / 1e6, 2), round(float(up.satellite_capacity_bps[0]) / 1e9, 2)
-    (53.12, 0.87)
+    >>> up = uplink_model(CapacityModel.uniform(1, [20e9]))
+    >>> round(float(up.beam_capacity_bps[0]) / 1e6, 1), round(float(up.satellite_capacity_bps[0]) / 1e9, 2)
+    (319.4, 5.0)
     """
-    from .params import KU_BEAM_BANDWIDTH_HZ
-    from .speedtest_params import UPLINK_CHANNEL_HZ
-
-    if spectral_efficiency_bps_per_hz is None:
-        beam_ratio, sat_ratio = UPLINK_TO_DOWNLINK_BEAM, UPLINK_TO_DOWNLINK_SATELLITE
-    else:
-        if not spectral_efficiency_bps_per_hz > 0:
-            raise ScenarioError(f"spectral_efficiency_bps_per_hz must be > 0, got {spectral_efficiency_bps_per_hz!r}.")
-        beam_ratio = sat_ratio = (UPLINK_CHANNEL_HZ * spectral_efficiency_bps_per_hz) / (
-            KU_BEAM_BANDWIDTH_HZ * KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
-        )
+    beam_ratio, sat_ratio = UPLINK_TO_DOWNLINK_BEAM, UPLINK_TO_DOWNLINK_SATELLITE
     return CapacityModel(
         satellite_capacity_bps=model.satellite_capacity_bps * sat_ratio,
         beams_per_satellite=model.beams_per_satellite,
@@ -880,7 +925,11 @@ class BackgroundLoad:
         peak of the daily profile)`` subscribers (Starlink's "sold out"
         cells); the regional grid is capped at the same density.
     beam_capacity_bps : float, bit/s
-        Beam capacity the sell-out cap is computed against.
+        Beam capacity the sell-out cap is computed against; default: the
+        top-modulation beam at a typical geometry (45 deg elevation, 550 km:
+        `link_factor` with *zenith_margin_db*).
+    zenith_margin_db : float, dB
+        Downlink margin used for that default.
     min_elevation_deg : float, degrees
         A satellite can serve a place when it is at least this high there.
     grid_resolution : int
@@ -919,6 +968,7 @@ class BackgroundLoad:
         mean_up_bps: float | None = None,
         sell_out_utilisation: float | None = None,
         beam_capacity_bps: float | None = None,
+        zenith_margin_db: float = ZENITH_LINK_MARGIN_DB,
         min_elevation_deg: float = 25.0,
         grid_resolution: int = 3,
         cell_resolution: int = 5,
@@ -933,7 +983,12 @@ class BackgroundLoad:
         self.mean_down_bps = sp.MEAN_DOWN_BPS_PER_SUBSCRIBER if mean_down_bps is None else float(mean_down_bps)
         self.mean_up_bps = sp.MEAN_UP_BPS_PER_SUBSCRIBER if mean_up_bps is None else float(mean_up_bps)
         u = sp.SELL_OUT_UTILISATION if sell_out_utilisation is None else float(sell_out_utilisation)
-        beam = BEAM_CAPACITY_BPS if beam_capacity_bps is None else float(beam_capacity_bps)
+        if beam_capacity_bps is None:
+            beam = BEAM_CAPACITY_BPS * float(link_factor(sp.TYPICAL_SLANT_RANGE_KM, sp.TYPICAL_ALTITUDE_KM,
+                                                         zenith_margin_db=zenith_margin_db))
+        else:
+            beam = float(beam_capacity_bps)
+        self.beam_capacity_bps = beam
         for name, value in (("subscribers", self.subscribers), ("mean_down_bps", self.mean_down_bps),
                             ("mean_up_bps", self.mean_up_bps), ("sell_out_utilisation", u)):
             if not (np.isfinite(value) and value >= 0):

@@ -56,9 +56,10 @@ parameter                              default            source
 =====================================  =================  =======================================
 downlink channel of one terminal       240 MHz            [Pekhterev21]
 uplink channel of one terminal/beam    62.5 MHz           [Pekhterev21] (500 MHz / 8)
-top spectral efficiency (both ways)    5.11 bit/s/Hz      [Pekhterev21]; uplink: ASSUMPTION same
-link margin at zenith                  0 dB               ASSUMPTION: top MCS reached overhead
-dish peak down / up (Standard)         see `DISHES`       CALIBRATED (see below)
+top spectral efficiency (beams)        5.11 bit/s/Hz      [Pekhterev21]; uplink: ASSUMPTION same
+downlink SNR margin at zenith          -3 dB              CALIBRATED (worst-20 % downloads)
+dish peak down (Standard)              see `DISHES`       CALIBRATED (best-20 % downloads)
+dish uplink efficiency at zenith       0.85 bit/s/Hz      CALIBRATED (best-20 % uploads)
 antenna gain vs Standard               10 log10(area)     [StarlinkSpecs]
 subscribers (2025-12)                  8.0 million        [StarlinkSubs25], extrapolated
 mean demand per subscriber, down       1.80 Mbit/s        [OpenVault25]: 592.8 GB / month
@@ -68,14 +69,17 @@ sell-out utilisation of a cell         0.8                ASSUMPTION (mechanism:
 active background flow, down / up      25 / 4 Mbit/s      ASSUMPTION (an UHD stream / an HD call)
 =====================================  =================  =======================================
 
-Calibrated: the dish peak rates.  No public source gives them (Starlink
-publishes only plan ranges such as "Roam: download 65-260, upload 20-40
-Mbit/s"), so they are fitted to the *best-20 %* quantiles of Starlink's
-published per-country speeds (the calibration file's ``*_best20_mbps``):
-when the network is lightly loaded a speed test is the dish's peak scaled by
-the link quality, so the upper quantiles measure the peak, and the medians
-(what the model is judged on) stay a prediction.  See
-validation/throughput.py for the fit and the numbers.
+Calibrated: three global numbers.  No public source gives a dish's peak
+rates or its link margin (Starlink publishes only plan ranges such as
+"Roam: download 65-260, upload 20-40 Mbit/s"), so they are fitted to the
+*outer* quantiles of Starlink's published per-country speeds (the
+calibration file's ``*_best20_mbps`` and ``*_worst20_mbps``, median over
+the 96 countries): the dish's downlink peak to the best-20 % downloads, the
+downlink's zenith margin (how much a speed test varies with the serving
+satellite's range) to the worst-20 % downloads, and the dish's uplink
+efficiency to the best-20 % uploads.  The medians -- what the model is
+judged on -- and everything about Osnabrück stay predictions.  The fit and
+its numbers are in validation/throughput.py and the report.
 """
 
 from __future__ import annotations
@@ -94,6 +98,8 @@ __all__ = [
     "UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ",
     "UPLINK_TO_DOWNLINK_SATELLITE",
     "ZENITH_LINK_MARGIN_DB",
+    "TYPICAL_SLANT_RANGE_KM",
+    "TYPICAL_ALTITUDE_KM",
     "SUBSCRIBERS_2025_12",
     "SUBSCRIBERS_2024_01",
     "MEAN_DOWN_BPS_PER_SUBSCRIBER_2024_01",
@@ -112,31 +118,33 @@ __all__ = [
 #: uplink in 8 channels of 62.5 MHz; [Pekhterev21] gives "240/62 MHz".
 UPLINK_CHANNEL_HZ = 62.5e6
 
-#: Spectral efficiency of the uplink with the satellite at zenith,
-#: bit/s/Hz.  CALIBRATED (see the module docstring).  The uplink is power
-#: limited: a dish's transmitter, not the spectrum, sets it, so one dish
-#: alone fills its beam's 62.5 MHz channel at this efficiency, and every
-#: uploading terminal of the cell shares that channel in time.  The beam's
-#: uplink capacity and the dish's uplink peak are therefore the same number,
-#: ``UPLINK_CHANNEL_HZ x UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`` (x the link
-#: factor, which in this low-SNR regime falls almost as 1 / range^2).
+#: Spectral efficiency a dish's uplink reaches alone with the satellite at
+#: zenith, bit/s/Hz.  CALIBRATED (see the module docstring).  A dish's
+#: uplink is power limited: its transmitter, not the spectrum, sets the
+#: rate, so its peak is ``UPLINK_CHANNEL_HZ x`` this (x the link factor,
+#: which in this low-SNR regime falls almost as 1 / range^2).  The beam's
+#: uplink *capacity* is the whole channel at the top modulation (many dishes
+#: transmitting at once in parts of the channel -- ASSUMPTION), like the
+#: downlink's.
 UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 0.85
 
-#: Beam uplink capacity / beam downlink capacity.
-UPLINK_TO_DOWNLINK_BEAM = (UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ) / (
-    KU_BEAM_BANDWIDTH_HZ * KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
-)
+#: Beam (and satellite) uplink capacity / downlink capacity: 62.5 MHz /
+#: 240 MHz per beam and 500 / 2,000 MHz per satellite [Pekhterev21], at the
+#: same top modulation.
+UPLINK_TO_DOWNLINK_BEAM = UPLINK_CHANNEL_HZ / KU_BEAM_BANDWIDTH_HZ
+UPLINK_TO_DOWNLINK_SATELLITE = 500e6 / 2000e6
 
-#: Satellite uplink capacity / downlink capacity: every beam scales alike
-#: (a satellite's capacity is its beams' in [Pekhterev21]'s figures).
-UPLINK_TO_DOWNLINK_SATELLITE = UPLINK_TO_DOWNLINK_BEAM
+#: Signal-to-noise margin of the downlink above the top modulation's
+#: threshold with the satellite at zenith, dB.  CALIBRATED (see the module
+#: docstring): it sets how much the link quality -- and so a speed test --
+#: varies with the serving satellite's range.  At elevation e the slant range
+#: grows and the SNR falls as 1 / range^2 (`leonet.capacity.speedtest.link_factor`).
+ZENITH_LINK_MARGIN_DB = -3.0
 
-#: How far above the top modulation's threshold the link closes with the
-#: satellite at zenith, dB.  ASSUMPTION 0 dB: [Pekhterev21]'s capacity
-#: figures use the top modulation, which the model lets a link reach only in
-#: the best geometry; at lower elevation the slant range grows and the
-#: signal-to-noise ratio falls as 1 / range^2.
-ZENITH_LINK_MARGIN_DB = 0.0
+#: Slant range of a "typical" serving geometry, km: 45 deg elevation at
+#: 550 km.  The sell-out cap is computed against the beam capacity there.
+TYPICAL_SLANT_RANGE_KM = 749.0
+TYPICAL_ALTITUDE_KM = 550.0
 
 
 @dataclass(frozen=True)
