@@ -489,3 +489,15 @@ def test_satellite_load_is_conserved_and_shared_by_capacity(background):
 
     more = BackgroundLoad(subscribers=2 * background.subscribers)
     assert more.satellite_load_bps(r, [20e9, 60e9, 20e9], 12.0)[0] > load[0]
+
+
+def test_restricted_grid_keeps_the_loads_of_satellites_near_the_terminals(background):
+    from leonet.orbits.frames import geodetic_to_ecef
+
+    near = background.restricted_to([52.28], [8.05])
+    assert near.grid_subscribers.size < background.grid_subscribers.size / 5
+    r = geodetic_to_ecef(np.array([52.28, 50.0, 40.0]), np.array([8.05, 14.0, -100.0]), 550.0)
+    full = background.satellite_load_bps(r, [20e9, 20e9, 20e9], 18.0)
+    cut = near.satellite_load_bps(r, [20e9, 20e9, 20e9], 18.0)
+    np.testing.assert_allclose(cut[:2], full[:2], rtol=1e-12)
+    assert cut[2] == 0.0 < full[2]
