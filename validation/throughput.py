@@ -6,12 +6,13 @@ prints Markdown tables.
 
 What it does
 ------------
-1. Terminals: ``--per-country`` population-weighted points in each of the
-   96 countries of the calibration file
-   (``starlink_published_country_metrics_2025-12_calibration.csv``; territories
-   the shipped borders do not hold -- Réunion, Guadeloupe, ... -- are sampled
-   from their GeoNames places), and a few points within 5 km of Osnabrück
-   (52.28 N, 8.05 E; a Flat High Performance dish, [Laniewski24]).
+1. Terminals: ``--per-country`` points in each of the 96 countries of the
+   calibration file (``starlink_published_country_metrics_2025-12_calibration.csv``),
+   distributed like the model's subscribers (`sample_subscribers`: people,
+   in towns and in the countryside, thinned where cells are sold out;
+   territories the shipped borders do not hold -- Réunion, Guadeloupe, ... --
+   are sampled from their GeoNames places), and a few points within 5 km of
+   Osnabrück (52.28 N, 8.05 E; a Flat High Performance dish, [Laniewski24]).
 2. Geometry: one short leonet run (real 2026-05 Starlink snapshot, every
    shipped gateway and PoP, lasers, capacity on so that cells get beams):
    serving satellite, gateway and slant range of every terminal-step.
@@ -87,13 +88,16 @@ def iso3_to_iso2():
     return out
 
 
+FRENCH_AND_AUSTRALIAN_TERRITORIES = ("GLP", "GUF", "MTQ", "REU", "MYT", "CCK", "CXR")
+
+
 def sample_country(iso3, iso2, n, seed):
     from leonet.ground.regions import load_region, sample_points
     from leonet.ground.sites import load_cities
 
     try:
         region = load_region(f"country:{iso3}")
-        if iso3 in ("GLP", "GUF", "MTQ", "REU", "MYT", "CCK", "CXR"):
+        if iso3 in FRENCH_AND_AUSTRALIAN_TERRITORIES:
             raise LookupError  # that would be France / Australia
         return sample_points(region, n, seed=seed)
     except Exception:
@@ -114,6 +118,51 @@ def sample_country(iso3, iso2, n, seed):
         pick = rng.choice(len(parts), size=n, p=w / w.sum())
         pts = [parts[k].representative_point() for k in pick]
         return np.array([p.y for p in pts]), np.array([p.x for p in pts])
+
+
+def sample_subscribers(iso3, iso2, n, seed, bg, candidates=80):
+    """*n* points of a country distributed like the model's Starlink subscribers.
+
+    Candidates are drawn like the population: GeoNames places (population-
+    weighted, jittered) for the share of people who live in them and
+    area-uniform points for the rest (the country's rural share, as in
+    `BackgroundLoad`); each is then kept with probability proportional to the
+    subscribers per person of its service cell (the same everywhere, except
+    lower in sold-out cells).  So terminals sit where the model's subscribers
+    are, which is whom Starlink's published medians describe.
+    """
+    from leonet.capacity.cells import cell_of
+    from leonet.capacity.speedtest import _sinusoidal_area_km2
+    from leonet.ground.regions import load_region, sample_points
+
+    rng = np.random.default_rng(seed)
+    lat_c, lon_c = sample_country(iso3, iso2, candidates, seed)
+    people = region_population(iso2)
+    if iso3 not in FRENCH_AND_AUSTRALIAN_TERRITORIES and people > 0:
+        region = load_region(f"country:{iso3}")
+        rural = bg.grid.rural_density_per_km2.get(iso2, 0.0) * _sinusoidal_area_km2(region.geometry)
+        n_rural = int(rng.binomial(candidates, min(max(rural / people, 0.0), 1.0)))
+        if n_rural:
+            try:
+                la, lo = sample_points(region, n_rural, seed=seed + 7919, weight_by_population=False)
+                lat_c[:n_rural], lon_c[:n_rural] = la, lo
+            except Exception:  # scattered islands: keep the places
+                pass
+    ids = cell_of(lat_c, lon_c)
+    pop = bg.cell_population(ids, [iso2] * len(ids))
+    subs = np.minimum(pop * bg.subscribers_per_person, bg.cell_cap)
+    w = np.divide(subs, pop, out=np.zeros_like(subs), where=pop > 0)
+    if w.sum() <= 0:
+        w = np.ones_like(w)
+    pick = rng.choice(len(w), size=n, replace=True, p=w / w.sum())
+    return lat_c[pick], lon_c[pick]
+
+
+def region_population(iso2):
+    from leonet.ground.regions import _WORLD, _iso2, _shipped
+
+    props, _, _ = _shipped(_WORLD)
+    return sum(float(p.get("POP_EST") or 0.0) for p in props if _iso2(p) == iso2)
 
 
 def scenario_toml(sites, start_utc, duration_s, step_s, tle_file=None):
@@ -313,9 +362,10 @@ def main(argv=None):
     t0 = time.perf_counter()
     calib = read_calibration()
     to2 = iso3_to_iso2()
+    bg = BackgroundLoad(sell_out_utilisation=sell_out, zenith_margin_db=margin)
     sites, owner = [], []
     for k, row in enumerate(calib):
-        lat, lon = sample_country(row["iso3"], to2[row["iso3"]], args.per_country, args.seed + k)
+        lat, lon = sample_subscribers(row["iso3"], to2[row["iso3"]], args.per_country, args.seed + k, bg)
         sites += list(zip(lat.tolist(), lon.tolist()))
         owner += [row["iso3"]] * len(lat)
     rng = np.random.default_rng(args.seed)
@@ -342,7 +392,6 @@ def main(argv=None):
                                tle_file=Path(tmp) / "starlink_launched_by_2023.tle")
     t_run = time.perf_counter() - t0
     print(f"runs done in {t_run:.0f} s", file=sys.stderr)
-    bg = BackgroundLoad(sell_out_utilisation=sell_out, zenith_margin_db=margin)
     res = speedtests(geo, lat, lon, dish, bg, peak_down_bps=peak_down, uplink_se=uplink_se, zenith_margin_db=margin)
     old = None
     if old_geo is not None:

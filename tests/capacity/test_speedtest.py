@@ -501,3 +501,38 @@ def test_restricted_grid_keeps_the_loads_of_satellites_near_the_terminals(backgr
     cut = near.satellite_load_bps(r, [20e9, 20e9, 20e9], 18.0)
     np.testing.assert_allclose(cut[:2], full[:2], rtol=1e-12)
     assert cut[2] == 0.0 < full[2]
+
+
+def test_speedtest_run_matches_the_step_function(background):
+    from leonet.capacity.cells import ServiceCells
+    from leonet.capacity.speedtest import SpeedTestRun, dish_uplink_peak_bps
+    from leonet.capacity.speedtest_params import ACTIVE_FLOW_DOWN_BPS, DISHES
+    from leonet.orbits.frames import geodetic_to_ecef
+
+    lat, lon = np.array([52.28, 52.30, 51.0]), np.array([8.05, 8.10, 10.0])
+    cells = ServiceCells.from_coordinates(lat, lon)
+    model = CapacityModel.uniform(2, [160e9])
+    near = background.restricted_to(lat, lon)
+    run = SpeedTestRun(model, cells.terminal_cell, cells.cell_id, lat, lon, dish=["standard", "mini", "fhp"],
+                       background=near)
+    r = geodetic_to_ecef(np.array([52.0, 51.5]), np.array([8.0, 10.5]), 550.0)
+    rng = np.linalg.norm(r[[0, 0, 1]] - geodetic_to_ecef(lat, lon, 0.0), axis=1)
+    down, up = run.step(19.5, r, [0, 0, 1], [0, 0, 0], 5e6, rng)
+    q = link_factor(rng, 550.0, gain_offset_db=[DISHES[d].gain_offset_db for d in ("standard", "mini", "fhp")])
+    want = speedtest_step(model, cells.terminal_cell, [0, 0, 1], [0, 0, 0], 5e6,
+                          dish_peak_bps=DISHES["standard"].peak_down_bps, link_quality=q,
+                          cell_background_bps=near.cell_load_bps(run.cell_subscribers, run.cell_lon_deg, 19.5),
+                          satellite_background_bps=near.satellite_load_bps(r, model.satellite_capacity_bps, 19.5),
+                          background_flow_bps=ACTIVE_FLOW_DOWN_BPS, n_cells=cells.n_cells)
+    np.testing.assert_allclose(down.speedtest_bps, want.speedtest_bps, rtol=1e-6)
+    # (Two satellites carry all of Germany's background here: the cells are saturated.)
+    assert np.all(down.speedtest_bps < 50e6)
+    # Without background, the Mini's smaller aperture costs it on both links; the FHP's larger one helps.
+    idle = SpeedTestRun(model, cells.terminal_cell, cells.cell_id, lat, lon, dish=["standard", "mini", "fhp"],
+                        background=False)
+    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, 700.0))
+    assert down.speedtest_bps[1] < down.speedtest_bps[0] < down.speedtest_bps[2]
+    assert up.speedtest_bps[1] < up.speedtest_bps[0] < up.speedtest_bps[2]
+    peak_up = dish_uplink_peak_bps(rng, 550.0, gain_offset_db=[DISHES[d].uplink_gain_offset_db
+                                                               for d in ("standard", "mini", "fhp")])
+    assert peak_up[1] < peak_up[0] and np.all(up.speedtest_bps <= peak_up * (1 + 1e-6))

@@ -119,6 +119,11 @@ __all__ = [
     "SpeedTestStep",
     "speedtest_step",
     "BOTTLENECK_NAMES",
+    "BackgroundLoad",
+    "PopulationGrid",
+    "population_grid",
+    "diurnal_factor",
+    "SpeedTestRun",
 ]
 
 #: What limits a speed test, by the code in `SpeedTestStep.bottleneck`.
@@ -1095,6 +1100,10 @@ class BackgroundLoad:
         country_iso2 : sequence of str, [C], optional
             Country of each cell (default: of its centre).
         """
+        return np.minimum(self.cell_population(cell_id, country_iso2) * self.subscribers_per_person, self.cell_cap)
+
+    def cell_population(self, cell_id: ArrayLike, country_iso2: Sequence[str] | None = None) -> NDArray[np.float64]:
+        """Served population of each service cell (float64[C]): its GeoNames places plus rural density x area."""
         from h3.api import basic_int as h3int
 
         from ..ground.regions import country_of
@@ -1102,12 +1111,12 @@ class BackgroundLoad:
         ids = np.asarray(cell_id, dtype=np.uint64)
         if ids.size == 0:
             return np.zeros(0)
-        centres = np.array([h3int.cell_to_latlng(int(c)) for c in ids.tolist()]).reshape(-1, 2)
         if country_iso2 is None:
+            centres = np.array([h3int.cell_to_latlng(int(c)) for c in ids.tolist()]).reshape(-1, 2)
             country_iso2 = country_of(centres[:, 0], centres[:, 1])
         rural = np.array([self.grid.rural_density_per_km2.get(c, 0.0) for c in country_iso2]) * self.cell_area_km2
         cities = np.array([self.grid.city_cell_population.get(int(c), 0.0) for c in ids.tolist()])
-        return np.minimum((rural + cities) * self.subscribers_per_person, self.cell_cap)
+        return rural + cities
 
     def cell_load_bps(
         self, subscribers: ArrayLike, lon_deg: ArrayLike, utc_hour: float, direction: str = "down"
@@ -1186,3 +1195,172 @@ class BackgroundLoad:
         if direction == "up":
             return self.mean_up_bps
         raise ScenarioError(f"direction must be 'down' or 'up', got {direction!r}.")
+
+
+# --------------------------------------------------------------------------
+# Everything a run needs, per step
+# --------------------------------------------------------------------------
+
+
+class SpeedTestRun:
+    """The speed-test model of one run: built once, asked once per step.
+
+    Parameters
+    ----------
+    down_model : CapacityModel
+        The run's downlink capacities (`CapacitySpec.model`; see
+        `satellite_generations` to class a Starlink snapshot by generation).
+    terminal_cell : intp[G]
+        `ServiceCells.terminal_cell` of the run's terminals.
+    cell_id : uint64[C]
+        `ServiceCells.cell_id` (H3 indexes of the service cells).
+    terminal_lat_deg, terminal_lon_deg : float64[G], degrees
+        Where the terminals are (to restrict the background grid around them).
+    dish : str or sequence of str, [G]
+        Dish of each terminal, a key of `DISHES` (default ``"standard"``).
+    background : BackgroundLoad or None or False
+        Default: ``BackgroundLoad()`` restricted to 2,600 km around the
+        terminals.  ``False``: no background (only the simulated terminals).
+    zenith_margin_db : float, dB
+        Downlink margin (`ZENITH_LINK_MARGIN_DB`).
+    uplink_efficiency_bps_per_hz : float, bit/s/Hz
+        The dish's uplink efficiency at zenith (`UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`).
+
+    Examples
+    --------
+    >>> from leonet.capacity import CapacityModel
+    >>> run = SpeedTestRun(CapacityModel.uniform(1, [20e9]), [0], [0x851e6387fffffff], [50.45], [30.52],
+    ...                    background=False)
+    >>> r_sat = np.array([[3807.3, 2244.4, 5318.9]])  # 550 km above Kyiv
+    >>> down, up = run.step(12.0, r_sat, [0], [0], 0.0, [552.0])
+    >>> round(float(down.speedtest_bps[0]) / 1e6), round(float(up.speedtest_bps[0]) / 1e6)
+    (406, 71)
+    """
+
+    def __init__(
+        self,
+        down_model: CapacityModel,
+        terminal_cell: ArrayLike,
+        cell_id: ArrayLike,
+        terminal_lat_deg: ArrayLike,
+        terminal_lon_deg: ArrayLike,
+        *,
+        dish: str | Sequence[str] = "standard",
+        background=None,
+        zenith_margin_db: float = ZENITH_LINK_MARGIN_DB,
+        uplink_efficiency_bps_per_hz: float | None = None,
+    ):
+        from h3.api import basic_int as h3int
+
+        from .speedtest_params import DISHES, UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+
+        self.down_model = down_model
+        self.up_model = uplink_model(down_model)
+        self.terminal_cell = _int_array("terminal_cell", terminal_cell)
+        self.cell_id = np.asarray(cell_id, dtype=np.uint64)
+        g = self.terminal_cell.size
+        dishes = [dish] * g if isinstance(dish, str) else list(dish)
+        if len(dishes) != g:
+            raise ScenarioError(f"dish: give one dish name or one per terminal ({g}), got {len(dishes)}.")
+        unknown = sorted({d for d in dishes if d not in DISHES})
+        if unknown:
+            raise ScenarioError(f"unknown dish(es) {unknown}; known dishes: {', '.join(sorted(DISHES))}.")
+        self.peak_down_bps = np.array([DISHES[d].peak_down_bps for d in dishes])
+        self.gain_down_db = np.array([DISHES[d].gain_offset_db for d in dishes])
+        self.gain_up_db = np.array([DISHES[d].uplink_gain_offset_db for d in dishes])
+        self.zenith_margin_db = float(zenith_margin_db)
+        self.uplink_efficiency = (
+            UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ if uplink_efficiency_bps_per_hz is None
+            else float(uplink_efficiency_bps_per_hz)
+        )
+        if background is None:
+            background = BackgroundLoad(zenith_margin_db=zenith_margin_db).restricted_to(
+                terminal_lat_deg, terminal_lon_deg
+            )
+        self.background = background or None
+        if self.background is not None:
+            self.cell_subscribers = self.background.cell_subscribers(self.cell_id)
+        else:
+            self.cell_subscribers = np.zeros(self.cell_id.size)
+        centres = np.array([h3int.cell_to_latlng(int(c)) for c in self.cell_id.tolist()]).reshape(-1, 2)
+        self.cell_lon_deg = centres[:, 1]
+
+    def step(
+        self,
+        utc_hour: float,
+        r_ecef_km: NDArray[np.float64],
+        serving_satellite: ArrayLike,
+        gateway: ArrayLike,
+        demand_down_bps: ArrayLike,
+        slant_range_km: ArrayLike,
+        *,
+        isl_indptr: ArrayLike | None = None,
+        isl_edges: ArrayLike | None = None,
+        n_isl: int | None = None,
+        demand_up_bps: ArrayLike | None = None,
+    ) -> tuple[SpeedTestStep, SpeedTestStep]:
+        """Down- and uplink speed tests of every terminal at one step.
+
+        Parameters
+        ----------
+        utc_hour : float
+            Hours since 00:00 UTC of the step (drives the daily profile).
+        r_ecef_km : float64[S, 3], km, ECEF
+            Satellite positions at the step.
+        serving_satellite, gateway : int[G]
+            ``-1`` where the terminal is not routed this step.
+        demand_down_bps : float64[G] or float, bit/s
+            The terminals' own downlink demand this step.
+        slant_range_km : float64[G], km
+            Terminal-to-serving-satellite distance (NaN where none).
+        isl_indptr, isl_edges, n_isl
+            Downlink laser ids per terminal (`allocate_step`'s convention);
+            the uplink uses the reverse direction, ``isl_edges ^ 1`` (ids
+            ``2 k + (tail > head)``, as `leonet.engine.network` builds them).
+        demand_up_bps : float64[G] or float, optional
+            Default: the downlink demand x mean up / mean down demand.
+
+        Returns
+        -------
+        (SpeedTestStep, SpeedTestStep)
+            Downlink, uplink.
+        """
+        from ..orbits.frames import ecef_to_geodetic
+
+        sat = _int_array("serving_satellite", serving_satellite, self.terminal_cell.size)
+        r = np.asarray(r_ecef_km, dtype=np.float64)
+        _, _, alt = ecef_to_geodetic(r[np.maximum(sat, 0)])
+        rng = np.asarray(slant_range_km, dtype=np.float64)
+        rng = np.where(np.isfinite(rng) & (sat >= 0), rng, alt)
+        q_down = link_factor(rng, alt, gain_offset_db=self.gain_down_db, zenith_margin_db=self.zenith_margin_db)
+        peak_up = dish_uplink_peak_bps(rng, alt, gain_offset_db=self.gain_up_db,
+                                       zenith_efficiency_bps_per_hz=self.uplink_efficiency)
+        bg = self.background
+        n_sat = self.down_model.n_satellites
+        if bg is not None:
+            cell_d = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "down")
+            cell_u = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "up")
+            sat_d = bg.satellite_load_bps(r, self.down_model.satellite_capacity_bps, utc_hour, "down")
+            sat_u = bg.satellite_load_bps(r, self.up_model.satellite_capacity_bps, utc_hour, "up")
+            ratio = bg.mean_up_bps / bg.mean_down_bps if bg.mean_down_bps else 0.0
+        else:
+            cell_d = cell_u = np.zeros(self.cell_id.size)
+            sat_d = sat_u = np.zeros(n_sat)
+            from .speedtest_params import MEAN_DOWN_BPS_PER_SUBSCRIBER, MEAN_UP_BPS_PER_SUBSCRIBER
+
+            ratio = MEAN_UP_BPS_PER_SUBSCRIBER / MEAN_DOWN_BPS_PER_SUBSCRIBER
+        from .speedtest_params import ACTIVE_FLOW_DOWN_BPS, ACTIVE_FLOW_UP_BPS
+
+        up_demand = (np.asarray(demand_down_bps, dtype=np.float64) * ratio if demand_up_bps is None
+                     else demand_up_bps)
+        edges_up = None if isl_edges is None else np.asarray(isl_edges) ^ 1
+        common = dict(n_cells=self.cell_id.size, isl_indptr=isl_indptr, n_isl=n_isl)
+        down = speedtest_step(self.down_model, self.terminal_cell, sat, gateway, demand_down_bps,
+                              dish_peak_bps=self.peak_down_bps, link_quality=q_down, cell_background_bps=cell_d,
+                              satellite_background_bps=sat_d, background_flow_bps=ACTIVE_FLOW_DOWN_BPS,
+                              isl_edges=isl_edges, **common)
+        up = speedtest_step(self.up_model, self.terminal_cell, sat, gateway, up_demand,
+                            dish_peak_bps=peak_up, link_quality=1.0, cell_background_bps=cell_u,
+                            satellite_background_bps=sat_u, background_flow_bps=ACTIVE_FLOW_UP_BPS,
+                            isl_edges=edges_up, **common)
+        return down, up

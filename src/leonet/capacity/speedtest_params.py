@@ -57,9 +57,9 @@ parameter                              default            source
 downlink channel of one terminal       240 MHz            [Pekhterev21]
 uplink channel of one terminal/beam    62.5 MHz           [Pekhterev21] (500 MHz / 8)
 top spectral efficiency (beams)        5.11 bit/s/Hz      [Pekhterev21]; uplink: ASSUMPTION same
-downlink SNR margin at zenith          -3 dB              CALIBRATED (worst-20 % downloads)
+downlink SNR margin at zenith          -3 dB              ASSUMPTION: beam-edge (half-power) contour
 dish peak down (Standard)              see `DISHES`       CALIBRATED (best-20 % downloads)
-dish uplink efficiency at zenith       0.85 bit/s/Hz      CALIBRATED (best-20 % uploads)
+dish uplink efficiency at zenith       1.135 bit/s/Hz     CALIBRATED (best-20 % uploads)
 antenna gain vs Standard               10 log10(area)     [StarlinkSpecs]
 subscribers (2025-12)                  8.0 million        [StarlinkSubs25], extrapolated
 mean demand per subscriber, down       1.80 Mbit/s        [OpenVault25]: 592.8 GB / month
@@ -69,17 +69,22 @@ sell-out utilisation of a cell         0.8                ASSUMPTION (mechanism:
 active background flow, down / up      25 / 4 Mbit/s      ASSUMPTION (an UHD stream / an HD call)
 =====================================  =================  =======================================
 
-Calibrated: three global numbers.  No public source gives a dish's peak
-rates or its link margin (Starlink publishes only plan ranges such as
-"Roam: download 65-260, upload 20-40 Mbit/s"), so they are fitted to the
-*outer* quantiles of Starlink's published per-country speeds (the
-calibration file's ``*_best20_mbps`` and ``*_worst20_mbps``, median over
-the 96 countries): the dish's downlink peak to the best-20 % downloads, the
-downlink's zenith margin (how much a speed test varies with the serving
-satellite's range) to the worst-20 % downloads, and the dish's uplink
-efficiency to the best-20 % uploads.  The medians -- what the model is
-judged on -- and everything about Osnabrück stay predictions.  The fit and
-its numbers are in validation/throughput.py and the report.
+Calibrated: two global numbers.  No public source gives a dish's peak
+rates (Starlink publishes only plan ranges such as "Roam: download 65-260,
+upload 20-40 Mbit/s"), so they are fitted to the *best-20 %* quantiles of
+Starlink's published per-country speeds (the calibration file's
+``*_best20_mbps``, median over the 96 countries, with terminals placed like
+the model's subscribers): the Standard dish's downlink peak and its uplink
+efficiency at zenith.  When the network is lightly loaded a speed test is
+the dish's peak scaled by the link quality, so the upper quantile measures
+the peak; the medians -- what the model is judged on -- and everything
+about Osnabrück stay predictions.  validation/throughput_fit.py does the
+fit; its numbers are in the report.
+
+[SdrX25]
+    sdr-x.github.io, "Starlink uplink signal analysis (3)", 2025: the uplink
+    is OFDM at 60 Msps (1024-point FFT) and a burst may occupy only a quarter
+    of the subcarriers -- several dishes can share a channel at once.
 """
 
 from __future__ import annotations
@@ -121,12 +126,12 @@ UPLINK_CHANNEL_HZ = 62.5e6
 #: Spectral efficiency a dish's uplink reaches alone with the satellite at
 #: zenith, bit/s/Hz.  CALIBRATED (see the module docstring).  A dish's
 #: uplink is power limited: its transmitter, not the spectrum, sets the
-#: rate, so its peak is ``UPLINK_CHANNEL_HZ x`` this (x the link factor,
-#: which in this low-SNR regime falls almost as 1 / range^2).  The beam's
+#: rate, so its peak is ``UPLINK_CHANNEL_HZ x`` this at zenith and falls
+#: with the SNR, as 1 / range^2 (`leonet.capacity.speedtest.dish_uplink_peak_bps`).  The beam's
 #: uplink *capacity* is the whole channel at the top modulation (many dishes
-#: transmitting at once in parts of the channel -- ASSUMPTION), like the
-#: downlink's.
-UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 0.85
+#: transmitting at once in parts of the OFDM channel, as [SdrX25] saw --
+#: ASSUMPTION), like the downlink's.
+UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.135
 
 #: Beam (and satellite) uplink capacity / downlink capacity: 62.5 MHz /
 #: 240 MHz per beam and 500 / 2,000 MHz per satellite [Pekhterev21], at the
@@ -135,10 +140,15 @@ UPLINK_TO_DOWNLINK_BEAM = UPLINK_CHANNEL_HZ / KU_BEAM_BANDWIDTH_HZ
 UPLINK_TO_DOWNLINK_SATELLITE = 500e6 / 2000e6
 
 #: Signal-to-noise margin of the downlink above the top modulation's
-#: threshold with the satellite at zenith, dB.  CALIBRATED (see the module
-#: docstring): it sets how much the link quality -- and so a speed test --
-#: varies with the serving satellite's range.  At elevation e the slant range
-#: grows and the SNR falls as 1 / range^2 (`leonet.capacity.speedtest.link_factor`).
+#: threshold with the satellite at zenith, dB.  ASSUMPTION -3 dB: the
+#: capacity figures of [Pekhterev21] use the top modulation, i.e. the beam
+#: centre in the best geometry; a service cell is planned inside the beam's
+#: half-power (-3 dB) contour, and the model takes that edge value for every
+#: terminal.  At elevation e the slant range grows and the SNR falls as
+#: 1 / range^2 (`leonet.capacity.speedtest.link_factor`).  Fitting this margin
+#: to the published worst-20 % downloads instead gives -5 to -6 dB (the
+#: model lacks the spread between users: obstructions, old dishes,
+#: deprioritised plans), see the report.
 ZENITH_LINK_MARGIN_DB = -3.0
 
 #: Slant range of a "typical" serving geometry, km: 45 deg elevation at
@@ -184,7 +194,7 @@ class DishType:
 #: Downlink peak of the Standard dish, bit/s.  CALIBRATED to the best-20 %
 #: quantiles of Starlink's published per-country download speeds (see the
 #: module docstring and validation/throughput.py).
-_STANDARD_PEAK_DOWN_BPS = 430e6
+_STANDARD_PEAK_DOWN_BPS = 501e6
 
 #: Uplink peak: the dish fills its 62.5 MHz channel (see
 #: `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`).
