@@ -1175,11 +1175,10 @@ class BackgroundLoad:
         re = 6378.137
         h = float(alt.max())
         reach = -re * np.sin(eps) + np.sqrt((re * np.sin(eps)) ** 2 + 2 * re * h + h * h)
-        tree = cKDTree(r[sat_idx])
-        lists = tree.query_ball_point(self._grid_r[active], reach)
-        counts = np.fromiter((len(x) for x in lists), dtype=np.intp, count=len(lists))
-        g = np.repeat(active, counts)
-        s = sat_idx[np.fromiter((j for x in lists for j in x), dtype=np.intp, count=int(counts.sum()))]
+        pairs = cKDTree(self._grid_r[active]).sparse_distance_matrix(cKDTree(r[sat_idx]), reach,
+                                                                      output_type="ndarray")
+        g = active[pairs["i"]]
+        s = sat_idx[pairs["j"]]
         d = r[s] - self._grid_r[g]
         sin_el = np.einsum("ij,ij->i", d, self._grid_up[g]) / np.linalg.norm(d, axis=1)
         vis = sin_el >= np.sin(eps)
@@ -1341,8 +1340,10 @@ class SpeedTestRun:
             cell_d = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "down")
             cell_u = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "up")
             sat_d = bg.satellite_load_bps(r, self.down_model.satellite_capacity_bps, utc_hour, "down")
-            sat_u = bg.satellite_load_bps(r, self.up_model.satellite_capacity_bps, utc_hour, "up")
             ratio = bg.mean_up_bps / bg.mean_down_bps if bg.mean_down_bps else 0.0
+            # Uplink capacities are the downlink's scaled alike (`uplink_model`), so the
+            # capacity-proportional shares are the same and the load scales with the demand.
+            sat_u = sat_d * ratio
         else:
             cell_d = cell_u = np.zeros(self.cell_id.size)
             sat_d = sat_u = np.zeros(n_sat)
