@@ -37,7 +37,6 @@ Measured data: /work/shared/data/measurements (see SOURCES.md there).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 import tempfile
@@ -92,32 +91,38 @@ FRENCH_AND_AUSTRALIAN_TERRITORIES = ("GLP", "GUF", "MTQ", "REU", "MYT", "CCK", "
 
 
 def sample_country(iso3, iso2, n, seed):
+    """*n* population-weighted points of a country (leonet's `sample_points`), with two fallbacks.
+
+    Territories that the shipped borders fold into France or Australia, and
+    regions whose ``sample_points`` fails (the U.S. Minor Outlying Islands:
+    specks in a huge bounding box), are sampled from their GeoNames places,
+    else one point on a polygon part chosen by area.
+    """
+    import shapely
+
+    from leonet.errors import ScenarioError
     from leonet.ground.regions import load_region, sample_points
     from leonet.ground.sites import load_cities
 
-    try:
-        region = load_region(f"country:{iso3}")
-        if iso3 in FRENCH_AND_AUSTRALIAN_TERRITORIES:
-            raise LookupError  # that would be France / Australia
-        return sample_points(region, n, seed=seed)
-    except Exception:
-        rng = np.random.default_rng(seed)
+    if iso3 not in FRENCH_AND_AUSTRALIAN_TERRITORIES:
         try:
-            cities = load_cities(country_iso2=iso2)
-        except Exception:
-            cities = None
-        if cities is not None and len(cities):
-            w = cities.population.astype(float)
-            pick = rng.choice(len(cities), size=n, p=w / w.sum())
-            return cities.lat_deg[pick], cities.lon_deg[pick]
-        # Scattered islands (U.S. Minor Outlying Islands): a point on each part, by area.
-        import shapely
-
-        parts = shapely.get_parts(load_region(f"country:{iso3}").geometry)
-        w = shapely.area(parts)
-        pick = rng.choice(len(parts), size=n, p=w / w.sum())
-        pts = [parts[k].representative_point() for k in pick]
-        return np.array([p.y for p in pts]), np.array([p.x for p in pts])
+            return sample_points(load_region(f"country:{iso3}"), n, seed=seed)
+        except ScenarioError as exc:
+            print(f"{iso3}: {exc}; sampling its places instead", file=sys.stderr)
+    rng = np.random.default_rng(seed)
+    try:
+        cities = load_cities(country_iso2=iso2)
+    except ScenarioError:
+        cities = None
+    if cities is not None and len(cities):
+        w = cities.population.astype(float)
+        pick = rng.choice(len(cities), size=n, p=w / w.sum())
+        return cities.lat_deg[pick], cities.lon_deg[pick]
+    parts = shapely.get_parts(load_region(f"country:{iso3}").geometry)
+    w = shapely.area(parts)
+    pick = rng.choice(len(parts), size=n, p=w / w.sum())
+    pts = [parts[k].representative_point() for k in pick]
+    return np.array([p.y for p in pts]), np.array([p.x for p in pts])
 
 
 def sample_subscribers(iso3, iso2, n, seed, bg, candidates=80):
@@ -133,6 +138,7 @@ def sample_subscribers(iso3, iso2, n, seed, bg, candidates=80):
     """
     from leonet.capacity.cells import cell_of
     from leonet.capacity.speedtest import _sinusoidal_area_km2
+    from leonet.errors import ScenarioError
     from leonet.ground.regions import load_region, sample_points
 
     rng = np.random.default_rng(seed)
@@ -146,8 +152,8 @@ def sample_subscribers(iso3, iso2, n, seed, bg, candidates=80):
             try:
                 la, lo = sample_points(region, n_rural, seed=seed + 7919, weight_by_population=False)
                 lat_c[:n_rural], lon_c[:n_rural] = la, lo
-            except Exception:  # scattered islands: keep the places
-                pass
+            except ScenarioError as exc:  # scattered islands (too little area to sample): keep the places
+                print(f"{iso3}: countryside not sampled ({exc})", file=sys.stderr)
     ids = cell_of(lat_c, lon_c)
     pop = bg.cell_population(ids, [iso2] * len(ids))
     subs = np.minimum(pop * bg.subscribers_per_person, bg.cell_cap)
@@ -265,7 +271,11 @@ def speedtests(geo, lat, lon, dish, bg, *, peak_down_bps, uplink_se, zenith_marg
         speedtest_step,
         uplink_model,
     )
-    from leonet.capacity.speedtest_params import ACTIVE_FLOW_DOWN_BPS, ACTIVE_FLOW_UP_BPS, DISHES, UPLINK_CHANNEL_HZ
+    from leonet.capacity.speedtest_params import (
+        ACTIVE_FLOW_DOWN_BPS,
+        ACTIVE_FLOW_UP_BPS,
+        DISHES,
+    )
     from leonet.ground.sites import load_gateways
     from leonet.orbits.frames import ecef_to_geodetic
 
@@ -426,10 +436,10 @@ def main(argv=None):
         d, u = quantiles(mbps(res["down"], m)), quantiles(mbps(res["up"], m))
         hops = geo["isl_hops"][:, m]
         hops = hops[hops >= 0]
-        st = dict(iso3=who, lat=float(np.median(lat[m])), hops=float(np.median(hops)) if hops.size else np.nan,
-                  d=d, u=u, md=row["download_p50_mbps"], mu=row["upload_p50_mbps"],
-                  wd=row["download_worst20_mbps"], bd=row["download_best20_mbps"],
-                  wu=row["upload_worst20_mbps"], bu=row["upload_best20_mbps"])
+        st = {"iso3": who, "lat": float(np.median(lat[m])), "hops": float(np.median(hops)) if hops.size else np.nan,
+              "d": d, "u": u, "md": row["download_p50_mbps"], "mu": row["upload_p50_mbps"],
+              "wd": row["download_worst20_mbps"], "bd": row["download_best20_mbps"],
+              "wu": row["upload_worst20_mbps"], "bu": row["upload_best20_mbps"]}
         stats.append(st)
         print(f"| {who} | {st['lat']:.0f} | {np.median(res['cell_subs'][m]):.0f} | {st['hops']:.0f} | "
               f"{st['wd']:.0f} / {st['md']:.0f} / {st['bd']:.0f} | {d[0]:.0f} / {d[1]:.0f} / {d[2]:.0f} | "

@@ -24,7 +24,6 @@ import sys
 import tempfile
 
 import numpy as np
-
 import throughput as T
 
 

@@ -100,7 +100,14 @@ import scipy.sparse
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import ScenarioError
-from .allocate import CapacityModel, _check_nonnegative, _dense_unique, _int_array, _per_terminal, _progressive_filling
+from .allocate import (
+    CapacityModel,
+    _check_nonnegative,
+    _dense_unique,
+    _int_array,
+    _per_terminal,
+    _progressive_filling,
+)
 from .params import KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 from .speedtest_params import (
     ACTIVE_FLOW_DOWN_BPS,
@@ -111,19 +118,19 @@ from .speedtest_params import (
 )
 
 __all__ = [
-    "greedy_rates",
-    "link_factor",
-    "dish_uplink_peak_bps",
-    "uplink_model",
-    "satellite_generations",
-    "SpeedTestStep",
-    "speedtest_step",
     "BOTTLENECK_NAMES",
     "BackgroundLoad",
     "PopulationGrid",
-    "population_grid",
-    "diurnal_factor",
     "SpeedTestRun",
+    "SpeedTestStep",
+    "dish_uplink_peak_bps",
+    "diurnal_factor",
+    "greedy_rates",
+    "link_factor",
+    "population_grid",
+    "satellite_generations",
+    "speedtest_step",
+    "uplink_model",
 ]
 
 #: What limits a speed test, by the code in `SpeedTestStep.bottleneck`.
@@ -395,7 +402,10 @@ def dish_uplink_peak_bps(
     >>> round(float(dish_uplink_peak_bps(1100.0, 550.0, zenith_efficiency_bps_per_hz=1.0)) / 1e6, 1)
     20.1
     """
-    from .speedtest_params import UPLINK_CHANNEL_HZ, UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+    from .speedtest_params import (
+        UPLINK_CHANNEL_HZ,
+        UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ,
+    )
 
     se0 = UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ if zenith_efficiency_bps_per_hz is None else zenith_efficiency_bps_per_hz
     bw = UPLINK_CHANNEL_HZ if channel_hz is None else channel_hz
@@ -1054,7 +1064,7 @@ class BackgroundLoad:
         lon = np.radians(self.grid.lon_deg)
         self._grid_up = np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
 
-    def restricted_to(self, lat_deg: ArrayLike, lon_deg: ArrayLike, radius_km: float = 2600.0) -> "BackgroundLoad":
+    def restricted_to(self, lat_deg: ArrayLike, lon_deg: ArrayLike, radius_km: float = 2600.0) -> BackgroundLoad:
         """The same model with the regional grid cut to within *radius_km* of the given points.
 
         A satellite that serves a terminal is within ~1,200 km (slant range at
@@ -1347,7 +1357,10 @@ class SpeedTestRun:
         else:
             cell_d = cell_u = np.zeros(self.cell_id.size)
             sat_d = sat_u = np.zeros(n_sat)
-            from .speedtest_params import MEAN_DOWN_BPS_PER_SUBSCRIBER, MEAN_UP_BPS_PER_SUBSCRIBER
+            from .speedtest_params import (
+                MEAN_DOWN_BPS_PER_SUBSCRIBER,
+                MEAN_UP_BPS_PER_SUBSCRIBER,
+            )
 
             ratio = MEAN_UP_BPS_PER_SUBSCRIBER / MEAN_DOWN_BPS_PER_SUBSCRIBER
         from .speedtest_params import ACTIVE_FLOW_DOWN_BPS, ACTIVE_FLOW_UP_BPS
@@ -1355,7 +1368,7 @@ class SpeedTestRun:
         up_demand = (np.asarray(demand_down_bps, dtype=np.float64) * ratio if demand_up_bps is None
                      else demand_up_bps)
         edges_up = None if isl_edges is None else np.asarray(isl_edges) ^ 1
-        common = dict(n_cells=self.cell_id.size, isl_indptr=isl_indptr, n_isl=n_isl)
+        common = {"n_cells": self.cell_id.size, "isl_indptr": isl_indptr, "n_isl": n_isl}
         down = speedtest_step(self.down_model, self.terminal_cell, sat, gateway, demand_down_bps,
                               dish_peak_bps=self.peak_down_bps, link_quality=q_down, cell_background_bps=cell_d,
                               satellite_background_bps=sat_d, background_flow_bps=ACTIVE_FLOW_DOWN_BPS,

@@ -93,30 +93,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import KU_BEAM_BANDWIDTH_HZ, KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+from .params import KU_BEAM_BANDWIDTH_HZ
 
 __all__ = [
-    "DishType",
-    "DISHES",
+    "ACTIVE_FLOW_DOWN_BPS",
+    "ACTIVE_FLOW_UP_BPS",
     "DEFAULT_DISH",
+    "DISHES",
+    "DIURNAL_PROFILE",
+    "MEAN_DOWN_BPS_PER_SUBSCRIBER",
+    "MEAN_DOWN_BPS_PER_SUBSCRIBER_2024_01",
+    "MEAN_UP_BPS_PER_SUBSCRIBER",
+    "MEAN_UP_BPS_PER_SUBSCRIBER_2024_01",
+    "SELL_OUT_UTILISATION",
+    "SERVED_ISO2",
+    "SUBSCRIBERS_2024_01",
+    "SUBSCRIBERS_2025_12",
+    "TYPICAL_ALTITUDE_KM",
+    "TYPICAL_SLANT_RANGE_KM",
     "UPLINK_CHANNEL_HZ",
     "UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ",
     "UPLINK_TO_DOWNLINK_SATELLITE",
-    "ZENITH_LINK_MARGIN_DB",
-    "TYPICAL_SLANT_RANGE_KM",
-    "TYPICAL_ALTITUDE_KM",
-    "SUBSCRIBERS_2025_12",
-    "SUBSCRIBERS_2024_01",
-    "MEAN_DOWN_BPS_PER_SUBSCRIBER_2024_01",
-    "MEAN_UP_BPS_PER_SUBSCRIBER_2024_01",
-    "MEAN_DOWN_BPS_PER_SUBSCRIBER",
-    "MEAN_UP_BPS_PER_SUBSCRIBER",
-    "DIURNAL_PROFILE",
-    "SELL_OUT_UTILISATION",
-    "ACTIVE_FLOW_DOWN_BPS",
-    "ACTIVE_FLOW_UP_BPS",
-    "SERVED_ISO2",
     "V2_MINI_FIRST_NAME_NUMBER",
+    "ZENITH_LINK_MARGIN_DB",
+    "DishType",
 ]
 
 #: Uplink channel of one terminal (and one uplink beam), Hz: 500 MHz of Ku
@@ -284,12 +284,5 @@ V2_MINI_FIRST_NAME_NUMBER = 30000
 #: BR, AU), and Europe except Russia and Belarus.  Subscribers are spread
 #: over the population of these places only.
 SERVED_ISO2 = frozenset(
-    """
-    AR AS AQ AG YE SS NE NG JM SH LR PH GU MG SG ZW SX NR GH KI EC TD HT KE BJ MF GT DO ZM TL MQ CO BI ID SV
-    SL CR PE CK PA TV SB MH HN CD UM MY BL VI PR GW CV YT MZ GY MV WS MW CL FK SO GF MP FJ RW NZ BD BB BW BS
-    TO TT PY VU GP FM MN RE NF OM PN JP SZ QA LK CX CC UY DM KZ BT VC JO IL BH LS
-    US CA MX BR AU
-    AL AD AT BA BE BG CH CY CZ DE DK EE ES FI FO FR GB GG GI GR HR HU IE IM IS IT JE LI LT LU LV MC MD ME MK
-    MT NL NO PL PT RO RS SE SI SK SM UA VA XK AX
-    """.split()
+    ["AR", "AS", "AQ", "AG", "YE", "SS", "NE", "NG", "JM", "SH", "LR", "PH", "GU", "MG", "SG", "ZW", "SX", "NR", "GH", "KI", "EC", "TD", "HT", "KE", "BJ", "MF", "GT", "DO", "ZM", "TL", "MQ", "CO", "BI", "ID", "SV", "SL", "CR", "PE", "CK", "PA", "TV", "SB", "MH", "HN", "CD", "UM", "MY", "BL", "VI", "PR", "GW", "CV", "YT", "MZ", "GY", "MV", "WS", "MW", "CL", "FK", "SO", "GF", "MP", "FJ", "RW", "NZ", "BD", "BB", "BW", "BS", "TO", "TT", "PY", "VU", "GP", "FM", "MN", "RE", "NF", "OM", "PN", "JP", "SZ", "QA", "LK", "CX", "CC", "UY", "DM", "KZ", "BT", "VC", "JO", "IL", "BH", "LS", "US", "CA", "MX", "BR", "AU", "AL", "AD", "AT", "BA", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FO", "FR", "GB", "GG", "GI", "GR", "HR", "HU", "IE", "IM", "IS", "IT", "JE", "LI", "LT", "LU", "LV", "MC", "MD", "ME", "MK", "MT", "NL", "NO", "PL", "PT", "RO", "RS", "SE", "SI", "SK", "SM", "UA", "VA", "XK", "AX"]
 )
