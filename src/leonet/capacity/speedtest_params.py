@@ -166,9 +166,14 @@ class DishType:
     name : str
     antenna_area_m2 : float, m^2
         Phased-array aperture ([StarlinkSpecs]).
-    peak_down_bps, peak_up_bps : float, bit/s
-        Most one dish gets in the best geometry (top modulation) on an idle
-        network; scaled by the link quality (`leonet.capacity.speedtest.link_factor`).
+    peak_down_bps : float, bit/s
+        Most one dish receives at the top modulation on an idle network;
+        scaled by the link quality (`leonet.capacity.speedtest.link_factor`).
+    peak_up_bps : float, bit/s
+        What a Standard dish sends with the satellite at zenith
+        (``UPLINK_CHANNEL_HZ x UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ``); the
+        uplink peak at a step is `leonet.capacity.speedtest.dish_uplink_peak_bps`
+        (range and ``uplink_gain_offset_db``).
     source : str
     """
 
@@ -196,14 +201,15 @@ class DishType:
 #: module docstring and validation/throughput.py).
 _STANDARD_PEAK_DOWN_BPS = 501e6
 
-#: Uplink peak: the dish fills its 62.5 MHz channel (see
-#: `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`).
+#: Uplink peak at zenith: the dish's 62.5 MHz channel at the efficiency its
+#: power allows (see `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`): 70.9 Mbit/s.
 _STANDARD_PEAK_UP_BPS = UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 #: Known dishes.  The Mini and the Flat High Performance dish share the
 #: Standard dish's peak rates (same modem generation, ASSUMPTION); they
-#: differ by antenna gain, which moves their link quality
-#: (`leonet.capacity.speedtest.link_factor` takes ``gain_offset_db``).
+#: differ by antenna aperture, which moves their link quality
+#: (``gain_offset_db`` down, ``uplink_gain_offset_db`` up: Mini -4.7 / -9.4 dB,
+#: FHP +1.1 / +2.2 dB).
 DISHES: dict[str, DishType] = {
     "standard": DishType("standard", 0.594 * 0.383, _STANDARD_PEAK_DOWN_BPS, _STANDARD_PEAK_UP_BPS,
                          "Starlink Standard (V4); peaks calibrated"),
