@@ -1,0 +1,538 @@
+"""Speed tests: the greedy-flow formula against brute-force re-allocation, hand-worked steps, properties."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+import pytest
+import scipy.sparse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from leonet.capacity import CapacityModel, max_min_fair
+from leonet.capacity.params import BEAM_CAPACITY_BPS
+from leonet.capacity.speedtest import (
+    BOTTLENECK_NAMES,
+    greedy_rates,
+    link_factor,
+    satellite_generations,
+    speedtest_step,
+    uplink_model,
+)
+from leonet.errors import ScenarioError
+from leonet.ground.sites import data_path
+
+rtol = 1e-9
+MBPS = 1e6
+
+
+def incidence(rows: list[list[int]], n_res: int) -> scipy.sparse.csr_array:
+    dense = np.zeros((len(rows), n_res))
+    for f, cols in enumerate(rows):
+        dense[f, cols] = 1
+    return scipy.sparse.csr_array(dense)
+
+
+def brute_greedy(demand, a, capacity):
+    """Re-run max-min fairness once per flow with that flow's demand set to infinity."""
+    demand = np.asarray(demand, dtype=float)
+    out = np.empty(demand.size)
+    for f in range(demand.size):
+        d = demand.copy()
+        d[f] = np.inf
+        out[f] = max_min_fair(d, a, capacity)[f]
+    return out
+
+
+# ---------------------------------------------------------------- the kernel
+
+
+def test_single_link_greedy_is_the_water_level():
+    # Link of 10; others want 1, 2 and 6.  Greedy flow g: W + 1 + 2 + min(6, W) = 10 -> W = 3.5.
+    a = incidence([[0], [0], [0], [0]], 1)
+    demand = [0.0, 1.0, 2.0, 6.0]
+    rate = max_min_fair(demand, a, [10.0])
+    np.testing.assert_allclose(greedy_rates(rate, a, [10.0])[0], 3.5, rtol=rtol)
+    np.testing.assert_allclose(greedy_rates(rate, a, [10.0]), brute_greedy(demand, a, [10.0]), rtol=rtol)
+
+
+def test_unsaturated_link_leaves_capacity_minus_others():
+    a = incidence([[0], [0], [0]], 1)
+    demand = [1.0, 2.0, 3.0]
+    rate = max_min_fair(demand, a, [20.0])
+    np.testing.assert_allclose(greedy_rates(rate, a, [20.0]), [15.0, 16.0, 17.0], rtol=rtol)
+
+
+def test_no_finite_resource_is_unlimited():
+    a = incidence([[0], []], 1)
+    out = greedy_rates([1.0, 0.0], a, [np.inf])
+    assert np.isinf(out).all()
+    # An infinite resource next to a finite one: only the finite one counts (3 - 0.5 left).
+    a = incidence([[0, 1], [0], [0, 1]], 2)
+    np.testing.assert_allclose(greedy_rates([2.5, np.inf, 0.5], a, [np.inf, 3.0]), [2.5, np.inf, 1.5])
+    np.testing.assert_allclose(greedy_rates([0.0, np.inf, 0.5], a, [np.inf, 3.0]), [2.5, np.inf, 3.0])
+
+
+def test_weights_equal_expanded_flows():
+    # A class of 3 identical flows (weight 3) gives the same greedy rate as 3 rows.
+    a_w = incidence([[0, 1], [0], [1]], 2)
+    cap = [12.0, 7.0]
+    a_x = incidence([[0, 1], [0, 1], [0, 1], [0], [1]], 2)
+    d_x = [2.0, 2.0, 2.0, 9.0, 9.0]
+    r_x = max_min_fair(d_x, a_x, cap)
+    g_x = brute_greedy(d_x, a_x, cap)
+    g_w = greedy_rates(r_x[[0, 3, 4]], a_w, cap, weight=[3.0, 1.0, 1.0])
+    np.testing.assert_allclose(g_w, g_x[[0, 3, 4]], rtol=rtol)
+
+
+def test_bad_inputs_are_reported():
+    a = incidence([[0]], 1)
+    with pytest.raises(ScenarioError, match="shape"):
+        greedy_rates([1.0, 2.0], a, [1.0])
+    with pytest.raises(ScenarioError, match="rate_bps"):
+        greedy_rates([-1.0], a, [1.0])
+    with pytest.raises(ScenarioError, match="0/1"):
+        greedy_rates([1.0], scipy.sparse.csr_array(np.array([[2.0]])), [1.0])
+
+
+@st.composite
+def networks(draw):
+    n_flows = draw(st.integers(1, 9))
+    n_res = draw(st.integers(1, 5))
+    rows = [sorted(draw(st.sets(st.integers(0, n_res - 1), min_size=0, max_size=min(3, n_res))))
+            for _ in range(n_flows)]
+    demand = [draw(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5, 7.0, np.inf])) for _ in range(n_flows)]
+    # Finite capacities: leonet.capacity.max_min_fair (the brute force) returns NaN when a flow of
+    # infinite demand freezes at an infinite level on a resource another flow still needs.
+    cap = [draw(st.sampled_from([0.0, 1.0, 3.0, 4.0, 10.0])) for _ in range(n_res)]
+    return rows, n_res, demand, cap
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(networks())
+def test_formula_equals_brute_force(net):
+    rows, n_res, demand, cap = net
+    a = incidence(rows, n_res)
+    rate = max_min_fair(demand, a, cap)
+    got = greedy_rates(rate, a, cap)
+    want = brute_greedy(demand, a, cap)
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+    assert np.all(got >= rate - 1e-12)
+
+
+def test_formula_equals_brute_force_random_larger():
+    rng = np.random.default_rng(12)
+    for _ in range(40):
+        n_flows, n_res = int(rng.integers(5, 40)), int(rng.integers(2, 12))
+        dense = (rng.random((n_flows, n_res)) < 0.3).astype(float)
+        a = scipy.sparse.csr_array(dense)
+        demand = np.where(rng.random(n_flows) < 0.3, np.inf, rng.exponential(3.0, n_flows))
+        cap = rng.uniform(1.0, 30.0, n_res)
+        rate = max_min_fair(demand, a, cap)
+        np.testing.assert_allclose(greedy_rates(rate, a, cap), brute_greedy(demand, a, cap), rtol=1e-9, atol=1e-9)
+
+
+# ---------------------------------------------------------------- one step, hand-worked
+
+
+def one_satellite(gateway_bps=100e9, generation="v1.5"):
+    return CapacityModel.uniform(1, [gateway_bps], generation)
+
+
+def test_alone_on_a_beam_gets_the_beam_capped_by_the_dish():
+    m = one_satellite()
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=2e9)
+    np.testing.assert_allclose(r.speedtest_bps, [BEAM_CAPACITY_BPS], rtol=rtol)
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "beam"
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=400e6)
+    np.testing.assert_allclose(r.speedtest_bps, [400e6], rtol=rtol)
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "dish"
+    # Link quality scales the beam (one cell, one range) and the dish peak alike.
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=2e9, link_quality=0.5)
+    np.testing.assert_allclose(r.speedtest_bps, [0.5 * BEAM_CAPACITY_BPS], rtol=rtol)
+
+
+def test_two_greedy_users_share_the_beam():
+    # Both users run a speed test at once (demand unlimited): each gets half.
+    m = one_satellite()
+    r = speedtest_step(m, [0, 0], [0, 0], [0, 0], np.inf, dish_peak_bps=5e9)
+    np.testing.assert_allclose(r.speedtest_bps, [BEAM_CAPACITY_BPS / 2] * 2, rtol=rtol)
+    np.testing.assert_allclose(r.throughput_bps, [BEAM_CAPACITY_BPS / 2] * 2, rtol=rtol)
+    # One streams 25 Mbit/s: the other's test gets the rest of the beam.
+    r = speedtest_step(m, [0, 0], [0, 0], [0, 0], [25e6, 0.0], dish_peak_bps=5e9)
+    np.testing.assert_allclose(r.speedtest_bps[1], BEAM_CAPACITY_BPS - 25e6, rtol=rtol)
+    np.testing.assert_allclose(r.speedtest_bps[0], BEAM_CAPACITY_BPS, rtol=rtol)  # its own 25 counts for it
+
+
+def test_beam_saturated_by_others_gives_the_fair_share():
+    # 2 Gbit/s of background in the cell, as 80 flows of 25 Mbit/s, on a 1.226 Gbit/s beam:
+    # the test is one more flow: W + 80 min(25, W) = 1226 -> W = 1226 / 81.
+    m = one_satellite()
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=400e6, cell_background_bps=[2e9],
+                       background_flow_bps=25e6)
+    np.testing.assert_allclose(r.speedtest_bps[0], BEAM_CAPACITY_BPS / 81, rtol=1e-9)
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "beam"
+
+
+def test_satellite_and_gateway_limits():
+    # Satellite: 20 Gbit/s, 19.9 Gbit/s of other cells' background: 100 Mbit/s left.
+    m = one_satellite()
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=400e6, satellite_background_bps=[19.9e9])
+    np.testing.assert_allclose(r.speedtest_bps[0], 100e6, rtol=1e-9)
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "satellite"
+    # Gateway of 300 Mbit/s, one other terminal in another cell streaming 100: 200 left.
+    m = one_satellite(gateway_bps=300e6)
+    r = speedtest_step(m, [0, 1], [0, 0], [0, 0], [0.0, 100e6], dish_peak_bps=400e6)
+    np.testing.assert_allclose(r.speedtest_bps[0], 200e6, rtol=1e-9)
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "gateway"
+
+
+def test_laser_link_limits():
+    m = CapacityModel(satellite_capacity_bps=[20e9, 20e9], beams_per_satellite=16,
+                      beam_capacity_bps=BEAM_CAPACITY_BPS, gateway_capacity_bps=[100e9], isl_capacity_bps=300e6)
+    # Terminal 0 on satellite 1 reaches the gateway over laser 0 (300 Mbit/s), which terminal 1
+    # also uses at 100: 200 left.  At 250 the test takes the fair share instead: 150 each.
+    for other, want in ((100e6, 200e6), (250e6, 150e6)):
+        r = speedtest_step(m, [0, 1], [1, 1], [0, 0], [0.0, other], dish_peak_bps=1e9,
+                           isl_indptr=[0, 1, 2], isl_edges=[0, 0], n_isl=1)
+        np.testing.assert_allclose(r.speedtest_bps[0], want, rtol=1e-9)
+        assert BOTTLENECK_NAMES[r.bottleneck[0]] == "laser"
+
+
+def test_unrouted_and_beamless_terminals_get_nothing():
+    m = CapacityModel(satellite_capacity_bps=[20e9], beams_per_satellite=1, beam_capacity_bps=BEAM_CAPACITY_BPS,
+                      gateway_capacity_bps=[100e9], isl_capacity_bps=100e9)
+    # Two cells on a one-beam satellite: the busier cell (1) gets the beam.
+    r = speedtest_step(m, [0, 1, 1, 0], [0, 0, 0, -1], [0, 0, 0, 0], [1e6, 5e6, 0.0, 0.0], dish_peak_bps=400e6)
+    assert r.beamed.tolist() == [False, True, True, False]
+    assert r.speedtest_bps[0] == 0.0 and r.speedtest_bps[3] == 0.0
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "none"
+
+
+def test_uplink_model_and_dish_limit():
+    # 62.5 MHz of 240 per beam, 500 of 2,000 MHz per satellite, same top modulation.
+    up = uplink_model(one_satellite())
+    np.testing.assert_allclose(up.beam_capacity_bps, [BEAM_CAPACITY_BPS * 62.5 / 240], rtol=1e-12)
+    np.testing.assert_allclose(up.satellite_capacity_bps, [5e9], rtol=1e-12)
+    r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6)
+    np.testing.assert_allclose(r.speedtest_bps, [50e6], rtol=rtol)
+    # 300 Mbit/s of uplink background on the 319.4 Mbit/s uplink beam leaves 19.4.
+    r = speedtest_step(up, [0], [0], [0], 0.0, dish_peak_bps=50e6, cell_background_bps=[300e6],
+                       background_flow_bps=4e6)
+    np.testing.assert_allclose(r.speedtest_bps[0], up.beam_capacity_bps[0] - 300e6, rtol=1e-9)
+
+
+def test_step_bad_inputs_are_reported():
+    m = one_satellite()
+    with pytest.raises(ScenarioError, match="cell_background_bps"):
+        speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=1e8, cell_background_bps=[1.0, 2.0])
+    with pytest.raises(ScenarioError, match="link_quality"):
+        speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=1e8, link_quality=1.5)
+    with pytest.raises(ScenarioError, match="serving_satellite"):
+        speedtest_step(m, [0], [3], [0], 0.0, dish_peak_bps=1e8)
+
+
+# ---------------------------------------------------------------- one step against brute force
+
+
+def brute_step(model, cell, sat, gw, demand, peak, quality, cell_bg_flows, sat_bg_flows, flow_bps, paths):
+    """Build every flow (terminals + one row per background flow) and re-allocate per terminal."""
+    res = {}
+
+    def rid(key):
+        return res.setdefault(key, len(res))
+
+    cap = {}
+    rows, dem = [], []
+    rep_of_pair = {}
+    for t in range(len(cell)):
+        if sat[t] < 0 or gw[t] < 0:
+            continue
+        rep_of_pair.setdefault((sat[t], cell[t]), t)
+    for t in range(len(cell)):
+        if sat[t] < 0 or gw[t] < 0:
+            continue
+        rep = rep_of_pair[(sat[t], cell[t])]
+        row = [rid(("beam", sat[t], cell[t])), rid(("sat", sat[t])), rid(("gw", gw[t]))]
+        row += [rid(("isl", e)) for e in paths[t]]
+        cap[("beam", sat[t], cell[t])] = model.beam_capacity_bps[sat[t]] * quality[rep]
+        rows.append(row)
+        dem.append(min(demand[t], peak[t] * quality[t]))
+    terminal_rows = len(rows)
+    for (s, c), t in rep_of_pair.items():
+        for _ in range(cell_bg_flows[c]):
+            rows.append([rid(("beam", s, c)), rid(("sat", s)), rid(("gw", gw[t]))] + [rid(("isl", e)) for e in paths[t]])
+            dem.append(flow_bps)
+    for s in {k[0] for k in rep_of_pair}:
+        for _ in range(sat_bg_flows[s]):
+            rows.append([rid(("sat", s))])
+            dem.append(flow_bps)
+    capacity = np.zeros(len(res))
+    for key, i in res.items():
+        if key[0] == "beam":
+            capacity[i] = cap[key]
+        elif key[0] == "sat":
+            capacity[i] = model.satellite_capacity_bps[key[1]]
+        elif key[0] == "gw":
+            capacity[i] = model.gateway_capacity_bps[key[1]]
+        else:
+            capacity[i] = model.isl_capacity_bps
+    a = incidence(rows, len(res))
+    dem = np.array(dem)
+    out = []
+    routed_terms = [t for t in range(len(cell)) if sat[t] >= 0 and gw[t] >= 0]
+    for k, t in enumerate(routed_terms):
+        d = dem.copy()
+        d[k] = peak[t] * quality[t]
+        out.append(max_min_fair(d, a, capacity)[k])
+    assert terminal_rows == len(routed_terms)
+    return np.array(routed_terms, dtype=int), np.array(out)
+
+
+def test_step_equals_brute_force_on_random_small_cases():
+    rng = np.random.default_rng(5)
+    flow_bps = 50e6
+    for case in range(30):
+        n_sat, n_gw, n_cells, n_isl = 3, 2, 4, 4
+        g = int(rng.integers(2, 9))
+        model = CapacityModel(
+            satellite_capacity_bps=rng.uniform(0.5e9, 3e9, n_sat), beams_per_satellite=16,
+            beam_capacity_bps=rng.uniform(0.3e9, 1.2e9, n_sat), gateway_capacity_bps=rng.uniform(0.5e9, 4e9, n_gw),
+            isl_capacity_bps=float(rng.uniform(0.5e9, 3e9)))
+        cell = rng.integers(0, n_cells, g)
+        sat = rng.integers(-1, n_sat, g)
+        gw = rng.integers(0, n_gw, g)
+        # Terminals of one (satellite, cell) pair share their first terminal's gateway and lasers, as in a run.
+        paths = [sorted(set(rng.integers(0, n_isl, int(rng.integers(0, 3))).tolist())) for _ in range(g)]
+        first = {}
+        for t in range(g):
+            k = first.setdefault((sat[t], cell[t]), t)
+            gw[t], paths[t] = gw[k], paths[k]
+        demand = np.where(rng.random(g) < 0.5, rng.uniform(0, 300e6, g), 0.0)
+        peak = rng.uniform(100e6, 800e6, g)
+        quality = rng.uniform(0.5, 1.0, g)
+        cell_bg_flows = rng.integers(0, 30, n_cells)
+        sat_bg_flows = rng.integers(0, 40, n_sat)
+        indptr = np.concatenate(([0], np.cumsum([len(p) for p in paths])))
+        edges = np.array([e for p in paths for e in p], dtype=np.int64)
+        r = speedtest_step(model, cell, sat, gw, demand, dish_peak_bps=peak, link_quality=quality,
+                           cell_background_bps=cell_bg_flows * flow_bps, satellite_background_bps=sat_bg_flows * flow_bps,
+                           background_flow_bps=flow_bps, isl_indptr=indptr, isl_edges=edges, n_cells=n_cells,
+                           n_isl=n_isl)
+        terms, want = brute_step(model, cell, sat, gw, demand, peak, quality, cell_bg_flows, sat_bg_flows, flow_bps,
+                                 paths)
+        np.testing.assert_allclose(r.speedtest_bps[terms], want, rtol=1e-8, err_msg=f"case {case}")
+        unrouted = np.setdiff1d(np.arange(g), terms)
+        assert np.all(r.speedtest_bps[unrouted] == 0.0)
+
+
+# ---------------------------------------------------------------- properties
+
+
+def random_step(rng, n_term=30, n_sat=4, n_cells=8):
+    model = CapacityModel(satellite_capacity_bps=rng.uniform(2e9, 20e9, n_sat), beams_per_satellite=16,
+                          beam_capacity_bps=BEAM_CAPACITY_BPS, gateway_capacity_bps=[5e9, 8e9], isl_capacity_bps=100e9)
+    cell = rng.integers(0, n_cells, n_term)
+    sat = rng.integers(0, n_sat, n_term)
+    gw = rng.integers(0, 2, n_term)
+    first = {}
+    for t in range(n_term):
+        gw[t] = gw[first.setdefault((sat[t], cell[t]), t)]
+    demand = rng.choice([0.0, 5e6, 25e6, 100e6], n_term)
+    cell_bg = rng.uniform(0, 1.5e9, n_cells)
+    sat_bg = rng.uniform(0, 15e9, n_sat)
+    return model, cell, sat, gw, demand, cell_bg, sat_bg
+
+
+def test_speedtest_is_at_least_the_fair_allocation():
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        model, cell, sat, gw, demand, cell_bg, sat_bg = random_step(rng)
+        r = speedtest_step(model, cell, sat, gw, demand, dish_peak_bps=400e6, cell_background_bps=cell_bg,
+                           satellite_background_bps=sat_bg, n_cells=8)
+        assert np.all(r.speedtest_bps >= r.throughput_bps * (1 - 1e-12))
+        assert np.all(r.speedtest_bps <= 400e6 * (1 + 1e-12))
+
+
+def test_more_background_on_its_own_path_never_raises_a_speedtest():
+    rng = np.random.default_rng(8)
+    for _ in range(30):
+        model, cell, sat, gw, demand, cell_bg, sat_bg = random_step(rng)
+        base = speedtest_step(model, cell, sat, gw, demand, dish_peak_bps=800e6, cell_background_bps=cell_bg,
+                              satellite_background_bps=sat_bg, n_cells=8).speedtest_bps
+        t = int(rng.integers(0, cell.size))
+        more_cell = cell_bg.copy()
+        more_cell[cell[t]] *= rng.uniform(1.0, 3.0)
+        more_sat = sat_bg.copy()
+        more_sat[sat[t]] *= rng.uniform(1.0, 3.0)
+        for cb, sb in ((more_cell, sat_bg), (cell_bg, more_sat), (more_cell, more_sat)):
+            r = speedtest_step(model, cell, sat, gw, demand, dish_peak_bps=800e6, cell_background_bps=cb,
+                               satellite_background_bps=sb, n_cells=8)
+            # Terminal t's own cell and satellite got more load; so did every terminal sharing them.
+            same = (cell == cell[t]) & (sat == sat[t]) if cb is more_cell else sat == sat[t]
+            assert np.all(r.speedtest_bps[same] <= base[same] * (1 + 1e-12))
+
+
+def test_offpath_load_can_raise_a_speedtest():
+    # Max-min fairness is not monotone: load elsewhere can slow a competitor on the
+    # tested terminal's bottleneck.  Satellite 0 (cap 6) serves cells 0, 1; terminal A
+    # (cell 0) also crosses gateway 0 (cap 10) like the tested terminal T on satellite 1.
+    m = CapacityModel(satellite_capacity_bps=[6.0, 100.0], beams_per_satellite=16, beam_capacity_bps=100.0,
+                      gateway_capacity_bps=[10.0, 100.0], isl_capacity_bps=100.0)
+    cell, sat, gw = [0, 1, 2, 3], [0, 0, 1, 1], [0, 1, 0, 0]
+    demand = [np.inf, np.inf, np.inf, 0.0]  # A, B on sat 0; C shares the gateway with A and T
+    before = speedtest_step(m, cell, sat, gw, demand, dish_peak_bps=1e3, background_flow_bps=1.0).speedtest_bps[3]
+    after = speedtest_step(m, cell, sat, gw, demand, dish_peak_bps=1e3, background_flow_bps=1.0,
+                           satellite_background_bps=[2.0, 0.0]).speedtest_bps[3]
+    # Before: sat 0 splits 6 -> A 3, B 3; gateway 0: A 3 + C + T -> T = C = 3.5.
+    # After: sat 0 also carries two background flows of 1 -> A = B = 2; gateway 0: T = C = 4.
+    np.testing.assert_allclose([before, after], [3.5, 4.0], rtol=1e-9)
+
+
+# ---------------------------------------------------------------- link quality and fleet
+
+
+def test_link_factor_falls_with_range_and_gain():
+    f = link_factor([550.0, 800.0, 1100.0, 1500.0], 550.0, zenith_margin_db=0.0)
+    assert f[0] == 1.0 and np.all(np.diff(f) < 0)
+    # A 3 dB margin below the top modulation at zenith: Shannon at 15.3 - 3 dB.
+    np.testing.assert_allclose(link_factor(550.0, 550.0, zenith_margin_db=-3.0),
+                               np.log2(1 + (2**5.11 - 1) / 10**0.3) / 5.11, rtol=1e-12)
+    # Shannon at the top modulation's threshold (15.3 dB) less 20 log10(2) = 6.02 dB.
+    snr = 10 ** ((10 * np.log10(2**5.11 - 1) - 20 * np.log10(2.0)) / 10)
+    np.testing.assert_allclose(f[2], np.log2(1 + snr) / 5.11, rtol=1e-12)
+    lo = link_factor(1100.0, 550.0, gain_offset_db=-4.7, zenith_margin_db=0.0)
+    hi = link_factor(1100.0, 550.0, gain_offset_db=1.1, zenith_margin_db=0.0)
+    assert lo < f[2] < hi
+
+
+def test_generations_of_the_shipped_snapshot_follow_launch_batches():
+    text = data_path("tle", "starlink_gp_20260530.tle").read_text().splitlines()
+    names = [text[i].strip() for i in range(0, len(text), 3)]
+    launches = [text[i + 1][9:14] for i in range(0, len(text), 3)]
+    gen = satellite_generations(names)
+    by_launch = defaultdict(set)
+    size = defaultdict(int)
+    for g, launch in zip(gen, launches):
+        by_launch[launch].add(g)
+        size[launch] += 1
+    assert all(len(v) == 1 for v in by_launch.values())  # no launch mixes generations
+    v2 = [size[k] for k, v in by_launch.items() if v == {"v2-mini"}]
+    v1_recent = [size[k] for k, v in by_launch.items() if v == {"v1.5"} and int(k[:2]) >= 22]
+    # A Falcon 9 carries 21-29 V2 mini (~800 kg, ~575 kg optimised) but 45-60 V1.5 (~300 kg).
+    assert max(v2) <= 29 and np.median(v1_recent) >= 40
+    assert 0.55 < gen.count("v2-mini") / len(gen) < 0.75
+    assert re.match(r"STARLINK-\d+", names[0])
+
+
+# ---------------------------------------------------------------- background load
+
+
+@pytest.fixture(scope="module")
+def background():
+    from leonet.capacity.speedtest import BackgroundLoad
+
+    return BackgroundLoad()
+
+
+def test_subscribers_add_up_and_respect_the_sell_out_cap(background):
+    from leonet.capacity.cells import cell_of
+    from leonet.capacity.speedtest_params import DIURNAL_PROFILE, SUBSCRIBERS_2025_12
+
+    np.testing.assert_allclose(background.grid_subscribers.sum(), SUBSCRIBERS_2025_12, rtol=1e-9)
+    # The cap: u x beam / busy-hour demand per subscriber.
+    np.testing.assert_allclose(
+        background.cell_cap,
+        background.sell_out_utilisation * background.beam_capacity_bps
+        / (background.mean_down_bps * DIURNAL_PROFILE.max()), rtol=1e-12)
+    # Lagos and Dhaka are sold out; a village cell in central Germany is not; the open sea has nobody;
+    # Moscow is not served.
+    ids = cell_of([6.45, 23.81, 51.0, 0.0, 55.75], [3.40, 90.41, 10.0, -30.0, 37.62])
+    subs = background.cell_subscribers(ids)
+    np.testing.assert_allclose(subs[:2], background.cell_cap, rtol=1e-12)
+    assert 0 < subs[2] < background.cell_cap
+    assert subs[3] == 0.0 and subs[4] == 0.0
+
+
+def test_diurnal_profile_averages_one_and_peaks_in_the_evening():
+    from leonet.capacity.speedtest import diurnal_factor
+
+    h = np.linspace(0, 24, 24 * 60, endpoint=False)
+    np.testing.assert_allclose(diurnal_factor(h).mean(), 1.0, rtol=1e-3)
+    assert 20 <= h[np.argmax(diurnal_factor(h))] <= 22
+    assert 4 <= h[np.argmin(diurnal_factor(h))] <= 6
+
+
+def test_satellite_load_is_conserved_and_shared_by_capacity(background):
+    from leonet.capacity.speedtest import diurnal_factor
+    from leonet.orbits.frames import geodetic_to_ecef
+
+    # Two satellites at the same point 550 km above Osnabrück and one above the empty South Pacific.
+    r = np.vstack([geodetic_to_ecef(52.28, 8.05, 550.0)] * 2 + [geodetic_to_ecef(-55.0, -120.0, 550.0)])
+    load = background.satellite_load_bps(r, [20e9, 60e9, 20e9], 12.0)
+    np.testing.assert_allclose(load[1], 3 * load[0], rtol=1e-12)  # shares follow capacity
+    assert load[2] == 0.0 and load[0] > 0
+    # Everything the pair sees is theirs alone: their load is the demand of the grid cells
+    # that see them above 25 deg.
+    g = background.grid
+    up = np.column_stack((np.cos(np.radians(g.lat_deg)) * np.cos(np.radians(g.lon_deg)),
+                          np.cos(np.radians(g.lat_deg)) * np.sin(np.radians(g.lon_deg)),
+                          np.sin(np.radians(g.lat_deg))))
+    d = r[0] - geodetic_to_ecef(g.lat_deg, g.lon_deg, 0.0)
+    sees = np.einsum("ij,ij->i", d, up) / np.linalg.norm(d, axis=1) >= np.sin(np.radians(25.0))
+    demand = background.grid_subscribers * background.mean_down_bps * diurnal_factor(12.0 + g.lon_deg / 15.0)
+    np.testing.assert_allclose(load[:2].sum(), demand[sees].sum(), rtol=1e-9)
+    # More subscribers, more load.
+    from leonet.capacity.speedtest import BackgroundLoad
+
+    more = BackgroundLoad(subscribers=2 * background.subscribers)
+    assert more.satellite_load_bps(r, [20e9, 60e9, 20e9], 12.0)[0] > load[0]
+
+
+def test_restricted_grid_keeps_the_loads_of_satellites_near_the_terminals(background):
+    from leonet.orbits.frames import geodetic_to_ecef
+
+    near = background.restricted_to([52.28], [8.05])
+    assert near.grid_subscribers.size < background.grid_subscribers.size / 5
+    r = geodetic_to_ecef(np.array([52.28, 50.0, 40.0]), np.array([8.05, 14.0, -100.0]), 550.0)
+    full = background.satellite_load_bps(r, [20e9, 20e9, 20e9], 18.0)
+    cut = near.satellite_load_bps(r, [20e9, 20e9, 20e9], 18.0)
+    np.testing.assert_allclose(cut[:2], full[:2], rtol=1e-12)
+    assert cut[2] == 0.0 < full[2]
+
+
+def test_speedtest_run_matches_the_step_function(background):
+    from leonet.capacity.cells import ServiceCells
+    from leonet.capacity.speedtest import SpeedTestRun, dish_uplink_peak_bps
+    from leonet.capacity.speedtest_params import ACTIVE_FLOW_DOWN_BPS, DISHES
+    from leonet.orbits.frames import geodetic_to_ecef
+
+    lat, lon = np.array([52.28, 52.30, 51.0]), np.array([8.05, 8.10, 10.0])
+    cells = ServiceCells.from_coordinates(lat, lon)
+    model = CapacityModel.uniform(2, [160e9])
+    near = background.restricted_to(lat, lon)
+    run = SpeedTestRun(model, cells.terminal_cell, cells.cell_id, lat, lon, dish=["standard", "mini", "fhp"],
+                       background=near)
+    r = geodetic_to_ecef(np.array([52.0, 51.5]), np.array([8.0, 10.5]), 550.0)
+    rng = np.linalg.norm(r[[0, 0, 1]] - geodetic_to_ecef(lat, lon, 0.0), axis=1)
+    down, up = run.step(19.5, r, [0, 0, 1], [0, 0, 0], 5e6, rng)
+    q = link_factor(rng, 550.0, gain_offset_db=[DISHES[d].gain_offset_db for d in ("standard", "mini", "fhp")])
+    want = speedtest_step(model, cells.terminal_cell, [0, 0, 1], [0, 0, 0], 5e6,
+                          dish_peak_bps=DISHES["standard"].peak_down_bps, link_quality=q,
+                          cell_background_bps=near.cell_load_bps(run.cell_subscribers, run.cell_lon_deg, 19.5),
+                          satellite_background_bps=near.satellite_load_bps(r, model.satellite_capacity_bps, 19.5),
+                          background_flow_bps=ACTIVE_FLOW_DOWN_BPS, n_cells=cells.n_cells)
+    np.testing.assert_allclose(down.speedtest_bps, want.speedtest_bps, rtol=1e-6)
+    # (Two satellites carry all of Germany's background here: the cells are saturated.)
+    assert np.all(down.speedtest_bps < 50e6)
+    # Without background, the Mini's smaller aperture costs it on both links; the FHP's larger one helps.
+    idle = SpeedTestRun(model, cells.terminal_cell, cells.cell_id, lat, lon, dish=["standard", "mini", "fhp"],
+                        background=False)
+    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, 700.0))
+    assert down.speedtest_bps[1] < down.speedtest_bps[0] < down.speedtest_bps[2]
+    assert up.speedtest_bps[1] < up.speedtest_bps[0] < up.speedtest_bps[2]
+    peak_up = dish_uplink_peak_bps(rng, 550.0, gain_offset_db=[DISHES[d].uplink_gain_offset_db
+                                                               for d in ("standard", "mini", "fhp")])
+    assert peak_up[1] < peak_up[0] and np.all(up.speedtest_bps <= peak_up * (1 + 1e-6))
