@@ -204,3 +204,12 @@ def test_random_larger_instances_against_reference():
         check_max_min(rate, demand, rows, capacity)
         expected = reference_progressive_filling(list(demand), [set(r) for r in rows], list(capacity))
         np.testing.assert_allclose(rate, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_gh12_an_unbounded_resource_stays_unbounded():
+    # Was [nan, inf, 0.5]: a flow with infinite demand froze on an infinite-capacity resource
+    # that another flow still crossed, and inf - inf left NaN there (found by the speed-test work).
+    from leonet.capacity.allocate import max_min_fair
+
+    rates = max_min_fair(np.array([np.inf, np.inf, 0.5]), np.array([[1, 1], [1, 0], [1, 1]]), np.array([np.inf, 3.0]))
+    assert rates.tolist() == [2.5, np.inf, 0.5]

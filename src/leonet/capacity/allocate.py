@@ -169,7 +169,9 @@ def _progressive_filling(
         rate[rows[freeze]] = x[freeze]
         frozen_e = freeze[flow_of_e]
         load_e = x_e[frozen_e] if e_w is None else x_e[frozen_e] * e_w[frozen_e]
-        remaining -= np.bincount(e_col[frozen_e], weights=load_e, minlength=n_res)
+        with np.errstate(invalid="ignore"):  # inf - inf on an unbounded resource
+            remaining -= np.bincount(e_col[frozen_e], weights=load_e, minlength=n_res)
+        remaining[np.isinf(capacity)] = np.inf  # an unbounded resource stays unbounded whatever froze on it
         e_row, e_col = e_row[~frozen_e], e_col[~frozen_e]
         if e_w is not None:
             e_w = e_w[~frozen_e]
