@@ -256,8 +256,8 @@ class BuiltinConstellation(Strict):
         None,
         ge=0.0,
         lt=90.0,
-        description="Terminal elevation mask of every satellite of it; omitted: the constellation's own (25 deg "
-        "for the shipped ones).",
+        description="Terminal elevation mask of every satellite of it; omitted: the constellation's own (Starlink 25, "
+        "Kuiper 35, OneWeb and Telesat 10 deg).",
         json_schema_extra={"examples": [35]},
     )
 

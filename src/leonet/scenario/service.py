@@ -314,7 +314,13 @@ class FleetSpec(Strict):
         description="24 multipliers of demand_mbps, one per local hour (entry 0: 00:00-00:59); omitted: flat.",
         json_schema_extra={"examples": [[0.3] * 6 + [0.7] * 3 + [1.0] * 12 + [0.7] * 3]},
     )
-    profile_utc_offset_h: int = Field(0, ge=-12, le=14, description="whole hours; no daylight saving")
+    profile_utc_offset_h: int = Field(
+        0,
+        ge=-12,
+        le=14,
+        description="Offset from UTC of the local time daily_profile is written in, whole hours; no daylight saving.",
+        json_schema_extra={"examples": [-3]},
+    )
     min_elevation_deg: float = Field(
         25.0,
         ge=0.0,

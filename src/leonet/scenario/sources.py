@@ -134,7 +134,7 @@ class CoordinatesSource(Strict):
 class SampleSource(Strict):
     """``count`` terminals sampled in a region."""
 
-    kind: Literal["sample"] = Field(description="count terminals at random points of a region (seeded).")
+    kind: Literal["sample"] = Field(description="Places `count` terminals at random points of a region (seeded).")
     region: str = Field(
         min_length=1,
         description="Where the points fall: a region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path).",
