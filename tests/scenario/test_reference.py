@@ -182,6 +182,38 @@ def test_rows_say_what_the_schema_says():
     assert rows[("network", "policy")][4] == '`"min-latency"`, `"max-elevation"`, `"longest-visible"`'
 
 
+def test_markdown_tables_are_whole_and_links_resolve():
+    text = _doc()
+    widths = []
+    for block in re.split(r"\n\n", text):
+        lines = block.splitlines()
+        if not lines or not lines[0].startswith("| "):
+            continue
+        cols = len(re.split(r"(?<!\\)\|", lines[0])) - 2
+        widths.append(cols)
+        assert re.fullmatch(r"\|(---\|)+", lines[1]) and lines[1].count("---") == cols, lines[0]
+        for line in lines[2:]:
+            assert len(re.split(r"(?<!\\)\|", line)) - 2 == cols, line  # a stray '|' would shift the cells
+    assert widths.count(6) == sum(1 for t in _all_tables() if t.same_as is None and not (t.union and t.kind is None)) + 1
+    anchors = set(re.findall(r'^<a id="([^"]+)"></a>$', text, flags=re.M))
+    links = set(re.findall(r"\]\(#([^)]+)\)", text))
+    assert links and links <= anchors, sorted(links - anchors)
+
+
+def test_every_field_has_a_description():
+    missing = [
+        f"{t.model.__name__}.{n}" for t in _all_tables() for n, f in t.model.model_fields.items() if not f.description
+    ]
+    missing += [n for n, f in Scenario.model_fields.items() if not f.description]
+    assert not missing
+
+
+def test_a_table_without_an_intro_is_an_error(monkeypatch):
+    monkeypatch.delitem(INTROS, "faults#jamming")
+    with pytest.raises(ValueError, match="faults#jamming"):
+        render_reference()
+
+
 def test_rules_name_real_fields():
     fields = {(t.model.__name__, _key(n, f)) for t in _all_tables() for n, f in t.model.model_fields.items()}
     assert set(RULES) <= fields, sorted(set(RULES) - fields)
@@ -218,10 +250,13 @@ def test_field_example_is_valid_toml_and_a_valid_value(model, name, field, examp
 
 
 @pytest.mark.parametrize(
-    "value", [0.0, 25.0, 0.05, 1e6, 100e6, 1.2e9, 20e9, 1e12, 1e-5, -0.5, 15.19, 31622400.0, 123456789.0, 1e300]
+    "value",
+    [0.0, 25.0, 0.05, 1e6, 100e6, 1.2e9, 20e9, 1e12, 1e-5, -0.5, 15.19, 31622400.0, 123456789.0, 1e300,
+     12345678.987654321, 0.1 + 0.2, -2.5e-7, 5e-324],
 )
 def test_numbers_round_trip_through_toml(value):
     assert tomllib.loads(f"x = {toml_value(value)}")["x"] == value
+    assert toml_value(100e6) == "1e8" and toml_value(1.2e9) == "1.2e9" and toml_value(25.0) == "25.0"
 
 
 def test_doc_has_every_example_block():

@@ -33,16 +33,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 import types
 import typing
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from .base import _kind_of, _models_in  # the walk the error messages use
 from .capacity import GENERATION_NAMES
 from .catalog import BUILTIN_CONSTELLATIONS
 from .load import builtin_scenarios
@@ -139,26 +142,8 @@ def _unannotated(annotation):
     return annotation
 
 
-def _models_in(annotation) -> list[type[BaseModel]]:
-    """Every pydantic model an annotation can hold (through list, Optional, Union, Annotated), in order."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    out: list[type[BaseModel]] = []
-    for arg in typing.get_args(annotation):
-        out.extend(m for m in _models_in(arg) if m not in out)
-    return out
-
-
 def _is_list(annotation) -> bool:
     return typing.get_origin(_unannotated(_strip_optional(_unannotated(annotation)))) is list
-
-
-def _kind_of(model: type[BaseModel]) -> str | None:
-    field = model.model_fields.get("kind")
-    if field is None:
-        return None
-    args = typing.get_args(field.annotation)
-    return args[0] if len(args) == 1 and isinstance(args[0], str) else None
 
 
 def _key_of(name: str, field: FieldInfo) -> str:
@@ -307,12 +292,9 @@ def _is_datetime(annotation) -> bool:
 
 def _number(value: float) -> str:
     """A float as TOML writes it: ``25.0``, ``1e6``, ``1.2e9``, ``0.05``."""
-    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-4):
-        mantissa, _, exp = f"{value:.12g}".replace("e+", "e").partition("e")
-        if not exp:  # .12g kept it positional
-            mantissa, _, exp = f"{value:.12e}".replace("e+", "e").partition("e")
-            mantissa = mantissa.rstrip("0").rstrip(".")
-        return f"{mantissa}e{int(exp)}"
+    if value != 0 and math.isfinite(value) and (abs(value) >= 1e6 or abs(value) < 1e-4):
+        # The shortest digits that give the float back (repr's), in exponent form.
+        return format(Decimal(repr(float(value))).normalize(), "e").replace("e+", "e")
     return repr(float(value))
 
 
@@ -359,9 +341,8 @@ def toml_value(value: Any, *, dates: bool = False) -> str:
 
 
 def _default_text(field: FieldInfo, in_union: bool, key: str) -> str:
-    if key == "kind" and in_union:
-        return "**required**"
-    if field.is_required():
+    """The default as TOML, "unset", "defaults" (a table) or required (a union's ``kind`` always is)."""
+    if field.is_required() or (key == "kind" and in_union):
         return "**required**"
     value = field.default_factory() if field.default_factory is not None else field.default
     if value is None:
@@ -380,7 +361,8 @@ def _bound(value) -> str:
     return str(int(value))
 
 
-def _allowed_text(model: type[BaseModel], key: str, name: str, field: FieldInfo) -> str:
+def _allowed_text(model: type[BaseModel], key: str, field: FieldInfo) -> str:
+    """Literal choices, bounds, lengths and the validator's rule (`RULES`) of one key."""
     parts: list[str] = []
     inner = _unannotated(_strip_optional(_unannotated(field.annotation)))
     if typing.get_origin(inner) is Literal:
@@ -457,7 +439,7 @@ def _rows(table: RefTable, links: dict[tuple, RefTable]) -> list[str]:
                     _type_text(field.annotation, links),
                     _unit(key),
                     _default_text(field, in_union, key),
-                    _allowed_text(table.model, key, names[key], field),
+                    _allowed_text(table.model, key, field),
                     meaning,
                 )
             )
@@ -556,8 +538,8 @@ INTROS: dict[str, str] = {
         "defaults and their sources are in `leonet.capacity.params`."
     ),
     "fleets": (
-        "A named set of user terminals switched on together, with one service plan, paid for by one sponsor at a "
-        "time.  The fleet is active in [`active_from`, `active_until`); outside it its terminals are neither "
+        "A named set of user terminals switched on together, with one service plan; a priced fleet is paid for by "
+        "one sponsor at a time, as its `[[fleets.sponsors]]` timeline says.  The fleet is active in [`active_from`, `active_until`); outside it its terminals are neither "
         "served nor unserved: those terminal-steps are left out of every availability figure and cost nothing.  "
         "Terminal ids are `<fleet>/<id>`.  Fleet names are unique; policies and the cost ledger refer to them."
     ),
@@ -863,7 +845,8 @@ def _conventions() -> list[str]:
         "offset is UTC; one with an offset is converted.  Every window is half-open, [`from`, `until`).",
         "- Files named in a scenario (element sets, a gateway CSV, GeoJSON regions) are found from the "
         "scenario's folder when relative; `output.directory` from the working directory.",
-        '- "unset" as a default means the key is absent; the meaning says what that does.',
+        '- A default of "unset" means the key is absent, and the meaning says what that does; "defaults" means '
+        "the table may be left out, all its keys taking their defaults.",
         "",
     ]
 
