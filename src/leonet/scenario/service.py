@@ -303,7 +303,8 @@ class FleetSpec(Strict):
     #: Traffic one terminal asks for, Mbit/s (before the daily profile).
     demand_mbps: float = Field(
         0.0,
-        description="Traffic one terminal asks for, before the daily profile; used when [capacity] is on.",
+        description="Traffic one terminal asks for, before the daily profile, when [capacity] is on; 0 (the default) "
+        "asks for nothing: throughput 0 (capacity.demand_bps is not used for fleets).",
         json_schema_extra={"examples": [20.0]},
     )
     #: 24 hourly multipliers of the demand; entry h applies from h:00 to h:59
