@@ -47,21 +47,76 @@ class CapacitySpec(Strict):
     """
 
     enabled: bool = Field(
-        True, description="share capacity max-min fairly; false = every routed terminal gets its demand"
+        True,
+        description="true: share capacity max-min fairly among the routed terminals; false: as if [capacity] were "
+        "omitted (no beam limits, demand and throughput not computed).",
     )
-    generation: str = Field("v1.5", description="satellite generation: " + ", ".join(sorted(GENERATION_NAMES)))
+    generation: str = Field(
+        "v1.5",
+        description="Satellite generation whose capacity figures apply (see leonet.capacity.params).",
+        json_schema_extra={"examples": ["v2-mini"]},
+    )
     generation_by_constellation: dict[str, str] = Field(
-        default_factory=dict, description="constellation name -> generation, for mixed fleets"
+        default_factory=dict,
+        description="Constellation name -> generation, for satellites of another generation than `generation`.",
+        json_schema_extra={"examples": [{"starlink-tle-2026-05": "v2-mini"}]},
     )
-    h3_resolution: int = Field(5, ge=0, le=15, description="H3 resolution of service cells")
-    min_rate_bps: float = Field(1e6, ge=0.0, le=1e12, description="unserved (reason capacity) below this rate, bit/s")
-    demand_bps: float = Field(100e6, gt=0.0, le=1e12, description="busy-hour demand per terminal, bit/s")
-    satellite_capacity_bps: float | None = Field(None, gt=0.0, le=1e13, description="override: user downlink of one satellite, bit/s")
-    beams_per_satellite: int | None = Field(None, ge=1, le=10_000, description="override: cell beams one satellite serves at once")
-    beam_capacity_bps: float | None = Field(None, gt=0.0, le=1e12, description="override: capacity of one cell beam, bit/s")
-    isl_capacity_bps: float | None = Field(None, gt=0.0, le=1e13, description="override: capacity of one laser link, bit/s")
+    h3_resolution: int = Field(
+        5,
+        ge=0,
+        le=15,
+        description="H3 resolution of the service cells that share a beam (5: ~253 km^2, Starlink-like).",
+        json_schema_extra={"examples": [5]},
+    )
+    min_rate_bps: float = Field(
+        1e6,
+        ge=0.0,
+        le=1e12,
+        description="A routed terminal given less than this is unserved (reason capacity).",
+        json_schema_extra={"examples": [1e6]},
+    )
+    demand_bps: float = Field(
+        100e6,
+        gt=0.0,
+        le=1e12,
+        description="Busy-hour demand of each [ground.terminals] terminal (fleet terminals use their fleet's "
+        "demand_mbps).",
+        json_schema_extra={"examples": [50e6]},
+    )
+    satellite_capacity_bps: float | None = Field(
+        None,
+        gt=0.0,
+        le=1e13,
+        description="Override for every satellite: user downlink capacity of one satellite; omitted: its generation's.",
+        json_schema_extra={"examples": [20e9]},
+    )
+    beams_per_satellite: int | None = Field(
+        None,
+        ge=1,
+        le=10_000,
+        description="Override for every satellite: cells one satellite can serve at once; omitted: its generation's.",
+        json_schema_extra={"examples": [16]},
+    )
+    beam_capacity_bps: float | None = Field(
+        None,
+        gt=0.0,
+        le=1e12,
+        description="Override for every satellite: capacity of one cell beam; omitted: its generation's.",
+        json_schema_extra={"examples": [1.2e9]},
+    )
+    isl_capacity_bps: float | None = Field(
+        None,
+        gt=0.0,
+        le=1e13,
+        description="Override: capacity of one laser link; omitted: the largest of the generations'.",
+        json_schema_extra={"examples": [100e9]},
+    )
     gateway_antenna_capacity_bps: float | None = Field(
-        None, gt=0.0, le=1e13, description="override: capacity of one gateway antenna, bit/s"
+        None,
+        gt=0.0,
+        le=1e13,
+        description="Override: capacity of one gateway antenna; omitted: set by the gateway's feeder band.",
+        json_schema_extra={"examples": [20e9]},
     )
 
     @field_validator("generation")

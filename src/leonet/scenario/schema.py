@@ -57,9 +57,25 @@ __all__ = [
 
 
 class ScenarioMeta(Strict):
-    name: str = Field("unnamed", min_length=1, max_length=100)
-    description: str = ""
-    seed: int = Field(0, ge=0, description="seed of every random choice in the run")
+    name: str = Field(
+        "unnamed",
+        min_length=1,
+        max_length=100,
+        description="Name of the scenario: it fills `{name}` in output.directory and heads the report.",
+        json_schema_extra={"examples": ["kuiper-brazil"]},
+    )
+    description: str = Field(
+        "",
+        description="One line on what the scenario studies, shown by `leonet scenarios` and in the report.",
+        json_schema_extra={"examples": ["Kuiper over three Brazilian cities, one gateway, service in Brazil only"]},
+    )
+    seed: int = Field(
+        0,
+        ge=0,
+        description="Seed of every random choice of the run (sampled terminals, random faults): the same seed "
+        "gives bit-identical results.",
+        json_schema_extra={"examples": [20220226]},
+    )
 
 
 #: Most time steps a scenario may have (10**8: 800 MB of int64 offsets alone).
@@ -67,11 +83,38 @@ MAX_STEPS = 100_000_000
 
 
 class TimeSpec(Strict):
-    start_utc: dt.datetime = Field(description="ISO 8601 UTC start, e.g. 2026-05-30T12:00:00Z")
-    duration_s: float | None = Field(None, gt=0, le=366 * 86400)
-    end_utc: dt.datetime | None = None
-    step_s: float = Field(1.0, gt=0, le=86400)
-    ut1_minus_utc_s: float = Field(0.0, ge=-0.9, le=0.9, description="UT1 - UTC, |value| < 0.9 s")
+    start_utc: dt.datetime = Field(
+        description="The first simulated instant: a TOML date-time or an ISO 8601 string; without an offset it is "
+        "taken as UTC.",
+        json_schema_extra={"examples": ["2026-05-30T12:00:00Z"]},
+    )
+    duration_s: float | None = Field(
+        None,
+        gt=0,
+        le=366 * 86400,
+        description="Length of the simulated window; give either this or end_utc.",
+        json_schema_extra={"examples": [3600]},
+    )
+    end_utc: dt.datetime | None = Field(
+        None,
+        description="End of the simulated window (exclusive); give either this or duration_s.",
+        json_schema_extra={"examples": ["2026-05-30T13:00:00Z"]},
+    )
+    step_s: float = Field(
+        1.0,
+        gt=0,
+        le=86400,
+        description="Time between two simulated steps: a whole number of nanoseconds, at most the window.",
+        json_schema_extra={"examples": [5]},
+    )
+    ut1_minus_utc_s: float = Field(
+        0.0,
+        ge=-0.9,
+        le=0.9,
+        description="UT1 - UTC for the simulated date (IERS Bulletin A); 0 leaves at most 0.9 s of Earth rotation "
+        "error, under 0.5 km at the equator.",
+        json_schema_extra={"examples": [0.05]},
+    )
 
     @field_validator("start_utc", "end_utc", mode="before")
     @classmethod
@@ -127,16 +170,70 @@ class TimeSpec(Strict):
 
 
 class ShellSpec(Strict):
-    name: str | None = None
-    altitude_km: float = Field(ge=MIN_ALTITUDE_KM, le=MAX_ALTITUDE_KM)
-    inclination_deg: float = Field(ge=0.0, le=180.0)
-    planes: int = Field(ge=1, le=10_000)
-    sats_per_plane: int = Field(ge=1, le=10_000)
-    phase_factor: int = Field(0, ge=0)
-    phasing: Literal["walker", "hypatia"] = "walker"
-    mean_motion_rev_per_day: float | None = Field(None, gt=0.0, lt=17.0)
-    min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
-    raan_offset_deg: float = Field(0.0, ge=0.0, lt=360.0)
+    name: str | None = Field(
+        None,
+        description="Name of the shell in the results; omitted: `<constellation name>-<k>`, k counting from 1.",
+        json_schema_extra={"examples": ["kuiper-630"]},
+    )
+    altitude_km: float = Field(
+        ge=MIN_ALTITUDE_KM,
+        le=MAX_ALTITUDE_KM,
+        description="Altitude of the circular orbits above the WGS72 equatorial radius (6378.135 km).",
+        json_schema_extra={"examples": [630]},
+    )
+    inclination_deg: float = Field(
+        ge=0.0,
+        le=180.0,
+        description="Inclination of every plane; above 90 is retrograde (sun-synchronous shells are near 97-99).",
+        json_schema_extra={"examples": [51.9]},
+    )
+    planes: int = Field(
+        ge=1,
+        le=10_000,
+        description="Number of orbital planes, spread evenly in right ascension over 360 deg (Walker delta).",
+        json_schema_extra={"examples": [34]},
+    )
+    sats_per_plane: int = Field(
+        ge=1,
+        le=10_000,
+        description="Satellites in each plane, evenly spaced in mean anomaly.",
+        json_schema_extra={"examples": [34]},
+    )
+    phase_factor: int = Field(
+        0,
+        ge=0,
+        description="Walker F (i:T/P/F), at most planes - 1: plane p is shifted by p * F * 360 / (planes * "
+        "sats_per_plane) deg in mean anomaly; ignored when phasing = \"hypatia\".",
+        json_schema_extra={"examples": [1]},
+    )
+    phasing: Literal["walker", "hypatia"] = Field(
+        "walker",
+        description='"walker": offsets from phase_factor; "hypatia": odd planes shifted by half a slot, as '
+        "Hypatia's satgenpy generates its shells.",
+    )
+    mean_motion_rev_per_day: float | None = Field(
+        None,
+        gt=0.0,
+        lt=17.0,
+        description="Mean motion to use instead of the Keplerian one of altitude_km; the altitude it implies must "
+        "be within 50 km of altitude_km.",
+        json_schema_extra={"examples": [15.19]},
+    )
+    min_elevation_deg: float = Field(
+        25.0,
+        ge=0.0,
+        lt=90.0,
+        description="Lowest elevation at which a terminal may use a satellite of this shell; a terminal uses the "
+        "larger of this and its own mask.",
+        json_schema_extra={"examples": [35]},
+    )
+    raan_offset_deg: float = Field(
+        0.0,
+        ge=0.0,
+        lt=360.0,
+        description="Right ascension of the ascending node of plane 0; the other planes follow at 360 / planes.",
+        json_schema_extra={"examples": [5.0]},
+    )
 
     @model_validator(mode="after")
     def _physical(self):
@@ -150,9 +247,19 @@ class ShellSpec(Strict):
 
 
 class BuiltinConstellation(Strict):
-    kind: Literal["builtin"] = "builtin"
-    builtin: str = Field(description="name of a built-in constellation (leonet scenarios --constellations)")
-    min_elevation_deg: float | None = Field(None, ge=0.0, lt=90.0)
+    kind: Literal["builtin"] = Field("builtin", description="Selects a built-in constellation.")
+    builtin: str = Field(
+        description="Name of a built-in constellation (listed by `leonet scenarios --constellations`).",
+        json_schema_extra={"examples": ["kuiper"]},
+    )
+    min_elevation_deg: float | None = Field(
+        None,
+        ge=0.0,
+        lt=90.0,
+        description="Terminal elevation mask of every satellite of it; omitted: the constellation's own (Starlink 25, "
+        "Kuiper 35, OneWeb and Telesat 10 deg).",
+        json_schema_extra={"examples": [35]},
+    )
 
     @field_validator("builtin")
     @classmethod
@@ -163,17 +270,34 @@ class BuiltinConstellation(Strict):
 
 
 class WalkerConstellation(Strict):
-    kind: Literal["walker"]
-    name: str = Field(min_length=1)
-    shells: list[ShellSpec] = Field(min_length=1)
+    kind: Literal["walker"] = Field(description="Selects shells built from Walker-delta parameters.")
+    name: str = Field(
+        min_length=1,
+        description="Name of the constellation in the results and in capacity.generation_by_constellation.",
+        json_schema_extra={"examples": ["toy"]},
+    )
+    shells: list[ShellSpec] = Field(min_length=1, description="The shells, one [[constellations.shells]] table each.")
 
 
 class ElementsConstellation(Strict):
-    kind: Literal["elements"]
-    name: str = Field(min_length=1)
-    file: str = Field(min_length=1, description="TLE (2/3-line) or OMM (JSON/CSV/XML) file")
-    lenient: bool = False
-    min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
+    kind: Literal["elements"] = Field(description="Selects satellites from an element-set file (TLE or OMM).")
+    name: str = Field(
+        min_length=1,
+        description="Name of the constellation in the results and in capacity.generation_by_constellation.",
+        json_schema_extra={"examples": ["starlink-2026-06-01"]},
+    )
+    file: str = Field(
+        min_length=1,
+        description="TLE (2- or 3-line) or OMM (JSON, CSV or XML) file; a relative path starts at the scenario's "
+        "folder.",
+        json_schema_extra={"examples": ["elements/starlink.tle"]},
+    )
+    lenient: bool = Field(
+        False, description="Skip bad element-set records with a warning instead of stopping (like `run --lenient`)."
+    )
+    min_elevation_deg: float = Field(
+        25.0, ge=0.0, lt=90.0, description="Terminal elevation mask of every satellite of the file."
+    )
 
 
 ConstellationSpec = Annotated[
@@ -182,70 +306,181 @@ ConstellationSpec = Annotated[
 
 
 class TerminalSpec(Strict):
-    sources: list[TerminalSource] = Field(min_length=1)
-    min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
+    sources: list[TerminalSource] = Field(
+        min_length=1, description="Where the terminals are, one [[ground.terminals.sources]] table per source."
+    )
+    min_elevation_deg: float = Field(
+        25.0,
+        ge=0.0,
+        lt=90.0,
+        description="Elevation mask of these terminals (the larger of it and the satellite's applies).",
+        json_schema_extra={"examples": [25.0]},
+    )
 
 
 class GatewaySpec(Strict):
-    country_iso2: list[str] | None = None
-    ids: list[str] | None = None
-    file: str | None = Field(None, description="a CSV with the columns of the shipped gateway list")
-    extra: list[SiteSpec] = Field(default_factory=list, description="sites not in the list (assumptions)")
-    min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
+    country_iso2: list[str] | None = Field(
+        None,
+        description="Keep the gateways of the list in these countries (ISO 3166-1 alpha-2).",
+        json_schema_extra={"examples": [["BR"]]},
+    )
+    ids: list[str] | None = Field(
+        None,
+        description="Keep these gateways of the list, by id (GS1, GS2, ...); with country_iso2, those of them in "
+        "the countries.",
+        json_schema_extra={"examples": [["GS220", "GS221"]]},
+    )
+    file: str | None = Field(
+        None,
+        description="A CSV with the columns of the shipped gateway list, used instead of it; a relative path "
+        "starts at the scenario's folder.",
+        json_schema_extra={"examples": ["gateways.csv"]},
+    )
+    extra: list[SiteSpec] = Field(
+        default_factory=list,
+        description="Gateways not in the list (assumptions), one [[ground.gateways.extra]] table each; their id is "
+        "`assumed:<name>`.",
+    )
+    min_elevation_deg: float = Field(
+        25.0, ge=0.0, lt=90.0, description="Elevation mask of every gateway antenna.", json_schema_extra={"examples": [25.0]}
+    )
 
 
 class PopSpec(Strict):
-    ids: list[str] | None = None
-    names: list[str] | None = None
-    extra: list[TerminalSiteSpec] = Field(default_factory=list, description="PoPs not in the list (a site without antennas)")
+    ids: list[str] | None = Field(
+        None,
+        description="Keep these PoPs of the shipped list, by id (POP1, POP2, ...).",
+        json_schema_extra={"examples": [["POP12"]]},
+    )
+    names: list[str] | None = Field(
+        None,
+        description="Keep these PoPs of the shipped list, by full name, airport-like code or site code, ignoring "
+        "case.",
+        json_schema_extra={"examples": [["GRU", "FRA"]]},
+    )
+    extra: list[TerminalSiteSpec] = Field(
+        default_factory=list,
+        description="PoPs not in the list (assumptions), one [[ground.pops.extra]] table each; their id is "
+        "`assumed:<name>`.",
+    )
     #: Fibre route length / great-circle distance (1.5 is typical of terrestrial
     #: routes; see docs/design.md for the source).
-    route_factor: float = Field(1.5, ge=1.0, le=5.0)
+    route_factor: float = Field(
+        1.5,
+        ge=1.0,
+        le=5.0,
+        description="Fibre route length over great-circle distance for the gateway-to-PoP backhaul.",
+        json_schema_extra={"examples": [1.5]},
+    )
     #: Group index of silica fibre (1.468 at 1550 nm, SMF-28).
-    refractive_index: float = Field(1.468, ge=1.0, le=2.0)
-    assignment: dict[str, str] = Field(default_factory=dict, description="gateway id -> PoP id; else nearest")
+    refractive_index: float = Field(
+        1.468,
+        ge=1.0,
+        le=2.0,
+        description="Group index of the backhaul fibre: light travels at c / refractive_index (1.468: SMF-28 at "
+        "1550 nm).",
+    )
+    assignment: dict[str, str] = Field(
+        default_factory=dict,
+        description="Gateway id -> the id of the PoP it backhauls to; gateways not named go to the "
+        "great-circle-nearest PoP.",
+        json_schema_extra={"examples": [{"GS221": "POP12"}]},
+    )
 
 
 class GroundSpec(Strict):
-    terminals: TerminalSpec | None = None
-    gateways: GatewaySpec | None = None
-    pops: PopSpec | None = None
+    terminals: TerminalSpec | None = Field(
+        None, description="User terminals that belong to no fleet ([ground.terminals]); omitted: fleets only."
+    )
+    gateways: GatewaySpec | None = Field(
+        None, description="Gateways ([ground.gateways]); needed as soon as there are terminals or fleets."
+    )
+    pops: PopSpec | None = Field(
+        None, description="Points of presence ([ground.pops]); omitted: every PoP of the shipped list."
+    )
 
 
 class NetworkSpec(Strict):
-    isl: Literal["plus-grid", "none"] = "plus-grid"
+    isl: Literal["plus-grid", "none"] = Field(
+        "plus-grid",
+        description='"plus-grid": laser links to the two neighbours in the plane and one satellite in each '
+        'adjacent plane; "none": bent pipe, terminal -> satellite -> gateway.',
+    )
     #: Lowest altitude a laser beam may pass (atmosphere), km.
-    isl_min_beam_altitude_km: float = Field(80.0, ge=0.0, le=1000.0)
-    slot_s: float = Field(15.0, ge=0.0, le=3600.0, description="scheduler slot; 0 = reassign every step")
-    policy: Literal["min-latency", "max-elevation", "longest-visible"] = "min-latency"
+    isl_min_beam_altitude_km: float = Field(
+        80.0,
+        ge=0.0,
+        le=1000.0,
+        description="A laser link whose straight line dips below this altitude (the atmosphere) is down.",
+        json_schema_extra={"examples": [80.0]},
+    )
+    slot_s: float = Field(
+        15.0,
+        ge=0.0,
+        le=3600.0,
+        description="Scheduler slot: terminals are reassigned to satellites every slot_s (Starlink: 15 s); 0 = "
+        "reassign at every step.",
+        json_schema_extra={"examples": [15]},
+    )
+    policy: Literal["min-latency", "max-elevation", "longest-visible"] = Field(
+        "min-latency",
+        description="How the scheduler picks a terminal's satellite among those visible for the whole slot: lowest "
+        "round trip to a PoP, highest elevation, or longest time left above the mask.",
+    )
 
 
 class OutputSpec(Strict):
-    directory: str = Field("runs/{name}", min_length=1)
-    chunk_steps: int = Field(600, ge=1, le=1_000_000)
+    directory: str = Field(
+        "runs/{name}",
+        min_length=1,
+        description="Run directory; `{name}` is replaced by scenario.name, a relative path starts at the working "
+        "directory; `leonet run -o` overrides it.",
+        json_schema_extra={"examples": ["runs/{name}"]},
+    )
+    chunk_steps: int = Field(
+        600,
+        ge=1,
+        le=1_000_000,
+        description="Steps computed and written together: fewer use less memory, a stopped run resumes from the "
+        "last whole chunk.",
+        json_schema_extra={"examples": [120]},
+    )
 
 
 class PropagationSpec(Strict):
     #: Evaluate SGP4 every this many seconds (from the epoch) and interpolate
     #: between (cubic Hermite on positions and velocities; < 1 m error at 30 s,
     #: measured in tests/orbits/test_interpolation.py).  0 = SGP4 at every step.
-    sgp4_node_s: float = Field(30.0, ge=0.0, le=120.0)
+    sgp4_node_s: float = Field(
+        30.0,
+        ge=0.0,
+        le=120.0,
+        description="Run SGP4 every sgp4_node_s and interpolate positions between (< 1 m error at 30 s); 0 = SGP4 at "
+        "every step.",
+        json_schema_extra={"examples": [30.0]},
+    )
 
 
 class Scenario(Strict):
-    scenario: ScenarioMeta = Field(default_factory=ScenarioMeta)
-    time: TimeSpec
-    constellations: list[ConstellationSpec] = Field(min_length=1)
-    propagation: PropagationSpec = Field(default_factory=PropagationSpec)
-    ground: GroundSpec = Field(default_factory=GroundSpec)
-    network: NetworkSpec = Field(default_factory=NetworkSpec)
-    capacity: CapacitySpec | None = None
-    fleets: list[FleetSpec] = Field(default_factory=list)
-    sponsors: list[SponsorSpec] = Field(default_factory=list)
-    policies: list[PolicySpec] = Field(default_factory=list)
-    faults: list[FaultSpec] = Field(default_factory=list)
-    ledger: LedgerSpec = Field(default_factory=LedgerSpec)
-    output: OutputSpec = Field(default_factory=OutputSpec)
+    scenario: ScenarioMeta = Field(default_factory=ScenarioMeta, description="Name, description and seed.")
+    time: TimeSpec = Field(description="The simulated window and its step.")
+    constellations: list[ConstellationSpec] = Field(
+        min_length=1, description="The satellites: one or more sources, concatenated in order."
+    )
+    propagation: PropagationSpec = Field(default_factory=PropagationSpec, description="How orbits are propagated.")
+    ground: GroundSpec = Field(default_factory=GroundSpec, description="Terminals, gateways and PoPs.")
+    network: NetworkSpec = Field(default_factory=NetworkSpec, description="Laser links and the scheduler.")
+    capacity: CapacitySpec | None = Field(
+        None,
+        description="Capacity sharing, demand and throughput; omitted: no capacity model (no beam limits, demand and "
+        "throughput not computed).",
+    )
+    fleets: list[FleetSpec] = Field(default_factory=list, description="Named sets of terminals with a service plan.")
+    sponsors: list[SponsorSpec] = Field(default_factory=list, description="Declared names of whoever pays for fleets.")
+    policies: list[PolicySpec] = Field(default_factory=list, description="Where and when the operator allows service.")
+    faults: list[FaultSpec] = Field(default_factory=list, description="Scheduled and random outages.")
+    ledger: LedgerSpec = Field(default_factory=LedgerSpec, description="The window of the cost ledger.")
+    output: OutputSpec = Field(default_factory=OutputSpec, description="Where the run is written and how it is chunked.")
 
     @model_validator(mode="after")
     def _across_tables(self):

@@ -234,8 +234,17 @@ def _fraction(value: float, key: str, meaning: str) -> float:
 class SponsorSpec(Strict):
     """A declared sponsor: whoever pays for a fleet's service for a while."""
 
-    name: str = Field(min_length=1, max_length=200)
-    note: str = ""
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The sponsor's name, as [[fleets.sponsors]] entries and the cost ledger name it.",
+        json_schema_extra={"examples": ["Government of Poland"]},
+    )
+    note: str = Field(
+        "",
+        description="Free text: who this is, what is assumed.",
+        json_schema_extra={"examples": ["pays for the service of the donated terminals"]},
+    )
 
 
 class SponsorPeriod(Strict):
@@ -245,10 +254,23 @@ class SponsorPeriod(Strict):
     ``until`` when given (then the next entry must start exactly there).
     """
 
-    sponsor: str = Field(min_length=1, max_length=200)
-    from_: dt.datetime = Field(alias="from", description="UTC; the sponsor pays from this moment on")
-    until: dt.datetime | None = Field(None, description="UTC, exclusive; default: when the next entry starts")
-    note: str = ""
+    sponsor: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Who pays; when [[sponsors]] are declared, one of their names.",
+        json_schema_extra={"examples": ["SpaceX (donation)"]},
+    )
+    from_: dt.datetime = Field(
+        alias="from",
+        description="UTC; the sponsor pays from this moment on",
+        json_schema_extra={"examples": ["2022-02-26"]},
+    )
+    until: dt.datetime | None = Field(
+        None,
+        description="UTC, exclusive; default: when the next entry starts",
+        json_schema_extra={"examples": ["2023-06-16"]},
+    )
+    note: str = Field("", description="Free text about this period.", json_schema_extra={"examples": ["contract 2023"]})
 
     _utc = field_validator("from_", "until", mode="before")(_utc_or_none)
 
@@ -261,25 +283,64 @@ class SponsorPeriod(Strict):
 class FleetSpec(Strict):
     """A named set of user terminals with one service plan and a sponsor timeline."""
 
-    name: str = Field(min_length=1, max_length=100)
-    terminals: list[TerminalSource]
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Name of the fleet, unique; policies and the ledger refer to it, and its terminal ids are "
+        "`<fleet>/<id>` (no '/' in it).",
+        json_schema_extra={"examples": ["schools"]},
+    )
+    terminals: list[TerminalSource] = Field(
+        description="Where the fleet's terminals are: [[fleets.terminals]] sources, as [[ground.terminals.sources]]."
+    )
     active_from: dt.datetime | None = Field(
-        None, description="UTC; terminals are switched on at this moment (omitted: on all the time; a priced fleet needs it)"
+        None,
+        description="UTC; the fleet's terminals are switched on at this moment; omitted: on all the time (a priced fleet "
+        "or a sponsor timeline needs it).",
+        json_schema_extra={"examples": ["2022-02-26"]},
     )
     active_until: dt.datetime | None = Field(None, description="UTC, exclusive; omitted: never switched off")
     #: Price of one terminal for one calendar month, USD (prorated by the second).
-    #: Omitted: the fleet is not billed (a pure network study) and has no ledger lines.
-    monthly_price_usd: float | None = None
+    monthly_price_usd: float | None = Field(
+        None,
+        description="Price of one terminal for one calendar month, prorated by the second; >= 0 (0: a free plan); "
+        "omitted: the fleet is not billed (no sponsor timeline, no ledger lines).",
+        json_schema_extra={"examples": [500.0]},
+    )
     #: Traffic one terminal asks for, Mbit/s (before the daily profile).
-    demand_mbps: float = 0.0
+    demand_mbps: float = Field(
+        0.0,
+        description="Traffic one terminal asks for, before the daily profile, when [capacity] is on; 0 (the default) "
+        "asks for nothing: throughput 0 (capacity.demand_bps is not used for fleets).",
+        json_schema_extra={"examples": [20.0]},
+    )
     #: 24 hourly multipliers of the demand; entry h applies from h:00 to h:59
     #: local time (UTC + profile_utc_offset_h).  0 = silent, 1 = demand_mbps,
     #: above 1 = a peak above the plan's nominal demand.
-    daily_profile: list[float] | None = None
-    profile_utc_offset_h: int = Field(0, ge=-12, le=14, description="whole hours; no daylight saving")
-    min_elevation_deg: float = Field(25.0, ge=0.0, lt=90.0)
-    sponsors: list[SponsorPeriod] = Field(default_factory=list)
-    note: str = ""
+    daily_profile: list[float] | None = Field(
+        None,
+        description="24 multipliers of demand_mbps, one per local hour (entry 0: 00:00-00:59); omitted: flat.",
+        json_schema_extra={"examples": [[0.3] * 6 + [0.7] * 3 + [1.0] * 12 + [0.7] * 3]},
+    )
+    profile_utc_offset_h: int = Field(
+        0,
+        ge=-12,
+        le=14,
+        description="Offset from UTC of the local time daily_profile is written in, whole hours; no daylight saving.",
+        json_schema_extra={"examples": [-3]},
+    )
+    min_elevation_deg: float = Field(
+        25.0,
+        ge=0.0,
+        lt=90.0,
+        description="Elevation mask of the fleet's terminals (the larger of it and the satellite's applies).",
+    )
+    sponsors: list[SponsorPeriod] = Field(
+        default_factory=list,
+        description="Who pays, from when: the [[fleets.sponsors]] timeline, in date order, covering the active window; "
+        "needed when the fleet has a price.",
+    )
+    note: str = Field("", description="Free text about the fleet.", json_schema_extra={"examples": ["one terminal per school"]})
 
     _utc = field_validator("active_from", "active_until", mode="before")(_utc_or_none)
 
@@ -464,14 +525,35 @@ def sponsor_timeline_problems(
 class PolicySpec(Strict):
     """An operator rule: allow or deny service inside a region, for a while, to some fleets."""
 
-    name: str = ""
-    action: Literal["allow", "deny"]
-    region: str | None = Field(
-        None, min_length=1, description='"country:UA", "oblast:Kharkiv", "crimea", a GeoJSON path; omitted: everywhere'
+    name: str = Field(
+        "", description="Name of the rule in notes and the report.", json_schema_extra={"examples": ["Brazil only"]}
     )
-    fleets: list[str] | None = Field(None, description="fleet names; omitted: every terminal")
-    from_: dt.datetime | None = Field(None, alias="from")
-    until: dt.datetime | None = None
+    action: Literal["allow", "deny"] = Field(
+        description='"deny": no service inside region; "allow": while in force, service only inside the regions of '
+        "the allow rules that apply."
+    )
+    region: str | None = Field(
+        None,
+        min_length=1,
+        description="A region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path); omitted: everywhere.",
+        json_schema_extra={"examples": ["country:BR"]},
+    )
+    fleets: list[str] | None = Field(
+        None,
+        description="Names of the fleets the rule applies to; omitted: every terminal, in a fleet or not.",
+        json_schema_extra={"examples": [["schools"]]},
+    )
+    from_: dt.datetime | None = Field(
+        None,
+        alias="from",
+        description="UTC; the rule is in force from this moment; omitted: always before until.",
+        json_schema_extra={"examples": ["2022-02-26"]},
+    )
+    until: dt.datetime | None = Field(
+        None,
+        description="UTC, exclusive; the rule ends here; omitted: never.",
+        json_schema_extra={"examples": ["2026-05-30T12:30:00Z"]},
+    )
 
     _utc = field_validator("from_", "until", mode="before")(_utc_or_none)
 
@@ -504,9 +586,20 @@ class PolicySpec(Strict):
 
 
 class _FaultBase(Strict):
-    name: str = ""
-    from_: dt.datetime | None = Field(None, alias="from", description="UTC; omitted: from the start")
-    until: dt.datetime | None = Field(None, description="UTC, exclusive; omitted: to the end")
+    name: str = Field(
+        "", description="Name of the fault in notes and the report.", json_schema_extra={"examples": ["Kaunas outage"]}
+    )
+    from_: dt.datetime | None = Field(
+        None,
+        alias="from",
+        description="UTC; omitted: from the start",
+        json_schema_extra={"examples": ["2026-05-30T12:20:00Z"]},
+    )
+    until: dt.datetime | None = Field(
+        None,
+        description="UTC, exclusive; omitted: to the end",
+        json_schema_extra={"examples": ["2026-05-30T12:40:00Z"]},
+    )
 
     _utc = field_validator("from_", "until", mode="before")(_utc_or_none)
 
@@ -522,8 +615,11 @@ class _FaultBase(Strict):
 class GatewayDownFault(_FaultBase):
     """Gateways (by id) are down during the window."""
 
-    kind: Literal["gateway-down"]
-    gateways: list[str]
+    kind: Literal["gateway-down"] = Field(description="Gateways are down: no satellite links to them.")
+    gateways: list[str] = Field(
+        description="Ids of the run's gateways (GS1, ... from the shipped list; `assumed:<name>` for extra ones).",
+        json_schema_extra={"examples": [["GS221"]]},
+    )
 
     @field_validator("gateways")
     @classmethod
@@ -536,8 +632,12 @@ class GatewayDownFault(_FaultBase):
 class SatellitesFailedFault(_FaultBase):
     """Each satellite fails with probability ``fraction`` (seeded) during the window."""
 
-    kind: Literal["satellites-failed"]
-    fraction: float
+    kind: Literal["satellites-failed"] = Field(
+        description="Random satellites fail (chosen once per run from the seed) and carry no traffic."
+    )
+    fraction: float = Field(
+        description="Probability that each satellite fails, in [0, 1].", json_schema_extra={"examples": [0.02]}
+    )
 
     @field_validator("fraction")
     @classmethod
@@ -548,8 +648,10 @@ class SatellitesFailedFault(_FaultBase):
 class IslLostFault(_FaultBase):
     """Each laser link is lost with probability ``fraction`` (seeded) during the window."""
 
-    kind: Literal["isl-lost"]
-    fraction: float
+    kind: Literal["isl-lost"] = Field(description="Random laser links are lost (chosen once per run from the seed).")
+    fraction: float = Field(
+        description="Probability that each laser link is lost, in [0, 1].", json_schema_extra={"examples": [0.1]}
+    )
 
     @field_validator("fraction")
     @classmethod
@@ -560,9 +662,17 @@ class IslLostFault(_FaultBase):
 class JammingFault(_FaultBase):
     """Terminals in ``region`` lose their link with ``probability`` at each step."""
 
-    kind: Literal["jamming"]
-    region: str = Field(min_length=1)
-    probability: float
+    kind: Literal["jamming"] = Field(description="Terminals in a region lose their link at random steps.")
+    region: str = Field(
+        min_length=1,
+        description="A region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path).",
+        json_schema_extra={"examples": ["oblast:Donetsk"]},
+    )
+    probability: float = Field(
+        description="Chance that a terminal in the region loses its link at a step, in [0, 1], drawn per terminal "
+        "and step.",
+        json_schema_extra={"examples": [0.3]},
+    )
 
     @field_validator("probability")
     @classmethod
@@ -573,9 +683,17 @@ class JammingFault(_FaultBase):
 class CapacityLossFault(_FaultBase):
     """Terminals in ``region`` (omitted: all) lose ``share`` of their link capacity."""
 
-    kind: Literal["capacity-loss"]
-    region: str | None = Field(None, min_length=1)
-    share: float
+    kind: Literal["capacity-loss"] = Field(description="Terminals keep only part of their link capacity.")
+    region: str | None = Field(
+        None,
+        min_length=1,
+        description="A region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path); omitted: every terminal.",
+        json_schema_extra={"examples": ["oblast:Kharkiv"]},
+    )
+    share: float = Field(
+        description="Share of each terminal's link capacity lost, in [0, 1]; several such faults multiply.",
+        json_schema_extra={"examples": [0.5]},
+    )
 
     @field_validator("share")
     @classmethod
@@ -592,8 +710,16 @@ FaultSpec = Annotated[
 class LedgerSpec(Strict):
     """The window of the cost ledger (default: the fleets' active windows)."""
 
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
+    start: dt.datetime | None = Field(
+        None,
+        description="UTC; the ledger prices service from here; omitted: each fleet from its active_from.",
+        json_schema_extra={"examples": ["2022-02-26"]},
+    )
+    end: dt.datetime | None = Field(
+        None,
+        description="UTC, exclusive; omitted: each fleet until its active_until (then every fleet needs one).",
+        json_schema_extra={"examples": ["2024-01-01"]},
+    )
 
     _utc = field_validator("start", "end", mode="before")(_utc_or_none)
 

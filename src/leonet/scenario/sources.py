@@ -54,27 +54,68 @@ def region_is_file(region: str) -> bool:
 class TerminalSiteSpec(Strict):
     """A site given by its coordinates; as a terminal it has one antenna."""
 
-    name: str = Field(min_length=1, max_length=200)
-    lat_deg: float = Field(ge=-90.0, le=90.0)
-    lon_deg: float = Field(ge=-180.0, le=180.0)
-    altitude_km: float = Field(0.0, ge=-0.5, le=10.0)
-    note: str = ""
+    name: str = Field(
+        min_length=1,
+        max_length=200,
+        description="Name of the site in the results (and, for extra gateways and PoPs, its id `assumed:<name>`).",
+        json_schema_extra={"examples": ["Manaus school"]},
+    )
+    lat_deg: float = Field(
+        ge=-90.0, le=90.0, description="Geodetic latitude (WGS84), north positive.", json_schema_extra={"examples": [-3.119]}
+    )
+    lon_deg: float = Field(
+        ge=-180.0, le=180.0, description="Longitude (WGS84), east positive.", json_schema_extra={"examples": [-60.0217]}
+    )
+    altitude_km: float = Field(
+        0.0,
+        ge=-0.5,
+        le=10.0,
+        description="Height above the WGS84 ellipsoid.",
+        json_schema_extra={"examples": [0.09]},
+    )
+    note: str = Field(
+        "", description="Free text: where the site comes from, what is assumed.", json_schema_extra={"examples": ["assumed site"]}
+    )
 
 
 class SiteSpec(TerminalSiteSpec):
     """A site given by its coordinates, with its number of antennas (gateways)."""
 
-    antenna_count: int = Field(1, ge=1, le=1000)
+    antenna_count: int = Field(
+        1,
+        ge=1,
+        le=1000,
+        description="Antennas of the gateway: how many satellites it can link to at once.",
+        json_schema_extra={"examples": [8]},
+    )
 
 
 class CitiesSource(Strict):
     """Terminals at GeoNames cities (the shipped list of places of >= 15,000 people)."""
 
-    kind: Literal["cities"]
-    country_iso2: str | None = Field(None, min_length=2, max_length=2)
-    names: list[str] | None = None
-    min_population: int = Field(0, ge=0)
-    limit: int | None = Field(None, ge=1)
+    kind: Literal["cities"] = Field(description="One terminal at each selected city of the shipped GeoNames list.")
+    country_iso2: str | None = Field(
+        None,
+        min_length=2,
+        max_length=2,
+        description="Keep the cities of this country (ISO 3166-1 alpha-2).",
+        json_schema_extra={"examples": ["BR"]},
+    )
+    names: list[str] | None = Field(
+        None,
+        description="Keep these cities, in this order (case, accents and hyphens ignored; within country_iso2; the "
+        "most populous of homonyms).",
+        json_schema_extra={"examples": [["São Paulo", "Rio de Janeiro", "Manaus"]]},
+    )
+    min_population: int = Field(
+        0, ge=0, description="Keep cities of at least this many people.", json_schema_extra={"examples": [100000]}
+    )
+    limit: int | None = Field(
+        None,
+        ge=1,
+        description="Keep the limit most populous cities left by the other filters.",
+        json_schema_extra={"examples": [100]},
+    )
 
     @model_validator(mode="after")
     def _some_filter(self):
@@ -86,17 +127,25 @@ class CitiesSource(Strict):
 class CoordinatesSource(Strict):
     """Terminals at explicit sites."""
 
-    kind: Literal["coordinates"]
-    sites: list[TerminalSiteSpec] = Field(min_length=1)
+    kind: Literal["coordinates"] = Field(description="One terminal at each site given by its coordinates.")
+    sites: list[TerminalSiteSpec] = Field(min_length=1, description="The sites, one table each (one antenna each).")
 
 
 class SampleSource(Strict):
     """``count`` terminals sampled in a region."""
 
-    kind: Literal["sample"]
-    region: str = Field(min_length=1, description='"country:UA", "oblast:Kharkiv", "crimea" or a GeoJSON path')
-    count: int = Field(ge=1, le=10_000_000)
-    weight_by_population: bool = True
+    kind: Literal["sample"] = Field(description="Places `count` terminals at random points of a region (seeded).")
+    region: str = Field(
+        min_length=1,
+        description="Where the points fall: a region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path).",
+        json_schema_extra={"examples": ["country:BR"]},
+    )
+    count: int = Field(ge=1, le=10_000_000, description="Number of terminals.", json_schema_extra={"examples": [50]})
+    weight_by_population: bool = Field(
+        True,
+        description="true: near the region's cities in proportion to their population (within 10 km); false: "
+        "uniform by area.",
+    )
 
 
 #: One source of user terminals, told apart by ``kind``.
