@@ -97,7 +97,7 @@ def build_constellation(loaded: LoadedScenario, *, lenient: bool = False, warn_s
             else:
                 _, filename, mask = BUILTIN_TLE[c.builtin]
                 elements = read_elements(data_path("tle", filename), lenient=lenient)
-                parts.append(Constellation.from_elements(c.builtin, elements, c.min_elevation_deg or mask))
+                parts.append(Constellation.from_elements(c.builtin, elements, mask if c.min_elevation_deg is None else c.min_elevation_deg))
         elif c.kind == "walker":
             shells = [walker_shell(s, f"{c.name}-{k + 1}") for k, s in enumerate(c.shells)]
             parts.append(walker_constellation(c.name, shells, start))

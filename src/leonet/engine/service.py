@@ -147,7 +147,7 @@ class ServiceLayer:
         t, g = len(offset_ns), len(self.terminals)
         out = np.full((t, g), self.default_demand_bps, dtype=np.float64)
         if self.fleets is not None:
-            out[:, self.n_ground:] = self.fleets.demand_bps(offset_ns, self.epoch)
+            out[:, self.n_ground:] = self.fleets.demand_bps(offset_ns, self.epoch, self.default_demand_bps)
         if self.faults is not None:
             out *= self.faults.capacity_share(offset_ns)
         return out

@@ -79,8 +79,8 @@ class CapacitySpec(Strict):
         100e6,
         gt=0.0,
         le=1e12,
-        description="Busy-hour demand of each [ground.terminals] terminal (fleet terminals use their fleet's "
-        "demand_mbps).",
+        description="Busy-hour demand of each terminal, bit/s (a fleet's demand_mbps, when given, replaces it for "
+        "the fleet's terminals).",
         json_schema_extra={"examples": [50e6]},
     )
     satellite_capacity_bps: float | None = Field(

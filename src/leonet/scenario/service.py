@@ -308,10 +308,10 @@ class FleetSpec(Strict):
         json_schema_extra={"examples": [500.0]},
     )
     #: Traffic one terminal asks for, Mbit/s (before the daily profile).
-    demand_mbps: float = Field(
-        0.0,
-        description="Traffic one terminal asks for, before the daily profile, when [capacity] is on; 0 (the default) "
-        "asks for nothing: throughput 0 (capacity.demand_bps is not used for fleets).",
+    demand_mbps: float | None = Field(
+        None,
+        description="Traffic one terminal asks for, before the daily profile, when [capacity] is on; omitted: "
+        "[capacity] demand_bps, like any terminal.",
         json_schema_extra={"examples": [20.0]},
     )
     #: 24 hourly multipliers of the demand; entry h applies from h:00 to h:59
@@ -376,8 +376,8 @@ class FleetSpec(Strict):
 
     @field_validator("demand_mbps")
     @classmethod
-    def _demand(cls, value: float) -> float:
-        if not (math.isfinite(value) and value >= 0.0):
+    def _demand(cls, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and value >= 0.0):
             raise ValueError("demand_mbps must be a finite number >= 0 (Mbit/s per terminal); fix: e.g. 20.0")
         return value
 

@@ -281,13 +281,16 @@ class Fleets:
         """
         return self.fleet_active(offset_ns, epoch)[:, self.fleet_of_terminal]
 
-    def demand_bps(self, offset_ns: NDArray[np.int64], epoch: dt.datetime) -> NDArray[np.float64]:
+    def demand_bps(self, offset_ns: NDArray[np.int64], epoch: dt.datetime, default_bps: float = 0.0) -> NDArray[np.float64]:
         """Traffic each terminal asks for: float64[T, G], bit/s; 0 when inactive.
 
         ``demand_mbps x 1e6 x daily_profile[h]``, ``h`` the hour of the day
-        at UTC + ``profile_utc_offset_h`` (no interpolation between hours).
+        at UTC + ``profile_utc_offset_h`` (no interpolation between hours); a
+        fleet without ``demand_mbps`` asks for ``default_bps`` (the run's
+        ``[capacity] demand_bps``).
         """
-        rate = np.array([s.demand_mbps * 1e6 for s in self.specs], dtype=np.float64)
+        rate = np.array([default_bps if s.demand_mbps is None else s.demand_mbps * 1e6 for s in self.specs],
+                        dtype=np.float64)
         per_fleet = self.fleet_profile(offset_ns, epoch) * rate * self.fleet_active(offset_ns, epoch)
         return per_fleet[:, self.fleet_of_terminal]
 
