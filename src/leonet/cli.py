@@ -462,6 +462,41 @@ def tle_shells(
         out.print(f"wrote {write_scenario}")
 
 
+@app.command("sites")
+def sites_cmd(
+    kind: str = typer.Argument(..., help="gateways or pops."),
+    country: Optional[str] = typer.Option(None, "--country", help="Only this country (ISO 3166-1 alpha-2)."),
+    catalog: Optional[str] = typer.Option(None, "--catalog", help="A shipped list (default: the scenarios' default)."),
+    planned: bool = typer.Option(False, "--planned", help="Gateways: also the sites a list marks planned."),
+):
+    """List the shipped gateways or PoPs, with the ids a scenario selects them by."""
+    from .ground.sites import GATEWAY_CATALOGS, POP_CATALOGS, load_gateways, load_pops
+
+    if kind not in ("gateways", "pops"):
+        raise ScenarioError(f"leonet sites {kind!r}: give gateways or pops")
+    names = GATEWAY_CATALOGS if kind == "gateways" else POP_CATALOGS
+    if catalog is not None and catalog not in names:
+        raise ScenarioError(f"--catalog {catalog!r} is not one of {', '.join(names)}")
+    if kind == "gateways":
+        sites = load_gateways(catalog=catalog, include_planned=planned)
+    else:
+        sites = load_pops(catalog=catalog)
+    if country is not None:
+        keep = [i for i, c in enumerate(sites.country_iso2) if c == country.strip().upper()]
+        if not keep:
+            raise ScenarioError(f"--country {country!r}: no {kind} in that country in this list")
+        sites = sites.subset(keep)
+    status = sites.extra.get("status") if sites.extra else None
+    t = Table("id", "name", "country", "lat_deg", "lon_deg", *(("antennas", "band", "status") if kind == "gateways" else ()),
+              title=f"{len(sites)} {kind}")
+    for i in range(len(sites)):
+        row = [sites.ids[i], sites.names[i], sites.country_iso2[i], f"{sites.lat_deg[i]:.4f}", f"{sites.lon_deg[i]:.4f}"]
+        if kind == "gateways":
+            row += [str(sites.antenna_count[i]), sites.band[i] if sites.band else "", "" if status is None else str(status[i])]
+        t.add_row(*row)
+    out.print(t)
+
+
 @app.command("query")
 def query_cmd(
     run_dir: Path = typer.Argument(..., help="A run directory."),

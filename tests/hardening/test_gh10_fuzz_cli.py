@@ -167,8 +167,13 @@ def _sentinels(work: Path) -> dict[str, str]:
 
 def run(arena: Path, capsys, args: list[str], fuzz_count, what: str) -> tuple[int, str, str]:
     fuzz_count(what)
-    if not (arena / "precious.txt").exists():
-        (arena / "precious.txt").write_text("a user's file")
+    precious = arena / "precious.txt"
+    if precious.is_symlink() or not precious.is_file() or precious.read_bytes() != b"a user's file":
+        # A forced write in an earlier case made it leonet's (or replaced it): make it the user's again.
+        if precious.is_dir() and not precious.is_symlink():
+            shutil.rmtree(precious)
+        precious.unlink(missing_ok=True)
+        precious.write_text("a user's file")
     if not (arena / "run" / "manifest.json").exists():  # a case may legitimately replace it (--force): restore
         shutil.rmtree(arena / "run", ignore_errors=True)
         shutil.copytree(arena.parent / "pristine_run", arena / "run")

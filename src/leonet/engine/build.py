@@ -195,6 +195,8 @@ def _gateways(loaded: LoadedScenario) -> GroundSites | None:
             parts.append(
                 load_gateways(
                     None if spec.file is None else loaded.resolve(spec.file),
+                    catalog=spec.catalog,
+                    include_planned=spec.include_planned,
                     country_iso2=spec.country_iso2,
                     ids=spec.ids,
                     min_elevation_deg=spec.min_elevation_deg,
@@ -221,12 +223,12 @@ def _pops(loaded: LoadedScenario) -> GroundSites | None:
     parts = []
     try:
         if spec.ids is not None or spec.names is not None:
-            parts.append(load_pops(ids=spec.ids, names=spec.names))
+            parts.append(load_pops(catalog=spec.catalog, ids=spec.ids, names=spec.names))
         if spec.extra:
             rows = [dict(s.model_dump(exclude={"note", "antenna_count"}), id=f"assumed:{s.name}") for s in spec.extra]
             parts.append(sites_from_coordinates("pop", rows, source=f"{where}.extra"))
         if not parts:
-            parts.append(load_pops())
+            parts.append(load_pops(catalog=spec.catalog))
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: {exc}", source=loaded.source) from None
     return GroundSites.concat(parts) if len(parts) > 1 else parts[0]

@@ -68,6 +68,11 @@ __all__ = [
     "load_pops",
     "sites_from_coordinates",
     "great_circle_km",
+    "GATEWAY_CATALOGS",
+    "POP_CATALOGS",
+    "DEFAULT_GATEWAY_CATALOG",
+    "DEFAULT_POP_CATALOG",
+    "catalog_path",
     "nearest",
     "fold_name",
 ]
@@ -87,8 +92,39 @@ DEFAULT_MIN_ELEVATION_DEG = 25.0
 MEAN_EARTH_RADIUS_KM = 6371.0088
 
 _CITIES_FILE = ("cities", "geonames_cities15000.csv")
-_GATEWAYS_FILE = ("gateways", "starlink_gateways_starperf_2024-01.csv")
-_POPS_FILE = ("gateways", "starlink_pops_starperf_2024-01.csv")
+
+#: The shipped gateway lists by name (provenance in leonet/data/SOURCES.md).
+#: ``"2026-03"``: the StarPerf sites plus the community trackers' 2026 sites,
+#: with a status (operational / planned); ``"starperf-2024-01"``: the list
+#: StarPerf compiled in January 2024, for historical scenarios.
+GATEWAY_CATALOGS = {
+    "2026-03": ("gateways", "starlink_gateways_2026-03.csv"),
+    "starperf-2024-01": ("gateways", "starlink_gateways_starperf_2024-01.csv"),
+}
+#: The shipped PoP lists by name.  ``"2026-10"``: the PoPs of Starlink's
+#: reverse DNS and geoip feed (ids are the DNS site codes, ``"frntdeu1"``);
+#: ``"starperf-2024-01"``: StarPerf's 23 PoPs (ids ``"POP1"`` ..).
+POP_CATALOGS = {
+    "2026-10": ("gateways", "starlink_pops_2026-10.csv"),
+    "starperf-2024-01": ("gateways", "starlink_pops_starperf_2024-01.csv"),
+}
+DEFAULT_GATEWAY_CATALOG = "starperf-2024-01"
+DEFAULT_POP_CATALOG = "starperf-2024-01"
+
+
+def catalog_path(kind: str, catalog: str | None) -> Path:
+    """The shipped file of a gateway (``kind="gateways"``) or PoP (``"pops"``) catalog.
+
+    >>> catalog_path("pops", "2026-10").name
+    'starlink_pops_2026-10.csv'
+    """
+    table, default = (
+        (GATEWAY_CATALOGS, DEFAULT_GATEWAY_CATALOG) if kind == "gateways" else (POP_CATALOGS, DEFAULT_POP_CATALOG)
+    )
+    name = default if catalog is None else catalog
+    if name not in table:
+        raise ScenarioError(f"no shipped {kind} list {name!r}; the lists are {', '.join(table)}")
+    return data_path(*table[name])
 
 
 def data_path(*parts: str) -> Path:
@@ -886,6 +922,8 @@ def load_hypatia_cities(
 def load_gateways(
     path: str | os.PathLike | None = None,
     *,
+    catalog: str | None = None,
+    include_planned: bool = False,
     country_iso2: str | Iterable[str] | None = None,
     ids: Iterable[str] | None = None,
     band: str | Iterable[str] | None = None,
@@ -899,7 +937,12 @@ def load_gateways(
     path : path-like, optional
         CSV with columns ``id,name,country_iso2,lat,lon,band,antenna_count``
         (optional: ``uplink_ghz,downlink_ghz,note,description_raw``).
-        Default: the shipped StarPerf list (January 2024, 261 rows).
+        Default: the shipped list ``catalog`` names.
+    catalog : str, optional
+        A shipped list (`GATEWAY_CATALOGS`; default `DEFAULT_GATEWAY_CATALOG`).
+        Sites a list marks ``planned`` are left out unless ``include_planned``.
+    include_planned : bool
+        Keep sites whose ``status`` is ``planned`` (not yet built).
     country_iso2 : str or iterable of str, optional
         Keep only these countries.
     ids : iterable of str, optional
@@ -927,8 +970,11 @@ def load_gateways(
     ``"Ka+E"``, antennas and channel widths summed.  The first row's name,
     country and note are kept.
     """
-    path = data_path(*_GATEWAYS_FILE) if path is None else path
+    path = catalog_path("gateways", catalog) if path is None else path
     sites = _read_gateways(path, min_elevation_deg)
+    status = sites.extra.get("status")
+    if status is not None and not include_planned:
+        sites = sites.subset(np.flatnonzero(status != "planned"))
     keep = _gateways_matching(sites, path, country_iso2, band)
     order = np.flatnonzero(keep) if ids is None else _gateways_by_id(sites, path, keep, ids)
     sites = sites.subset(order)
@@ -940,7 +986,7 @@ def _read_gateways(path: str | os.PathLike, min_elevation_deg: float) -> GroundS
     table = read_sites_csv(
         path,
         ["id", "name", "country_iso2", "lat", "lon", "band", "antenna_count"],
-        optional=["uplink_ghz", "downlink_ghz", "note", "description_raw"],
+        optional=["uplink_ghz", "downlink_ghz", "note", "description_raw", "status"],
     )
     lat, lon = _coordinates(table)
     antennas = table.numbers("antenna_count", integer=True, low=1, rule=" (simultaneous satellite links)")
@@ -964,6 +1010,7 @@ def _read_gateways(path: str | os.PathLike, min_elevation_deg: float) -> GroundS
             "downlink_ghz": down,
             "note": np.array([t.strip() for t in table.columns["note"]], dtype=object),
             "description_raw": np.array([t.strip() for t in table.columns["description_raw"]], dtype=object),
+            "status": np.array([t.strip().lower() for t in table.columns["status"]], dtype=object),
         },
     )
 
@@ -1054,6 +1101,7 @@ def _pop_codes(name: str) -> list[str]:
 def load_pops(
     path: str | os.PathLike | None = None,
     *,
+    catalog: str | None = None,
     ids: Iterable[str] | None = None,
     names: Iterable[str] | None = None,
 ) -> GroundSites:
@@ -1062,8 +1110,10 @@ def load_pops(
     Parameters
     ----------
     path : path-like, optional
-        CSV with columns ``id,name,lat,lon``.  Default: the shipped StarPerf
-        list (23 PoPs).  Names look like ``"FRA - FRNTDEU1"`` or
+        CSV with columns ``id,name,lat,lon``.  Default: the shipped list
+        ``catalog`` names.
+    catalog : str, optional
+        A shipped list (`POP_CATALOGS`; default `DEFAULT_POP_CATALOG`).  Names look like ``"FRA - FRNTDEU1"`` or
         ``"LON/LHR - LNDNGBR1"``: airport-like codes, then the site code.
     ids : iterable of str, optional
         Keep these ids (``"POP12"``), in this order.
@@ -1078,7 +1128,7 @@ def load_pops(
         ``country_iso2`` comes from the shipped Natural Earth borders (point in
         polygon; ``""`` for points in no country).
     """
-    path = data_path(*_POPS_FILE) if path is None else path
+    path = catalog_path("pops", catalog) if path is None else path
     table = read_sites_csv(path, ["id", "name", "lat", "lon"], optional=["country_iso2"])
     lat, lon = _coordinates(table)
     given = [c.strip().upper() for c in table.columns["country_iso2"]]

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import difflib
 
-__all__ = ["BUILTIN_CONSTELLATIONS", "unknown_constellation_message"]
+__all__ = [
+    "BUILTIN_CONSTELLATIONS",
+    "GATEWAY_CATALOG_NAMES",
+    "POP_CATALOG_NAMES",
+    "unknown_constellation_message",
+]
 
 #: Built-in constellation name -> (kind, description).  ``walker``: shells
 #: from filed parameters; ``elements``: a real element-set snapshot shipped
@@ -26,6 +31,12 @@ BUILTIN_CONSTELLATIONS: dict[str, tuple[str, str]] = {
     ),
     "oneweb-tle-2026-05": ("elements", "Real OneWeb snapshot, CelesTrak GP, 651 satellites, epochs 2026-05-29..30"),
 }
+
+
+#: The shipped gateway and PoP lists (`leonet.ground.sites.GATEWAY_CATALOGS`,
+#: ``POP_CATALOGS``; a test keeps them equal), as a `typing.Literal`'s choices.
+GATEWAY_CATALOG_NAMES = ("2026-03", "starperf-2024-01")
+POP_CATALOG_NAMES = ("2026-10", "starperf-2024-01")
 
 
 def unknown_constellation_message(name: str) -> str:

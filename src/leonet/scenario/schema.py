@@ -35,7 +35,7 @@ from ..kepler import MAX_ALTITUDE_KM, MIN_ALTITUDE_KM, walker_shell_problems
 from ..timebase import parse_utc
 from .base import Strict
 from .capacity import CapacitySpec
-from .catalog import BUILTIN_CONSTELLATIONS, unknown_constellation_message
+from .catalog import BUILTIN_CONSTELLATIONS, GATEWAY_CATALOG_NAMES, POP_CATALOG_NAMES, unknown_constellation_message
 from .service import FaultSpec, FleetSpec, LedgerSpec, PolicySpec, SponsorSpec, service_problems
 from .sources import SiteSpec, TerminalSiteSpec, TerminalSource
 
@@ -319,6 +319,15 @@ class TerminalSpec(Strict):
 
 
 class GatewaySpec(Strict):
+    catalog: Literal[GATEWAY_CATALOG_NAMES] = Field(  # type: ignore[valid-type]
+        "starperf-2024-01",
+        description="The shipped gateway list to select from (leonet sites gateways --catalog NAME lists it): "
+        "\"2026-03\" (current public sites) or \"starperf-2024-01\" (for historical scenarios).",
+        json_schema_extra={"examples": ["2026-03"]},
+    )
+    include_planned: bool = Field(
+        False, description="Also select sites the list marks planned (not yet built; only \"2026-03\" has them)."
+    )
     country_iso2: list[str] | None = Field(
         None,
         description="Keep the gateways of the list in these countries (ISO 3166-1 alpha-2).",
@@ -347,9 +356,15 @@ class GatewaySpec(Strict):
 
 
 class PopSpec(Strict):
+    catalog: Literal[POP_CATALOG_NAMES] = Field(  # type: ignore[valid-type]
+        "starperf-2024-01",
+        description="The shipped PoP list to select from (leonet sites pops --catalog NAME lists it): \"2026-10\" "
+        "(Starlink's DNS site codes, e.g. frntdeu1) or \"starperf-2024-01\" (POP1 .. POP23).",
+        json_schema_extra={"examples": ["2026-10"]},
+    )
     ids: list[str] | None = Field(
         None,
-        description="Keep these PoPs of the shipped list, by id (POP1, POP2, ...).",
+        description="Keep these PoPs of the shipped list, by id (POP12 in starperf-2024-01, frntdeu1 in 2026-10).",
         json_schema_extra={"examples": [["POP12"]]},
     )
     names: list[str] | None = Field(
