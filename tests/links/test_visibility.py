@@ -19,7 +19,12 @@ from sgp4.api import Satrec, SatrecArray, jday
 import leonet.links.visibility as vis
 from leonet.constants import C_KM_S
 from leonet.errors import ScenarioError
-from leonet.ground.sites import data_path, load_hypatia_cities, load_pops, sites_from_coordinates
+from leonet.ground.sites import (
+    data_path,
+    load_hypatia_cities,
+    load_pops,
+    sites_from_coordinates,
+)
 from leonet.links.visibility import (
     GroundLinks,
     SiteGeometry,
@@ -33,7 +38,13 @@ from leonet.links.visibility import (
     visible_links,
 )
 from leonet.orbits.constellation import walker_constellation
-from leonet.orbits.frames import enu_basis, geodetic_to_ecef, gmst82_rad, look_angles, teme_to_ecef
+from leonet.orbits.frames import (
+    enu_basis,
+    geodetic_to_ecef,
+    gmst82_rad,
+    look_angles,
+    teme_to_ecef,
+)
 from leonet.orbits.propagate import positions_at, propagate
 from leonet.orbits.walker import WalkerShell
 from leonet.scenario.load import constellation_from_source

@@ -19,12 +19,12 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..constants import C_KM_S
-from .visibility import GroundLinks
 
-# Imported here for the modules that still import them from leonet.links.gsl
-# (leonet.scheduling.assign, leonet.engine.network and three test files);
-# new code imports them from leonet.links.visibility.
-from .visibility import SiteGeometry, pair_sin_elevation, visible_links  # noqa: F401
+# SiteGeometry, pair_sin_elevation and visible_links are imported here only for
+# the modules that still import them from leonet.links.gsl (leonet.scheduling.assign,
+# leonet.engine.network and three test files); new code imports them from
+# leonet.links.visibility, and this line goes once those are updated.
+from .visibility import GroundLinks, SiteGeometry, pair_sin_elevation, visible_links  # noqa: F401
 
 __all__ = [
     "one_way_delay_s",

@@ -177,7 +177,7 @@ class SiteGeometry:
         lon_deg: ArrayLike,
         min_elevation_deg: ArrayLike,
         altitude_km: ArrayLike = 0.0,
-    ) -> "SiteGeometry":
+    ) -> SiteGeometry:
         """Geometry of sites given by WGS84 geodetic coordinates (degrees, km).
 
         Examples
@@ -196,7 +196,7 @@ class SiteGeometry:
         return cls(np.ascontiguousarray(r), up, mask, sin_mask, enu)
 
     @classmethod
-    def from_sites(cls, sites, min_elevation_deg: ArrayLike | None = None) -> "SiteGeometry":
+    def from_sites(cls, sites, min_elevation_deg: ArrayLike | None = None) -> SiteGeometry:
         """Geometry of a `leonet.ground.sites.GroundSites` (its own masks unless overridden)."""
         mask = sites.min_elevation_deg if min_elevation_deg is None else min_elevation_deg
         return cls.from_lat_lon(sites.lat_deg, sites.lon_deg, mask, sites.altitude_km)
@@ -239,7 +239,7 @@ class GroundLinks:
         """float64[K]: geodetic elevation, degrees (``arcsin``; `pair_look_angles` is exact at the zenith)."""
         return np.degrees(np.arcsin(np.clip(self.sin_elevation, -1.0, 1.0)))
 
-    def take(self, index: NDArray) -> "GroundLinks":
+    def take(self, index: NDArray) -> GroundLinks:
         """The pairs at ``index`` (an integer or boolean index into the K pairs)."""
         return GroundLinks(self.site[index], self.sat[index], self.range_km[index], self.sin_elevation[index])
 
@@ -501,11 +501,11 @@ def visible_links(
     ``sin(elevation) >= max(sin_mask_site, sin_mask_sat)``.  The candidate
     search never changes the result: it only skips pairs that cannot pass.
 
-    Measured (2 shared cores, ``/tmp``-style micro-benchmark of this
-    function, see docs/design.md): 10,395 Starlink satellites (snapshot of
-    2026-05-30) x 1,000 terminals in Ukraine, ~71,000 visible pairs per step:
-    18-21 ms per step (median), of which the two trees' ``sparse_distance_matrix``
-    is most.
+    Measured with ``bench/bench_visibility.py`` (2026-11-30, shared 2-core
+    machine): 10,395 Starlink satellites (snapshot of 2026-05-30) x 1,000
+    terminals in Ukraine, ~110,000 candidates and ~70,000 visible pairs per
+    step: ~20 ms per step on a quiet core (fastest of 150 calls; medians
+    double under other load).
 
     Examples
     --------
@@ -597,7 +597,7 @@ class VisibleSatellites:
     def __len__(self) -> int:
         return int(self.sat.shape[0])
 
-    def to_table(self) -> "pa.Table":
+    def to_table(self) -> pa.Table:
         """One row per satellite: ``sat, name, catalog_number, elevation_deg, azimuth_deg, range_km``."""
         import pyarrow as pa
 
@@ -612,7 +612,7 @@ class VisibleSatellites:
 
 
 def visible_from(
-    constellation: "Constellation",
+    constellation: Constellation,
     lat_deg: float,
     lon_deg: float,
     when_utc: dt.datetime | str | None,

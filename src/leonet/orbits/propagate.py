@@ -180,7 +180,7 @@ class SatellitePositions:
     def __len__(self) -> int:
         return len(self.names)
 
-    def to_table(self) -> "pa.Table":
+    def to_table(self) -> pa.Table:
         """One row per satellite: ``sat, name, catalog_number, shell, x_km, y_km, z_km, lat_deg, lon_deg, altitude_km``."""
         import pyarrow as pa
 
@@ -199,7 +199,7 @@ class SatellitePositions:
         })
 
 
-def positions_at(constellation: "Constellation", when_utc: dt.datetime | str | None = None) -> SatellitePositions:
+def positions_at(constellation: Constellation, when_utc: dt.datetime | str | None = None) -> SatellitePositions:
     """Every satellite's ECEF position, latitude, longitude and altitude at one time.
 
     Parameters
@@ -260,7 +260,7 @@ def positions_at(constellation: "Constellation", when_utc: dt.datetime | str | N
     )
 
 
-def _median_epoch_utc(constellation: "Constellation") -> dt.datetime:
+def _median_epoch_utc(constellation: Constellation) -> dt.datetime:
     """Median element epoch, truncated to the second, as a UTC datetime."""
     unix_epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
     jd_unix = sum(utc_to_jd_fr(unix_epoch))
