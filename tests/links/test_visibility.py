@@ -401,6 +401,8 @@ def test_bad_inputs_teach():
                                 (50.0, 30.0, dict(altitude_km=550.0), r"altitude_km=550.0 .*give km, not metres")):
         with pytest.raises(ScenarioError, match=match):
             visible_from(c, lat, lon, EPOCH, **kw)
+    with pytest.raises(ScenarioError, match="lat_deg='north' is outside"):
+        visible_from(c, "north", 30.0, EPOCH)
     with pytest.raises(ScenarioError, match="ISO 8601"):
         visible_from(c, 50.0, 30.0, "yesterday")
 

@@ -32,8 +32,8 @@ def test_shapes_and_table():
     assert len(p.names) == len(p.shell) == s and p.shell[0] == telesat.shells[0].name
     table = p.to_table()
     assert table.num_rows == s
-    assert table.column_names == ["sat", "name", "catalog_number", "shell", "x_km", "y_km", "z_km", "lat_deg", "lon_deg",
-                                  "altitude_km"]
+    assert table.column_names == [
+        "sat", "name", "catalog_number", "shell", "x_km", "y_km", "z_km", "lat_deg", "lon_deg", "altitude_km"]
     assert table.schema.field("sat").type == pa.int64() and table.schema.field("x_km").type == pa.float64()
     assert table.column("sat").to_pylist() == list(range(s))
     # Hand-worked: Telesat's polar shell is circular at 1,015 km (WGS72 radius): heights above

@@ -181,7 +181,11 @@ class SatellitePositions:
         return len(self.names)
 
     def to_table(self) -> pa.Table:
-        """One row per satellite: ``sat, name, catalog_number, shell, x_km, y_km, z_km, lat_deg, lon_deg, altitude_km``."""
+        """One row per satellite (what ``leonet sats`` writes).
+
+        Columns ``sat, name, catalog_number, shell, x_km, y_km, z_km, lat_deg,
+        lon_deg, altitude_km``: int64, string, int64, string, then float64.
+        """
         import pyarrow as pa
 
         r = self.r_ecef_km
