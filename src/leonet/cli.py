@@ -64,7 +64,14 @@ def _main(
 
 
 def _progress(description: str):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     return Progress(
         TextColumn("{task.description}", markup=False, style="bold"),
@@ -269,24 +276,11 @@ def scenarios(
 
 
 def _source_and_time(source: str, at: str | None, lenient: bool):
-    import datetime as dt
-
-    import numpy as np
-
-    from .engine.build import constellation_from_source, warn_if_stale
-    from .timebase import TimeGrid
+    """The constellation named by ``source`` and the ``--at`` time (None: the library's default time)."""
+    from .engine.build import constellation_from_source
 
     when = _parse_time(at)
-    constellation = constellation_from_source(source, when, lenient=lenient)
-    if when is None:
-        # Default: the median element epoch (for Walker shells, their epoch).
-        from .timebase import _JD_UNIX_EPOCH  # noqa: PLC2701
-
-        jd = float(np.median(constellation.epoch_jd))
-        when = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=jd - _JD_UNIX_EPOCH)
-        when = when.replace(microsecond=0)
-    warn_if_stale(constellation, when)
-    return constellation, TimeGrid.at(when)
+    return constellation_from_source(source, when, lenient=lenient), when
 
 
 @app.command()
@@ -299,11 +293,8 @@ def sats(
     force: bool = typer.Option(False, "--force", help="Replace an existing --output file that leonet did not write."),
 ):
     """Every satellite's ECEF position, latitude, longitude and altitude at one time."""
-    import numpy as np
-    import pyarrow as pa
-
-    from .orbits.frames import ecef_to_geodetic
-    from .orbits.propagate import propagate
+    from .orbits.constellation import warn_if_stale
+    from .orbits.propagate import positions_at
 
     if fmt not in ("table", "csv", "parquet"):
         raise ScenarioError(f"--format {fmt!r} is not one of table, csv, parquet")
@@ -315,53 +306,43 @@ def sats(
         # Parquet files leonet wrote carry its marker; a CSV has no room for one.
         check_output_file(output, option="--output", kind="parquet" if fmt == "parquet" else None, force=force,
                           what="Parquet file" if fmt == "parquet" else "file")
-    constellation, grid = _source_and_time(source, at, lenient)
-    prop = propagate(constellation.satrec_array, grid)
-    r = prop.r_ecef_km[0]
-    lat, lon, alt = ecef_to_geodetic(r)
-    shell = [constellation.shells[i].name for i in constellation.shell_index]
-    cols = {
-        "sat": np.arange(len(constellation)),
-        "name": constellation.names,
-        "catalog_number": constellation.catalog_numbers,
-        "shell": shell,
-        "x_km": r[:, 0],
-        "y_km": r[:, 1],
-        "z_km": r[:, 2],
-        "lat_deg": lat,
-        "lon_deg": lon,
-        "altitude_km": alt,
-    }
-    table = pa.table(cols)
+    constellation, when = _source_and_time(source, at, lenient)
+    positions = positions_at(constellation, when)
+    warn_if_stale(constellation, positions.when_utc)
+    at_text = positions.when_utc.isoformat()
+    if fmt in ("parquet", "csv"):
+        import pyarrow as pa
+
+        table = positions.to_table()
     if fmt == "parquet":
         from .results.store import write_table_atomic
 
         with _output_errors("--output", output):
             write_table_atomic(output, table)
-        err.print(f"wrote {table.num_rows:,} satellites at {grid.epoch_utc.isoformat()} to {output}")
+        err.print(f"wrote {table.num_rows:,} satellites at {at_text} to {output}")
         return
     if fmt == "csv":
         import pyarrow.csv as pacsv
 
+        buf = pa.BufferOutputStream()
+        pacsv.write_csv(table, buf)
         if output is None:
-            buf = pa.BufferOutputStream()
-            pacsv.write_csv(table, buf)
             sys.stdout.write(buf.getvalue().to_pybytes().decode())
         else:
             from .results.files import write_bytes_atomic
 
-            buf = pa.BufferOutputStream()
-            pacsv.write_csv(table, buf)
             with _output_errors("--output", output):
                 write_bytes_atomic(output, buf.getvalue().to_pybytes())
         return
-    t = Table(title=f"{len(constellation):,} satellites at {grid.epoch_utc.isoformat()}")
+    t = Table(title=f"{len(positions):,} satellites at {at_text}")
     for col in ("sat", "name", "shell", "x_km", "y_km", "z_km", "lat_deg", "lon_deg", "altitude_km"):
         t.add_column(col, justify="right" if col not in ("name", "shell") else "left")
-    for k in range(len(constellation)):
+    r = positions.r_ecef_km
+    for k in range(len(positions)):
         t.add_row(
-            str(k), constellation.names[k], shell[k],
-            *(f"{v:.3f}" for v in (r[k, 0], r[k, 1], r[k, 2], lat[k], lon[k], alt[k])),
+            str(k), positions.names[k], positions.shell[k],
+            *(f"{v:.3f}" for v in (r[k, 0], r[k, 1], r[k, 2], positions.lat_deg[k], positions.lon_deg[k],
+                                   positions.altitude_km[k])),
         )
     out.print(t)
 
@@ -378,10 +359,8 @@ def visible(
     lenient: bool = typer.Option(False, "--lenient", help="Skip bad element-set records."),
 ):
     """Satellites above the elevation mask from one place, with elevation, azimuth, range."""
-    import numpy as np
-
-    from .orbits.frames import enu_basis, geodetic_to_ecef, look_angles
-    from .orbits.propagate import propagate
+    from .orbits.constellation import warn_if_stale
+    from .links.visibility import visible_from
 
     if not -90 <= lat <= 90:
         raise ScenarioError(f"--lat {lat} is outside -90..90 degrees")
@@ -391,30 +370,27 @@ def visible(
         raise ScenarioError(f"--min-elevation {min_elevation} is outside 0..90 degrees")
     if not -0.5 <= altitude_km <= 100:  # NaN, inf, metres given as km, or a point in space
         raise ScenarioError(f"--altitude-km {altitude_km} is outside -0.5..100 km above the ellipsoid (give km, not metres)")
-    constellation, grid = _source_and_time(source, at, lenient)
-    prop = propagate(constellation.satrec_array, grid)
-    site = geodetic_to_ecef(lat, lon, altitude_km)[None, :]
-    el, az, rng = look_angles(site, enu_basis([lat], [lon]), prop.r_ecef_km[0])
-    el, az, rng = el[0], az[0], rng[0]
-    idx = np.flatnonzero(el >= min_elevation)
-    idx = idx[np.argsort(-el[idx])]
+    constellation, when = _source_and_time(source, at, lenient)
+    seen = visible_from(constellation, lat, lon, when, min_elevation_deg=min_elevation, altitude_km=altitude_km)
+    warn_if_stale(constellation, seen.when_utc)
+    at_text = seen.when_utc.isoformat()
     rows = [
         {
-            "sat": int(k),
-            "name": constellation.names[k],
-            "catalog_number": int(constellation.catalog_numbers[k]),
-            "elevation_deg": round(float(el[k]), 4),
-            "azimuth_deg": round(float(az[k]), 4),
-            "range_km": round(float(rng[k]), 3),
+            "sat": int(seen.sat[k]),
+            "name": seen.names[k],
+            "catalog_number": int(seen.catalog_numbers[k]),
+            "elevation_deg": round(float(seen.elevation_deg[k]), 4),
+            "azimuth_deg": round(float(seen.azimuth_deg[k]), 4),
+            "range_km": round(float(seen.range_km[k]), 3),
         }
-        for k in idx
+        for k in range(len(seen))
     ]
     if as_json:
         from .results.files import dumps_json
 
-        print(dumps_json({"at_utc": grid.epoch_utc.isoformat(), "lat_deg": lat, "lon_deg": lon, "visible": rows}))
+        print(dumps_json({"at_utc": at_text, "lat_deg": lat, "lon_deg": lon, "visible": rows}))
         return
-    t = Table(title=f"{len(rows)} satellites above {min_elevation:g} deg from ({lat:g}, {lon:g}) at {grid.epoch_utc.isoformat()}")
+    t = Table(title=f"{len(rows)} satellites above {min_elevation:g} deg from ({lat:g}, {lon:g}) at {at_text}")
     for col in ("sat", "name", "catalog_number", "elevation_deg", "azimuth_deg", "range_km"):
         t.add_column(col, justify="left" if col == "name" else "right")
     for row in rows:
@@ -430,10 +406,10 @@ def tle_shells(
     force: bool = typer.Option(False, "--force", help="Replace an existing --write-scenario file that leonet did not write."),
 ):
     """Group real element sets into shells (inclination, altitude) and orbital planes."""
-    from .orbits.shells import infer_shells, shells_to_walker_toml
-    from .orbits.tle import read_elements
     from .ground.sites import data_path as _data_file
     from .orbits.constellation import BUILTIN_TLE
+    from .orbits.shells import infer_shells, shells_to_walker_toml
+    from .orbits.tle import read_elements
 
     path = _data_file("tle", BUILTIN_TLE[file][1]) if file in BUILTIN_TLE else Path(file)
     if write_scenario is not None:
@@ -451,9 +427,8 @@ def tle_shells(
     unassigned = int((result.shell_of_satellite < 0).sum())
     out.print(f"satellites in no shell: {unassigned:,}")
     if write_scenario is not None:
-        from .results.store import write_bytes_atomic
-
         from ._version import __version__
+        from .results.store import write_bytes_atomic
 
         # The first line marks the file as leonet's, so a later --write-scenario may replace it.
         text = f"# leonet {__version__}: shells inferred by `leonet tle shells` from {path.name}\n" + shells_to_walker_toml(result, Path(file).stem)

@@ -12,7 +12,7 @@ from leonet.constants import C_KM_S
 from leonet.engine.network import NetworkModel
 from leonet.errors import NoRouteError
 from leonet.ground.sites import great_circle_km, sites_from_coordinates
-from leonet.links.gsl import SiteGeometry, visible_links
+from leonet.links.visibility import SiteGeometry, visible_links
 from leonet.orbits.constellation import walker_constellation
 from leonet.orbits.propagate import propagate
 from leonet.orbits.walker import WalkerShell

@@ -8,7 +8,7 @@ import pytest
 from scheduling_scene import EPOCH, TERMINALS, sites
 
 from leonet.constants import C_KM_S
-from leonet.links.gsl import SiteGeometry, pair_sin_elevation
+from leonet.links.visibility import SiteGeometry, pair_sin_elevation
 from leonet.orbits.frames import enu_basis, geodetic_to_ecef, look_angles
 from leonet.orbits.propagate import propagate
 from leonet.scheduling.assign import POLICIES, REASON_NAMES, Reason, choose_per_site

@@ -17,7 +17,7 @@ from leonet.constants import C_KM_S
 from leonet.engine.context import RunContext
 from leonet.errors import ScenarioError
 from leonet.ground.sites import sites_from_coordinates
-from leonet.links.gsl import SiteGeometry
+from leonet.links.visibility import SiteGeometry
 from leonet.orbits.frames import enu_basis, geodetic_to_ecef, look_angles
 from leonet.orbits.propagate import propagate
 from leonet.results.query import query

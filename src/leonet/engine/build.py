@@ -12,21 +12,34 @@ of the run, with the scenario's file name and field path in any message:
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..errors import InputFileError, ScenarioError
 from ..ground.pops import assign_pops
-from ..ground.sites import GroundSites, data_path, load_gateways, load_pops, sites_from_coordinates
+from ..ground.sites import (
+    GroundSites,
+    data_path,
+    load_gateways,
+    load_pops,
+    sites_from_coordinates,
+)
 from ..ground.terminals import terminals_from_sources
-from ..orbits.constellation import BUILTIN_TLE, BUILTIN_WALKER, Constellation, walker_constellation
+from ..orbits.constellation import (
+    BUILTIN_TLE,
+    BUILTIN_WALKER,
+    STALE_ELEMENTS_DAYS,
+    Constellation,
+    StaleElementsWarning,
+    walker_constellation,
+    warn_if_stale,
+)
 from ..orbits.walker import WalkerShell
 from ..scenario.catalog import unknown_constellation_message
 from ..scenario.load import LoadedScenario, expand_path
 from ..scenario.schema import ShellSpec
-from ..timebase import TimeGrid, utc_to_jd_fr
+from ..timebase import TimeGrid
 
 __all__ = [
     "build_time_grid",
@@ -39,15 +52,6 @@ __all__ = [
     "GroundSegment",
     "build_ground",
 ]
-
-#: Element sets are "generally only accurate for a week or two around the
-#: epoch" (Skyfield docs); warn beyond this.
-STALE_ELEMENTS_DAYS = 14.0
-
-
-class StaleElementsWarning(UserWarning):
-    """The simulated time is far from an element set's epoch."""
-
 
 def walker_shell(spec: ShellSpec, default_name: str) -> WalkerShell:
     """The orbit engine's `~leonet.orbits.walker.WalkerShell` of a scenario shell."""
@@ -137,21 +141,6 @@ def constellation_from_source(source: str, epoch_utc=None, *, lenient: bool = Fa
     if "/" in source or "." in source:
         raise InputFileError(source, "no such file")
     raise ScenarioError(unknown_constellation_message(source))
-
-
-def warn_if_stale(constellation: Constellation, when) -> None:
-    """Warn when ``when`` is more than `STALE_ELEMENTS_DAYS` from any element epoch."""
-    jd, fr = utc_to_jd_fr(when)
-    age = np.abs(jd + fr - constellation.epoch_jd)
-    stale = age > STALE_ELEMENTS_DAYS
-    if stale.any():
-        warnings.warn(
-            f"{int(stale.sum())} of {len(constellation)} element sets are more than {STALE_ELEMENTS_DAYS:g} days "
-            f"from the simulated time {when.isoformat()} (up to {age.max():.0f} days): SGP4 positions degrade "
-            "by kilometres per day away from the epoch; use element sets from near the simulated time",
-            StaleElementsWarning,
-            stacklevel=2,
-        )
 
 
 @dataclass(frozen=True)

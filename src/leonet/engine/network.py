@@ -24,7 +24,8 @@ from numpy.typing import NDArray
 
 from ..constants import C_KM_S
 from ..errors import ScenarioError
-from ..links.gsl import SiteGeometry, limit_links_per_site, visible_links
+from ..links.gsl import limit_links_per_site
+from ..links.visibility import SiteGeometry, visible_links
 from ..links.topology import IslTopology, no_isl_topology, plus_grid_topology
 from ..orbits.constellation import Constellation
 from ..ground.pops import assign_pops, backhaul_delay_s

@@ -40,7 +40,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from ..constants import C_KM_S
-from ..links.gsl import pair_sin_elevation
+from ..links.visibility import pair_sin_elevation
 from ..results.schemas import (
     CELL_LOAD_SCHEMA,
     GATEWAY_LOAD_SCHEMA,

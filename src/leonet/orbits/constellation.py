@@ -15,6 +15,7 @@ Built-in constellations (`BUILTIN`) carry the parameters filed with the FCC
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -23,9 +24,20 @@ from numpy.typing import NDArray
 from sgp4.api import SatrecArray
 
 from ..errors import ScenarioError
+from ..timebase import utc_to_jd_fr
 from .walker import WalkerShell, walker_satrecs
 
-__all__ = ["Shell", "Constellation", "BUILTIN_WALKER", "BUILTIN_TLE", "builtin_names", "walker_constellation"]
+__all__ = [
+    "Shell",
+    "Constellation",
+    "BUILTIN_WALKER",
+    "BUILTIN_TLE",
+    "builtin_names",
+    "walker_constellation",
+    "warn_if_stale",
+    "StaleElementsWarning",
+    "STALE_ELEMENTS_DAYS",
+]
 
 
 @dataclass(frozen=True)
@@ -253,3 +265,27 @@ def unknown_builtin(name: str) -> ScenarioError:
     from ..scenario.catalog import unknown_constellation_message
 
     return ScenarioError(unknown_constellation_message(name))
+
+
+#: Element sets are "generally only accurate for a week or two around the
+#: epoch" (Skyfield docs); warn beyond this.
+STALE_ELEMENTS_DAYS = 14.0
+
+
+class StaleElementsWarning(UserWarning):
+    """The simulated time is far from an element set's epoch."""
+
+
+def warn_if_stale(constellation: Constellation, when) -> None:
+    """Warn when ``when`` is more than `STALE_ELEMENTS_DAYS` from any element epoch."""
+    jd, fr = utc_to_jd_fr(when)
+    age = np.abs(jd + fr - constellation.epoch_jd)
+    stale = age > STALE_ELEMENTS_DAYS
+    if stale.any():
+        warnings.warn(
+            f"{int(stale.sum())} of {len(constellation)} element sets are more than {STALE_ELEMENTS_DAYS:g} days "
+            f"from the simulated time {when.isoformat()} (up to {age.max():.0f} days): SGP4 positions degrade "
+            "by kilometres per day away from the epoch; use element sets from near the simulated time",
+            StaleElementsWarning,
+            stacklevel=2,
+        )

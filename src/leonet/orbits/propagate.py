@@ -14,7 +14,9 @@ range; sgp4 error codes 1..6) get NaN rows at that step and a non-zero entry in
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -22,10 +24,22 @@ from sgp4.api import SatrecArray, accelerated
 
 from ..constants import DAY_S
 from ..errors import LeonetError
-from ..timebase import TimeGrid
-from .frames import gmst82_rad, teme_to_ecef
+from ..timebase import TimeGrid, parse_utc, utc_to_jd_fr
+from .frames import ecef_to_geodetic, gmst82_rad, teme_to_ecef
 
-__all__ = ["Propagation", "propagate", "require_accelerated_sgp4", "SGP4_ERROR_MESSAGES"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from .constellation import Constellation
+
+__all__ = [
+    "Propagation",
+    "propagate",
+    "SatellitePositions",
+    "positions_at",
+    "require_accelerated_sgp4",
+    "SGP4_ERROR_MESSAGES",
+]
 
 #: sgp4's error codes (sgp4.api.SGP4_ERRORS), kept here for messages.
 SGP4_ERROR_MESSAGES = {
@@ -129,6 +143,133 @@ def propagate(
         if v_ecef is not None:
             v_ecef[bad] = np.nan
     return Propagation(r_ecef, v_ecef, error)
+
+
+@dataclass(frozen=True, eq=False)
+class SatellitePositions:
+    """Where every satellite of a constellation is at one time.
+
+    Attributes
+    ----------
+    when_utc : datetime.datetime
+        The time, timezone-aware UTC.
+    names : list of str, [S]
+    catalog_numbers : int64[S]
+    shell : list of str, [S]
+        Name of each satellite's shell.
+    r_ecef_km : float64[S, 3], km, ECEF
+        Positions; NaN rows where SGP4 failed (``error != 0``).
+    lat_deg, lon_deg : float64[S], degrees
+        WGS84 geodetic latitude and longitude of the sub-satellite point.
+    altitude_km : float64[S], km
+        Height above the WGS84 ellipsoid.
+    error : uint8[S]
+        sgp4 error code (`SGP4_ERROR_MESSAGES`; 0 = fine).
+    """
+
+    when_utc: dt.datetime
+    names: list[str]
+    catalog_numbers: NDArray[np.int64]
+    shell: list[str]
+    r_ecef_km: NDArray[np.float64]
+    lat_deg: NDArray[np.float64]
+    lon_deg: NDArray[np.float64]
+    altitude_km: NDArray[np.float64]
+    error: NDArray[np.uint8]
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def to_table(self) -> pa.Table:
+        """One row per satellite (what ``leonet sats`` writes).
+
+        Columns ``sat, name, catalog_number, shell, x_km, y_km, z_km, lat_deg,
+        lon_deg, altitude_km``: int64, string, int64, string, then float64.
+        """
+        import pyarrow as pa
+
+        r = self.r_ecef_km
+        return pa.table({
+            "sat": np.arange(len(self)),
+            "name": self.names,
+            "catalog_number": self.catalog_numbers,
+            "shell": self.shell,
+            "x_km": r[:, 0],
+            "y_km": r[:, 1],
+            "z_km": r[:, 2],
+            "lat_deg": self.lat_deg,
+            "lon_deg": self.lon_deg,
+            "altitude_km": self.altitude_km,
+        })
+
+
+def positions_at(constellation: Constellation, when_utc: dt.datetime | str | None = None) -> SatellitePositions:
+    """Every satellite's ECEF position, latitude, longitude and altitude at one time.
+
+    Parameters
+    ----------
+    constellation : leonet.orbits.constellation.Constellation
+        S satellites.
+    when_utc : datetime.datetime or str, optional
+        UTC time (an ISO 8601 string such as ``"2026-05-30T12:00:00Z"`` is
+        parsed with `leonet.timebase.parse_utc`).  Default: the median of the
+        element epochs, truncated to the second (for Walker shells: their
+        epoch), where SGP4 is most accurate.
+
+    Returns
+    -------
+    SatellitePositions
+        S satellites in constellation order; ``to_table()`` gives the rows
+        ``leonet sats`` prints.
+
+    Raises
+    ------
+    ScenarioError
+        ``when_utc`` is not a valid time.
+
+    Notes
+    -----
+    One `propagate` call on a one-step grid (SGP4, GMST82 rotation, UT1 = UTC)
+    and `leonet.orbits.frames.ecef_to_geodetic`.  Whether the elements are
+    too old for ``when_utc`` is the caller's to check
+    (`leonet.scenario.load.warn_if_stale`).
+
+    Examples
+    --------
+    >>> from leonet.orbits.constellation import BUILTIN_WALKER, walker_constellation
+    >>> from leonet.timebase import parse_utc
+    >>> noon = parse_utc("2026-05-30T12:00:00Z")
+    >>> telesat = walker_constellation("telesat-1015", BUILTIN_WALKER["telesat-1015"][1], noon)
+    >>> p = positions_at(telesat, noon)
+    >>> len(p), p.r_ecef_km.shape, p.when_utc.isoformat()
+    (351, (351, 3), '2026-05-30T12:00:00+00:00')
+    >>> p.to_table().column_names[:4]
+    ['sat', 'name', 'catalog_number', 'shell']
+    """
+    when = _median_epoch_utc(constellation) if when_utc is None else parse_utc(when_utc)
+    grid = TimeGrid.at(when)
+    prop = propagate(constellation.satrec_array, grid)
+    r = prop.r_ecef_km[0]
+    lat, lon, alt = ecef_to_geodetic(r)
+    return SatellitePositions(
+        when_utc=grid.epoch_utc,
+        names=list(constellation.names),
+        catalog_numbers=np.asarray(constellation.catalog_numbers, dtype=np.int64),
+        shell=[constellation.shells[i].name for i in constellation.shell_index],
+        r_ecef_km=r,
+        lat_deg=lat,
+        lon_deg=lon,
+        altitude_km=alt,
+        error=prop.error[0],
+    )
+
+
+def _median_epoch_utc(constellation: Constellation) -> dt.datetime:
+    """Median element epoch, truncated to the second, as a UTC datetime."""
+    unix_epoch = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    jd_unix = sum(utc_to_jd_fr(unix_epoch))
+    when = unix_epoch + dt.timedelta(days=float(np.median(constellation.epoch_jd)) - jd_unix)
+    return when.replace(microsecond=0)
 
 
 def _hermite_teme(satrecs: SatrecArray, grid: TimeGrid, h_ns: int, velocities: bool):

@@ -92,7 +92,7 @@ class GraphBuilder:
     (feeder links) and PoPs (backhaul).  The lasers' directed entries are
     ordered by (row, column) once, here; each step only drops the unusable
     ones.  Feeder links arrive sorted by (gateway, satellite) (a
-    `leonet.links.gsl.GroundLinks` is), and the backhaul is fixed.  A step
+    `leonet.links.visibility.GroundLinks` is), and the backhaul is fixed.  A step
     therefore costs O(E + K) with no sort (vs. a ``lexsort`` of all entries).
 
     Parameters

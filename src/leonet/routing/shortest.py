@@ -349,7 +349,7 @@ def ground_to_ground(
         Usable lasers at the step.
     link_site, link_sat : int[K]; link_delay_s : float64[K], s
         Ground-satellite links of the G ground sites (e.g. a
-        `leonet.links.gsl.GroundLinks`: ``site``, ``sat``, ``delay_s``).
+        `leonet.links.visibility.GroundLinks`: ``site``, ``sat``, ``delay_s``).
     num_sites : int
         G.
     pairs : int[P, 2]

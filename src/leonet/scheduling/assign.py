@@ -65,7 +65,7 @@ from sgp4.api import SatrecArray
 
 from ..constants import C_KM_S, NS_PER_S
 from ..errors import ScenarioError
-from ..links.gsl import GroundLinks, SiteGeometry, pair_sin_elevation, visible_links
+from ..links.visibility import GroundLinks, SiteGeometry, pair_sin_elevation, visible_links
 from ..orbits.propagate import propagate
 from ..timebase import TimeGrid
 from .cells_assign import CellBeams, assign_cells
@@ -127,7 +127,7 @@ def slot_candidates(
     ----------
     sites : SiteGeometry
     first : GroundLinks
-        The visible pairs at the slot start (`leonet.links.gsl.visible_links`).
+        The visible pairs at the slot start (`leonet.links.visibility.visible_links`).
     r_later_ecef_km : float64[n, U, 3], km
         Satellites ``later_sats`` at the slot's other samples.
     later_sats : int64[U] or None
