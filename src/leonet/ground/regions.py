@@ -19,7 +19,7 @@ Shipped borders (see ``leonet/data/SOURCES.md``):
   finer Europe file (44 countries), then a coarser world file (250 units).
 * geoBoundaries UKR ADM1: 24 oblasts, the Autonomous Republic of Crimea
   (UA-43), Kyiv city (UA-30, ``shapeName`` "Kyiv") and Sevastopol (UA-40).
-* Natural Earth 10m admin-1 (states, provinces) of every other country: 4,826
+* Natural Earth 10m admin-1 (states, provinces) of every other country: 4,827
   units with their ISO 3166-2 codes (NE's own ``XX-X01~`` codes where ISO has
   none), simplified by <= 0.01 degrees (~1 km) along shared borders, as
   GeoParquet (WKB).  Ukraine is left out of it: Ukrainian units always come
@@ -88,6 +88,10 @@ _UKR_ADM1 = ("boundaries", "geoboundaries_ukr_adm1_simplified.geojson")
 _CRIMEA = ("boundaries", "crimea_geoboundaries.geojson")
 #: Natural Earth 10m admin-1 of every country but Ukraine (GeoParquet; see SOURCES.md).
 _WORLD_ADM1 = ("boundaries", "ne_10m_admin1_world_simplified.parquet")
+#: How far (degrees, ~11 km) `admin1_regions` looks for the nearest unit of a site's own
+#: country when the site lies in none: the admin-0 and admin-1 files are simplified
+#: differently (0.05 and 0.01 degrees), so a coastal place can fall between them.
+_ADMIN1_SNAP_DEG = 0.1
 
 #: Admin-1 border files by the ISO alpha-2 country they cover.
 _ADM1_FILES = {"UA": _UKR_ADM1}
@@ -478,11 +482,16 @@ def _world_index() -> tuple[dict[str, int], dict[str, list[int]], dict[str, str]
     return by_code, by_country, country_key
 
 
+def _unit_name(p: dict) -> str:
+    """A world unit's label: its NE name, else its code (6 NE placeholder units have no name)."""
+    return str(p["name"]) or str(p["iso_3166_2"])
+
+
 def _world_region(k: int, spec: str) -> Region:
     props, geoms, _ = _shipped(_WORLD_ADM1)
     p = props[k]
     return Region(
-        name=str(p["name"]),
+        name=_unit_name(p),
         geometry=geoms[k],
         source=f"{spec} (Natural Earth 10m admin-1, {p['admin']}: {_WORLD_ADM1[1]})",
         code=str(p["iso_3166_2"]),
@@ -806,7 +815,7 @@ def admin1_of(lat_deg: ArrayLike, lon_deg: ArrayLike, *, world: bool = False) ->
         wprops, _, _ = _shipped(_WORLD_ADM1)
         w = _world_units(lat, lon, k < 0)
         for g in np.flatnonzero(w >= 0).tolist():
-            out[g] = str(wprops[w[g]]["name"])
+            out[g] = _unit_name(wprops[w[g]])
     return out
 
 
@@ -866,9 +875,11 @@ def admin1_regions(
     sites of other countries, and sites of unknown country outside Ukraine --
     takes the Natural Earth admin-1 ``name`` of the unit that holds it, if
     that unit belongs to the site's country (or the country is unknown); the
-    same learnt GeoNames-code table (per country) fills the coastal misses.
-    The world file is read only when such a site exists, so a run inside
-    Ukraine never loads it.
+    same learnt GeoNames-code table (per country) fills the coastal misses,
+    and a site of a known country still in no unit takes that country's
+    nearest unit within 0.1 degrees (~11 km; a coastal place the simplified
+    borders cut off).  The world file is read only when such a site exists,
+    so a run inside Ukraine never loads it.
 
     Parameters
     ----------
@@ -908,7 +919,7 @@ def admin1_regions(
     props, _, _ = _shipped(_WORLD_ADM1)
     k = _world_units(lat, lon, todo, country)
     for g in np.flatnonzero(k >= 0).tolist():
-        out[g] = str(props[k[g]]["name"])
+        out[g] = _unit_name(props[k[g]])
     if admin1_code is not None:
         votes2: dict[tuple[str, str], Counter] = {}
         for g in np.flatnonzero((k >= 0) & (country != "")).tolist():
@@ -916,6 +927,17 @@ def admin1_regions(
         table2 = {key: c.most_common(1)[0][0] for key, c in votes2.items()}
         for g in np.flatnonzero(todo & (k < 0) & (country != "")).tolist():
             out[g] = table2.get((country[g], admin1_code[g]), "")
+    # A site of a known country still in no unit is a coastal or riverside place the simplified
+    # borders cut off (the admin-0 file is simplified differently): it takes its country's
+    # nearest unit within _ADMIN1_SNAP_DEG.
+    miss = np.flatnonzero(todo & (country != "") & np.array([not o for o in out], dtype=bool))
+    if miss.size:
+        _, geoms, _ = _shipped(_WORLD_ADM1)
+        pts = shapely.points(lon[miss], lat[miss])
+        pairs = _tree(_WORLD_ADM1).query_nearest(pts, max_distance=_ADMIN1_SNAP_DEG, all_matches=False)
+        for a, k2 in zip(pairs[0].tolist(), pairs[1].tolist()):
+            if str(props[k2]["iso_a2"]) == country[miss[a]]:
+                out[miss[a]] = _unit_name(props[k2])
     return out
 
 
