@@ -351,8 +351,9 @@ def _read_geoparquet(path: str) -> tuple[list[dict], list[BaseGeometry]]:
     import pyarrow.parquet as pq  # lazy: only the world admin-1 file needs it
 
     try:
-        table = pq.read_table(path)
-        geoms = list(shapely.from_wkb(table.column("geometry").to_numpy(zero_copy_only=False)))
+        table = pq.ParquetFile(path).read()  # not pq.read_table: its dataset layer costs ~0.4 s to import
+        # to_pylist, not to_numpy: ChunkedArray.to_numpy imports pandas (~0.8 s).
+        geoms = list(shapely.from_wkb(np.array(table.column("geometry").to_pylist(), dtype=object)))
         props = table.drop_columns(["geometry"]).to_pylist()
     except Exception as exc:  # pyarrow and GEOS raise several types for a damaged file
         raise InputFileError(
@@ -530,6 +531,17 @@ def _admin1_world(value: str, spec: str) -> Region:
     want = value.strip()
     if not want:
         raise ScenarioError(f"region spec {spec!r} names no first-level unit. " + _ADMIN1_FORMS)
+    up = want.upper()
+    head, dash, _ = up.partition("-")
+    is_code = bool(dash) and len(head) == 2 and head.isalpha() and "/" not in want
+    if is_code and head == "UA":
+        return _admin1(want, spec)  # Ukraine: geoBoundaries, as before; the world file is not read
+    if "/" in want and fold_name(want.partition("/")[0]) in ("ua", "ukr", "ukraine"):
+        return _admin1(want.partition("/")[2], spec)
+    if not is_code and "/" not in want:
+        ua = _ua_hits(want)  # a bare name: Ukrainian units first, as before
+        if ua:
+            return _ua_region(ua[0], spec)
     props, _, _ = _shipped(_WORLD_ADM1)
     by_code, by_country, _ = _world_index()
     if "/" in want:
@@ -553,11 +565,7 @@ def _admin1_world(value: str, spec: str) -> Region:
             + (f"close matches: {', '.join(close)}. " if close else f"its units are e.g. {', '.join(_labels(units[:5]))}. ")
             + _ADMIN1_FORMS
         )
-    up = want.upper()
-    head, dash, _ = up.partition("-")
-    if dash and len(head) == 2 and head.isalpha():
-        if head == "UA":
-            return _admin1(want, spec)  # Ukraine: geoBoundaries, as before
+    if is_code:
         if up in by_code:
             return _world_region(by_code[up], spec)
         same = by_country.get(head, [])
@@ -569,15 +577,14 @@ def _admin1_world(value: str, spec: str) -> Region:
             else (f"{head} has {len(same)} units, e.g. {', '.join(_labels(same[:5]))}. " if same else f"no country {head!r} has admin-1 units here. ")
         )
         raise ScenarioError(f"region spec {spec!r}: no first-level unit with ISO 3166-2 code {want!r}; " + hint + _ADMIN1_FORMS)
+    if up in by_code:  # an NE placeholder code without a country prefix ("-99-X16~", Dhekelia)
+        return _world_region(by_code[up], spec)
     if up in by_country or up == "UA":
         raise ScenarioError(
             f"region spec {spec!r} names a country, not a first-level unit; for the whole country write 'country:{want}'. "
             + _ADMIN1_FORMS
         )
-    # A bare name: Ukrainian units first (as before), then a unique match world-wide.
-    ua = _ua_hits(want)
-    if ua:
-        return _ua_region(ua[0], spec)
+    # A bare name that no Ukrainian unit has: the one unit world-wide with that name.
     folded = fold_name(want)
     hits = [k for k, p in enumerate(props) if fold_name(str(p["name"])) == folded]
     if len(hits) == 1:
