@@ -355,7 +355,7 @@ def _read_geoparquet(path: str) -> tuple[list[dict], list[BaseGeometry]]:
         # to_pylist, not to_numpy: ChunkedArray.to_numpy imports pandas (~0.8 s).
         geoms = list(shapely.from_wkb(np.array(table.column("geometry").to_pylist(), dtype=object)))
         props = table.drop_columns(["geometry"]).to_pylist()
-    except Exception as exc:  # pyarrow and GEOS raise several types for a damaged file
+    except (OSError, ValueError, shapely.errors.GEOSException) as exc:  # ArrowInvalid is a ValueError
         raise InputFileError(
             path, f"the shipped border file cannot be read ({excerpt(str(exc), 80)}); restore it (see leonet/data/SOURCES.md)."
         ) from None
@@ -596,7 +596,6 @@ def _admin1_world(value: str, spec: str) -> Region:
         )
     names = [str(p["name"]) for p in props]
     close_world = _suggest(want, names)
-    ua_props, _, _ = _shipped(_UKR_ADM1)
     close_ua = _ua_close(want)
     shown = [f"{n} (UA)" for n in close_ua] + [
         lbl for n in close_world for lbl in _labels([k for k, m in enumerate(names) if m == n][:2])
@@ -939,7 +938,6 @@ def admin1_regions(
     # nearest unit within _ADMIN1_SNAP_DEG.
     miss = np.flatnonzero(todo & (country != "") & np.array([not o for o in out], dtype=bool))
     if miss.size:
-        _, geoms, _ = _shipped(_WORLD_ADM1)
         pts = shapely.points(lon[miss], lat[miss])
         pairs = _tree(_WORLD_ADM1).query_nearest(pts, max_distance=_ADMIN1_SNAP_DEG, all_matches=False)
         for a, k2 in zip(pairs[0].tolist(), pairs[1].tolist()):
