@@ -283,3 +283,26 @@ def test_brazil_scenario_with_an_admin1_geofence(tmp_path):
     always = {t for t in terminals["index"] if all(r == "policy" for tt, r in zip(steps["terminal"], steps["reason"]) if tt == t)}
     assert denied == always == {t for t, k in zip(terminals["index"], inside) if k}
     assert len(steps["terminal"]) == 2 * len(lat)  # 2 steps (0 s, 15 s) per terminal
+
+
+def test_policy_with_a_country_slash_name_region(tmp_path):
+    """The ``<country>/<name>`` form is a built-in spec, not a path (it has a colon), in a policy too."""
+    import datetime as dt
+
+    from leonet.ground.sites import sites_from_coordinates
+    from leonet.scenario.service import PolicySpec
+    from leonet.service.policy import PolicyEngine
+
+    sites = sites_from_coordinates(
+        "terminal",
+        [
+            {"id": "rio", "name": "Rio", "lat_deg": RIO[0], "lon_deg": RIO[1]},
+            {"id": "sp", "name": "Sao Paulo", "lat_deg": SAO_PAULO[0], "lon_deg": SAO_PAULO[1]},
+        ],
+    )
+    rule = PolicySpec.model_validate({"action": "deny", "region": "admin1:Brazil/Rio de Janeiro"})
+    engine = PolicyEngine([rule], sites, resolve=lambda p: tmp_path / p)
+    when = dt.datetime(2026, 5, 30, tzinfo=dt.timezone.utc)
+    assert engine.denied(np.array([0], dtype=np.int64), when).tolist() == [[True, False]]
+    with pytest.raises(ScenarioError, match=r"policies\[0\]\.region: .*close matches: Rio de Janeiro"):
+        PolicyEngine([PolicySpec.model_validate({"action": "deny", "region": "admin1:BR/Rio de Janero"})], sites)
