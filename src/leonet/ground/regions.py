@@ -1,4 +1,4 @@
-"""Regions on the ground: countries, oblasts, Crimea, or any GeoJSON polygon.
+"""Regions on the ground: countries, first-level units world-wide, Crimea, or any GeoJSON polygon.
 
 The representation
 ------------------
@@ -19,6 +19,13 @@ Shipped borders (see ``leonet/data/SOURCES.md``):
   finer Europe file (44 countries), then a coarser world file (250 units).
 * geoBoundaries UKR ADM1: 24 oblasts, the Autonomous Republic of Crimea
   (UA-43), Kyiv city (UA-30, ``shapeName`` "Kyiv") and Sevastopol (UA-40).
+* Natural Earth 10m admin-1 (states, provinces) of every other country: 4,827
+  units with their ISO 3166-2 codes (NE's own ``XX-X01~`` codes where ISO has
+  none), simplified by <= 0.01 degrees (~1 km) along shared borders, as
+  GeoParquet (WKB).  Ukraine is left out of it: Ukrainian units always come
+  from geoBoundaries.  NE's first level is the level its sources chose: some
+  countries are split finer than their ISO first level (GB counties and
+  unitary authorities, FR departements, IT provinces, CZ districts, ...).
 * Crimea: the union of UA-43 and UA-40.
 
 Import note: `sites` imports this module lazily (inside functions), because
@@ -62,6 +69,7 @@ __all__ = [
     "sample_points",
     "sample_terminals",
     "admin1_of",
+    "admin1_codes_of",
     "admin1_regions",
     "country_of",
     "DEFAULT_JITTER_KM",
@@ -78,6 +86,12 @@ _EUROPE = ("boundaries", "ne_10m_admin0_deu-pov_europe_simplified.geojson")
 _WORLD = ("boundaries", "ne_10m_admin0_deu-pov_world_simplified.geojson")
 _UKR_ADM1 = ("boundaries", "geoboundaries_ukr_adm1_simplified.geojson")
 _CRIMEA = ("boundaries", "crimea_geoboundaries.geojson")
+#: Natural Earth 10m admin-1 of every country but Ukraine (GeoParquet; see SOURCES.md).
+_WORLD_ADM1 = ("boundaries", "ne_10m_admin1_world_simplified.parquet")
+#: How far (degrees, ~11 km) `admin1_regions` looks for the nearest unit of a site's own
+#: country when the site lies in none: the admin-0 and admin-1 files are simplified
+#: differently (0.05 and 0.01 degrees), so a coastal place can fall between them.
+_ADMIN1_SNAP_DEG = 0.1
 
 #: Admin-1 border files by the ISO alpha-2 country they cover.
 _ADM1_FILES = {"UA": _UKR_ADM1}
@@ -310,13 +324,18 @@ def _shipped(parts: tuple[str, ...]) -> tuple[list[dict], list[BaseGeometry], ND
     Shipped files are trusted to be FeatureCollections of (Multi)Polygons, so
     GEOS parses the whole file at once (``shapely.from_geojson``, ~4x faster
     than building each feature with ``shape``); user files go through
-    `read_geojson_region`, which checks every feature.
+    `read_geojson_region`, which checks every feature.  A ``.parquet`` file is
+    GeoParquet with a WKB ``geometry`` column: the world admin-1 file is read
+    that way because parsing it as GeoJSON takes ~10x longer (see SOURCES.md).
     """
     path = str(data_path(*parts))
-    with open(path, encoding="utf-8") as f:
-        text = f.read()
-    props = [feat.get("properties") or {} for feat in json.loads(text)["features"]]
-    geoms = list(shapely.get_parts(shapely.from_geojson(text)))
+    if path.endswith(".parquet"):
+        props, geoms = _read_geoparquet(path)
+    else:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        props = [feat.get("properties") or {} for feat in json.loads(text)["features"]]
+        geoms = list(shapely.get_parts(shapely.from_geojson(text)))
     if len(geoms) != len(props) or any(g.geom_type not in _POLYGONAL for g in geoms):
         raise InputFileError(path, "the shipped border file is damaged; restore it (see leonet/data/SOURCES.md).")
     for k in np.flatnonzero(~shapely.is_valid(geoms)).tolist():
@@ -325,6 +344,28 @@ def _shipped(parts: tuple[str, ...]) -> tuple[list[dict], list[BaseGeometry], ND
     for g in geoms:
         shapely.prepare(g)
     return props, geoms, np.array([g.area for g in geoms])
+
+
+def _read_geoparquet(path: str) -> tuple[list[dict], list[BaseGeometry]]:
+    """Rows (without the geometry) and geometries of a shipped GeoParquet file."""
+    import pyarrow.parquet as pq  # lazy: only the world admin-1 file needs it
+
+    try:
+        table = pq.ParquetFile(path).read()  # not pq.read_table: its dataset layer costs ~0.4 s to import
+        # to_pylist, not to_numpy: ChunkedArray.to_numpy imports pandas (~0.8 s).
+        geoms = list(shapely.from_wkb(np.array(table.column("geometry").to_pylist(), dtype=object)))
+        props = table.drop_columns(["geometry"]).to_pylist()
+    except (OSError, ValueError, shapely.errors.GEOSException) as exc:  # ArrowInvalid is a ValueError
+        raise InputFileError(
+            path, f"the shipped border file cannot be read ({excerpt(str(exc), 80)}); restore it (see leonet/data/SOURCES.md)."
+        ) from None
+    return props, geoms
+
+
+@lru_cache(maxsize=8)
+def _tree(parts: tuple[str, ...]) -> shapely.STRtree:
+    """R-tree (STR packed) over the bounding boxes of a shipped file's polygons."""
+    return shapely.STRtree(_shipped(parts)[1])
 
 
 def _iso2(props: dict) -> str:
@@ -368,31 +409,201 @@ def _country(value: str, spec: str) -> Region:
     )
 
 
-def _admin1(value: str, spec: str, country: str = "UA") -> Region:
-    parts = _ADM1_FILES[country]
-    props, geoms, _ = _shipped(parts)
-    want = value.strip()
+def _ua_hits(want: str) -> list[int]:
+    """geoBoundaries UKR ADM1 features matching a name or ISO code (empty: none)."""
+    props, _, _ = _shipped(_UKR_ADM1)
     names = [str(p.get("shapeName", "")) for p in props]
     folded = fold_name(want)
     # Exact name or ISO code first ("Kyiv" is the city, UA-30), then "<name> Oblast".
     hits = [k for k, p in enumerate(props) if str(p.get("shapeISO", "")).upper() == want.upper()]
     hits = hits or [k for k, n in enumerate(names) if fold_name(n) == folded]
-    hits = hits or [k for k, n in enumerate(names) if fold_name(n) == folded + " oblast"]
+    return hits or [k for k, n in enumerate(names) if fold_name(n) == folded + " oblast"]
+
+
+def _ua_region(k: int, spec: str) -> Region:
+    props, geoms, _ = _shipped(_UKR_ADM1)
+    return Region(
+        name=str(props[k].get("shapeName", "")),
+        geometry=geoms[k],
+        source=f"{spec} (geoBoundaries gbOpen UA ADM1: {_UKR_ADM1[1]})",
+        code=str(props[k].get("shapeISO", "")),
+    )
+
+
+def _ua_close(want: str) -> list[str]:
+    props, _, _ = _shipped(_UKR_ADM1)
+    names = [str(p.get("shapeName", "")) for p in props]
+    full = {n: n for n in names} | {n.removesuffix(" Oblast"): n for n in names}
+    return list(dict.fromkeys(full[c] for c in _suggest(want, full)))
+
+
+def _admin1(value: str, spec: str, country: str = "UA") -> Region:
+    want = value.strip()
+    hits = _ua_hits(want)
     if not hits:
-        full = {n: n for n in names} | {n.removesuffix(" Oblast"): n for n in names}
-        close = [full[c] for c in _suggest(want, full)]
+        close = _ua_close(want)
         raise ScenarioError(
             f"no first-level unit {want!r} in the shipped geoBoundaries {country} ADM1 borders; "
-            + (f"close matches: {', '.join(dict.fromkeys(close))}. " if close else "")
+            + (f"close matches: {', '.join(close)}. " if close else "")
             + "Write 'oblast:<shapeName>' (e.g. 'oblast:Kharkiv', 'oblast:Kyiv Oblast'; 'oblast:Kyiv' is Kyiv city) "
             "or 'admin1:<ISO 3166-2>' (e.g. 'admin1:UA-63')."
         )
-    k = hits[0]
+    return _ua_region(hits[0], spec)
+
+
+# --------------------------------------------------------------------------
+# First-level units world-wide (Natural Earth 10m admin-1)
+# --------------------------------------------------------------------------
+
+_ADMIN1_FORMS = (
+    "Write 'admin1:<ISO 3166-2 code>' (e.g. 'admin1:BR-RJ', 'admin1:US-CA', 'admin1:UA-63') or "
+    "'admin1:<country>/<unit name>' (e.g. 'admin1:BR/Rio de Janeiro', 'admin1:Germany/Bayern'; the country as an "
+    "ISO alpha-2 or alpha-3 code or its English name)."
+)
+
+
+@lru_cache(maxsize=1)
+def _world_index() -> tuple[dict[str, int], dict[str, list[int]], dict[str, str]]:
+    """Lookups of the world admin-1 file.
+
+    Returns ``(by ISO 3166-2 code, feature indices by ISO alpha-2 country,
+    ISO alpha-2 by folded country code or name)``.
+    """
+    props, _, _ = _shipped(_WORLD_ADM1)
+    by_code: dict[str, int] = {}
+    by_country: dict[str, list[int]] = {}
+    country_key: dict[str, str] = {}
+    for k, p in enumerate(props):
+        by_code.setdefault(str(p["iso_3166_2"]).upper(), k)
+        # NE writes iso_a2 = -1 for units of no ISO country (Dhekelia, Spratly Is.): keyed by adm0_a3.
+        iso2 = str(p["iso_a2"]) if str(p["iso_a2"]) not in ("-1", "-99", "") else str(p["adm0_a3"])
+        by_country.setdefault(iso2.upper(), []).append(k)
+        for key in (iso2, str(p["adm0_a3"]), str(p["admin"])):
+            country_key.setdefault(fold_name(key), iso2.upper())
+    return by_code, by_country, country_key
+
+
+def _unit_name(p: dict) -> str:
+    """A world unit's label: its NE name, else its code (6 NE placeholder units have no name)."""
+    return str(p["name"]) or str(p["iso_3166_2"])
+
+
+def _world_region(k: int, spec: str) -> Region:
+    props, geoms, _ = _shipped(_WORLD_ADM1)
+    p = props[k]
     return Region(
-        name=names[k],
+        name=_unit_name(p),
         geometry=geoms[k],
-        source=f"{spec} (geoBoundaries gbOpen {country} ADM1: {parts[1]})",
-        code=str(props[k].get("shapeISO", "")),
+        source=f"{spec} (Natural Earth 10m admin-1, {p['admin']}: {_WORLD_ADM1[1]})",
+        code=str(p["iso_3166_2"]),
+    )
+
+
+def _labels(ks: Sequence[int]) -> list[str]:
+    props, _, _ = _shipped(_WORLD_ADM1)
+    return [f"{props[k]['iso_3166_2']} ({props[k]['name']}, {props[k]['admin']})" for k in ks]
+
+
+def _country_iso2(country: str, spec: str) -> str:
+    """ISO alpha-2 code of the country part of ``admin1:<country>/<name>``."""
+    _, by_country, country_key = _world_index()
+    iso2 = country_key.get(fold_name(country))
+    if iso2 is None and fold_name(country) in ("ua", "ukr", "ukraine"):
+        iso2 = "UA"
+    if iso2 is None:
+        try:  # the admin-0 files know more spellings ("Czech Republic", ISO_A2_EH codes)
+            iso2 = _country(country, spec).code.upper() or None
+        except ScenarioError:
+            iso2 = None
+    if iso2 is None or (iso2 not in by_country and iso2 != "UA"):
+        props, _, _ = _shipped(_WORLD_ADM1)
+        close = _suggest(country, sorted({str(p["admin"]) for p in props}))
+        raise ScenarioError(
+            f"region spec {spec!r}: no country {country.strip()!r} in the shipped admin-1 borders; "
+            + (f"close matches: {', '.join(close)}. " if close else "")
+            + _ADMIN1_FORMS
+        )
+    return iso2
+
+
+def _admin1_world(value: str, spec: str) -> Region:
+    """A first-level unit by ISO 3166-2 code, ``<country>/<name>`` or bare name (see `load_region`)."""
+    want = value.strip()
+    if not want:
+        raise ScenarioError(f"region spec {spec!r} names no first-level unit. " + _ADMIN1_FORMS)
+    up = want.upper()
+    head, dash, _ = up.partition("-")
+    is_code = bool(dash) and len(head) == 2 and head.isalpha() and "/" not in want
+    if is_code and head == "UA":
+        return _admin1(want, spec)  # Ukraine: geoBoundaries, as before; the world file is not read
+    if "/" in want and fold_name(want.partition("/")[0]) in ("ua", "ukr", "ukraine"):
+        return _admin1(want.partition("/")[2], spec)
+    if not is_code and "/" not in want:
+        ua = _ua_hits(want)  # a bare name: Ukrainian units first, as before
+        if ua:
+            return _ua_region(ua[0], spec)
+    props, _, _ = _shipped(_WORLD_ADM1)
+    by_code, by_country, _ = _world_index()
+    if "/" in want:
+        country, _, name = (t.strip() for t in want.partition("/"))
+        iso2 = _country_iso2(country, spec)
+        if iso2 == "UA":
+            return _admin1(name, spec)
+        units = by_country[iso2]
+        folded = fold_name(name)
+        hits = [k for k in units if fold_name(str(props[k]["name"])) == folded]
+        if len(hits) == 1:
+            return _world_region(hits[0], spec)
+        if hits:
+            raise ScenarioError(
+                f"region spec {spec!r}: {len(hits)} units of {props[hits[0]]['admin']} are named {name!r}: "
+                f"{', '.join(_labels(hits))}; name one by its code ('admin1:{props[hits[0]]['iso_3166_2']}')."
+            )
+        close = _suggest(name, [str(props[k]["name"]) for k in units])
+        raise ScenarioError(
+            f"region spec {spec!r}: no first-level unit {name!r} in {props[units[0]]['admin']} (Natural Earth admin-1); "
+            + (f"close matches: {', '.join(close)}. " if close else f"its units are e.g. {', '.join(_labels(units[:5]))}. ")
+            + _ADMIN1_FORMS
+        )
+    if is_code:
+        if up in by_code:
+            return _world_region(by_code[up], spec)
+        same = by_country.get(head, [])
+        codes = [str(props[k]["iso_3166_2"]) for k in same]
+        close = [c for c in _suggest(up, codes) if c in by_code]
+        hint = (
+            f"close matches: {', '.join(_labels([by_code[c] for c in close]))}. "
+            if close
+            else (f"{head} has {len(same)} units, e.g. {', '.join(_labels(same[:5]))}. " if same else f"no country {head!r} has admin-1 units here. ")
+        )
+        raise ScenarioError(f"region spec {spec!r}: no first-level unit with ISO 3166-2 code {want!r}; " + hint + _ADMIN1_FORMS)
+    if up in by_code:  # an NE placeholder code without a country prefix ("-99-X16~", Dhekelia)
+        return _world_region(by_code[up], spec)
+    if up in by_country or up == "UA":
+        raise ScenarioError(
+            f"region spec {spec!r} names a country, not a first-level unit; for the whole country write 'country:{want}'. "
+            + _ADMIN1_FORMS
+        )
+    # A bare name that no Ukrainian unit has: the one unit world-wide with that name.
+    folded = fold_name(want)
+    hits = [k for k, p in enumerate(props) if fold_name(str(p["name"])) == folded]
+    if len(hits) == 1:
+        return _world_region(hits[0], spec)
+    if hits:
+        raise ScenarioError(
+            f"region spec {spec!r}: {len(hits)} first-level units are named {want!r}: {', '.join(_labels(hits[:8]))}; "
+            "give the code or the country ('admin1:<country>/<name>')."
+        )
+    names = [str(p["name"]) for p in props]
+    close_world = _suggest(want, names)
+    close_ua = _ua_close(want)
+    shown = [f"{n} (UA)" for n in close_ua] + [
+        lbl for n in close_world for lbl in _labels([k for k, m in enumerate(names) if m == n][:2])
+    ]
+    raise ScenarioError(
+        f"region spec {spec!r}: no first-level unit named {want!r}; "
+        + (f"close matches: {', '.join(shown[:8])}. " if shown else "")
+        + _ADMIN1_FORMS
     )
 
 
@@ -410,7 +621,21 @@ def load_region(spec: str | os.PathLike | Region) -> Region:
           ADM1 unit by ``shapeName`` (case- and accent-insensitive; the
           " Oblast" suffix may be left out) or ``shapeISO``.  An exact name
           wins: ``"oblast:Kyiv"`` is Kyiv *city* (UA-30); Kyiv Oblast is
-          ``"oblast:Kyiv Oblast"`` or ``"admin1:UA-32"``.
+          ``"oblast:Kyiv Oblast"`` or ``"admin1:UA-32"``.  ``oblast:`` is
+          Ukraine only.
+        * ``"admin1:BR-RJ"`` -- a first-level unit of any other country by its
+          ISO 3166-2 code (case-insensitive), from the shipped Natural Earth
+          10m admin-1 file.  Units ISO gives no code carry NE's own
+          (``"admin1:PF-X03~"``).  A ``UA-`` code is always geoBoundaries.
+        * ``"admin1:<country>/<name>"`` -- e.g. ``"admin1:BR/Rio de Janeiro"``,
+          ``"admin1:Germany/bayern"``: the country as ISO alpha-2, alpha-3 or
+          English name, the unit by its Natural Earth name (case- and
+          accent-insensitive; NE's names are English for some countries
+          -- "Masovian" -- and local for others -- "Bayern", "São Paulo";
+          English exonyms of the latter are not known here).  ``"admin1:UA/<name>"`` is the geoBoundaries unit.
+        * ``"admin1:<name>"`` -- a bare name: a Ukrainian unit if one matches
+          (as ``oblast:``), else the one unit world-wide with that name; a
+          name several countries use ("Punjab") is an error that lists them.
         * ``"crimea"`` -- the shipped Crimea polygon (UA-43 + UA-40).
         * a path to a GeoJSON file (see `read_geojson_region`).
         * a `Region`, returned as is.
@@ -432,6 +657,11 @@ def load_region(spec: str | os.PathLike | Region) -> Region:
     'Ukraine'
     >>> load_region("admin1:UA-63").name
     'Kharkiv Oblast'
+    >>> r = load_region("admin1:BR-RJ")
+    >>> r.name, r.code
+    ('Rio de Janeiro', 'BR-RJ')
+    >>> load_region("admin1:Brazil/rio de janeiro").code
+    'BR-RJ'
     """
     if isinstance(spec, Region):
         return spec
@@ -444,8 +674,10 @@ def load_region(spec: str | os.PathLike | Region) -> Region:
     key = prefix.strip().lower()
     if colon and key == "country":
         return _country(rest, text)
-    if colon and key in ("oblast", "admin1"):
+    if colon and key == "oblast":
         return _admin1(rest, text)
+    if colon and key == "admin1":
+        return _admin1_world(rest, text)
     if text.lower() == "crimea":
         props, geoms, _ = _shipped(_CRIMEA)
         geom = geoms[0] if len(geoms) == 1 else shapely.union_all(geoms)
@@ -455,8 +687,8 @@ def load_region(spec: str | os.PathLike | Region) -> Region:
         return read_geojson_region(text)
     raise ScenarioError(
         f"cannot read region spec {short_repr(spec)}. Use 'country:<ISO2>' (e.g. 'country:UA'), 'oblast:<name>' "
-        "(e.g. 'oblast:Kharkiv'), 'admin1:<ISO 3166-2>' (e.g. 'admin1:UA-63'), 'crimea', or the path of a "
-        ".geojson file."
+        "(e.g. 'oblast:Kharkiv'), 'admin1:<ISO 3166-2>' (e.g. 'admin1:UA-63', 'admin1:BR-RJ'), "
+        "'admin1:<country>/<name>' (e.g. 'admin1:BR/Rio de Janeiro'), 'crimea', or the path of a .geojson file."
     )
 
 
@@ -509,8 +741,97 @@ def _which_polygon(parts: tuple[str, ...], lat: NDArray, lon: NDArray, pick: NDA
     return out
 
 
-def admin1_of(lat_deg: ArrayLike, lon_deg: ArrayLike) -> list[str]:
-    """Ukrainian oblast (geoBoundaries ``shapeName``) of each point, ``""`` outside Ukraine.
+def _locate(parts: tuple[str, ...], lat: NDArray, lon: NDArray, pick: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Same as `_which_polygon`, through the file's R-tree (for files of thousands of polygons).
+
+    The tree gives each point the polygons whose bounding box holds it; each
+    candidate polygon then tests its points at once on its prepared geometry.
+    """
+    _, geoms, areas = _shipped(parts)
+    out = np.full(lat.shape, -1, dtype=np.int64)
+    idx = np.flatnonzero(pick & np.isfinite(lat) & np.isfinite(lon))
+    if idx.size == 0:
+        return out
+    pt, poly = _tree(parts).query(shapely.points(lon[idx], lat[idx]))
+    inside = np.zeros(pt.size, dtype=bool)
+    order = np.argsort(poly, kind="stable")
+    pt, poly = pt[order], poly[order]
+    bounds = np.flatnonzero(np.diff(poly)) + 1
+    for a, b in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [poly.size]))):
+        if a == b:
+            continue
+        sel = idx[pt[a:b]]
+        inside[a:b] = shapely.contains_xy(geoms[poly[a]], lon[sel], lat[sel])
+    pt, poly = pt[inside], poly[inside]
+    best = np.full(idx.size, np.inf)
+    for p_, k in zip(pt.tolist(), poly.tolist()):  # smallest containing polygon wins (an enclave over its host)
+        if areas[k] < best[p_]:
+            best[p_] = areas[k]
+            out[idx[p_]] = k
+    return out
+
+
+def _world_units(lat: NDArray, lon: NDArray, pick: NDArray[np.bool_], country: NDArray | None = None) -> NDArray[np.int64]:
+    """World admin-1 feature of each picked point (-1: none).
+
+    With `country` (ISO alpha-2 per point, ``""`` unknown), a unit of another
+    country is not accepted: a point a simplified border puts on the wrong
+    side gets ``""`` rather than the neighbour's unit.
+    """
+    k = _locate(_WORLD_ADM1, lat, lon, pick)
+    if country is not None:
+        props, _, _ = _shipped(_WORLD_ADM1)
+        unit_country = np.array([str(props[i]["iso_a2"]) if i >= 0 else "" for i in k.tolist()], dtype=object)
+        k[(k >= 0) & (country != "") & (unit_country != country)] = -1
+    return k
+
+
+def admin1_of(lat_deg: ArrayLike, lon_deg: ArrayLike, *, world: bool = False) -> list[str]:
+    """First-level unit name of each point: Ukrainian oblasts, or every country's units.
+
+    Parameters
+    ----------
+    lat_deg, lon_deg : float64[N], degrees
+    world : bool
+        False (default): the geoBoundaries ``shapeName`` of Ukrainian units,
+        ``""`` outside Ukraine.  True: points in no Ukrainian unit take the
+        Natural Earth admin-1 ``name`` of the unit that holds them (``""`` at
+        sea).
+
+    Returns
+    -------
+    list of str, [N]
+        E.g. ``"Kharkiv Oblast"``, ``"Kyiv"`` (the city, UA-30),
+        ``"Autonomous Republic of Crimea"``, with `world` also
+        ``"Masovian"``, ``"Rio de Janeiro"``.
+
+    Examples
+    --------
+    >>> admin1_of([50.45466, 49.98177], [30.5238, 36.25475])
+    ['Kyiv', 'Kharkiv Oblast']
+    >>> admin1_of([50.45466, -22.90642, 52.22977], [30.5238, -43.18223, 21.01178], world=True)
+    ['Kyiv', 'Rio de Janeiro', 'Masovian']
+    """
+    lat = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64)).ravel()
+    lon = np.atleast_1d(np.asarray(lon_deg, dtype=np.float64)).ravel()
+    props, _, _ = _shipped(_UKR_ADM1)
+    k = _which_polygon(_UKR_ADM1, lat, lon, np.ones(lat.shape, dtype=bool))
+    out = [str(props[i]["shapeName"]) if i >= 0 else "" for i in k.tolist()]
+    if world and (k < 0).any():
+        wprops, _, _ = _shipped(_WORLD_ADM1)
+        w = _world_units(lat, lon, k < 0)
+        for g in np.flatnonzero(w >= 0).tolist():
+            out[g] = _unit_name(wprops[w[g]])
+    return out
+
+
+def admin1_codes_of(lat_deg: ArrayLike, lon_deg: ArrayLike) -> list[str]:
+    """ISO 3166-2 code of the first-level unit of each point, world-wide.
+
+    Ukrainian units come from geoBoundaries (``shapeISO``), every other
+    country's from Natural Earth admin-1 (NE's ``XX-X01~`` codes where ISO has
+    none); ``""`` at sea.  `load_region` (``"admin1:<code>"``) gives the unit
+    back.
 
     Parameters
     ----------
@@ -519,19 +840,23 @@ def admin1_of(lat_deg: ArrayLike, lon_deg: ArrayLike) -> list[str]:
     Returns
     -------
     list of str, [N]
-        E.g. ``"Kharkiv Oblast"``, ``"Kyiv"`` (the city, UA-30),
-        ``"Autonomous Republic of Crimea"``.
 
     Examples
     --------
-    >>> admin1_of([50.45466, 49.98177], [30.5238, 36.25475])
-    ['Kyiv', 'Kharkiv Oblast']
+    >>> admin1_codes_of([49.98177, -22.90642, -23.5475, 0.0], [36.25475, -43.18223, -46.63611, -30.0])
+    ['UA-63', 'BR-RJ', 'BR-SP', '']
     """
     lat = np.atleast_1d(np.asarray(lat_deg, dtype=np.float64)).ravel()
     lon = np.atleast_1d(np.asarray(lon_deg, dtype=np.float64)).ravel()
     props, _, _ = _shipped(_UKR_ADM1)
     k = _which_polygon(_UKR_ADM1, lat, lon, np.ones(lat.shape, dtype=bool))
-    return [str(props[i]["shapeName"]) if i >= 0 else "" for i in k.tolist()]
+    out = [str(props[i]["shapeISO"]) if i >= 0 else "" for i in k.tolist()]
+    if (k < 0).any():
+        wprops, _, _ = _shipped(_WORLD_ADM1)
+        w = _world_units(lat, lon, k < 0)
+        for g in np.flatnonzero(w >= 0).tolist():
+            out[g] = str(wprops[w[g]]["iso_3166_2"])
+    return out
 
 
 def admin1_regions(
@@ -539,6 +864,8 @@ def admin1_regions(
     lon_deg: NDArray[np.float64],
     country_iso2: Sequence[str],
     admin1_code: Sequence[str] | None,
+    *,
+    world: bool = False,
 ) -> list[str]:
     """First-level unit names for sites, from the shipped admin-1 borders.
 
@@ -550,11 +877,23 @@ def admin1_regions(
     the code -> oblast table is *learnt from the data* by point in polygon,
     never typed by hand.  Everything else is ``""``.
 
+    With ``world=True``, every site still without a name after that -- the
+    sites of other countries, and sites of unknown country outside Ukraine --
+    takes the Natural Earth admin-1 ``name`` of the unit that holds it, if
+    that unit belongs to the site's country (or the country is unknown); the
+    same learnt GeoNames-code table (per country) fills the coastal misses,
+    and a site of a known country still in no unit takes that country's
+    nearest unit within 0.1 degrees (~11 km; a coastal place the simplified
+    borders cut off).  The world file is read only when such a site exists,
+    so a run inside Ukraine never loads it.
+
     Parameters
     ----------
     lat_deg, lon_deg : float64[N], degrees
     country_iso2 : sequence of str, [N]
     admin1_code : sequence of str, [N], optional
+    world : bool
+        Label sites outside Ukraine too (default False: ``""``).
 
     Returns
     -------
@@ -577,6 +916,33 @@ def admin1_regions(
             table = {code: c.most_common(1)[0][0] for code, c in votes.items()}
             for g in np.flatnonzero((k < 0) & (country == iso2)).tolist():
                 out[g] = table.get(admin1_code[g], "")
+    if not world:
+        return out
+    covered = np.isin(country, list(_ADM1_FILES))
+    todo = np.array([not o for o in out], dtype=bool) & ~covered
+    if not todo.any():
+        return out
+    props, _, _ = _shipped(_WORLD_ADM1)
+    k = _world_units(lat, lon, todo, country)
+    for g in np.flatnonzero(k >= 0).tolist():
+        out[g] = _unit_name(props[k[g]])
+    if admin1_code is not None:
+        votes2: dict[tuple[str, str], Counter] = {}
+        for g in np.flatnonzero((k >= 0) & (country != "")).tolist():
+            votes2.setdefault((country[g], admin1_code[g]), Counter())[out[g]] += 1
+        table2 = {key: c.most_common(1)[0][0] for key, c in votes2.items()}
+        for g in np.flatnonzero(todo & (k < 0) & (country != "")).tolist():
+            out[g] = table2.get((country[g], admin1_code[g]), "")
+    # A site of a known country still in no unit is a coastal or riverside place the simplified
+    # borders cut off (the admin-0 file is simplified differently): it takes its country's
+    # nearest unit within _ADMIN1_SNAP_DEG.
+    miss = np.flatnonzero(todo & (country != "") & np.array([not o for o in out], dtype=bool))
+    if miss.size:
+        pts = shapely.points(lon[miss], lat[miss])
+        pairs = _tree(_WORLD_ADM1).query_nearest(pts, max_distance=_ADMIN1_SNAP_DEG, all_matches=False)
+        for a, k2 in zip(pairs[0].tolist(), pairs[1].tolist()):
+            if str(props[k2]["iso_a2"]) == country[miss[a]]:
+                out[miss[a]] = _unit_name(props[k2])
     return out
 
 
@@ -745,8 +1111,9 @@ def sample_terminals(
     """`n` user terminals placed by `sample_points`, as `GroundSites`.
 
     Ids are ``"<id_prefix>:<k>"`` (default prefix: ``"ut:<region name>"``);
-    ``region`` is the oblast for points in Ukraine; ``country_iso2`` comes
-    from the shipped borders.
+    ``region`` is the first-level unit (`admin1_regions` with
+    ``world=True``: the geoBoundaries oblast in Ukraine, the Natural Earth
+    admin-1 name elsewhere); ``country_iso2`` comes from the shipped borders.
     """
     region = load_region(region)
     lat, lon = sample_points(region, n, seed=seed, weight_by_population=weight_by_population, jitter_km=jitter_km)
@@ -760,7 +1127,7 @@ def sample_terminals(
         lon_deg=lon,
         altitude_km=0.0,
         country_iso2=country,
-        region=admin1_regions(lat, lon, country, None),
+        region=admin1_regions(lat, lon, country, None, world=True),
         population=0,
         min_elevation_deg=min_elevation_deg,
         antenna_count=1,
