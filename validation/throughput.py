@@ -101,7 +101,8 @@ def sample_country(iso3, iso2, n, seed):
     import shapely
 
     from leonet.errors import ScenarioError
-    from leonet.ground.regions import load_region, sample_points
+    from leonet.ground.regions import load_region
+    from leonet.ground.sampling import sample_points
     from leonet.ground.sites import load_cities
 
     if iso3 not in FRENCH_AND_AUSTRALIAN_TERRITORIES:
@@ -139,7 +140,8 @@ def sample_subscribers(iso3, iso2, n, seed, bg, candidates=80):
     from leonet.capacity.cells import cell_of
     from leonet.capacity.speedtest import _sinusoidal_area_km2
     from leonet.errors import ScenarioError
-    from leonet.ground.regions import load_region, sample_points
+    from leonet.ground.regions import load_region
+    from leonet.ground.sampling import sample_points
 
     rng = np.random.default_rng(seed)
     lat_c, lon_c = sample_country(iso3, iso2, candidates, seed)

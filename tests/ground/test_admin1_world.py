@@ -24,9 +24,8 @@ from leonet.ground.regions import (
     admin1_regions,
     load_region,
     points_in_region,
-    sample_points,
-    sample_terminals,
 )
+from leonet.ground.sampling import sample_points, sample_terminals
 from leonet.ground.sites import load_cities
 
 #: WGS84 authalic radius, km: the sphere of the ellipsoid's surface area (Snyder 1987,

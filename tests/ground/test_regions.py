@@ -22,9 +22,8 @@ from leonet.ground.regions import (
     country_of,
     load_region,
     points_in_region,
-    sample_points,
-    sample_terminals,
 )
+from leonet.ground.sampling import sample_points, sample_terminals
 from leonet.ground.sites import MEAN_EARTH_RADIUS_KM, data_path, great_circle_km, load_cities, load_gateways
 
 # GeoNames coordinates (shipped cities file).

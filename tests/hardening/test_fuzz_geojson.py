@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leonet.errors import InputFileError, LeonetError
-from leonet.ground.regions import load_region, points_in_region, read_geojson_region, sample_points
+from leonet.ground.regions import load_region, points_in_region, read_geojson_region
+from leonet.ground.sampling import sample_points
 
 pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from leonet.constants import NS_PER_S
 from leonet.errors import ScenarioError
-from leonet.ground.regions import sample_terminals
+from leonet.ground.sampling import sample_terminals
 from leonet.ground.sites import sites_from_coordinates
 from leonet.service.faults import STREAM_JAMMING, FaultSchedule, philox_uniform
 from leonet.scenario.service import parse_service_tables

@@ -40,11 +40,9 @@ import difflib
 import io
 import math
 import os
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +52,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputFileError, ScenarioError
 from ..inputs import excerpt, file_sha256, listing, read_input_bytes, short_repr
 from ..orbits.frames import geodetic_to_ecef
+from .names import data_path, fold_name, suggest
 
 __all__ = [
     "ROLES",
@@ -125,40 +124,6 @@ def catalog_path(kind: str, catalog: str | None) -> Path:
     if name not in table:
         raise ScenarioError(f"no shipped {kind} list {name!r}; the lists are {', '.join(table)}")
     return data_path(*table[name])
-
-
-def data_path(*parts: str) -> Path:
-    """Path of a file shipped in ``leonet/data``.
-
-    Parameters
-    ----------
-    *parts : str
-        Sub-folder(s) and file name, e.g. ``("cities", "geonames_cities15000.csv")``.
-
-    Returns
-    -------
-    pathlib.Path
-
-    Raises
-    ------
-    ScenarioError
-        If no such shipped file exists; the message lists what is shipped there.
-
-    Examples
-    --------
-    >>> data_path("gateways", "starlink_pops_starperf_2024-01.csv").name
-    'starlink_pops_starperf_2024-01.csv'
-    """
-    resource = files("leonet").joinpath("data", *parts)
-    path = Path(str(resource))
-    if not path.exists():
-        parent = path.parent
-        shipped = sorted(p.name for p in parent.iterdir()) if parent.is_dir() else []
-        raise ScenarioError(
-            f"no shipped data file {'/'.join(parts)!r} in {parent}; "
-            f"shipped there: {', '.join(shipped) or '(nothing)'}. See leonet/data/SOURCES.md."
-        )
-    return path
 
 
 # --------------------------------------------------------------------------
@@ -656,29 +621,6 @@ def _coordinates(table: _Table, lat_column: str = "lat", lon_column: str = "lon"
 # --------------------------------------------------------------------------
 
 
-def fold_name(name: str) -> str:
-    """Case- and accent-insensitive form of a place name, for matching.
-
-    ``"Bila-Tserkva"``, ``"bila tserkva"`` and ``"Bíla Tsérkva"`` all fold to
-    ``"bila tserkva"``; apostrophes are dropped.
-    """
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    for ch in "'’ʼ`\"":
-        text = text.replace(ch, "")
-    for ch in "-_()/.,":
-        text = text.replace(ch, " ")
-    return " ".join(text.split())
-
-
-def _suggest(wanted: str, choices: Iterable[str], n: int = 5) -> list[str]:
-    by_fold: dict[str, str] = {}
-    for c in choices:
-        by_fold.setdefault(fold_name(c), c)
-    hits = difflib.get_close_matches(fold_name(wanted), list(by_fold), n=n, cutoff=0.6)
-    return [by_fold[h] for h in hits]
-
-
 def _as_set(value: str | Iterable[str] | None, upper: bool = False) -> set[str] | None:
     if value is None:
         return None
@@ -716,7 +658,7 @@ def _read_cities(path: str, _sha256: str) -> GroundSites:
     population = table.numbers("population", integer=True, low=0, default=0)
     country = [c.strip().upper() for c in table.columns["country_iso2"]]
     admin1 = [c.strip() for c in table.columns["admin1_code"]]
-    from .regions import admin1_regions  # regions imports this module; see regions.py
+    from .regions import admin1_regions
 
     region = admin1_regions(lat, lon, country, admin1)
     sites = GroundSites(
@@ -860,7 +802,7 @@ def _cities_named(
         g = by_fold.get(fold_name(name))
         if g is None:
             pool = [sites.names[g] for g in candidates.tolist()]
-            close = _suggest(name, pool)
+            close = suggest(name, pool)
             where = f" in {', '.join(sorted(countries))}" if countries else ""
             raise ScenarioError(
                 f"no city named {name!r}{where} (population >= {max(min_population, 0)}) in {os.fspath(path)}; "
@@ -1054,7 +996,7 @@ def _gateways_by_id(
     chosen = []
     for w in wanted:
         if w not in pos:
-            close = difflib.get_close_matches(w, sites.ids, n=5) or _suggest(w, sites.names)
+            close = difflib.get_close_matches(w, sites.ids, n=5) or suggest(w, sites.names)
             raise ScenarioError(
                 f"no gateway with id {w!r} in {os.fspath(path)}; "
                 + (f"close matches: {listing(close)}." if close else "ids look like GS1, GS2, ...")
@@ -1133,7 +1075,7 @@ def load_pops(
     lat, lon = _coordinates(table)
     given = [c.strip().upper() for c in table.columns["country_iso2"]]
     if not all(given):
-        from .regions import country_of  # regions imports this module; see regions.py
+        from .regions import country_of
 
         found = country_of(lat, lon)
         given = [g or f for g, f in zip(given, found)]
@@ -1164,7 +1106,7 @@ def load_pops(
             g = lookup.get(fold_name(w))
             if g is None:
                 codes = sorted({c for n in sites.names for c in _pop_codes(n)[:-1]})
-                close = _suggest(w, codes + sites.names)
+                close = suggest(w, codes + sites.names)
                 raise ScenarioError(
                     f"no PoP named {w!r} in {os.fspath(path)}; "
                     + (f"close matches: {listing(close)}. " if close else "")
@@ -1256,7 +1198,7 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
     if dup:
         raise ScenarioError(f"{source}: repeated site id(s) {listing(dup)}; give each site a distinct 'id' (or name).", source=source)
     if any(r is None for r in cols["region"]):
-        from .regions import admin1_regions  # regions imports this module; see regions.py
+        from .regions import admin1_regions
 
         found = admin1_regions(np.array(cols["lat_deg"]), np.array(cols["lon_deg"]), cols["country_iso2"], None)
         cols["region"] = [f if r is None else str(r) for r, f in zip(cols["region"], found)]

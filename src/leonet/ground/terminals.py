@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .regions import sample_terminals
+from .sampling import sample_terminals
 from .sites import GroundSites, load_cities, sites_from_coordinates
 
 __all__ = ["terminals_from_sources", "region_argument", "region_is_file"]
