@@ -15,7 +15,7 @@ from ..errors import ScenarioError
 from .regions import Region, admin1_regions, country_of, load_region, points_in_region
 from .sites import DEFAULT_MIN_ELEVATION_DEG, MEAN_EARTH_RADIUS_KM, GroundSites, load_cities
 
-__all__ = ["sample_points", "sample_terminals", "DEFAULT_JITTER_KM"]
+__all__ = ["sample_points", "sample_terminals", "spread_around", "DEFAULT_JITTER_KM"]
 
 #: Radius of the disc around a city inside which population-weighted samples
 #: are spread, km.  A city of >= 15,000 people (the shipped GeoNames list)
@@ -168,4 +168,42 @@ def sample_terminals(
         population=0,
         min_elevation_deg=min_elevation_deg,
         antenna_count=1,
+    )
+
+
+def spread_around(sites: GroundSites, per_site: int, radius_km: float, seed: int) -> GroundSites:
+    """``per_site`` terminals around each site, uniform over a disc of ``radius_km`` (seeded).
+
+    Ids become ``"<site id>#<k>"``; names ``"<name> #<k>"``; every other
+    column is the site's.  With ``per_site = 1`` the sites are returned as they are.
+
+    >>> from leonet.ground.sites import sites_from_coordinates
+    >>> city = sites_from_coordinates("terminal", [{"name": "A", "lat_deg": 10.0, "lon_deg": 20.0}])
+    >>> many = spread_around(city, 3, 5.0, seed=1)
+    >>> len(many), many.ids[1]
+    (3, 'terminal:A#1')
+    """
+    if per_site == 1:
+        return sites
+    rng = np.random.default_rng(seed)
+    index = np.repeat(np.arange(len(sites)), per_site)
+    lat0, lon0 = sites.lat_deg[index], sites.lon_deg[index]
+    r = radius_km * np.sqrt(rng.uniform(0.0, 1.0, index.size))  # uniform over the disc's area
+    theta = rng.uniform(0.0, 2.0 * math.pi, index.size)
+    lat = np.clip(lat0 + np.degrees(r * np.cos(theta) / MEAN_EARTH_RADIUS_KM), -90.0, 90.0)
+    lon = (lon0 + np.degrees(r * np.sin(theta) / (MEAN_EARTH_RADIUS_KM * np.cos(np.radians(lat0)))) + 180.0) % 360.0 - 180.0
+    k = np.tile(np.arange(per_site), len(sites))
+    return sites._replace(
+        ids=[f"{sites.ids[i]}#{j}" for i, j in zip(index, k)],
+        names=[f"{sites.names[i]} #{j}" for i, j in zip(index, k)],
+        lat_deg=lat,
+        lon_deg=lon,
+        altitude_km=sites.altitude_km[index],
+        country_iso2=[sites.country_iso2[i] for i in index],
+        region=[sites.region[i] for i in index],
+        population=sites.population[index],
+        min_elevation_deg=sites.min_elevation_deg[index],
+        antenna_count=sites.antenna_count[index],
+        band=[sites.band[i] for i in index] if sites.band else [],
+        extra={name: np.asarray(v)[index] for name, v in sites.extra.items()},
     )

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..errors import ScenarioError
-from .sampling import sample_terminals
+from .sampling import sample_terminals, spread_around
 from .sites import GroundSites, load_cities, sites_from_coordinates
 
 __all__ = ["terminals_from_sources", "region_argument", "region_is_file"]
@@ -65,6 +65,7 @@ def terminals_from_sources(
                     limit=src.limit,
                     min_elevation_deg=min_elevation_deg,
                 )
+                part = spread_around(part, src.per_city, src.spread_km, seed_for(k))
             elif src.kind == "coordinates":
                 rows = [
                     dict(s.model_dump(exclude={"note"}), min_elevation_deg=min_elevation_deg)

@@ -808,11 +808,19 @@ _REGION_FORMS = [
         "city on the coast can fall outside its country: Rio de Janeiro is outside `\"country:BR\"`.",
     ),
     (
-        '`"oblast:<name>"`, `"admin1:<ISO 3166-2>"`',
+        '`"admin1:<ISO 3166-2>"`, `"admin1:<country>/<name>"`',
+        '`"admin1:BR-RJ"`, `"admin1:Brazil/Rio de Janeiro"`, `"admin1:US-CA"`',
+        "A first-level unit (state, province, region) anywhere, by ISO 3166-2 code or by country (alpha-2, "
+        "alpha-3 or English name) and unit name (case and accents ignored): the shipped Natural Earth 10m admin-1 "
+        "borders (2018 codes; where Natural Earth's first level is finer than ISO's, e.g. French departments, "
+        "its units).  `\"admin1:<name>\"` alone works when the name is unique world-wide.",
+    ),
+    (
+        '`"oblast:<name>"`, `"admin1:UA-<code>"`',
         '`"oblast:Kharkiv"`, `"admin1:UA-63"`',
-        "A first-level unit of the shipped geoBoundaries borders, by name (case and accents ignored, \" Oblast\" "
-        "may be left out) or ISO 3166-2 code.  Shipped for Ukraine only; an exact name wins: `\"oblast:Kyiv\"` is "
-        "Kyiv city (UA-30), Kyiv Oblast is `\"admin1:UA-32\"`.",
+        "A Ukrainian oblast of the shipped geoBoundaries borders, by name (case and accents ignored, \" Oblast\" "
+        "may be left out) or ISO 3166-2 code; an exact name wins: `\"oblast:Kyiv\"` is Kyiv city (UA-30), Kyiv "
+        "Oblast is `\"admin1:UA-32\"`.",
     ),
     ('`"crimea"`', '`"crimea"`', "The Autonomous Republic of Crimea and Sevastopol (UA-43 + UA-40)."),
     (

@@ -93,7 +93,7 @@ class SiteSpec(TerminalSiteSpec):
 class CitiesSource(Strict):
     """Terminals at GeoNames cities (the shipped list of places of >= 15,000 people)."""
 
-    kind: Literal["cities"] = Field(description="One terminal at each selected city of the shipped GeoNames list.")
+    kind: Literal["cities"] = Field(description="Terminals at the selected cities of the shipped GeoNames list (per_city each).")
     country_iso2: str | None = Field(
         None,
         min_length=2,
@@ -115,6 +115,21 @@ class CitiesSource(Strict):
         ge=1,
         description="Keep the limit most populous cities left by the other filters.",
         json_schema_extra={"examples": [100]},
+    )
+    per_city: int = Field(
+        1,
+        ge=1,
+        le=100_000,
+        description="Terminals at each selected city; more than one are spread uniformly over a disc of spread_km "
+        "around its centre (seeded).",
+        json_schema_extra={"examples": [20]},
+    )
+    spread_km: float = Field(
+        10.0,
+        ge=0.0,
+        le=200.0,
+        description="Radius of the disc the terminals of one city are spread over, km (when per_city > 1).",
+        json_schema_extra={"examples": [15.0]},
     )
 
     @model_validator(mode="after")
