@@ -600,8 +600,9 @@ _KWARG_FLAGS = (
     (re.compile(r"\bforce=True\b"), "--force"),
     (re.compile(r"\bout=DIR\b"), "--out DIR"),
     (re.compile(r"\bignore_memory_guard=True\b"), "--ignore-memory-guard"),
-    (re.compile(r"\b(timeout_s|memory_limit|max_rows|chunk_steps|workers|dask_local|dask_scheduler)="),
-     lambda m: {"dask_scheduler": "--scheduler"}.get(m.group(1), "--" + m.group(1).replace("_", "-"))),
+    (re.compile(r"\b(timeout_s|memory_limit|max_rows|chunk_steps|workers|dask_local|dask_scheduler)=(\S?)"),
+     lambda m: {"dask_scheduler": "--scheduler"}.get(m.group(1), "--" + m.group(1).replace("_", "-"))
+     + ("" if m.group(2) in ("", ")", ",", ";") else " ") + m.group(2)),
 )
 
 
@@ -612,6 +613,8 @@ def cli_words(message: str) -> str:
     "pass --force, or --out DIR; continue with leonet run --resume 'runs/x y'"
     >>> cli_words("stopped after 5 s (timeout_s=)")
     'stopped after 5 s (--timeout-s)'
+    >>> cli_words("memory_limit='lots' is not a size")
+    "--memory-limit 'lots' is not a size"
     """
     for pattern, replacement in _KWARG_FLAGS:
         message = pattern.sub(replacement, message)

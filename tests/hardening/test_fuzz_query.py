@@ -332,7 +332,7 @@ def test_found_missing_or_damaged_parquet_file(toy_run, tmp_path, damage):
         target.unlink()
     else:
         target.write_bytes(b"" if damage == "empty" else b"PAR1 not parquet")
-    with pytest.raises(RunDirectoryError, match=f"{run}/gateways.parquet: (the manifest lists this file but it is missing|its contents are not what this run wrote).*--resume"):
+    with pytest.raises(RunDirectoryError, match=f"{run}/gateways.parquet: (the manifest lists this file but it is missing|its contents are not what this run wrote).*resume"):
         query(run, "SELECT 1")
 
 

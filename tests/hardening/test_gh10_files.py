@@ -519,4 +519,4 @@ def test_gh10_16_query_time_memory_and_row_limits(finished, capsys):
     code, _, err = _cli(capsys, "query", str(finished), heavy, "--timeout-s", "0.5")
     assert code == 2 and "--timeout-s" in err
     code, _, err = _cli(capsys, "query", str(finished), "SELECT 1", "--memory-limit", "lots")
-    assert code == 2 and "memory_limit" in err
+    assert code == 2 and "--memory-limit 'lots' is not a size" in err
