@@ -166,7 +166,7 @@ def _toy_model(isl="plus-grid", policy="min-latency", shell=TOY_SHELL, terminals
         _sites("gateway", gateways, min_elevation_deg=10.0, antenna_count=2),
         _sites("pop", pops),
         NetworkSpec(isl=isl, slot_s=slot_s, policy=policy),
-        PopSpec(),
+        PopSpec(terminal_pop="nearest"),  # this golden test checks nearest-PoP routing against networkx
         step_ns=step_ns,
     )
     return c, model

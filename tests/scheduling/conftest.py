@@ -26,7 +26,7 @@ def make_model(constellation):
             sites("gateway", GATEWAYS, antenna_count=4),
             sites("pop", POPS),
             NetworkSpec(policy=policy, slot_s=slot_s, isl=isl),
-            PopSpec(),
+            PopSpec(terminal_pop="nearest"),  # the scheduler tests compare with nearest-PoP delays
             step_ns=step_ns,
         )
 

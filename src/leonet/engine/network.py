@@ -51,17 +51,27 @@ class StepNetwork:
         Gateway -> satellite links after antenna limits.
     graph : scipy.sparse.csr_array (N, N), s
         The directed delay graph (`leonet.routing.graph.build_graph`).
-    routes : SatelliteRoutes
+    routes_by_home : list of SatelliteRoutes
+        Every satellite's route to each home PoP of the run's terminals, in
+        the order of `NetworkModel.home_groups` (one entry, to the nearest
+        PoP, in "nearest" mode).
     """
 
-    __slots__ = ("isl_ok", "isl_delay_s", "feeders", "graph", "routes")
+    __slots__ = ("isl_ok", "isl_delay_s", "feeders", "graph", "routes_by_home")
 
-    def __init__(self, isl_ok, isl_delay_s, feeders, graph, routes):
+    def __init__(self, isl_ok, isl_delay_s, feeders, graph, routes_by_home):
         self.isl_ok = isl_ok
         self.isl_delay_s = isl_delay_s
         self.feeders = feeders
         self.graph = graph
-        self.routes = routes
+        self.routes_by_home = routes_by_home
+
+    @property
+    def routes(self):
+        """The routes when the run has one home (or "nearest" mode)."""
+        if len(self.routes_by_home) != 1:
+            raise RuntimeError("this run routes to several home PoPs; use routes_by_home")
+        return self.routes_by_home[0]
 
 
 class NetworkModel:
@@ -136,10 +146,7 @@ class NetworkModel:
         self.gateway_antennas = np.asarray(gateways.antenna_count, dtype=np.int64)
         self.sin_mask_sat = np.sin(np.radians(constellation.min_elevation_deg))
         self.gateway_pop = assign_pops(gateways, pops, dict(pop_spec.assignment))
-        self.backhaul_s = backhaul_delay_s(
-            gateways, pops, self.gateway_pop, pop_spec.route_factor, pop_spec.refractive_index
-        )
-        self.graph_builder = GraphBuilder(self.nodes, self.topology.pairs, self.gateway_pop, self.backhaul_s)
+        self._route_to_pops(terminals, gateways, pops, pop_spec)
         self.service = service
         self.faults = None if service is None else service.faults
         # Directed laser ids for capacity: link k carries 2k (a->b, a<b) and 2k+1 (b->a).
@@ -164,6 +171,7 @@ class NetworkModel:
             self.clock,
             network.policy,
             self._slot_delay_s,
+            site_home=self.terminal_home,
             ut1_minus_utc_s=ut1_minus_utc_s,
             node_spacing_ns=node_spacing_ns,
             satellite_failed=None if self.faults is None else self.faults.satellite_failed,
@@ -173,6 +181,36 @@ class NetworkModel:
         self.terminal_index = np.arange(len(self.terminal_sites), dtype=np.int64)
         #: Directed laser links (two per link of the topology), the capacity stage's laser ids.
         self.directed_isls = 2 * len(self.topology)
+
+    def _route_to_pops(self, terminals, gateways, pops, pop_spec) -> None:
+        """Where terminals' traffic leaves for the internet, and the backhaul links that take it there.
+
+        ``terminal_pop = "country"``: every terminal has a home PoP
+        (`leonet.ground.pops.home_pops`); every gateway reaches every home
+        PoP over fibre, and each home PoP gets its own shortest-path tree.
+        ``"nearest"``: each gateway backhauls to its own PoP and a terminal's
+        traffic leaves at the PoP nearest in delay (one multi-source tree).
+        """
+        w = len(gateways)
+        self.pop_notes: list[str] = []
+        if pop_spec.terminal_pop == "country" and len(terminals) and w:
+            from ..ground.pops import home_pops
+
+            home, self.pop_notes = home_pops(terminals, pops)
+            self.home_pops, self.terminal_home = np.unique(home, return_inverse=True)
+            bh_pop = np.repeat(self.home_pops, w)
+            bh_gw = np.tile(np.arange(w), self.home_pops.size)
+            bh_s = backhaul_delay_s(gateways, pops, bh_pop, pop_spec.route_factor, pop_spec.refractive_index, bh_gw)
+            self.graph_builder = GraphBuilder(self.nodes, self.topology.pairs, bh_pop, bh_s, backhaul_gateway=bh_gw)
+            self.route_sources: list = [[int(p)] for p in self.home_pops]
+        else:
+            self.home_pops = None
+            self.terminal_home = np.zeros(len(terminals), dtype=np.int64)
+            backhaul_s = backhaul_delay_s(gateways, pops, self.gateway_pop, pop_spec.route_factor, pop_spec.refractive_index)
+            self.graph_builder = GraphBuilder(self.nodes, self.topology.pairs, self.gateway_pop, backhaul_s)
+            self.route_sources = [None]
+        #: Terminals of each home PoP (one group holding every terminal in "nearest" mode).
+        self.home_groups = [np.flatnonzero(self.terminal_home == h) for h in range(len(self.route_sources))]
 
     # ------------------------------------------------------------------
     # One instant
@@ -202,7 +240,8 @@ class NetworkModel:
             feeders = feeders.take(~down[feeders.site])
         feeders = limit_links_per_site(feeders, self.gateway_antennas)
         graph = self.graph_builder.build(ok, isl_delay, feeders.site, feeders.sat, feeders.delay_s)
-        return StepNetwork(ok, isl_delay, feeders, graph, routes_to_pops(graph, self.nodes))
+        routes = [routes_to_pops(graph, self.nodes, src) for src in self.route_sources]
+        return StepNetwork(ok, isl_delay, feeders, graph, routes)
 
     def state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepNetwork:
         """The network at step ``t_ns`` (`step_state`), cached for the instant's slot decision."""
@@ -218,7 +257,8 @@ class NetworkModel:
         return state
 
     def _slot_delay_s(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> NDArray[np.float64]:
-        return self.state_at(t_ns, r_ecef_km).routes.delay_s
+        routes = self.state_at(t_ns, r_ecef_km).routes_by_home
+        return routes[0].delay_s if len(routes) == 1 else np.stack([r.delay_s for r in routes])
 
     def assignment(self, epoch_utc: dt.datetime, key: int) -> NDArray[np.int32]:
         """Serving satellite of every terminal in slot ``key`` (int32[G], -1 none)."""
@@ -254,8 +294,42 @@ class NetworkModel:
             )
         return run_chunk(self, grid_chunk.epoch_utc, offsets, r_ecef_km)
 
-    def terminal_lasers(self, routes, s_idx: NDArray[np.int64], routed: NDArray[np.bool_]):
-        """Directed laser ids on every routed terminal's path, as a ragged array over terminals."""
+    def terminal_lasers(self, routes_by_home, s_idx: NDArray[np.int64], routed: NDArray[np.bool_]):
+        """Directed laser ids on every routed terminal's path, as a ragged array over terminals.
+
+        Parameters
+        ----------
+        routes_by_home : list of SatelliteRoutes
+            `StepNetwork.routes_by_home`.
+        s_idx : int64[G]
+            Serving satellite of each terminal.
+        routed : bool[G]
+
+        Returns
+        -------
+        indptr : int64[G + 1]
+        ids : int64[indptr[-1]]
+            Directed laser ids (link k: 2k from the lower satellite, 2k + 1 back).
+        """
+        g = s_idx.size
+        if len(routes_by_home) == 1:
+            return self._lasers_of(routes_by_home[0], s_idx, routed)
+        lengths = np.zeros(g, np.int64)
+        owner, ids = [], []
+        for routes, group in zip(routes_by_home, self.home_groups):
+            mine = np.zeros(g, bool)
+            mine[group] = routed[group]
+            ptr, part = self._lasers_of(routes, s_idx, mine)
+            lengths += np.diff(ptr)
+            owner.append(np.repeat(np.arange(g), np.diff(ptr)))
+            ids.append(part)
+        indptr = np.zeros(g + 1, np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        owner_all = np.concatenate(owner) if owner else np.zeros(0, np.int64)
+        ids_all = np.concatenate(ids) if ids else np.zeros(0, np.int64)
+        return indptr, ids_all[np.argsort(owner_all, kind="stable")]
+
+    def _lasers_of(self, routes, s_idx: NDArray[np.int64], routed: NDArray[np.bool_]):
         g = s_idx.size
         sats, inverse = np.unique(s_idx[routed], return_inverse=True)
         ptr_u, tail, head = routes.laser_path(sats)

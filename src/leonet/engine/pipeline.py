@@ -49,10 +49,11 @@ from ..results.schemas import (
     rows_table,
     terminal_steps_table,
 )
+from ..routing.shortest import terminal_routes
 from ..scheduling.assign import Reason
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..routing.shortest import RouteParts, SatelliteRoutes
+    from ..routing.shortest import RouteParts
     from .network import NetworkModel, StepNetwork
 
 __all__ = ["ChunkInputs", "StepState", "STAGES", "run_chunk", "ChunkRecorder"]
@@ -127,15 +128,12 @@ class StepState:
     up: NDArray[np.bool_] | None = None  #: bool[G], serving satellite above the mask now: ``access``
     uplink_km: NDArray[np.float64] | None = None  #: float64[G], terminal -> satellite range: ``access``
     path: NDArray[np.bool_] | None = None  #: bool[G], up and routed to a PoP: ``access``
-    parts: RouteParts | None = None  #: the serving satellites' route parts: ``access``
+    parts: RouteParts | None = None  #: the serving satellites' route parts (to each terminal's PoP): ``access``
+    pop: NDArray[np.int32] | None = None  #: int32[G], the PoP each terminal's route reaches (-1 none): ``access``
     reason: NDArray[np.int8] | None = None  #: int8[G], `Reason` codes: ``access``, ``service``, ``capacity``
     demand_bps: NDArray[np.float64] | None = None  #: float64[G] (NaN: not modelled or inactive): ``capacity``
     throughput_bps: NDArray[np.float64] | None = None  #: float64[G]: ``capacity``
     load_rows: dict = field(default_factory=dict)  #: table name -> rows of this step: ``capacity``
-
-    @property
-    def routes(self) -> SatelliteRoutes:
-        return self.network.routes
 
 
 Stage = Callable[["NetworkModel", ChunkInputs, StepState], None]
@@ -161,14 +159,13 @@ def access_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> No
     sin_need = np.maximum(model.terminal_sites.sin_mask, model.sin_mask_sat[s_idx])
     # The slot's decision checked the mask at its samples; a dip between them is caught here.
     up = has & (sin_el >= sin_need)
-    routes = step.routes
-    path = up & routes.reachable[s_idx]
+    reachable, step.pop, step.parts = terminal_routes(step.network.routes_by_home, model.home_groups, s_idx)
+    path = up & reachable
     reason = np.where(~up, Reason.NO_SATELLITE, np.where(path, Reason.SERVED, Reason.NO_GATEWAY_PATH))
     if model.service is not None and model.service.capacity is not None:
         # Satellites in view, but their beams went to other cells.
         reason = np.where(model.scheduler.no_beam(chunk.epoch_utc, int(chunk.slot_keys[step.index])), Reason.CAPACITY, reason)
     step.sat_index, step.up, step.uplink_km, step.path = s_idx, up, rng, path
-    step.parts = routes.describe(s_idx)
     step.reason = reason.astype(np.int8)
 
 
@@ -195,7 +192,7 @@ def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> 
         return
     demand = chunk.demand_bps[step.index]
     routed = step.reason == Reason.SERVED
-    indptr, isl_ids = model.terminal_lasers(step.routes, step.sat_index, routed)
+    indptr, isl_ids = model.terminal_lasers(step.network.routes_by_home, step.sat_index, routed)
     gateway = np.where(step.path, step.parts.gateway, -1)
     result = model.service.allocate(step.t_ns, step.sat, gateway, routed, demand, indptr, isl_ids, model.directed_isls)
     step.reason = np.where(result.below_min, Reason.CAPACITY, step.reason).astype(np.int8)
@@ -238,7 +235,7 @@ class ChunkRecorder:
         i, path, parts, cols = step.index, step.path, step.parts, self.cols
         cols["sat"][i] = step.sat
         cols["gateway"][i] = np.where(path, parts.gateway, -1)
-        cols["pop"][i] = np.where(path, step.routes.pop[step.sat_index], -1)
+        cols["pop"][i] = np.where(path, step.pop, -1)
         cols["isl_hops"][i] = np.where(path, parts.isl_hops, -1)
         cols["uplink_s"][i] = np.where(step.up, step.uplink_km / C_KM_S, np.nan)
         cols["isl_s"][i] = np.where(path, parts.isl_s, np.nan)

@@ -273,7 +273,7 @@ def _execute(run: RunDirectory, ctx: RunContext, payload, chunk, progress, worke
         summary = {"satellites": len(ctx.constellation), "steps": total_steps, "satellites_failed_propagation": failed}
         if ctx.model is not None:
             summary.update(summarize_run(run.path, step_s=spec.time.step_s))
-            notes = ctx.service.notes()
+            notes = ctx.model.pop_notes + ctx.service.notes()
             if notes:
                 summary["notes"] = notes
         summary["wall_s"] = round(time.perf_counter() - t0, 3)

@@ -1,11 +1,18 @@
-"""Points of presence: which PoP each gateway backhauls to, and the fibre delay to it.
+"""Points of presence: each terminal's home PoP, each gateway's PoP, and the fibre delay to them.
 
-A gateway reaches the internet at one PoP: the one ``ground.pops.assignment``
-names, else the great-circle-nearest.  The backhaul is terrestrial fibre:
-``great-circle x route_factor / (c / refractive_index)``.
+Starlink assigns every customer a PoP by country (and, in a few large
+countries, by region): `home_pops` reads that assignment (Starlink's geoip
+feed and reverse DNS, shipped).  Traffic reaches the home PoP over the
+satellites, down at any gateway and then over terrestrial fibre:
+``great-circle x route_factor / (c / refractive_index)`` (`backhaul_delay_s`).
+In the older "nearest" mode each gateway backhauls to one PoP
+(``ground.pops.assignment``, else the great-circle-nearest: `assign_pops`)
+and a terminal's traffic leaves at whichever PoP is nearest in delay.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -14,7 +21,7 @@ from ..constants import C_KM_S
 from ..errors import ScenarioError
 from .sites import great_circle_km, nearest
 
-__all__ = ["assign_pops", "backhaul_delay_s"]
+__all__ = ["assign_pops", "backhaul_delay_s", "home_pops", "pop_assignment_table", "pop_site_codes"]
 
 
 def assign_pops(gateways, pops, assignment: dict[str, str] | None = None) -> NDArray[np.int64]:
@@ -63,19 +70,144 @@ def assign_pops(gateways, pops, assignment: dict[str, str] | None = None) -> NDA
 
 
 def backhaul_delay_s(
-    gateways, pops, gateway_pop: NDArray[np.int64], route_factor: float = 1.5, refractive_index: float = 1.468
+    gateways,
+    pops,
+    gateway_pop: NDArray[np.int64],
+    route_factor: float = 1.5,
+    refractive_index: float = 1.468,
+    gateway: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
-    """One-way terrestrial delay from each gateway to its PoP, s.
+    """One-way terrestrial delay of backhaul links, s.
 
     ``great_circle_km x route_factor / (c / refractive_index)``: fibre runs
     about 1.5 times the great-circle distance, and light in silica fibre
     travels at ``c / 1.468`` (group index of SMF-28 at 1550 nm).
 
+    Parameters
+    ----------
+    gateways, pops : GroundSites
+    gateway_pop : int64[K]
+        The PoP end of each link.
+    route_factor, refractive_index : float
+    gateway : int64[K], optional
+        The gateway end of each link (default: link k is gateway k).
+
     Returns
     -------
-    delay_s : float64[W], s
+    delay_s : float64[K], s
     """
     if len(gateways) == 0:
         return np.zeros(0, dtype=np.float64)
-    d = great_circle_km(gateways.lat_deg, gateways.lon_deg, pops.lat_deg[gateway_pop], pops.lon_deg[gateway_pop])
+    gw = np.arange(len(gateways)) if gateway is None else np.asarray(gateway, dtype=np.int64)
+    d = great_circle_km(gateways.lat_deg[gw], gateways.lon_deg[gw], pops.lat_deg[gateway_pop], pops.lon_deg[gateway_pop])
     return d * route_factor * refractive_index / C_KM_S
+
+
+#: Starlink's own assignment of customers to PoPs, by country and, for some
+#: countries, by first-level region: from its geoip feed and reverse DNS
+#: (leonet/data/SOURCES.md, "PoP assignment").
+POP_ASSIGNMENT_FILE = ("gateways", "starlink_pop_assignment_2026-10.csv")
+
+
+@lru_cache(maxsize=1)
+def pop_assignment_table() -> dict[tuple[str, str], str]:
+    """(country ISO2, region ISO 3166-2 or "") -> PoP site code, the largest share of each.
+
+    Ties in share go to the PoP whose reverse DNS agrees most with the feed
+    (a PoP announced but not yet used has no agreement), then to the code.
+    """
+    import csv
+
+    from .names import data_path
+
+    best: dict[tuple[str, str], tuple[float, float, str]] = {}
+    with open(data_path(*POP_ASSIGNMENT_FILE), newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            key = (row["country_iso2"].strip().upper(), row["region_iso3166_2"].strip().upper())
+            rank = (float(row["share"]), float(row["ptr_agree_share"] or 0.0), row["pop_code"].strip().lower())
+            if key not in best or rank[:2] > best[key][:2] or (rank[:2] == best[key][:2] and rank[2] < best[key][2]):
+                best[key] = rank
+    return {k: v[2] for k, v in best.items()}
+
+
+def pop_site_codes(pops) -> list[set[str]]:
+    """The site codes each PoP answers to, lower case: its id and the codes in its name (``"FRA - FRNTDEU1"``)."""
+    out = []
+    for pid, name in zip(pops.ids, pops.names):
+        head, _, site = name.partition(" - ")
+        codes = {pid.strip().lower(), *(c.strip().lower() for c in head.split("/") if c.strip())}
+        if site.strip():
+            codes.add(site.strip().lower())
+        out.append(codes)
+    return out
+
+
+def home_pops(terminals, pops) -> tuple[NDArray[np.int64], list[str]]:
+    """Each terminal's home PoP, as Starlink assigns it: by country (and region where the feed has one).
+
+    Parameters
+    ----------
+    terminals, pops : leonet.ground.sites.GroundSites
+
+    Returns
+    -------
+    home : int64[G]
+        Index among ``pops`` of each terminal's PoP.  A terminal whose
+        country has no assignment (at sea, a country Starlink does not
+        serve) or whose assigned PoP is not among ``pops`` goes to the
+        great-circle-nearest of ``pops``.
+    notes : list of str
+        One line per fallback kind, for the run's notes.
+
+    Examples
+    --------
+    >>> from leonet.ground.sites import load_pops, sites_from_coordinates
+    >>> pops = load_pops(catalog="2026-10")
+    >>> t = sites_from_coordinates("terminal", [{"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52},
+    ...                                         {"name": "Victoria", "lat_deg": 48.43, "lon_deg": -123.37}])
+    >>> [pops.ids[i] for i in home_pops(t, pops)[0]]
+    ['wrswpol1', 'sttlwax1']
+    """
+    g = len(terminals)
+    if len(pops) == 0:
+        raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
+    table = pop_assignment_table()
+    by_code: dict[str, int] = {}
+    for k, codes in enumerate(pop_site_codes(pops)):
+        for c in codes:
+            by_code.setdefault(c, k)
+    countries = [c.strip().upper() for c in terminals.country_iso2]
+    regional = {c for c, r in table if r}
+    codes = [""] * g
+    need_region = [t for t in range(g) if countries[t] in regional]
+    if need_region:
+        from .regions import admin1_codes_of
+
+        found = admin1_codes_of(terminals.lat_deg[need_region], terminals.lon_deg[need_region])
+        for t, code in zip(need_region, found):
+            codes[t] = code.upper()
+    home = np.full(g, -1, dtype=np.int64)
+    unassigned, absent = set(), set()
+    for t in range(g):
+        site = table.get((countries[t], codes[t])) or table.get((countries[t], ""))
+        if site is None:
+            unassigned.add(countries[t] or "(no country)")
+        elif site not in by_code:
+            absent.add(site)
+        else:
+            home[t] = by_code[site]
+    missing = np.flatnonzero(home < 0)
+    if missing.size:
+        home[missing] = nearest(terminals.subset(missing), pops)
+    notes = []
+    if unassigned:
+        notes.append(
+            f"PoP assignment: no Starlink assignment for {', '.join(sorted(unassigned))}; those terminals use the "
+            "nearest PoP"
+        )
+    if absent:
+        notes.append(
+            f"PoP assignment: the assigned PoP(s) {', '.join(sorted(absent))} are not among the run's PoPs; those "
+            "terminals use the nearest PoP of the run"
+        )
+    return home, notes

@@ -100,13 +100,17 @@ class GraphBuilder:
     nodes : NodeSpace
     isl_pairs : int64[E, 2]
         Every laser link of the topology (usable or not at a given step).
-    gateway_pop : int64[W]
-        PoP of each gateway.
-    backhaul_s : float64[W], s
+    gateway_pop : int64[W] or int64[K]
+        PoP of each gateway (one backhaul link per gateway), or, with
+        ``backhaul_gateway``, the PoP end of each of K backhaul links.
+    backhaul_s : float64[W] or float64[K], s
+    backhaul_gateway : int64[K], optional
+        The gateway end of each backhaul link, when gateways reach several
+        PoPs (every gateway to every home PoP of the run's terminals).
     """
 
     def __init__(self, nodes: NodeSpace, isl_pairs: NDArray[np.int64], gateway_pop: NDArray[np.int64],
-                 backhaul_s: NDArray[np.float64]):
+                 backhaul_s: NDArray[np.float64], backhaul_gateway: NDArray[np.int64] | None = None):
         self.nodes = nodes
         pairs = np.asarray(isl_pairs, dtype=np.int64).reshape(-1, 2)
         e = pairs.shape[0]
@@ -116,12 +120,13 @@ class GraphBuilder:
         self._isl_row = rows[order]
         self._isl_col = cols[order]
         self._isl_edge = np.concatenate([np.arange(e), np.arange(e)])[order]
-        gw_pop = np.asarray(gateway_pop, dtype=np.int64)
-        order = np.lexsort((np.arange(nodes.gateways), gw_pop))
-        self._bh_row_counts = np.bincount(gw_pop, minlength=nodes.pops)
-        self._bh_col = nodes.first_gateway + order
+        bh_pop = np.asarray(gateway_pop, dtype=np.int64)
+        bh_gw = np.arange(bh_pop.size) if backhaul_gateway is None else np.asarray(backhaul_gateway, dtype=np.int64)
+        order = np.lexsort((bh_gw, bh_pop))
+        self._bh_row_counts = np.bincount(bh_pop, minlength=nodes.pops)
+        self._bh_col = nodes.first_gateway + bh_gw[order]
         self._bh_data = np.asarray(backhaul_s, dtype=np.float64)[order]
-        self._index_dtype = np.int32 if nodes.size + 2 * e < 2**31 - 1 else np.int64
+        self._index_dtype = np.int32 if nodes.size + 2 * e + bh_pop.size < 2**31 - 1 else np.int64
 
     def build(
         self,

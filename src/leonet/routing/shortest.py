@@ -38,7 +38,7 @@ from scipy.sparse.csgraph import dijkstra
 from ..errors import NoRouteError
 from .graph import NodeSpace
 
-__all__ = ["SatelliteRoutes", "RouteParts", "routes_to_pops", "GroundRoutes", "ground_to_ground"]
+__all__ = ["SatelliteRoutes", "RouteParts", "routes_to_pops", "terminal_routes", "GroundRoutes", "ground_to_ground"]
 
 #: csgraph's "no predecessor" value.
 _NO_PRED = -9999
@@ -247,14 +247,17 @@ class SatelliteRoutes:
         return out
 
 
-def routes_to_pops(graph: csr_array, nodes: NodeSpace) -> SatelliteRoutes:
-    """Every satellite's nearest reachable PoP, delay and path, at one step.
+def routes_to_pops(graph: csr_array, nodes: NodeSpace, pops: ArrayLike | None = None) -> SatelliteRoutes:
+    """Every satellite's nearest reachable PoP (of ``pops``), delay and path, at one step.
 
     Parameters
     ----------
     graph : csr_array (N, N), s
         From `leonet.routing.graph.build_graph` (indices sorted within rows).
     nodes : NodeSpace
+    pops : int[P'], optional
+        The PoPs (indices among PoPs) routes may end at; default all.  One
+        PoP gives every satellite's route to that PoP (a terminal's home PoP).
 
     Returns
     -------
@@ -271,9 +274,8 @@ def routes_to_pops(graph: csr_array, nodes: NodeSpace) -> SatelliteRoutes:
         return SatelliteRoutes(
             nodes, graph, np.full(s, np.inf), np.full(s, -1, np.int32), np.full(nodes.size, _NO_PRED, np.int32)
         )
-    dist, pred, source = dijkstra(
-        graph, directed=True, indices=nodes.pop_nodes, min_only=True, return_predecessors=True
-    )
+    sources = nodes.pop_nodes if pops is None else nodes.first_pop + np.asarray(pops, dtype=np.int64)
+    dist, pred, source = dijkstra(graph, directed=True, indices=sources, min_only=True, return_predecessors=True)
     ok = np.isfinite(dist[:s]) & (pred[:s] >= 0)
     return SatelliteRoutes(
         nodes=nodes,
@@ -282,6 +284,56 @@ def routes_to_pops(graph: csr_array, nodes: NodeSpace) -> SatelliteRoutes:
         pop=np.where(ok, source[:s] - nodes.first_pop, -1).astype(np.int32),
         predecessors=pred.astype(np.int32),
     )
+
+
+def terminal_routes(
+    routes_by_home: list[SatelliteRoutes], groups: list[NDArray[np.int64]], sat: NDArray[np.int64]
+) -> tuple[NDArray[np.bool_], NDArray[np.int32], RouteParts]:
+    """The routes of terminals served by ``sat``, each to its own home PoP.
+
+    Parameters
+    ----------
+    routes_by_home : list of SatelliteRoutes, [H]
+        Every satellite's route to each home PoP (one `routes_to_pops` per home).
+    groups : list of int64 arrays, [H]
+        The terminals of each home (a partition of ``0 .. G-1``).
+    sat : int64[G]
+        Each terminal's serving satellite (any valid index where it has none).
+
+    Returns
+    -------
+    reachable : bool[G]
+    pop : int32[G]
+        The PoP the route reaches (-1 none).
+    parts : RouteParts
+        Per terminal.
+    """
+    if len(routes_by_home) == 1:
+        routes = routes_by_home[0]
+        return routes.reachable[sat], routes.pop[sat], routes.describe(sat)
+    g = sat.size
+    reachable = np.zeros(g, bool)
+    pop = np.full(g, -1, np.int32)
+    columns = {
+        "sat": np.asarray(sat, dtype=np.int64).copy(),
+        "gateway": np.full(g, -1, np.int32),
+        "entry_sat": np.full(g, -1, np.int32),
+        "isl_hops": np.full(g, -1, np.int16),
+        "isl_s": np.full(g, np.nan),
+        "feeder_s": np.full(g, np.nan),
+        "backhaul_s": np.full(g, np.nan),
+    }
+    for routes, group in zip(routes_by_home, groups):
+        if group.size == 0:
+            continue
+        mine = sat[group]
+        reachable[group] = routes.reachable[mine]
+        pop[group] = routes.pop[mine]
+        parts = routes.describe(mine)
+        for name, column in columns.items():
+            if name != "sat":
+                column[group] = getattr(parts, name)
+    return reachable, pop, RouteParts(**columns)
 
 
 @dataclass(frozen=True, eq=False)

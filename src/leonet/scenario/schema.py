@@ -356,6 +356,13 @@ class GatewaySpec(Strict):
 
 
 class PopSpec(Strict):
+    terminal_pop: Literal["country", "nearest"] = Field(
+        "country",
+        description="Where a terminal's traffic leaves: \"country\" = the PoP Starlink assigns the terminal's country "
+        "(and region, where its geoip feed has one; shipped assignment of 2026-10), reached over any gateway and "
+        "fibre; \"nearest\" = the PoP nearest in delay, each gateway backhauled to its own PoP (assignment).",
+        json_schema_extra={"examples": ["country"]},
+    )
     catalog: Literal[POP_CATALOG_NAMES] = Field(  # type: ignore[valid-type]
         "starperf-2024-01",
         description="The shipped PoP list to select from (leonet sites pops --catalog NAME lists it): \"2026-10\" "

@@ -231,9 +231,11 @@ class SlotScheduler:
         Sine of each satellite's shell mask for user terminals.
     clock : SlotClock
     policy : {"min-latency", "max-elevation", "longest-visible"}
-    sat_delay_s : callable(t_ns, r_ecef_km[S, 3]) -> float64[S], optional
+    sat_delay_s : callable(t_ns, r_ecef_km[S, 3]) -> float64[S] or float64[H, S], optional
         One-way delay from each satellite to its nearest PoP at a time (inf
-        when none); needed by ``min-latency``.
+        when none), or to each of H home PoPs; needed by ``min-latency``.
+    site_home : int[G], optional
+        Each terminal's row of a ``[H, S]`` delay (its home PoP).
     ut1_minus_utc_s : float
         As the run's propagation uses it (positions must agree bit for bit).
     cache_slots : int
@@ -258,6 +260,7 @@ class SlotScheduler:
         policy: str = "min-latency",
         sat_delay_s: Callable[[int, NDArray[np.float64]], NDArray[np.float64]] | None = None,
         *,
+        site_home: NDArray[np.int64] | None = None,
         ut1_minus_utc_s: float = 0.0,
         cache_slots: int = 8,
         node_spacing_ns: int | None = None,
@@ -275,6 +278,7 @@ class SlotScheduler:
         self.clock = clock
         self.policy = policy
         self.sat_delay_s = sat_delay_s
+        self.site_home = None if site_home is None else np.asarray(site_home, dtype=np.int64)
         self.ut1_minus_utc_s = float(ut1_minus_utc_s)
         self.node_spacing_ns = node_spacing_ns
         self.satellite_failed = satellite_failed
@@ -362,7 +366,8 @@ class SlotScheduler:
         if self.policy == "max-elevation":
             value = -links.sin_elevation
         elif self.policy == "min-latency":
-            delay = np.asarray(self.sat_delay_s(t0, r0), dtype=np.float64)[sat]
+            delays = np.asarray(self.sat_delay_s(t0, r0), dtype=np.float64)
+            delay = delays[sat] if delays.ndim == 1 else delays[self.site_home[site], sat]
             rtt = 2.0 * (links.range_km / C_KM_S + delay)
             no_path = ~np.isfinite(rtt)
             # Reachable candidates first, by RTT; a site with none keeps its highest.
