@@ -6,6 +6,11 @@ prints.  Registered in ``leonet.cli`` as
 ``app.add_typer(cli_hypatia.app, name="hypatia")``.  Errors are
 `~leonet.errors.LeonetError` subclasses, which the main CLI prints (no
 traceback) with exit status 2.
+
+Examples
+--------
+>>> [c.name for c in app.registered_commands]
+['gen-state', 'paths']
 """
 
 from __future__ import annotations
