@@ -73,8 +73,8 @@ Not shared, because sharing would change the results or the speed:
   (lowest id among equal totals, `FreeOneOnlyOverIsls._ground_choice`).
 * The warm start (kept trees, level sums, tight-edge checks) has no
   counterpart in a run, whose graph changes every step (lasers and feeder
-  links come and go); it makes this router ~20x faster than a Dijkstra per
-  destination per step.
+  links come and go); for Starlink-550 and 100 cities it makes a step ~7x
+  faster than a Dijkstra per destination (~12 ms vs ~88 ms of CPU).
 * `leonet.routing.shortest.ground_to_ground` finds one shortest route per
   pair; it does not reproduce Hypatia's per-hop forwarding decisions.
 """
