@@ -65,8 +65,10 @@ numbers come from `leonet.links.isl`, the positions from
 Not shared, because sharing would change the results or the speed:
 
 * The weights are lengths in km, not delays in s: Hypatia compares route
-  lengths in metres, and dividing by c before summing would move exact and
-  sub-ulp ties to the other side of Hypatia's choices.
+  lengths in metres, and sums of lengths divided by c round differently
+  from the lengths' sum divided by c, which can flip a near tie away from
+  Hypatia's choice.  (The builder only copies the weights; its docstring's
+  unit, s, is that of a run.)
 * `leonet.routing.shortest.routes_to_pops` runs one multi-source Dijkstra
   (each satellite's *nearest* PoP); Hypatia needs one tree per destination
   station and a station's choice of first satellite by Hypatia's tie-break

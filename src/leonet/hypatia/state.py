@@ -12,8 +12,10 @@ gives ``next_hop : int32[S + G, G]``; positions come from
 ``gsl_if_bandwidth_<t_ns>.txt`` for every step (`leonet.hypatia.files`)
 into ``<network dir>/dynamic_state_<step>ms_for_<duration>s/``.  The folder
 is built under a temporary name and renamed into place at the end, so a
-killed or failed run never leaves half a dynamic state; inside it the files
-are plain writes (an fsync per file would cost more than the routing).
+killed or failed run never leaves half a dynamic state.  Inside it the
+files are plain writes, not `leonet.results.files.write_bytes_atomic`: the
+folder's rename is what makes the state atomic, and an fsync of two files at
+every step would tie the step rate to the disk.
 
 `iter_states` yields ``(t_ns, next_hop, r_sat_km, r_gs_km)`` per step,
 computed or read back from a state folder (Hypatia's or leonet's).
