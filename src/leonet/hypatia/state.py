@@ -193,8 +193,10 @@ def generate_dynamic_state(
     --------
     >>> import tempfile
     >>> from leonet.hypatia.network import walker_network
-    >>> summary = generate_dynamic_state(tempfile.mkdtemp(), walker_network("starlink-550"), 1, 500)
-    >>> summary.directory.name, summary.steps, sorted(p.name for p in summary.directory.iterdir())[:2]
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     summary = generate_dynamic_state(tmp, walker_network("starlink-550"), 1, 500)
+    ...     files = sorted(p.name for p in summary.directory.iterdir())
+    >>> summary.directory.name, summary.steps, files[:2]
     ('dynamic_state_500ms_for_1s', 2, ['fstate_0.txt', 'fstate_500000000.txt'])
     >>> summary.fstate_lines > 1584 * 100 + 100 * 99  # every entry at t = 0, then the changes
     True
@@ -475,7 +477,8 @@ def gen_state(
     --------
     >>> import tempfile
     >>> from pathlib import Path
-    >>> out = Path(tempfile.mkdtemp()) / "net"
+    >>> tmp = tempfile.TemporaryDirectory()
+    >>> out = Path(tmp.name) / "net"
     >>> s = gen_state(out, duration_s=1, step_ms=500)
     >>> s.steps, s.num_satellites, s.num_ground_stations, (out / MARKER_NAME).is_file()
     (2, 1584, 100, True)
@@ -483,6 +486,7 @@ def gen_state(
     Traceback (most recent call last):
     ...
     leonet.errors.ScenarioError: .../net/dynamic_state_500ms_for_1s already holds a dynamic state; ...
+    >>> tmp.cleanup()
     """
     if geometry not in GEOMETRIES:
         raise ScenarioError(f"--geometry {geometry!r} is not one of {', '.join(GEOMETRIES)}")
