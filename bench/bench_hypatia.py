@@ -2,7 +2,7 @@
 
 Run: ``python bench/bench_hypatia.py [--steps 200] [--step-ms 100] [--repeat 3] [--profile]``.
 
-Times `leonet.routing.fstate.generate_dynamic_state` -- SGP4 + ECEF, ISL and
+Times `leonet.hypatia.state.generate_dynamic_state` -- SGP4 + ECEF, ISL and
 GSL lengths, the forwarding state of every (node, destination) pair, and
 writing ``fstate_<t>.txt`` / ``gsl_if_bandwidth_<t>.txt`` -- for ``--steps``
 steps (the first step, which writes all 168,300 entries, included), on one
@@ -29,8 +29,8 @@ import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-from leonet.routing.fstate import generate_dynamic_state  # noqa: E402
-from leonet.routing.hypatia import walker_network  # noqa: E402
+from leonet.hypatia.network import walker_network  # noqa: E402
+from leonet.hypatia.state import generate_dynamic_state  # noqa: E402
 
 
 def main() -> None:

@@ -347,8 +347,8 @@ def test_gh10_6_gen_state_refuses_a_directory_leonet_did_not_write(tmp_path, cap
 
 
 def test_gh10_6_a_failed_gen_state_leaves_no_half_state(tmp_path):
-    from leonet.routing import hypatia as hy
-    from leonet.routing.fstate import generate_dynamic_state
+    from leonet import hypatia as hy
+    from leonet.hypatia.state import generate_dynamic_state
 
     net = hy.walker_network("starlink-550")
 

@@ -21,7 +21,7 @@ The range limits follow Hypatia's model (Kassing et al., "Exploring the
 * a ground-satellite link (GSL) is allowed up to a slant range derived either
   from the satellite's coverage-cone radius on the ground (FCC filings give
   940.7 km for Starlink at 550 km; `max_gsl_length_km`), or from a minimum
-  elevation angle (`slant_range_km`).  Both are spherical-Earth figures.
+  elevation angle (`leonet.links.visibility.max_slant_range_km`).  Both are spherical-Earth figures.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ __all__ = [
     "interface_numbers",
     "max_isl_length_km",
     "max_gsl_length_km",
-    "slant_range_km",
     "link_lengths_km",
 ]
 
@@ -170,7 +169,7 @@ def max_gsl_length_km(altitude_km: float, cone_radius_km: float = 940.7) -> floa
     and the altitude are treated as the legs of a right triangle (flat Earth),
     as Hypatia's ``main_starlink_550.py`` does.  For Starlink-550 this gives
     1,089,686.4181956202 m, about 34 km shorter than the spherical-Earth slant
-    range at 25 deg (1,123.4 km, `slant_range_km`): on a sphere it admits
+    range at 25 deg (1,123.4 km, `leonet.links.visibility.max_slant_range_km`): on a sphere it admits
     satellites down to about 26.2 deg of elevation, not 25.
 
     Examples
@@ -179,26 +178,6 @@ def max_gsl_length_km(altitude_km: float, cone_radius_km: float = 940.7) -> floa
     1089686.418196
     """
     return math.hypot(cone_radius_km, altitude_km)
-
-
-def slant_range_km(altitude_km: ArrayLike, elevation_deg: ArrayLike, earth_radius_km: float = WGS72_A_KM):
-    """Range from a ground point to a satellite at ``altitude_km`` seen at ``elevation_deg``.
-
-    Spherical Earth of radius R: ``sqrt((R + h)^2 - (R cos e)^2) - R sin e``.
-    Ranges decrease with elevation, so this is the longest GSL an elevation
-    mask ``elevation_deg`` allows (an alternative to `max_gsl_length_km`).
-
-    Examples
-    --------
-    >>> round(float(slant_range_km(550.0, 90.0)), 9)
-    550.0
-    >>> round(float(slant_range_km(550.0, 25.0)), 1)
-    1123.4
-    """
-    h = np.asarray(altitude_km, dtype=np.float64)
-    e = np.radians(np.asarray(elevation_deg, dtype=np.float64))
-    r = earth_radius_km
-    return np.sqrt((r + h) ** 2 - (r * np.cos(e)) ** 2) - r * np.sin(e)
 
 
 def link_lengths_km(r_ecef_km: NDArray[np.float64], pairs: ArrayLike) -> NDArray[np.float64]:

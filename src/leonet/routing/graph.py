@@ -107,6 +107,9 @@ class GraphBuilder:
     backhaul_gateway : int64[K], optional
         The gateway end of each backhaul link, when gateways reach several
         PoPs (every gateway to every home PoP of the run's terminals).
+
+    Weights are copied as given: a run's are seconds, Hypatia's adapter
+    gives kilometres (`leonet.hypatia.router`).
     """
 
     def __init__(self, nodes: NodeSpace, isl_pairs: NDArray[np.int64], gateway_pop: NDArray[np.int64],
@@ -122,6 +125,8 @@ class GraphBuilder:
         self._isl_edge = np.concatenate([np.arange(e), np.arange(e)])[order]
         bh_pop = np.asarray(gateway_pop, dtype=np.int64)
         bh_gw = np.arange(bh_pop.size) if backhaul_gateway is None else np.asarray(backhaul_gateway, dtype=np.int64)
+        if nodes.pops == 0:  # no PoP, no backhaul (Hypatia's graph: ground stations only)
+            bh_pop, bh_gw, backhaul_s = np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0)
         order = np.lexsort((bh_gw, bh_pop))
         self._bh_row_counts = np.bincount(bh_pop, minlength=nodes.pops)
         self._bh_col = nodes.first_gateway + bh_gw[order]

@@ -1,4 +1,4 @@
-"""Hypatia's satellite-network-state input files: read, validate, write.
+"""Hypatia's file formats: read, validate, write.
 
 The representation
 ------------------
@@ -12,7 +12,8 @@ then reads.  leonet reads and writes them in exactly the same formats:
     in order) and the two TLE lines.  All element sets share one epoch.
 ``isls.txt``
     One undirected laser link per line, ``"a b"`` with ``a < b``.  The order
-    matters: it numbers each satellite's ISL interfaces (`interface_numbers`).
+    matters: it numbers each satellite's ISL interfaces
+    (`leonet.links.isl.interface_numbers`).
 ``ground_stations.txt``
     *Basic* (5 columns ``gid,name,lat_deg,lon_deg,elevation_m``) or
     *extended* (8 columns, adding the WGS72 cartesian ``x,y,z`` in metres).
@@ -21,59 +22,71 @@ then reads.  leonet reads and writes them in exactly the same formats:
     ``max_gsl_length_m=<%.10f>`` and ``max_isl_length_m=<%.10f>``.
 ``gsl_interfaces_info.txt``
     ``node_id,number_of_interfaces,aggregate_max_bandwidth`` for every node.
+``dynamic_state_<step>ms_for_<duration>s/fstate_<t_ns>.txt``
+    Forwarding entries ``current,destination,next_hop,if_current,if_next``
+    (integers; ``-1`` where unreachable): all of them at ``t = 0``, then only
+    the entries that changed since the previous step.
+``dynamic_state_<step>ms_for_<duration>s/gsl_if_bandwidth_<t_ns>.txt``
+    ``node_id,interface,bandwidth`` for every node at ``t = 0``; empty later.
 
 Every reader validates once, at the edge, and raises
 `~leonet.errors.InputFileError` naming the file, the line, the bad value and
 the fix.  The values are then held in the plain dataclasses below, in
 leonet's units (km), with the file's own metre values kept where they must be
-written back bit for bit.
+written back bit for bit.  ``format_*`` functions return a file's text;
+whole directories are read and written by `leonet.hypatia.network`.
 
 Hypatia's conventions reproduced here, with their source in satgenpy:
 ``read_tles`` (header, ids, one epoch), ``read_isls`` (``a < b``, no
 duplicates), ``read_ground_stations_{basic,extended}`` (ids increase by one),
 ``extend_ground_stations`` + ``geodetic2cartesian`` (WGS72: a = 6,378,135 m,
-f = 1/298.26; lines ``"%d,%s,%f,%f,%f,%f,%f,%f"``), ``generate_description``
-and ``generate_simple_gsl_interfaces_info`` (``"%d,%d,%f"``).
+f = 1/298.26; lines ``"%d,%s,%f,%f,%f,%f,%f,%f"``), ``generate_description``,
+``generate_simple_gsl_interfaces_info`` (``"%d,%d,%f"``) and
+``generate_dynamic_state`` (the fstate and gsl_if_bandwidth lines).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import InputFileError, ScenarioError, TLEFormatError
+from ..errors import InputFileError, TLEFormatError
+
+if TYPE_CHECKING:  # only for annotations: the router is a layer above the files
+    from .router import FreeOneOnlyOverIsls
 
 __all__ = [
     "HYPATIA_EPOCH_UTC",
-    "HypatiaTles",
-    "GroundStations",
-    "Description",
-    "GslInterfaces",
-    "SatelliteNetwork",
     "DEFAULT_GROUND_STATIONS",
+    "HypatiaTles",
     "read_tles",
     "format_tles",
-    "tles_from_walker",
+    "GroundStations",
+    "hypatia_geodetic_to_ecef_m",
     "read_ground_stations",
     "format_ground_stations_extended",
-    "hypatia_geodetic_to_ecef_m",
     "read_isls",
     "format_isls",
+    "Description",
     "read_description",
     "format_description",
-    "hypatia_max_lengths_m",
+    "GslInterfaces",
+    "simple_gsl_interfaces",
     "read_gsl_interfaces_info",
     "format_gsl_interfaces_info",
-    "simple_gsl_interfaces",
-    "read_satellite_network",
-    "write_satellite_network",
-    "walker_network",
+    "dynamic_state_dirname",
+    "parse_dynamic_state_dirname",
+    "fstate_text",
+    "gsl_if_bandwidth_text",
+    "read_fstate_file",
 ]
 
 #: Epoch of Hypatia's generated TLEs (``00001.00000000``), UTC.
@@ -84,8 +97,10 @@ HYPATIA_EPOCH_UTC = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
 DEFAULT_GROUND_STATIONS = "hypatia_cities_top_100_by_est_2025_pop.basic.txt"
 
 #: Hypatia's WGS72 ellipsoid for ground stations (``geodetic2cartesian``).
-_WGS72_A_M = 6378135.0
+WGS72_A_M = 6378135.0
 _WGS72_F = 1.0 / 298.26
+
+_DYNAMIC_STATE_RE = re.compile(r"^dynamic_state_(\d+)ms_for_(\d+)s$")
 
 
 def _read_lines(path: str | Path) -> list[str]:
@@ -97,6 +112,16 @@ def _read_lines(path: str | Path) -> list[str]:
     except UnicodeDecodeError as exc:
         raise InputFileError(str(path), f"is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     return text.splitlines()
+
+
+def _float(path: str, lineno: int, column: str, text: str, low: float | None = None, high: float | None = None) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InputFileError(path, f"{column} {text.strip()!r} is not a number", line=lineno) from None
+    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
+        raise InputFileError(path, f"{column} = {text.strip()} is outside {low:g}..{high:g}", line=lineno)
+    return value
 
 
 # --------------------------------------------------------------------------- tles.txt
@@ -130,7 +155,7 @@ class HypatiaTles:
         return len(self.names)
 
     def satrecs(self) -> list:
-        """sgp4 ``Satrec`` objects (WGS72), one per satellite."""
+        """sgp4 ``Satrec`` objects (WGS72), one per satellite: list of S."""
         from sgp4.api import WGS72, Satrec
 
         return [Satrec.twoline2rv(a, b, WGS72) for a, b in zip(self.line1, self.line2)]
@@ -144,8 +169,38 @@ def _tle_epoch_utc(line1: str) -> dt.datetime:
     return dt.datetime(year, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(days=day - 1.0)
 
 
+def _tles_header(path: str, lines: list[str]) -> tuple[int, int]:
+    if not lines:
+        raise InputFileError(path, "is empty; expected a header line '<planes> <sats_per_plane>' and 3 lines per satellite")
+    head = lines[0].split()
+    if len(head) != 2 or not all(h.isdigit() for h in head):
+        raise InputFileError(
+            path,
+            f"header {lines[0]!r} is not '<planes> <sats_per_plane>' (two positive integers, e.g. '72 22'); "
+            "Hypatia's tles.txt starts with it",
+            line=1,
+        )
+    if (len(lines) - 1) % 3:
+        raise InputFileError(
+            path,
+            f"has {len(lines) - 1} lines after the header, not a multiple of 3 (name line, line 1, line 2 per satellite)",
+            line=len(lines),
+        )
+    return int(head[0]), int(head[1])
+
+
 def read_tles(path: str | Path) -> HypatiaTles:
     """Read Hypatia's ``tles.txt``.
+
+    Parameters
+    ----------
+    path : path
+        The file.
+
+    Returns
+    -------
+    HypatiaTles
+        S satellites, in id order.
 
     Raises
     ------
@@ -159,24 +214,8 @@ def read_tles(path: str | Path) -> HypatiaTles:
     lines = [line.rstrip("\r\n") for line in _read_lines(path)]
     while lines and not lines[-1].strip():
         lines.pop()
-    if not lines:
-        raise InputFileError(path, "is empty; expected a header line '<planes> <sats_per_plane>' and 3 lines per satellite")
-    head = lines[0].split()
-    if len(head) != 2 or not all(h.isdigit() for h in head):
-        raise InputFileError(
-            path,
-            f"header {lines[0]!r} is not '<planes> <sats_per_plane>' (two positive integers, e.g. '72 22'); "
-            "Hypatia's tles.txt starts with it",
-            line=1,
-        )
-    planes, per_plane = int(head[0]), int(head[1])
+    planes, per_plane = _tles_header(path, lines)
     body = lines[1:]
-    if len(body) % 3:
-        raise InputFileError(
-            path,
-            f"has {len(body)} lines after the header, not a multiple of 3 (name line, line 1, line 2 per satellite)",
-            line=len(lines),
-        )
     names, l1s, l2s = [], [], []
     epoch = None
     for k in range(len(body) // 3):
@@ -215,30 +254,30 @@ def read_tles(path: str | Path) -> HypatiaTles:
 
 
 def format_tles(tles: HypatiaTles) -> str:
-    """The text of ``tles.txt``."""
+    """The text of ``tles.txt``.
+
+    Parameters
+    ----------
+    tles : HypatiaTles
+
+    Returns
+    -------
+    str
+        The header line, then three lines per satellite.
+
+    Examples
+    --------
+    >>> t = HypatiaTles(1, 1, ["Starlink-550 0"], ["1 ..."], ["2 ..."], HYPATIA_EPOCH_UTC)
+    >>> print(format_tles(t), end="")
+    1 1
+    Starlink-550 0
+    1 ...
+    2 ...
+    """
     out = [f"{tles.planes} {tles.sats_per_plane}\n"]
     for name, a, b in zip(tles.names, tles.line1, tles.line2):
         out.append(f"{name}\n{a}\n{b}\n")
     return "".join(out)
-
-
-def tles_from_walker(shell, epoch_utc: dt.datetime = HYPATIA_EPOCH_UTC) -> HypatiaTles:
-    """Hypatia's TLEs of a Walker shell (`leonet.orbits.walker.WalkerShell`).
-
-    For ``BUILTIN_WALKER["starlink-550"]`` at the default epoch this is
-    Hypatia's ``tles.txt`` byte for byte.
-    """
-    from ..orbits.walker import walker_tle_lines
-
-    lines = walker_tle_lines(shell, epoch_utc)
-    return HypatiaTles(
-        shell.planes,
-        shell.sats_per_plane,
-        [n for n, _, _ in lines],
-        [a for _, a, _ in lines],
-        [b for _, _, b in lines],
-        epoch_utc,
-    )
 
 
 # --------------------------------------------------------------------------- ground_stations.txt
@@ -284,6 +323,18 @@ def hypatia_geodetic_to_ecef_m(lat_deg: float, lon_deg: float, elevation_m: floa
     Scalar and in Python floats on purpose, so the result is bit-identical to
     Hypatia's (its ``ground_stations.txt`` is written with ``%f``).
 
+    Parameters
+    ----------
+    lat_deg, lon_deg : float
+        Geodetic latitude and longitude, degrees.
+    elevation_m : float
+        Height above the ellipsoid, metres.
+
+    Returns
+    -------
+    x, y, z : float
+        ECEF, metres.
+
     Examples
     --------
     >>> ["%f" % v for v in hypatia_geodetic_to_ecef_m(35.6895, 139.69171, 0.0)]
@@ -292,40 +343,15 @@ def hypatia_geodetic_to_ecef_m(lat_deg: float, lon_deg: float, elevation_m: floa
     e = math.sqrt(2.0 * _WGS72_F - _WGS72_F * _WGS72_F)
     lat = lat_deg * (math.pi / 180.0)
     lon = lon_deg * (math.pi / 180.0)
-    v = _WGS72_A_M / math.sqrt(1.0 - e * e * math.sin(lat) * math.sin(lat))
+    v = WGS72_A_M / math.sqrt(1.0 - e * e * math.sin(lat) * math.sin(lat))
     x = (v + elevation_m) * math.cos(lat) * math.cos(lon)
     y = (v + elevation_m) * math.cos(lat) * math.sin(lon)
     z = (v * (1.0 - e * e) + elevation_m) * math.sin(lat)
     return x, y, z
 
 
-def _float(path: str, lineno: int, column: str, text: str, low: float | None = None, high: float | None = None) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputFileError(path, f"{column} {text.strip()!r} is not a number", line=lineno) from None
-    if not math.isfinite(value) or (low is not None and value < low) or (high is not None and value > high):
-        raise InputFileError(path, f"{column} = {text.strip()} is outside {low:g}..{high:g}", line=lineno)
-    return value
-
-
-def read_ground_stations(path: str | Path | None = None) -> GroundStations:
-    """Read a basic (5-column) or extended (8-column) Hypatia ground-station file.
-
-    Parameters
-    ----------
-    path : path, optional
-        Default: Hypatia's top-100 cities shipped with leonet.
-
-    Raises
-    ------
-    InputFileError
-        Wrong column count, ids not counting up from 0, latitude outside
-        -90..90, longitude outside -180..360, a non-number.
-    """
-    if path is None:
-        path = files("leonet").joinpath("data", "cities", DEFAULT_GROUND_STATIONS)
-    spath = str(path)
+def _ground_station_rows(spath: str) -> tuple[list[tuple[int, str]], int]:
+    """Non-blank (line number, line) pairs and the column count (5 or 8)."""
     rows = [(i + 1, line) for i, line in enumerate(_read_lines(spath)) if line.strip()]
     if not rows:
         raise InputFileError(spath, "has no ground stations")
@@ -337,6 +363,40 @@ def read_ground_stations(path: str | Path | None = None) -> GroundStations:
             "gid,name,lat_deg,lon_deg,elevation_m) or 8 (extended: ...,x_m,y_m,z_m)",
             line=rows[0][0],
         )
+    return rows, ncols
+
+
+def read_ground_stations(path: str | Path | None = None) -> GroundStations:
+    """Read a basic (5-column) or extended (8-column) Hypatia ground-station file.
+
+    Parameters
+    ----------
+    path : path, optional
+        Default: Hypatia's top-100 cities shipped with leonet.
+
+    Returns
+    -------
+    GroundStations
+        G stations in id order; positions from the file's x, y, z (extended)
+        or Hypatia's WGS72 conversion of latitude, longitude and elevation.
+
+    Raises
+    ------
+    InputFileError
+        Wrong column count, ids not counting up from 0, latitude outside
+        -90..90, longitude outside -180..360, a non-number, or a cartesian
+        position that is not on the Earth's surface.
+
+    Examples
+    --------
+    >>> gs = read_ground_stations()
+    >>> len(gs), gs.names[0], gs.r_ecef_km.shape
+    (100, 'Tokyo', (100, 3))
+    """
+    if path is None:
+        path = files("leonet").joinpath("data", "cities", DEFAULT_GROUND_STATIONS)
+    spath = str(path)
+    rows, ncols = _ground_station_rows(spath)
     names, lat, lon, ele, xyz = [], [], [], [], []
     for gid, (lineno, line) in enumerate(rows):
         cols = line.split(",")
@@ -378,7 +438,17 @@ def read_ground_stations(path: str | Path | None = None) -> GroundStations:
 
 
 def format_ground_stations_extended(gs: GroundStations) -> str:
-    """The extended ``ground_stations.txt`` Hypatia writes (``%d,%s,%f,%f,%f,%f,%f,%f``)."""
+    """The extended ``ground_stations.txt`` Hypatia writes (``%d,%s,%f,%f,%f,%f,%f,%f``).
+
+    Parameters
+    ----------
+    gs : GroundStations
+
+    Returns
+    -------
+    str
+        One line per station: id, name, latitude, longitude, elevation (m), x, y, z (m).
+    """
     r = gs.r_ecef_m
     return "".join(
         "%d,%s,%f,%f,%f,%f,%f,%f\n"
@@ -391,7 +461,18 @@ def format_ground_stations_extended(gs: GroundStations) -> str:
 
 
 def read_isls(path: str | Path, num_satellites: int) -> NDArray[np.int64]:
-    """Read Hypatia's ``isls.txt`` into ``int64[E, 2]`` (file order kept).
+    """Read Hypatia's ``isls.txt``.
+
+    Parameters
+    ----------
+    path : path
+    num_satellites : int
+        S, to check the ids.
+
+    Returns
+    -------
+    pairs : int64[E, 2]
+        The links ``(a, b)``, ``a < b``, in file order.
 
     Raises
     ------
@@ -420,7 +501,21 @@ def read_isls(path: str | Path, num_satellites: int) -> NDArray[np.int64]:
 
 
 def format_isls(pairs: ArrayLike) -> str:
-    """The text of ``isls.txt``."""
+    """The text of ``isls.txt``.
+
+    Parameters
+    ----------
+    pairs : int[E, 2]
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> format_isls([[0, 1], [1, 2]])
+    '0 1\\n1 2\\n'
+    """
     return "".join(f"{a} {b}\n" for a, b in np.asarray(pairs, dtype=np.int64).reshape(-1, 2).tolist())
 
 
@@ -429,33 +524,35 @@ def format_isls(pairs: ArrayLike) -> str:
 
 @dataclass(frozen=True)
 class Description:
-    """``description.txt``: the range limits, in metres as Hypatia writes them."""
+    """``description.txt``: the range limits, in metres as Hypatia writes them.
+
+    Attributes
+    ----------
+    max_gsl_length_m, max_isl_length_m : float
+        Longest ground-satellite link and longest ISL, metres.
+    """
 
     max_gsl_length_m: float
     max_isl_length_m: float
 
 
-def hypatia_max_lengths_m(altitude_m: float, cone_radius_m: float = 940_700.0, min_beam_altitude_m: float = 80_000.0) -> Description:
-    """Hypatia's range limits for a shell at ``altitude_m``, computed in metres as its scripts do.
-
-    ``max_gsl = sqrt(cone^2 + h^2)`` and ``max_isl = 2 sqrt((R + h)^2 - (R + 80 km)^2)``,
-    R = 6,378,135 m (``paper/satellite_networks_state/main_starlink_550.py``).
-    See `leonet.links.isl.max_gsl_length_km` and `~leonet.links.isl.max_isl_length_km`.
-
-    Examples
-    --------
-    >>> d = hypatia_max_lengths_m(550_000)
-    >>> "%.10f %.10f" % (d.max_gsl_length_m, d.max_isl_length_m)
-    '1089686.4181956202 5016591.2330984278'
-    """
-    r = _WGS72_A_M
-    gsl = math.sqrt(math.pow(cone_radius_m, 2) + math.pow(altitude_m, 2))
-    isl = 2 * math.sqrt(math.pow(r + altitude_m, 2) - math.pow(r + min_beam_altitude_m, 2))
-    return Description(gsl, isl)
-
-
 def read_description(path: str | Path) -> Description:
-    """Read ``description.txt`` (``key=value`` lines)."""
+    """Read ``description.txt`` (``key=value`` lines; ``#`` comments).
+
+    Parameters
+    ----------
+    path : path
+
+    Returns
+    -------
+    Description
+
+    Raises
+    ------
+    InputFileError
+        A line without ``=``, a value that is not a positive number, or a
+        missing ``max_gsl_length_m`` / ``max_isl_length_m``.
+    """
     spath = str(path)
     values: dict[str, tuple[float, int]] = {}
     for lineno, line in enumerate(_read_lines(spath), start=1):
@@ -474,7 +571,22 @@ def read_description(path: str | Path) -> Description:
 
 
 def format_description(d: Description) -> str:
-    """The text of ``description.txt`` (``%.10f``, as ``generate_description``)."""
+    """The text of ``description.txt`` (``%.10f``, as ``generate_description``).
+
+    Parameters
+    ----------
+    d : Description
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> print(format_description(Description(1089686.4181956202, 5016591.2330984278)), end="")
+    max_gsl_length_m=1089686.4181956202
+    max_isl_length_m=5016591.2330984278
+    """
     return "max_gsl_length_m=%.10f\nmax_isl_length_m=%.10f\n" % (d.max_gsl_length_m, d.max_isl_length_m)
 
 
@@ -497,13 +609,50 @@ class GslInterfaces:
 
 
 def simple_gsl_interfaces(num_satellites: int, num_ground_stations: int, bandwidth: float = 1.0) -> GslInterfaces:
-    """One GSL interface per node, ``bandwidth`` each (Hypatia's ``free_one`` algorithms)."""
+    """One GSL interface per node, ``bandwidth`` each (Hypatia's ``free_one`` algorithms).
+
+    Parameters
+    ----------
+    num_satellites, num_ground_stations : int
+        S and G.
+    bandwidth : float
+        Aggregate bandwidth of every node (Hypatia's unit).
+
+    Returns
+    -------
+    GslInterfaces
+        S + G nodes.
+
+    Examples
+    --------
+    >>> print(format_gsl_interfaces_info(simple_gsl_interfaces(2, 1)), end="")
+    0,1,1.000000
+    1,1,1.000000
+    2,1,1.000000
+    """
     n = num_satellites + num_ground_stations
     return GslInterfaces(np.ones(n, dtype=np.int64), np.full(n, float(bandwidth)))
 
 
 def read_gsl_interfaces_info(path: str | Path, num_satellites: int, num_ground_stations: int) -> GslInterfaces:
-    """Read ``gsl_interfaces_info.txt``; one line per node, ids in order."""
+    """Read ``gsl_interfaces_info.txt``: one line per node, ids in order.
+
+    Parameters
+    ----------
+    path : path
+    num_satellites, num_ground_stations : int
+        S and G: the file must describe S + G nodes.
+
+    Returns
+    -------
+    GslInterfaces
+
+    Raises
+    ------
+    InputFileError
+        A line that is not three columns, ids out of order, a count or
+        bandwidth that is not positive, or the wrong number of nodes.
+    """
     spath = str(path)
     counts, bws = [], []
     for lineno, line in enumerate(_read_lines(spath), start=1):
@@ -532,127 +681,228 @@ def read_gsl_interfaces_info(path: str | Path, num_satellites: int, num_ground_s
 
 
 def format_gsl_interfaces_info(info: GslInterfaces) -> str:
-    """The text of ``gsl_interfaces_info.txt`` (``%d,%d,%f``)."""
+    """The text of ``gsl_interfaces_info.txt`` (``%d,%d,%f``).
+
+    Parameters
+    ----------
+    info : GslInterfaces
+
+    Returns
+    -------
+    str
+    """
     return "".join(
         "%d,%d,%f\n" % (k, n, b)
         for k, (n, b) in enumerate(zip(info.number_of_interfaces.tolist(), info.aggregate_max_bandwidth.tolist()))
     )
 
 
-# --------------------------------------------------------------------------- the whole directory
+# --------------------------------------------------------------------------- dynamic_state_*/
 
 
-@dataclass(frozen=True)
-class SatelliteNetwork:
-    """Everything Hypatia's state generator reads, in one object."""
-
-    tles: HypatiaTles
-    ground_stations: GroundStations
-    isls: NDArray[np.int64]
-    description: Description
-    gsl_interfaces: GslInterfaces
-
-    @property
-    def num_satellites(self) -> int:
-        return len(self.tles)
-
-    @property
-    def num_ground_stations(self) -> int:
-        return len(self.ground_stations)
-
-
-def read_satellite_network(directory: str | Path) -> SatelliteNetwork:
-    """Read a Hypatia satellite-network directory (the five input files).
-
-    ``gsl_interfaces_info.txt`` may be missing; one interface of bandwidth 1
-    per node is assumed then (what Hypatia's scripts generate).
-    """
-    d = Path(directory)
-    if not d.is_dir():
-        raise InputFileError(str(d), "is not a directory (expected a Hypatia satellite network: tles.txt, isls.txt, ...)")
-    tles = read_tles(d / "tles.txt")
-    gs = read_ground_stations(d / "ground_stations.txt")
-    isls = read_isls(d / "isls.txt", len(tles))
-    desc = read_description(d / "description.txt")
-    if (d / "gsl_interfaces_info.txt").exists():
-        info = read_gsl_interfaces_info(d / "gsl_interfaces_info.txt", len(tles), len(gs))
-    else:
-        info = simple_gsl_interfaces(len(tles), len(gs))
-    return SatelliteNetwork(tles, gs, isls, desc, info)
-
-
-def write_satellite_network(directory: str | Path, network: SatelliteNetwork) -> None:
-    """Write the five input files (creating the directory)."""
-    d = Path(directory)
-    try:
-        d.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ScenarioError(f"cannot create output directory {d}: {exc.strerror}") from None
-    from ..results.files import write_bytes_atomic
-
-    # Atomic (a kill leaves the old file or the new one) and never through a symbolic link.
-    for name, text in (
-        ("tles.txt", format_tles(network.tles)),
-        ("isls.txt", format_isls(network.isls)),
-        ("ground_stations.txt", format_ground_stations_extended(network.ground_stations)),
-        ("description.txt", format_description(network.description)),
-        ("gsl_interfaces_info.txt", format_gsl_interfaces_info(network.gsl_interfaces)),
-    ):
-        write_bytes_atomic(d / name, text.encode("utf-8"))
-
-
-def walker_network(
-    constellation: str = "starlink-550",
-    ground_stations: GroundStations | str | Path | None = None,
-    *,
-    isl: str = "plus-grid",
-    isl_shift: int = 0,
-    max_gsl_length_m: float | None = None,
-    max_isl_length_m: float | None = None,
-    epoch_utc: dt.datetime = HYPATIA_EPOCH_UTC,
-) -> SatelliteNetwork:
-    """A Hypatia network from a one-shell built-in Walker constellation, as Hypatia's ``main_*.py`` builds it.
+def dynamic_state_dirname(step_ms: int, duration_s: int) -> str:
+    """Hypatia's ``dynamic_state_<step>ms_for_<duration>s``.
 
     Parameters
     ----------
-    constellation : str
-        A key of `leonet.orbits.constellation.BUILTIN_WALKER` with a single shell
-        (Hypatia's ``tles.txt`` has one ``planes sats_per_plane`` header).
-    ground_stations : GroundStations or path, optional
-        Default: Hypatia's top-100 cities.
-    isl : {"plus-grid", "none"}
-    isl_shift : int
-        +Grid cross-plane slot offset.
-    max_gsl_length_m, max_isl_length_m : float, optional
-        Default: Hypatia's formulas for the shell's nominal altitude (`hypatia_max_lengths_m`).
-    epoch_utc : datetime
-        TLE epoch (Hypatia: 2000-01-01 00:00 UTC).
-    """
-    from ..links.isl import plus_grid_pairs
-    from ..orbits.constellation import BUILTIN_WALKER, unknown_builtin
+    step_ms : int
+        Time step, whole milliseconds.
+    duration_s : int
+        Simulated time, whole seconds.
 
-    if constellation not in BUILTIN_WALKER:
-        raise unknown_builtin(constellation)
-    _, shells = BUILTIN_WALKER[constellation]
-    if len(shells) != 1:
-        raise ScenarioError(
-            f"constellation {constellation!r} has {len(shells)} shells; a Hypatia network has one "
-            "(tles.txt's header is one 'planes sats_per_plane'): pick a one-shell constellation "
-            "or pass --tles with your own tles.txt"
-        )
-    shell = shells[0]
-    tles = tles_from_walker(shell, epoch_utc)
-    if not isinstance(ground_stations, GroundStations):
-        ground_stations = read_ground_stations(ground_stations)
-    if isl == "plus-grid":
-        pairs = plus_grid_pairs(shell.planes, shell.sats_per_plane, isl_shift)
-    elif isl == "none":
-        pairs = np.zeros((0, 2), dtype=np.int64)
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> dynamic_state_dirname(100, 200)
+    'dynamic_state_100ms_for_200s'
+    """
+    return f"dynamic_state_{int(step_ms)}ms_for_{int(duration_s)}s"
+
+
+def parse_dynamic_state_dirname(name: str) -> tuple[int, int] | None:
+    """``(step_ms, duration_s)`` from a folder name `dynamic_state_dirname` writes, or None.
+
+    Parameters
+    ----------
+    name : str
+        A folder name (no parent).
+
+    Returns
+    -------
+    (step_ms, duration_s) : tuple of int, or None
+        None if ``name`` is not of that form.
+
+    Examples
+    --------
+    >>> parse_dynamic_state_dirname("dynamic_state_100ms_for_2s"), parse_dynamic_state_dirname("out")
+    ((100, 2), None)
+    """
+    m = _DYNAMIC_STATE_RE.match(name)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _format_rows(cols: list[NDArray[np.int64]]) -> str:
+    """Comma-separated integer columns, one line per row (Hypatia's ``"%d,%d,...\\n"``)."""
+    n = cols[0].size
+    if not n:
+        return ""
+    if n < 4096:
+        fmt = ",".join(["%d"] * len(cols)) + "\n"
+        return "".join(map(fmt.__mod__, zip(*(c.tolist() for c in cols))))
+    block = 1 << 18  # rows per block: bounds the temporaries (~100 MB for millions of lines)
+    return b"".join(
+        _format_rows_vectorised([c[i : i + block] for c in cols]) for i in range(0, n, block)
+    ).decode("ascii")
+
+
+def _format_rows_vectorised(cols: list[NDArray[np.int64]]) -> bytes:
+    """`_format_rows` for large tables: digits scattered into one byte buffer (~10x faster)."""
+    vals = [np.asarray(c, dtype=np.int64) for c in cols]
+    neg = [v < 0 for v in vals]
+    mag = [np.abs(v) for v in vals]
+    ndig = []
+    for m in mag:
+        d = np.ones(m.shape, dtype=np.int64)
+        p = 10
+        while True:
+            more = m >= p
+            if not more.any():
+                break
+            d += more
+            p *= 10
+        ndig.append(d)
+    widths = [d + ng for d, ng in zip(ndig, neg)]
+    line = sum(widths) + len(cols)  # commas and the newline
+    start = np.zeros(line.size, dtype=np.int64)
+    np.cumsum(line[:-1], out=start[1:])
+    buf = np.empty(int(start[-1] + line[-1]), dtype=np.uint8)
+    at = start.copy()
+    for j, (m, d, ng, w) in enumerate(zip(mag, ndig, neg, widths)):
+        buf[at[ng]] = ord("-")
+        first = at + ng
+        k, p = 0, 1
+        rest = m
+        while True:
+            has = d > k
+            if not has.any():
+                break
+            buf[(first + d - 1 - k)[has]] = (48 + (rest[has] // p) % 10).astype(np.uint8)
+            k += 1
+            p *= 10
+        at = at + w
+        buf[at] = ord(",") if j < len(cols) - 1 else ord("\n")
+        at = at + 1
+    return buf.tobytes()
+
+
+def fstate_text(router: FreeOneOnlyOverIsls, next_hop: NDArray[np.int32], previous: NDArray[np.int32] | None) -> str:
+    """Lines of ``fstate_<t>.txt``: every entry at the first step, then only the changed ones.
+
+    Hypatia writes an entry when the decision tuple (next hop, both interfaces)
+    differs from the previous step's; the interfaces are a function of the hop,
+    so comparing hops is the same test.  Order: satellites by id, then stations,
+    each by destination (C order of ``next_hop``).
+
+    Parameters
+    ----------
+    router : FreeOneOnlyOverIsls
+        Gives S, G and the interface numbers (`FreeOneOnlyOverIsls.interfaces`).
+    next_hop : int32[S + G, G]
+        This step's forwarding state (`leonet.hypatia.router` representation).
+    previous : int32[S + G, G] or None
+        The previous step's; None at the first step.
+
+    Returns
+    -------
+    str
+        ``current,destination,next_hop,if_current,if_next`` lines (node ids;
+        destination ``S + d``; ``-1`` where unreachable).
+    """
+    S, G = router.S, router.G
+    if previous is None:
+        mask = np.ones(next_hop.shape, dtype=bool)
     else:
-        raise ScenarioError(f"isl {isl!r} is not one of plus-grid, none")
-    default = hypatia_max_lengths_m(shell.altitude_km * 1000.0)
-    desc = Description(
-        default.max_gsl_length_m if max_gsl_length_m is None else float(max_gsl_length_m),
-        default.max_isl_length_m if max_isl_length_m is None else float(max_isl_length_m),
-    )
-    return SatelliteNetwork(tles, ground_stations, pairs, desc, simple_gsl_interfaces(len(tles), len(ground_stations)))
+        mask = next_hop != previous
+    diag = np.arange(G)
+    mask[S + diag, diag] = False
+    flat = np.flatnonzero(mask)
+    node = flat // G
+    dst = flat % G
+    nh = next_hop.ravel()[flat].astype(np.int64)
+    here, there = router.interfaces(node, nh)
+    return _format_rows([node, dst + S, nh, here, there])
+
+
+def gsl_if_bandwidth_text(router: FreeOneOnlyOverIsls, bandwidth: NDArray[np.float64], first: bool) -> str:
+    """Lines of ``gsl_if_bandwidth_<t>.txt``: all nodes at time 0, nothing later (as Hypatia).
+
+    Parameters
+    ----------
+    router : FreeOneOnlyOverIsls
+        Gives each satellite's ISL count (its GSL interface number).
+    bandwidth : float64[S + G]
+        Aggregate bandwidth of each node (`GslInterfaces.aggregate_max_bandwidth`).
+    first : bool
+        True at the first step.
+
+    Returns
+    -------
+    str
+        ``node_id,interface,bandwidth`` lines (``%d,%d,%f``), or ``""``.
+    """
+    if not first:
+        return ""
+    iface = np.concatenate([router.num_isls, np.zeros(router.G, dtype=np.int64)])
+    return "".join("%d,%d,%f\n" % (k, i, b) for k, (i, b) in enumerate(zip(iface.tolist(), np.asarray(bandwidth).tolist())))
+
+
+def read_fstate_file(path: str | Path, into: NDArray[np.int32], num_satellites: int) -> int:
+    """Apply one ``fstate_<t>.txt`` to a next-hop table in place.
+
+    Parameters
+    ----------
+    path : path
+        Hypatia's or leonet's file.
+    into : int32[S + G, G]
+        The forwarding state of the previous step (all -1 before the first);
+        updated in place.
+    num_satellites : int
+        S.
+
+    Returns
+    -------
+    int
+        The file's line count.
+
+    Raises
+    ------
+    InputFileError
+        Not ASCII, not lines of 5 integers, or a node outside the network.
+    """
+    from ..inputs import read_input_bytes
+
+    try:
+        text = read_input_bytes(path, "a Hypatia fstate file").decode("ascii")
+    except UnicodeDecodeError as exc:
+        raise InputFileError(str(path), f"is not ASCII text (byte {exc.start})") from None
+    if not text.strip():
+        return 0
+    try:
+        arr = np.array(text.replace("\n", ",").rstrip(",").split(","), dtype=np.int64).reshape(-1, 5)
+    except ValueError:
+        raise InputFileError(str(path), "is not lines of 5 integers 'current,destination,next_hop,if_current,if_next'") from None
+    S = num_satellites
+    cur, dst, nh = arr[:, 0], arr[:, 1] - S, arr[:, 2]
+    n, g = into.shape
+    bad = (cur < 0) | (cur >= n) | (dst < 0) | (dst >= g) | (nh < -1) | (nh >= n)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise InputFileError(
+            str(path), f"entry {arr[k].tolist()} names a node outside the network ({n} nodes, destinations {S}..{n - 1})",
+            line=k + 1,
+        )
+    into[cur, dst] = nh
+    return arr.shape[0]

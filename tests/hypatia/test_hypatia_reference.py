@@ -22,17 +22,12 @@ import numpy as np
 import pytest
 
 from leonet.constants import C_KM_S
-from leonet.routing.fstate import (
-    FreeOneOnlyOverIsls,
-    follow_path,
-    generate_dynamic_state,
-    iter_states,
-    network_positions,
-    pair_timeline,
-    path_length_km,
-    read_fstate_file,
-)
-from leonet.routing.hypatia import read_satellite_network
+from leonet.hypatia.files import read_fstate_file
+from leonet.hypatia.geometry import network_positions
+from leonet.hypatia.network import read_satellite_network
+from leonet.hypatia.paths import follow_path, pair_timeline, path_length_km
+from leonet.hypatia.router import FreeOneOnlyOverIsls
+from leonet.hypatia.state import generate_dynamic_state, iter_states
 
 NEAR_TIE_KM = 0.050  # 50 m: the routes' lengths must differ by less than this
 ONE_US_NS = 1000.0

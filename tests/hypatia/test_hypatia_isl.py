@@ -16,7 +16,6 @@ from leonet.links.isl import (
     max_gsl_length_km,
     max_isl_length_km,
     plus_grid_pairs,
-    slant_range_km,
 )
 
 one_mm_km = 1e-6
@@ -63,13 +62,17 @@ def test_hypatia_range_limits(hypatia_reference):
 
 
 def test_slant_range_hand_values():
-    # Zenith: the range is the altitude.  Horizon (0 deg): sqrt((R+h)^2 - R^2), the tangent.
+    # The one slant-range helper (issue 11): zenith = the altitude; horizon (0 deg) = sqrt((R+h)^2 - R^2);
+    # Hypatia's 25-deg spherical figure 1,123.4 km.
+    from leonet.links.visibility import max_slant_range_km
+
     r = 6378.135
-    assert slant_range_km(550.0, 90.0) == pytest.approx(550.0, abs=one_mm_km)
-    assert slant_range_km(550.0, 0.0) == pytest.approx(math.sqrt((r + 550) ** 2 - r**2), abs=one_mm_km)
+    assert max_slant_range_km(r, r + 550.0, 90.0) == pytest.approx(550.0, abs=one_mm_km)
+    assert max_slant_range_km(r, r + 550.0, 0.0) == pytest.approx(math.sqrt((r + 550) ** 2 - r**2), abs=one_mm_km)
+    assert round(float(max_slant_range_km(r, r + 550.0, 25.0)), 1) == 1123.4
     # Raising the mask never lengthens the allowed range.
     e = np.linspace(0, 90, 91)
-    assert (np.diff(slant_range_km(550.0, e)) < 0).all()
+    assert (np.diff(max_slant_range_km(r, r + 550.0, e)) < 0).all()
 
 
 def test_link_lengths_shapes_and_values():

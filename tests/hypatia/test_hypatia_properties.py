@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from leonet.constants import C_KM_S
+from leonet.hypatia.files import fstate_text, hypatia_geodetic_to_ecef_m
+from leonet.hypatia.paths import follow_path, path_length_km
+from leonet.hypatia.router import FreeOneOnlyOverIsls
 from leonet.links.isl import link_lengths_km, plus_grid_pairs
 from leonet.orbits.propagate import propagate
 from leonet.orbits.walker import WalkerShell, walker_satrecs
-from leonet.routing.fstate import FreeOneOnlyOverIsls, follow_path, fstate_text, path_length_km
-from leonet.routing.hypatia import hypatia_geodetic_to_ecef_m
 from leonet.timebase import TimeGrid
 
 EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
@@ -248,7 +249,7 @@ def test_no_isls_routes_only_direct():
 @given(st.lists(st.tuples(*[st.integers(-1, 10**7)] * 5), min_size=1, max_size=50), st.integers(1, 200))
 def test_vectorised_writer_matches_printf(rows, repeat):
     # The fast writer for big fstate files must produce Hypatia's "%d,%d,%d,%d,%d\n" exactly.
-    from leonet.routing.fstate import _format_rows_vectorised
+    from leonet.hypatia.files import _format_rows_vectorised
 
     cols = [np.array([r[j] for r in rows] * repeat, dtype=np.int64) for j in range(5)]
     expect = "".join("%d,%d,%d,%d,%d\n" % r for r in rows * repeat)

@@ -1,4 +1,4 @@
-"""leonet.routing.hypatia: Hypatia's input files, reproduced and validated.
+"""leonet.hypatia.files and .network: Hypatia's input files, reproduced and validated.
 
 Reference: shared/reference/hypatia/starlink_550, produced by snkas/hypatia
 satgenpy (commit 0ac531c) for Starlink-550 and the top-100 cities.
@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from leonet.errors import InputFileError, ScenarioError, TLEFormatError
-from leonet.orbits.constellation import BUILTIN_WALKER
-from leonet.routing.hypatia import (
+from leonet.hypatia.files import (
     HYPATIA_EPOCH_UTC,
     Description,
     format_description,
@@ -21,18 +20,21 @@ from leonet.routing.hypatia import (
     format_gsl_interfaces_info,
     format_isls,
     format_tles,
-    hypatia_max_lengths_m,
     read_description,
     read_ground_stations,
     read_gsl_interfaces_info,
     read_isls,
-    read_satellite_network,
     read_tles,
     simple_gsl_interfaces,
+)
+from leonet.hypatia.network import (
+    hypatia_max_lengths_m,
+    read_satellite_network,
     tles_from_walker,
     walker_network,
     write_satellite_network,
 )
+from leonet.orbits.constellation import BUILTIN_WALKER
 
 one_mm_km = 1e-6
 
