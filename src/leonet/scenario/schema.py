@@ -227,7 +227,22 @@ class NetworkSpec(_Strict):
     #: Lowest altitude a laser beam may pass (atmosphere), km.
     isl_min_beam_altitude_km: float = Field(80.0, ge=0.0, le=1000.0)
     slot_s: float = Field(15.0, ge=0.0, le=3600.0, description="scheduler slot; 0 = reassign every step")
+    #: Phase of the slot boundaries: this many seconds past each UTC minute,
+    #: modulo the slot (Starlink: 12, 27, 42, 57 s; leonet.scheduling.slots).
+    slot_offset_s: float = Field(12.0, ge=0.0, lt=3600.0, description="slot boundaries this many s past each UTC minute (mod slot_s)")
     policy: Literal["min-latency", "max-elevation", "longest-visible"] = "min-latency"
+
+    @model_validator(mode="after")
+    def _offset_within_slot(self):
+        # The default (12 s) is taken modulo shorter slots (e.g. 2 s for 10 s
+        # slots: boundaries still fall on :12); a value given explicitly must
+        # lie in [0, slot_s).
+        if self.slot_s > 0 and "slot_offset_s" in self.model_fields_set and self.slot_offset_s >= self.slot_s:
+            raise ValueError(
+                f"slot_offset_s = {self.slot_offset_s:g} must be less than slot_s = {self.slot_s:g} "
+                "(boundaries fall slot_offset_s past each UTC minute, modulo the slot; Starlink: 12 with 15 s slots)"
+            )
+        return self
 
 
 class OutputSpec(_Strict):
