@@ -144,8 +144,8 @@ def simulate_probes(params: LatencyParams, key: str, tab, interval_ns: int, t_st
     up, isl, feed, back, hops = _parts_s(tab)
     k, tp = probe_times(t_start_ns, t_end_ns, interval_ns)
     return ping_probes(
-        params, seed=SEED, terminal=0, probe_index=k, probe_t_unix_ns=tp, step_t_unix_ns=t, uplink_s=up, isl_s=isl,
-        feeder_s=feed, backhaul_s=back, isl_hops=hops, lon_deg=lon, slot_ns=SLOT_NS, slot_offset_ns=OFFSET_NS,
+        params, seed=SEED, terminal=0, probe_index=k, probe_t_unix_ns=tp, interval_ns=interval_ns, step_t_unix_ns=t,
+        uplink_s=up, isl_s=isl, feeder_s=feed, backhaul_s=back, isl_hops=hops, lon_deg=lon, slot_ns=SLOT_NS, slot_offset_ns=OFFSET_NS,
     )
 
 
@@ -168,17 +168,56 @@ def replay(params: LatencyParams, key: str, tab, measured) -> dict[str, np.ndarr
 FIT_NAMES = (
     "grant_frames",
     "beam_jitter_s",
+    "jitter_memory_s",
     "beam_level_s",
     "isl_level_per_hop_s",
+    "isl_level_memory_s",
+    "isl_utilisation",
     "buffer_s",
     "busy_hour_utilisation",
     "link_loss",
+    "boundary_loss_probability",
 )
-FIT_BOUNDS = ((0.0, 30.0), (1e-4, 0.05), (0.0, 0.05), (0.0, 0.02), (0.005, 0.5), (0.0, 0.9), (0.0, 0.02))
+FIT_BOUNDS = (
+    (0.0, 30.0), (1e-4, 0.05), (0.0, 1.0), (0.0, 0.05), (0.0, 0.05), (0.0, 120.0), (0.02, 1.0), (0.005, 0.5), (0.0, 0.9),
+    (0.0, 0.02), (0.0, 0.5),
+)
+
+
+def within_slot_step_ms(send_s: np.ndarray, rtt_ms: np.ndarray) -> float:
+    """Median |dRTT| of consecutive received pings in the same slot (the short-term memory of the queue)."""
+    ok = ~np.isnan(rtt_ms)
+    t, r = send_s[ok], rtt_ms[ok]
+    same = np.floor((t[1:] - 12.0) / 15.0) == np.floor((t[:-1] - 12.0) / 15.0)
+    return float(np.median(np.abs(np.diff(r))[same]))
+
+
+def window_loss(send_s: np.ndarray, rtt_ms: np.ndarray, window_s: float = 0.2) -> tuple[float, float]:
+    """Loss of pings sent in the last ``window_s`` before a boundary, and elsewhere."""
+    rel = np.mod(send_s - 12.0, 15.0)
+    inside = rel >= 15.0 - window_s
+    lost = np.isnan(rtt_ms)
+    return float(lost[inside].mean()), float(lost[~inside].mean())
+
+
+def one_per_second_fold_ratio(m) -> float:
+    """The 15-s fold ratio of the measured series sampled at 1 ping/s (the first ping after each second + 0.3 / 0.5 s)."""
+    ratios = []
+    for off in (0.3, 0.5):
+        sec = np.floor(m.send_s - off)
+        first = np.r_[True, sec[1:] != sec[:-1]]
+        ratios.append(fold_15s(m.send_s[first] - off, m.rtt_ms[first]).ratio)
+    return float(np.mean(ratios))
 
 
 def fit(params: LatencyParams, tabs: dict, measured: dict) -> LatencyParams:
-    """Least squares of log(simulated / measured) over min, p5, p50, p95, loss and the spread inside a slot."""
+    """Least squares of log(simulated / measured).
+
+    Targets at each place: min, p5, p50, p95, p99, the loss of pings sent in
+    the last 0.2 s before a boundary and elsewhere, the spread inside a slot, the spread of the slot levels, the 15-s fold ratio at 1 ping/s
+    (simulated: the 1-s steps) and 1 + the lag-1 correlation of slot levels.
+    Simulated on a regular probe series at the measured mean spacing.
+    """
     from scipy.optimize import least_squares
 
     targets = {}
@@ -186,13 +225,17 @@ def fit(params: LatencyParams, tabs: dict, measured: dict) -> LatencyParams:
     for key, m in measured.items():
         s = summary(m.rtt_ms)
         d = slot_decomposition(m.send_s, m.rtt_ms)
-        targets[key] = np.array([s["min"], s["p5"], s["p50"], s["p95"], s["loss"], d["above_ms"].mean()])
+        targets[key] = np.array(
+            [s["min"], s["p5"], s["p50"], s["p95"], s["p99"], *window_loss(m.send_s, m.rtt_ms), d["above_ms"].mean(),
+             np.sqrt(d["var_between"]), one_per_second_fold_ratio(m), 1.0 + d["lag1_level_corr"],
+             within_slot_step_ms(m.send_s, m.rtt_ms)]
+        )
         day = unix_ns(_parse(SIM_DAY + "T00:00:00Z"))
         first = day + int(np.mod(m.send_s[0], 86400.0) * 1e9)
         t_end = int(tabs[key]["epoch_unix_ns"] + int(tabs[key]["t_ns"][-1]))
         interval = int(round(np.median(np.diff(m.send_s)) * 1e9 / 1e7)) * 10**7
         windows[key] = (interval, first, t_end)
-    weights = np.array([1.0, 1.0, 1.5, 1.0, 0.5, 1.0])
+    weights = np.array([1.0, 1.5, 1.5, 1.5, 0.5, 0.5, 0.5, 1.0, 0.5, 0.5, 1.0, 1.0])
 
     def residuals(x):
         p = params.with_values(**dict(zip(FIT_NAMES, map(float, x))))
@@ -202,7 +245,14 @@ def fit(params: LatencyParams, tabs: dict, measured: dict) -> LatencyParams:
             r = pings.rtt_s * 1e3
             s = summary(r)
             d = slot_decomposition(pings.t_unix_ns / 1e9, r)
-            sim = np.array([s["min"], s["p5"], s["p50"], s["p95"], max(s["loss"], 1e-5), d["above_ms"].mean()])
+            steps = simulate_steps(p, key, tabs[key])
+            f1 = fold_15s(steps["t_unix_ns"] / 1e9, steps["parts"].rtt_s * 1e3)
+            w_in, w_out = window_loss(pings.t_unix_ns / 1e9, r)
+            sim = np.array(
+                [s["min"], s["p5"], s["p50"], s["p95"], s["p99"], max(w_in, 1e-5), max(w_out, 1e-5),
+                 d["above_ms"].mean(), np.sqrt(d["var_between"]), f1.ratio, 1.0 + d["lag1_level_corr"],
+                 within_slot_step_ms(pings.t_unix_ns / 1e9, r)]
+            )
             out.append(weights * np.log(sim / targets[key]))
         return np.concatenate(out)
 

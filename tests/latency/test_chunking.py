@@ -12,6 +12,7 @@ from leonet.latency.probes import needed_steps
 S = 10**9
 DAY = 1694476800 * S
 SLOT, OFF = 15 * S, 12 * S
+INTERVAL = 30_000_000
 
 
 def test_terminal_draws_do_not_depend_on_which_other_terminals_are_asked():
@@ -79,8 +80,8 @@ def test_step_latency_is_identical_for_any_chunking(chunks):
 def _probes(params, t_steps, col, k, tp):
     up, isl, feed, back, hops = (a[:, col] for a in _paths(t_steps, np.arange(4)))
     return ping_probes(
-        params, seed=3, terminal=col, probe_index=k, probe_t_unix_ns=tp, step_t_unix_ns=t_steps, uplink_s=up,
-        isl_s=isl, feeder_s=feed, backhaul_s=back, isl_hops=hops, lon_deg=10.0, slot_ns=SLOT, slot_offset_ns=OFF,
+        params, seed=3, terminal=col, probe_index=k, probe_t_unix_ns=tp, interval_ns=INTERVAL, step_t_unix_ns=t_steps,
+        uplink_s=up, isl_s=isl, feeder_s=feed, backhaul_s=back, isl_hops=hops, lon_deg=10.0, slot_ns=SLOT, slot_offset_ns=OFF,
     )
 
 
@@ -88,7 +89,7 @@ def _probes(params, t_steps, col, k, tp):
 def test_ping_probes_are_identical_for_any_split(terminal):
     params = LatencyParams()
     t_steps = DAY + np.arange(0, 200, 5) * S  # 5 s steps: probes between them are interpolated
-    k, tp = probe_times(int(t_steps[0]), int(t_steps[-1]), 30_000_000)
+    k, tp = probe_times(int(t_steps[0]), int(t_steps[-1]), INTERVAL)
     whole = _probes(params, t_steps, terminal, k, tp)
     parts = []
     for idx in np.array_split(np.arange(k.size), 5):
@@ -97,8 +98,8 @@ def test_ping_probes_are_identical_for_any_split(terminal):
         up, isl, feed, back, hops = (a[i0:i1, terminal] for a in _paths(t_steps, np.arange(4)))
         parts.append(
             ping_probes(
-                params, seed=3, terminal=terminal, probe_index=k[idx], probe_t_unix_ns=tp[idx], step_t_unix_ns=sub,
-                uplink_s=up, isl_s=isl, feeder_s=feed, backhaul_s=back, isl_hops=hops, lon_deg=10.0, slot_ns=SLOT,
+                params, seed=3, terminal=terminal, probe_index=k[idx], probe_t_unix_ns=tp[idx], interval_ns=INTERVAL,
+                step_t_unix_ns=sub, uplink_s=up, isl_s=isl, feeder_s=feed, backhaul_s=back, isl_hops=hops, lon_deg=10.0, slot_ns=SLOT,
                 slot_offset_ns=OFF,
             )
         )

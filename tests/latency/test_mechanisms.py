@@ -207,11 +207,41 @@ def test_queueing_has_the_means_of_its_laws():
     np.testing.assert_allclose(out.utilisation, rho)
     mu = p.beam_jitter_s / (1 - rho)
     drop = math.exp(-p.buffer_s / mu)
-    # Mean of an exponential truncated at the buffer, plus the two slot levels.
+    # Mean of an exponential truncated at the buffer, plus the two slot levels (M/M/1 waits: busy share x mean).
     mean_wait = mu - p.buffer_s * drop / (1 - drop)
-    expect = mean_wait + p.beam_level_s / (1 - rho) + 6 * p.isl_level_per_hop_s
+    expect = mean_wait + rho * p.beam_level_s / (1 - rho) + p.isl_utilisation * 6 * p.isl_level_per_hop_s
     assert out.queueing_s.mean() == pytest.approx(expect, rel=0.03)
     assert out.queueing_s.min() >= 0.0
+
+
+def test_slot_levels_are_empty_with_probability_one_minus_utilisation():
+    from leonet.latency.model import slot_levels_s
+
+    p = LatencyParams(isl_utilisation=0.3, isl_level_memory_s=0.0)
+    g = np.arange(20000)
+    k = np.full(g.size, 10**8)
+    beam_only = slot_levels_s(p, 1, k, g, np.full(g.size, 0.4), np.zeros(g.size), 15 * S)
+    assert (beam_only == 0).mean() == pytest.approx(0.6, abs=0.01)
+    busy = beam_only[beam_only > 0]
+    assert busy.mean() == pytest.approx(p.beam_level_s / 0.6, rel=0.03)
+    lasers = slot_levels_s(p.with_values(beam_level_s=0.0), 1, k, g, np.zeros(g.size), np.full(g.size, 10), 15 * S)
+    assert (lasers > 0).mean() == pytest.approx(0.3, abs=0.01)
+    assert lasers[lasers > 0].mean() == pytest.approx(10 * p.isl_level_per_hop_s, rel=0.03)
+
+
+def test_laser_congestion_persists_across_slots():
+    from leonet.latency.model import slot_levels_s
+
+    p = LatencyParams(beam_level_s=0.0, isl_utilisation=1.0, isl_level_memory_s=20.0)
+    keep = math.exp(-15.0 / 20.0)
+    g = np.arange(5000)
+    a = slot_levels_s(p, 2, np.full(g.size, 10**8), g, np.zeros(g.size), np.full(g.size, 8), 15 * S)
+    b = slot_levels_s(p, 2, np.full(g.size, 10**8 + 1), g, np.zeros(g.size), np.full(g.size, 8), 15 * S)
+    # The next slot keeps the level with probability exp(-15 s / 20 s), else draws anew.
+    assert (a == b).mean() == pytest.approx(keep, abs=0.02)
+    assert np.corrcoef(a, b)[0, 1] == pytest.approx(keep, abs=0.04)
+    # Same marginal law: exponential with the per-hop mean.
+    assert b.mean() == pytest.approx(8 * p.isl_level_per_hop_s, rel=0.05)
 
 
 def test_loss_probability_is_link_times_congestion_away_from_boundaries():

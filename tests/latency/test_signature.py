@@ -9,6 +9,7 @@ from leonet.latency import LatencyParams, ping_probes, probe_times, step_latency
 
 S = 10**9
 SLOT, OFF = 15 * S, 12 * S
+INTERVAL = 10_000_000
 #: 2023-09-12 00:05:00 UTC (the Victoria series' hour).
 START = (1694476800 + 300) * S
 
@@ -56,9 +57,9 @@ def test_probes_show_the_pause_and_the_loss_before_each_boundary():
     params = LatencyParams()
     t_steps = START + np.arange(0, 3601, 5) * S
     n = t_steps.size
-    k, tp = probe_times(int(t_steps[0]), int(t_steps[-1]), 10_000_000)
+    k, tp = probe_times(int(t_steps[0]), int(t_steps[-1]), INTERVAL)
     pings = ping_probes(
-        params, seed=1, terminal=0, probe_index=k, probe_t_unix_ns=tp, step_t_unix_ns=t_steps,
+        params, seed=1, terminal=0, probe_index=k, probe_t_unix_ns=tp, interval_ns=INTERVAL, step_t_unix_ns=t_steps,
         uplink_s=np.full(n, 2e-3), isl_s=np.zeros(n), feeder_s=np.full(n, 2e-3), backhaul_s=np.zeros(n),
         isl_hops=np.zeros(n), lon_deg=-123.31, slot_ns=SLOT, slot_offset_ns=OFF,
     )

@@ -63,6 +63,7 @@ __all__ = [
     "background_utilisation",
     "local_solar_hour",
     "slot_index",
+    "slot_levels_s",
     "access_delay_s",
     "processing_delay_s",
     "pause_delay_s",
@@ -71,17 +72,21 @@ __all__ = [
     "STREAM_STEP",
     "STREAM_SLOT",
     "STREAM_PROBE",
+    "STREAM_PROBE_MEMORY",
 ]
 
 #: Third counter word of the per-step draws: (request wait, downlink-frame
 #: wait, queue wait, instant within the step).
 STREAM_STEP = 1
 #: Third counter word of the per-slot draws: (beam level, laser level,
-#: two spare).
+#: laser-level renewal, spare).  Each level takes one uniform through the
+#: inverse CDF of its law.
 STREAM_SLOT = 2
 #: Third counter word of the per-probe draws: (request wait, downlink-frame
 #: wait, queue wait, loss).
 STREAM_PROBE = 3
+#: Third counter word of the per-probe renewal of the queue wait (word 0; three spare).
+STREAM_PROBE_MEMORY = 4
 
 _NS_PER_HOUR = 3600 * NS_PER_S
 _NS_PER_DAY = 24 * _NS_PER_HOUR
@@ -224,12 +229,58 @@ def _packet_wait_s(params: LatencyParams, rho, u) -> NDArray[np.float64]:
     return -mean * np.log1p(-np.asarray(u) * (1.0 - p_drop))
 
 
-def _slot_level_s(params: LatencyParams, rho, isl_hops, u_beam, u_isl) -> NDArray[np.float64]:
-    """Standing queue of a slot's path: Exp(beam_level_s / (1 - rho)) + Exp(isl_hops x isl_level_per_hop_s)."""
-    hops = np.asarray(isl_hops, dtype=np.float64)
-    beam = -np.log1p(-np.asarray(u_beam)) * params.beam_level_s / (1.0 - rho)
-    lasers = -np.log1p(-np.asarray(u_isl)) * np.maximum(hops, 0.0) * params.isl_level_per_hop_s
+#: Longest look-back for the laser-route congestion's last renewal, slots.
+MAX_PERSIST_SLOTS = 40
+
+
+def slot_levels_s(
+    params: LatencyParams, seed: int, slot_k: ArrayLike, terminal: ArrayLike, rho: ArrayLike, isl_hops: ArrayLike,
+    slot_ns: int,
+) -> NDArray[np.float64]:
+    """Standing queue of the path of each terminal in slot ``slot_k``, s: beam part + laser part.
+
+    Both parts follow the M/M/1 waiting-time law: empty with probability
+    ``1 - utilisation``, otherwise exponential.  The beam part has
+    utilisation ``rho`` and conditional mean ``beam_level_s / (1 - rho)``,
+    drawn afresh every slot (new satellite and beam).  The laser part has
+    utilisation ``isl_utilisation`` and conditional mean ``isl_hops x
+    isl_level_per_hop_s``; the congestion of a laser route persists: at
+    each boundary it is renewed (a new draw) with probability ``1 - a``,
+    ``a = exp(-slot / isl_level_memory_s)``, and kept otherwise, so
+    consecutive slots correlate by about ``a`` and the marginal law is
+    unchanged.  Draws and renewals are keyed by ``(seed, slot, terminal)``;
+    a slot finds the draw it keeps by looking back (at most
+    `MAX_PERSIST_SLOTS`), with no state between slots.
+    """
+    k = np.asarray(slot_k, dtype=np.int64).ravel()
+    term = np.asarray(terminal, dtype=np.int64).ravel()
+    u = uniform4_by_terminal(seed, k, STREAM_SLOT, term)
+    rho = np.asarray(rho, dtype=np.float64)
+    beam = params.beam_level_s / (1.0 - rho) * _busy_exponential(u[:, 0], rho)
+    hops = np.maximum(np.asarray(isl_hops, dtype=np.float64), 0.0)
+    keep = 0.0
+    if slot_ns > 0 and params.isl_level_memory_s > 0.0:
+        keep = float(np.exp(-(slot_ns / NS_PER_S) / params.isl_level_memory_s))
+    u_isl = u[:, 1].copy()
+    if keep > 0.0:
+        # Slot k keeps the draw of its last renewal: k itself if u[:, 2] >= keep, else look further back.
+        pending = u[:, 2] < keep
+        for j in range(1, MAX_PERSIST_SLOTS + 1):
+            if not pending.any():
+                break
+            rows = np.flatnonzero(pending)
+            back = uniform4_by_terminal(seed, k[rows] - j, STREAM_SLOT, term[rows])
+            u_isl[rows] = back[:, 1]
+            pending[rows] = back[:, 2] < keep
+    lasers = hops * params.isl_level_per_hop_s * _busy_exponential(u_isl, params.isl_utilisation)
     return beam + lasers
+
+
+def _busy_exponential(u, busy) -> NDArray[np.float64]:
+    """Inverse CDF of "0 with probability 1 - busy, else Exp(1)": ``max(0, ln(busy / u))`` (monotone in u)."""
+    u = np.maximum(np.asarray(u, dtype=np.float64), 1e-300)
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(np.asarray(busy, dtype=np.float64) / u), 0.0)
 
 
 def pause_delay_s(
@@ -287,11 +338,6 @@ def boundary_loss_share(
         b = (first + j) * slot_ns + slot_offset_ns
         total += np.maximum(np.minimum(t + span_ns, b) - np.maximum(t, b - window_ns), 0)
     return total / float(span_ns)
-
-
-def slot_draws(seed: int, t_unix_ns, terminal, slot_ns: int, slot_offset_ns: int) -> NDArray[np.float64]:
-    """The per-slot uniforms of each terminal-step: float64[N, 4] (beam level, laser level, two spare)."""
-    return uniform4_by_terminal(seed, slot_index(t_unix_ns, slot_ns, slot_offset_ns), STREAM_SLOT, terminal)
 
 
 # ----------------------------------------------------------------------
@@ -377,10 +423,11 @@ def step_latency(
     rho = effective_utilisation(params, t, arr(lon_deg), None if utilisation is None else arr(utilisation))
 
     u_step = uniform4_by_terminal(seed, t, STREAM_STEP, term)
-    u_slot = slot_draws(seed, t, term, int(slot_ns), int(slot_offset_ns))
+    slot_k = slot_index(t, int(slot_ns), int(slot_offset_ns))
     access = access_delay_s(params, up, u_step[:, 0], u_step[:, 1])
     processing = processing_delay_s(params, hops)
-    queueing = _slot_level_s(params, rho, hops, u_slot[:, 0], u_slot[:, 1]) + _packet_wait_s(params, rho, u_step[:, 2])
+    level = slot_levels_s(params, seed, slot_k, term, rho, hops, int(slot_ns))
+    queueing = level + _packet_wait_s(params, rho, u_step[:, 2])
     base = prop + access + processing + queueing
     # The step's ping leaves at a keyed instant inside the step.
     instant = t + np.floor(u_step[:, 3] * int(step_ns)).astype(np.int64)

@@ -28,8 +28,9 @@ processing
     ``satellite_processing_s`` per satellite a packet crosses (regenerative
     satellites demodulate, switch and remodulate), ``ground_processing_s``
     per direction at gateway + PoP (carrier-grade NAT).  ASSUMPTIONS: both
-    are small (0.1 ms and 0.5 ms) and cannot be told apart from the MAC
-    pipeline with ping data; measured RTT floors bound their sum.
+    are small (0.05 ms and 0.5 ms: a laser hop is optical-electrical-optical
+    switching, microseconds to tens of microseconds) and cannot be told apart
+    from the MAC pipeline with ping data; measured RTT floors bound their sum.
 queueing
     Load-dependent.  The utilisation ``rho`` of a terminal's beam is the
     background load of the real user population, ``busy_hour_utilisation``
@@ -44,14 +45,29 @@ queueing
       measured spread inside a slot is exponential to within 1 ms at every
       quantile up to p95).  A packet that would wait longer than
       ``buffer_s`` is dropped (drop-tail): congestion loss ``exp(-buffer_s
-      / mean)``.
+      / mean)``.  Packets close in time meet the same queue: a probe keeps
+      the previous probe's wait with probability ``exp(-interval /
+      jitter_memory_s)`` (measured: consecutive pings 0.15-0.22 s apart
+      correlate by 0.13-0.27 inside a slot); steps (>= 1 s apart) are
+      independent.
     * per scheduler slot, the standing queue of the path just assigned (new
-      satellite, beam and route every 15 s): exponential with mean
-      ``beam_level_s / (1 - rho)`` for the user beam plus, over lasers,
-      ``isl_level_per_hop_s`` per laser hop (one draw for the route: its
-      lasers carry the same regional traffic) [Speidel23, Casparsen26].
+      satellite, beam and route every 15 s), with the M/M/1 waiting-time
+      law (empty with probability 1 - utilisation, else exponential): for
+      the user beam utilisation ``rho`` and mean ``beam_level_s / (1 -
+      rho)`` when not empty; over lasers utilisation ``isl_utilisation`` and
+      mean ``isl_level_per_hop_s`` per laser hop when not empty (one draw for
+      the route: its lasers carry the same regional traffic) [Speidel23,
+      Casparsen26].  The empty slots give the low end of the measured
+      distributions (the Seychelles' p5 is only 18 ms above its floor while
+      its slot levels spread over 150 ms).
+      The beam part is new every slot (Victoria: lag-1 correlation of slot
+      levels 0.07); congestion on a laser route lasts longer: at each
+      boundary the laser part is renewed with probability
+      ``1 - exp(-slot / isl_level_memory_s)`` and kept otherwise
+      (Seychelles: lag-1 correlation 0.43 = exp(-15 s / 18 s)).
     Fitted: ``beam_jitter_s``, ``beam_level_s``, ``isl_level_per_hop_s``,
-    ``buffer_s``, ``busy_hour_utilisation``.
+    ``isl_utilisation``, ``isl_level_memory_s``, ``buffer_s``,
+    ``busy_hour_utilisation``.
 reconfiguration
     At every slot boundary (12/27/42/57 s past each UTC minute) the user
     link is down for ``reconfiguration_pause_s`` while the terminal and the
@@ -117,11 +133,14 @@ parameter                      default      source
 =============================  ===========  =========================================
 frame_s                        1/750 s      [Humphreys23]
 grant_frames                   see below    fitted (RTT floor)
-satellite_processing_s         0.1 ms       ASSUMPTION
+satellite_processing_s         0.05 ms      ASSUMPTION
 ground_processing_s            0.5 ms       ASSUMPTION
 beam_jitter_s                  see below    fitted (spread inside a slot)
+jitter_memory_s                see below    fitted (|dRTT| of consecutive pings in a slot)
 beam_level_s                   see below    fitted (spread of slot levels, bent pipe)
 isl_level_per_hop_s            see below    fitted (spread of slot levels, lasers)
+isl_level_memory_s             see below    fitted (lag-1 correlation of slot levels, lasers)
+isl_utilisation                see below    fitted (low end vs spread, lasers)
 buffer_s                       see below    fitted (loss)
 busy_hour_utilisation          see below    fitted (busy vs quiet hour spread)
 diurnal_profile                24 values    ASSUMPTION shaped on [Labovitz12]
@@ -185,20 +204,23 @@ class LatencyParams:
     """
 
     frame_s: float = FRAME_S
-    grant_frames: float = 4.0
-    satellite_processing_s: float = 1.0e-4
+    grant_frames: float = 5.43
+    satellite_processing_s: float = 5.0e-5
     ground_processing_s: float = 5.0e-4
-    beam_jitter_s: float = 6.0e-3
-    beam_level_s: float = 5.0e-3
-    isl_level_per_hop_s: float = 4.0e-3
-    buffer_s: float = 0.05
-    busy_hour_utilisation: float = 0.6
+    beam_jitter_s: float = 5.28e-3
+    jitter_memory_s: float = 0.08
+    beam_level_s: float = 5.23e-3
+    isl_level_per_hop_s: float = 3.29e-3
+    isl_level_memory_s: float = 16.8
+    isl_utilisation: float = 0.607
+    buffer_s: float = 0.0628
+    busy_hour_utilisation: float = 0.806
     diurnal_profile: tuple[float, ...] = DEFAULT_DIURNAL_PROFILE
     max_utilisation: float = 0.95
     reconfiguration_pause_s: float = 0.06
-    boundary_loss_window_s: float = 0.25
-    boundary_loss_probability: float = 0.15
-    link_loss: float = 1.0e-3
+    boundary_loss_window_s: float = 0.2
+    boundary_loss_probability: float = 0.091
+    link_loss: float = 3.4e-3
 
     def __post_init__(self):
         object.__setattr__(self, "diurnal_profile", tuple(float(x) for x in self.diurnal_profile))
@@ -213,8 +235,11 @@ class LatencyParams:
         "satellite_processing_s": (0.0, 0.1, True, True, "s", "per-satellite switching takes well under 100 ms"),
         "ground_processing_s": (0.0, 0.1, True, True, "s", "gateway + PoP forwarding takes well under 100 ms"),
         "beam_jitter_s": (0.0, 1.0, True, True, "s", "a mean queueing delay at zero load"),
+        "jitter_memory_s": (0.0, 10.0, True, True, "s", "how long a packet's queue state lasts; 0 = independent"),
         "beam_level_s": (0.0, 1.0, True, True, "s", "a mean queueing delay at zero load"),
         "isl_level_per_hop_s": (0.0, 0.1, True, True, "s", "a mean queueing delay per laser hop"),
+        "isl_level_memory_s": (0.0, 600.0, True, True, "s", "how long laser-route congestion lasts; 0 = new every slot"),
+        "isl_utilisation": (0.0, 1.0, True, True, "", "share of slots whose laser route has a standing queue"),
         "buffer_s": (0.0, 10.0, False, True, "s", "a buffer holds a positive amount of queueing delay"),
         "busy_hour_utilisation": (0.0, 1.0, True, False, "", "a utilisation is a fraction below 1"),
         "max_utilisation": (0.0, 1.0, False, False, "", "the cap keeps 1 / (1 - rho) finite"),

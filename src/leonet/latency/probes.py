@@ -37,23 +37,51 @@ from ..errors import ScenarioError
 from .draws import uniform4_by_index
 from .model import (
     STREAM_PROBE,
+    STREAM_PROBE_MEMORY,
     _check_clock,
     _packet_wait_s,
-    _slot_level_s,
     access_delay_s,
     congestion_loss,
     effective_utilisation,
     pause_delay_s,
     processing_delay_s,
-    slot_draws,
     slot_index,
+    slot_levels_s,
 )
 from .params import LatencyParams
 
-__all__ = ["Pings", "ping_probes", "probe_times", "needed_steps", "MIN_INTERVAL_NS"]
+__all__ = ["Pings", "ping_probes", "probe_times", "needed_steps", "MIN_INTERVAL_NS", "MAX_MEMORY_PROBES"]
 
 #: Shortest probe interval, ns (10 ms: 100 probes per second, irtt's usual fastest rate).
 MIN_INTERVAL_NS = 10_000_000
+
+#: Longest look-back for the last renewal of the queue wait, probes (at 10 ms
+#: and the default 80 ms memory the chance of a longer run is 1e-6).
+MAX_MEMORY_PROBES = 120
+
+
+def _remembered_wait_u(params: LatencyParams, seed: int, terminal: int, k, interval_ns: int, u_wait):
+    """The queue-wait uniform of each probe: its own, or that of the last probe whose wait was renewed.
+
+    The beam queue a probe meets is the one the previous probe met, with
+    probability ``exp(-interval / jitter_memory_s)`` (the queue has not
+    moved on yet); otherwise it is a new draw.  Keyed by probe index: probe
+    ``k`` looks back at most `MAX_MEMORY_PROBES` (then renews), so the
+    result depends on ``k`` alone.
+    """
+    if params.jitter_memory_s <= 0.0 or k.size == 0:
+        return u_wait
+    keep = float(np.exp(-(interval_ns / NS_PER_S) / params.jitter_memory_s))
+    if keep <= 1e-9:
+        return u_wait
+    lo = max(int(k.min()) - MAX_MEMORY_PROBES, 0)
+    idx = np.arange(lo, int(k.max()) + 1, dtype=np.int64)
+    renewed = uniform4_by_index(seed, terminal, STREAM_PROBE_MEMORY, idx)[:, 0] >= keep
+    renewed[0] = True  # the first probe of the series (or of the look-back) starts afresh
+    last = np.maximum.accumulate(np.where(renewed, idx, -1))
+    src = np.maximum(last[k - lo], k - MAX_MEMORY_PROBES)
+    src = np.maximum(src, 0)
+    return uniform4_by_index(seed, terminal, STREAM_PROBE, src)[:, 2]
 
 
 @dataclass(frozen=True)
@@ -127,6 +155,7 @@ def ping_probes(
     terminal: int,
     probe_index: ArrayLike,
     probe_t_unix_ns: ArrayLike,
+    interval_ns: int,
     step_t_unix_ns: ArrayLike,
     uplink_s: ArrayLike,
     isl_s: ArrayLike,
@@ -151,6 +180,9 @@ def ping_probes(
         Probe numbers (`probe_times`): the key of each probe's draws.
     probe_t_unix_ns : int64[K], ns since the Unix epoch
         Send times, within the steps' span (see `needed_steps`).
+    interval_ns : int, ns
+        The series' probe interval (>= 10 ms): probe ``k - 1`` was sent
+        this long before probe ``k`` (the memory of the queue wait).
     step_t_unix_ns : int64[T], ns since the Unix epoch
         The run's steps around the probes, increasing.
     uplink_s, isl_s, feeder_s, backhaul_s : float64[T], s
@@ -180,6 +212,8 @@ def ping_probes(
     ts = np.asarray(step_t_unix_ns, dtype=np.int64).ravel()
     if k.shape != tp.shape:
         raise ScenarioError(f"probe_index has {k.size} values but probe_t_unix_ns has {tp.size}")
+    if interval_ns < MIN_INTERVAL_NS:
+        raise ScenarioError(f"probe interval {interval_ns} ns is below 10 ms")
     if ts.size == 0 or np.any(np.diff(ts) <= 0):
         raise ScenarioError("step_t_unix_ns must hold at least one step, strictly increasing")
     if tp.size and (tp.min() < ts[0]):
@@ -215,19 +249,12 @@ def ping_probes(
 
     u = uniform4_by_index(seed, terminal, STREAM_PROBE, k)
     term = np.full(tp.size, int(terminal), dtype=np.int64)
-    if slot_ns == 0:
-        from .draws import uniform4_by_terminal
-        from .model import STREAM_SLOT
-
-        u_slot = uniform4_by_terminal(seed, slot_p, STREAM_SLOT, term)
-    else:
-        u_slot = slot_draws(seed, tp, term, int(slot_ns), int(slot_offset_ns))
     base = (
         prop
         + access_delay_s(params, up, u[:, 0], u[:, 1])
         + processing_delay_s(params, hops)
-        + _slot_level_s(params, rho, hops, u_slot[:, 0], u_slot[:, 1])
-        + _packet_wait_s(params, rho, u[:, 2])
+        + slot_levels_s(params, seed, slot_p, term, rho, hops, int(slot_ns))
+        + _packet_wait_s(params, rho, _remembered_wait_u(params, seed, int(terminal), k, int(interval_ns), u[:, 2]))
     )
     rtt = base + pause_delay_s(params, tp, base, int(slot_ns), int(slot_offset_ns))
 
