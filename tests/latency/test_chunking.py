@@ -124,3 +124,19 @@ def test_probes_and_steps_share_the_slot_level():
     )
     pings = _probes(params, t_steps, 1, np.arange(t_steps.size), t_steps)
     np.testing.assert_allclose(pings.rtt_s, steps.rtt_s, rtol=0, atol=5e-9)  # only the 1 ns frames differ
+
+
+def test_consecutive_probes_share_their_queue_wait_with_the_memory_probability():
+    from leonet.latency.probes import _remembered_wait_u
+
+    params = LatencyParams(jitter_memory_s=0.08)
+    k = np.arange(20000)
+    u = uniform4_by_index(3, 7, 3, k)[:, 2]
+    for interval_ns in (10_000_000, 150_000_000):
+        w = _remembered_wait_u(params, 3, 7, k, interval_ns, u)
+        keep = np.exp(-interval_ns / 1e9 / 0.08)
+        assert (w[1:] == w[:-1]).mean() == pytest.approx(keep, abs=0.01)
+        # Any sub-range gives the same waits (the look-back is keyed by index).
+        np.testing.assert_array_equal(_remembered_wait_u(params, 3, 7, k[5000:5100], interval_ns, u[5000:5100]), w[5000:5100])
+    # Without memory every probe keeps its own draw.
+    np.testing.assert_array_equal(_remembered_wait_u(params.with_values(jitter_memory_s=0.0), 3, 7, k, 10_000_000, u), u)

@@ -39,12 +39,17 @@ def test_one_second_steps_show_the_15_s_signature(label, lon_deg, isl_s, hops):
     )
     top, ratio = _fold(t, out.rtt_s)
     assert top == [12, 27, 42, 57], label
-    assert 1.5 <= ratio <= 3.0, (label, ratio)
+    if hops == 0:
+        assert 1.5 <= ratio <= 3.0, (label, ratio)
+    else:
+        # Over lasers the route's congestion jumps too: the measured Seychelles series sampled
+        # at 1 ping/s gives 2.8-4.2 (validation/measurements.py, section 3).
+        assert 2.0 <= ratio <= 4.2, (label, ratio)
 
 
 def test_the_signature_needs_the_slot_phase():
     # The same run with boundaries at 0/15/30/45 s moves the signature there.
-    t = START + np.arange(3600) * S
+    t = START + np.arange(3 * 3600) * S
     out = step_latency(
         LatencyParams(), seed=5, t_unix_ns=t, terminal=np.zeros(t.size, int), uplink_s=np.full(t.size, 2e-3),
         isl_s=np.zeros(t.size), feeder_s=np.full(t.size, 2e-3), backhaul_s=np.zeros(t.size), isl_hops=np.zeros(t.size),
