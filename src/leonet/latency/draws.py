@@ -43,6 +43,9 @@ DOMAIN_TIME = 0x6C656F6E65744C54
 DOMAIN_PROBE = 0x6C656F6E65744C50
 
 _MASK = (1 << 64) - 1
+#: Below one requested terminal per this many blocks, draw terminal by terminal
+#: (a generator costs about as much as 400 blocks).
+_SPARSE_FACTOR = 400
 _TWO_POW_M53 = 1.0 / 9007199254740992.0
 
 
@@ -79,9 +82,10 @@ def uniform4_by_terminal(seed: int, word: ArrayLike, stream: int, terminal: Arra
 
     Notes
     -----
-    One ``numpy.random.Philox`` per distinct word, ``4 * (max terminal + 1)``
-    words each: cheap for the per-step and per-slot use (few distinct words,
-    all terminals of a step at once).
+    One ``numpy.random.Philox`` per distinct word, advanced to the smallest
+    terminal asked for and drawn up to the largest (or one per terminal
+    when few terminals are spread over a wide range): cheap for the per-step
+    and per-slot use (few distinct words, all terminals of a step at once).
     """
     term = np.asarray(terminal, dtype=np.int64).ravel()
     words = np.broadcast_to(np.asarray(word, dtype=np.int64), term.shape).ravel()
@@ -93,9 +97,19 @@ def uniform4_by_terminal(seed: int, word: ArrayLike, stream: int, terminal: Arra
     uniq, inverse = np.unique(words, return_inverse=True)
     for j, w in enumerate(uniq):
         rows = np.flatnonzero(inverse == j)
-        n = int(term[rows].max()) + 1
-        block = _to_unit(_philox(seed, DOMAIN_TIME, (0, int(w), int(stream), 0)).random_raw(4 * n)).reshape(n, 4)
-        out[rows] = block[term[rows]]
+        wanted = term[rows]
+        lo, hi = int(wanted.min()), int(wanted.max())
+        if rows.size * _SPARSE_FACTOR < hi - lo + 1:
+            # A few terminals spread over a wide range: one generator each, advanced to its block.
+            for r, g in zip(rows, wanted):
+                bits = _philox(seed, DOMAIN_TIME, (0, int(w), int(stream), 0))
+                bits.advance(int(g))
+                out[r] = _to_unit(bits.random_raw(4))
+            continue
+        bits = _philox(seed, DOMAIN_TIME, (0, int(w), int(stream), 0))
+        bits.advance(lo)
+        block = _to_unit(bits.random_raw(4 * (hi - lo + 1))).reshape(-1, 4)
+        out[rows] = block[wanted - lo]
     return out
 
 
