@@ -64,12 +64,14 @@ queueing
       levels 0.07); congestion on a laser route lasts longer: at each
       boundary the laser part is renewed with probability
       ``1 - exp(-slot / isl_level_memory_s)`` and kept otherwise
-      (Seychelles: lag-1 correlation 0.43 = exp(-15 s / 18 s)).
-    Fitted: ``beam_jitter_s``, ``beam_level_s``, ``isl_level_per_hop_s``,
-    ``isl_utilisation``, ``isl_level_memory_s``, ``buffer_s``,
-    ``busy_hour_utilisation``.
+      (Seychelles: lag-1 correlation of slot levels 0.43; fitted 17 s,
+      exp(-15 s / 17 s) = 0.41).
+    Fitted: ``beam_jitter_s``, ``jitter_memory_s``, ``beam_level_s``,
+    ``isl_level_per_hop_s``, ``isl_utilisation``, ``isl_level_memory_s``,
+    ``buffer_s``, ``busy_hour_utilisation``.
 reconfiguration
-    At every slot boundary (12/27/42/57 s past each UTC minute) the user
+    At every slot boundary (12/27/42/57 s past each UTC minute [Tanveer23,
+    Mohan24]; whether or not the terminal's satellite changes) the user
     link is down for ``reconfiguration_pause_s`` while the terminal and the
     satellites switch to the new plan; packets reaching the user link then
     wait for it (not lost): the RTT spike of 60-100 ms at each boundary
@@ -77,7 +79,8 @@ reconfiguration
     In the last ``boundary_loss_window_s`` before each boundary a packet is
     lost with probability ``boundary_loss_probability`` (the old link is torn
     down; the measured losses cluster there, one packet at a time in 10 Hz
-    series).  Fitted.
+    series).  The pause and the window are measured
+    (validation/measurements.py), the probability fitted.
 loss
     Residual link loss ``link_loss`` per packet, plus congestion loss
     (queueing) and boundary loss (reconfiguration).  Fitted.
@@ -86,13 +89,13 @@ Sources
 -------
 [Humphreys23]
     T. E. Humphreys, P. A. Iannucci, Z. M. Komodromos, A. M. Graff, "Signal
-    Structure of the Starlink Ku-Band Downlink", IEEE TAES 2023 (arXiv
-    2210.11578): the downlink is OFDM in frames of 1/750 s (1.333 ms),
-    302 symbols each.
+    Structure of the Starlink Ku-Band Downlink", University of Texas at
+    Austin, 2023: the downlink is OFDM organised in frames of 1/750 s
+    (1.333 ms).
 [Tanveer23]
     H. B. Tanveer, M. Puchol, R. Singh, A. Bianchi, R. Nithyanand, "Making
     Sense of Constellations: Methodologies for Understanding Starlink's
-    Scheduling Algorithms", ACM CoNEXT companion / arXiv 2307.00402, 2023: a
+    Scheduling Algorithms", arXiv 2307.00402, 2023: a
     global controller reallocates satellites to terminals every 15 s and an
     on-satellite controller schedules the user flows.
 [Mohan24]
@@ -121,7 +124,7 @@ Sources
     2024 work; p99 from > 150 ms to < 65 ms; latency sampled every 15 s
     from every router.  The 2023 measurements fitted here predate it.
 [Labovitz12]
-    C. Labovitz, "The Internet After Dark", Arbor Networks ASERT, 2012:
+    C. Labovitz, "The Internet After Dark", Arbor Networks ASERT blog:
     consumer traffic peaks in the late evening; North American traffic is
     ~50 % of its daily peak at 6 am; the "internet rush hour" is 7-11 pm
     local.
@@ -178,9 +181,13 @@ __all__ = ["LatencyParams", "DEFAULT_DIURNAL_PROFILE", "FRAME_S"]
 FRAME_S = 1.0 / 750.0
 
 #: Background utilisation through the day, as a fraction of the busy hour, by
-#: local solar hour 0..23 (linear in between).  ASSUMPTION shaped on
-#: [Labovitz12]: trough 4-5 am at a quarter of the peak, about half by 8 am,
-#: a daytime plateau, the peak at 8-10 pm.
+#: local solar hour 0..23 (linear in between).  ASSUMPTION: a residential
+#: profile -- trough at 4-5 am at a quarter of the peak, half by 8 am, a
+#: daytime plateau, the peak at 8-10 pm -- in the spirit of [Labovitz12]
+#: (consumer traffic peaks in the late evening; the North American aggregate
+#: is at ~50 % of its peak at 6 am).  Solar, not civil, time: leonet knows
+#: no time zones (civil time differs by up to ~1-2 h, e.g. Victoria in
+#: summer: PDT = solar + 1.2 h).
 DEFAULT_DIURNAL_PROFILE: tuple[float, ...] = (
     0.70, 0.55, 0.42, 0.32, 0.25, 0.25, 0.32, 0.42,  # 0-7 h
     0.50, 0.58, 0.62, 0.65, 0.68, 0.68, 0.68, 0.70,  # 8-15 h
