@@ -273,3 +273,20 @@ def test_a_bad_slot_clock_is_a_scenario_error():
             LatencyParams(), seed=1, t_unix_ns=DAY, terminal=[0], uplink_s=[2e-3], isl_s=[0.0], feeder_s=[2e-3],
             backhaul_s=[0.0], isl_hops=[0], lon_deg=[0.0], slot_ns=SLOT, slot_offset_ns=SLOT, step_ns=S,
         )
+
+
+def test_every_step_slots_have_no_reconfiguration_and_a_new_level_each_step():
+    p = LatencyParams(reconfiguration_pause_s=0.06)
+    t = DAY + np.arange(12, 15) * S  # straddles the UTC-phase boundary at 12 s, which plays no role here
+    common = dict(
+        seed=4, t_unix_ns=t, terminal=np.zeros(3, int), uplink_s=np.full(3, 2e-3), isl_s=np.zeros(3),
+        feeder_s=np.full(3, 2e-3), backhaul_s=np.zeros(3), isl_hops=np.zeros(3), lon_deg=np.zeros(3), step_ns=S,
+    )
+    out = step_latency(p, slot_ns=0, slot_offset_ns=0, **common)
+    assert out.reconfiguration_s.tolist() == [0.0, 0.0, 0.0]
+    rho = out.utilisation
+    np.testing.assert_allclose(out.loss_probability, 1 - (1 - p.link_loss) * (1 - congestion_loss(p, rho)))
+    cols = out.columns_ms()
+    np.testing.assert_allclose(cols["rtt_ms"], out.rtt_s * 1e3)
+    assert set(cols) == {"rtt_ms", "propagation_rtt_ms", "access_ms", "processing_ms", "queueing_ms",
+                         "reconfiguration_ms", "loss_prob"}

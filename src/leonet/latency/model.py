@@ -125,6 +125,18 @@ class LatencyParts:
     loss_probability: NDArray[np.float64]
     utilisation: NDArray[np.float64]
 
+    def columns_ms(self) -> dict[str, NDArray[np.float64]]:
+        """The ``terminal_steps`` columns: ``rtt_ms`` (modelled), ``propagation_rtt_ms`` (the floor), the new parts in ms, ``loss_prob``."""
+        return {
+            "rtt_ms": self.rtt_s * 1e3,
+            "propagation_rtt_ms": self.propagation_rtt_s * 1e3,
+            "access_ms": self.access_s * 1e3,
+            "processing_ms": self.processing_s * 1e3,
+            "queueing_ms": self.queueing_s * 1e3,
+            "reconfiguration_ms": self.reconfiguration_s * 1e3,
+            "loss_prob": self.loss_probability,
+        }
+
 
 # ----------------------------------------------------------------------
 # Clocks and load
