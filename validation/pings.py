@@ -127,7 +127,7 @@ def _parts_s(tab):
 
 
 def simulate_steps(params: LatencyParams, key: str, tab) -> dict[str, np.ndarray]:
-    lat, lon = SERIES[key][3]
+    _lat, lon = SERIES[key][3]
     t = tab["epoch_unix_ns"] + np.asarray(tab["t_ns"], np.int64)
     up, isl, feed, back, hops = _parts_s(tab)
     parts = step_latency(
@@ -139,7 +139,7 @@ def simulate_steps(params: LatencyParams, key: str, tab) -> dict[str, np.ndarray
 
 
 def simulate_probes(params: LatencyParams, key: str, tab, interval_ns: int, t_start_ns: int, t_end_ns: int):
-    lat, lon = SERIES[key][3]
+    _lat, lon = SERIES[key][3]
     t = tab["epoch_unix_ns"] + np.asarray(tab["t_ns"], np.int64)
     up, isl, feed, back, hops = _parts_s(tab)
     k, tp = probe_times(t_start_ns, t_end_ns, interval_ns)
