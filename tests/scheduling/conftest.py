@@ -25,7 +25,8 @@ def make_model(constellation):
             sites("terminal", terminals),
             sites("gateway", GATEWAYS, antenna_count=4),
             sites("pop", POPS),
-            NetworkSpec(policy=policy, slot_s=slot_s, isl=isl),
+            # Slots aligned to the scene's epoch (a whole UTC minute): the tests count slots from it.
+            NetworkSpec(policy=policy, slot_s=slot_s, slot_offset_s=0.0, isl=isl),
             PopSpec(terminal_pop="nearest"),  # the scheduler tests compare with nearest-PoP delays
             step_ns=step_ns,
         )

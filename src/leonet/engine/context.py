@@ -101,6 +101,7 @@ class RunContext:
                 ut1_minus_utc_s=spec.time.ut1_minus_utc_s,
                 node_spacing_ns=self.node_ns,
                 service=self.service,
+                epoch_utc=self.grid.epoch_utc,
             )
 
     # ------------------------------------------------------------------

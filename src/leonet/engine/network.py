@@ -121,6 +121,7 @@ class NetworkModel:
         topology: IslTopology | None = None,
         node_spacing_ns: int | None = None,
         service=None,
+        epoch_utc: dt.datetime | None = None,
     ):
         from ..scenario.schema import NetworkSpec, PopSpec
 
@@ -154,7 +155,7 @@ class NetworkModel:
         keys = pairs[:, 0] * s + pairs[:, 1]
         self._isl_order = np.argsort(keys, kind="stable")
         self._isl_keys = keys[self._isl_order]
-        self.clock = SlotClock.from_seconds(network.slot_s, step_ns)
+        self.clock = SlotClock.from_seconds(network.slot_s, step_ns, offset_s=network.slot_offset_s, epoch_utc=epoch_utc)
         cell_beams = None
         if service is not None and service.capacity is not None:
             # The scheduler gives cells (not terminals) beams, within each

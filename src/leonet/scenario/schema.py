@@ -444,11 +444,31 @@ class NetworkSpec(Strict):
         "reassign at every step.",
         json_schema_extra={"examples": [15]},
     )
+    slot_offset_s: float = Field(
+        12.0,
+        ge=0.0,
+        lt=3600.0,
+        description="Phase of the slot boundaries: this many s past each UTC minute, modulo slot_s (Starlink "
+        "reconfigures at 12, 27, 42 and 57 s past each minute), whatever the scenario's start.",
+        json_schema_extra={"examples": [12.0]},
+    )
     policy: Literal["min-latency", "max-elevation", "longest-visible"] = Field(
         "min-latency",
         description="How the scheduler picks a terminal's satellite among those visible for the whole slot: lowest "
         "round trip to a PoP, highest elevation, or longest time left above the mask.",
     )
+
+    @model_validator(mode="after")
+    def _offset_within_slot(self):
+        # The default (12 s) is taken modulo shorter slots (e.g. 2 s for 10 s
+        # slots: boundaries still fall on :12); a value given explicitly must
+        # lie in [0, slot_s).
+        if self.slot_s > 0 and "slot_offset_s" in self.model_fields_set and self.slot_offset_s >= self.slot_s:
+            raise ValueError(
+                f"slot_offset_s = {self.slot_offset_s:g} must be less than slot_s = {self.slot_s:g} "
+                "(boundaries fall slot_offset_s past each UTC minute, modulo the slot; Starlink: 12 with 15 s slots)"
+            )
+        return self
 
 
 class OutputSpec(Strict):

@@ -1,0 +1,13 @@
+"""Latency model: from propagation delay to the RTT a real dish measures.
+
+`params` holds the few global constants (with their sources), `model` the
+per-terminal-step mechanisms (`step_latency`), `probes` the ping series at
+sub-step resolution (`ping_probes`), `draws` the keyed random numbers they
+share.
+"""
+
+from .model import LatencyParts, step_latency
+from .params import LatencyParams
+from .probes import Pings, ping_probes, probe_times
+
+__all__ = ["LatencyParams", "LatencyParts", "step_latency", "Pings", "ping_probes", "probe_times"]
