@@ -33,8 +33,10 @@ import pyarrow.parquet as pq
 
 from pingstats import read_csv, table
 
-from leonet.api import load_scenario, query, run_scenario
-from leonet.latency import LatencyParams, ping_probes
+from leonet.engine.run import run_scenario
+from leonet.results.query import query
+from leonet.scenario.load import load_scenario
+from leonet.latency import LatencyParams, params_for_era, ping_probes
 from leonet.scheduling.slots import unix_ns
 from leonet.timebase import parse_utc
 
@@ -71,7 +73,9 @@ sites = [{{name = "Osnabrueck", lat_deg = {LAT}, lon_deg = {LON}}}]
 [ground.gateways]
 file = "{gateways}"
 [ground.pops]
+catalog = "starperf-2024-01"
 ids = ["POP12"]
+terminal_pop = "nearest"
 [output]
 directory = "{tmp / 'run'}"
 """
@@ -98,7 +102,7 @@ def main(argv=None) -> int:
     k = np.arange(0, (int(t_steps[-1]) - int(t_steps[0])) // interval, dtype=np.int64)
     tp = int(t_steps[0]) + k * interval
     pings = ping_probes(
-        LatencyParams(), seed=2024, terminal=0, probe_index=k, probe_t_unix_ns=tp, interval_ns=interval,
+        params_for_era("2023"), seed=2024, terminal=0, probe_index=k, probe_t_unix_ns=tp, interval_ns=interval,
         step_t_unix_ns=t_steps, uplink_s=col["uplink_ms"] * 1e-3, isl_s=col["isl_ms"] * 1e-3,
         feeder_s=col["feeder_ms"] * 1e-3, backhaul_s=col["backhaul_ms"] * 1e-3,
         isl_hops=np.nan_to_num(col["isl_hops"].astype(float)), lon_deg=LON, slot_ns=15 * 10**9,

@@ -39,8 +39,10 @@ import pyarrow.parquet as pq
 
 from pingstats import SERIES, fold_15s, load_series, sequential_ping, slot_decomposition, summary, table
 
-from leonet.api import load_scenario, query, run_scenario
-from leonet.latency import LatencyParams, ping_probes, probe_times, step_latency
+from leonet.engine.run import run_scenario
+from leonet.results.query import query
+from leonet.scenario.load import load_scenario
+from leonet.latency import LatencyParams, params_for_era, ping_probes, probe_times, step_latency
 from leonet.scheduling.slots import unix_ns
 
 SLOT_NS = 15 * 10**9
@@ -75,7 +77,9 @@ sites = [{{name = "{name}", lat_deg = {lat}, lon_deg = {lon}}}]
 [ground.gateways]
 file = "{gateways}"
 [ground.pops]
+catalog = "starperf-2024-01"
 ids = ["{POP_ID[key]}"]
+terminal_pop = "nearest"    # the measured dish's PoP of 2023 (Seattle / Lagos), the run's only PoP
 [network]
 isl = "{'plus-grid' if lasers else 'none'}"
 slot_s = 15
@@ -345,7 +349,7 @@ def main(argv=None) -> int:
         start = f"{SIM_DAY}T{int(first // 3600):02d}:{int(first % 3600 // 60):02d}:00Z"
         span = int(m.send_s[-1] - m.send_s[0]) + 120
         tabs[key] = propagation_table(key, start, args.duration_s or span, args.cache)
-    params = LatencyParams()
+    params = params_for_era("2023")  # the measurements are of 2023-09: the network before Starlink's 2024 latency work
     if args.fit:
         params = fit(params, tabs, measured)
         print("fitted:", {n: round(getattr(params, n), 6) for n in FIT_NAMES})

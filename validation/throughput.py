@@ -236,7 +236,9 @@ def fleet_before(year_2digits, out_path):
 
 def geometry(sites, start_utc, duration_s, step_s, tmp, tle_file=None):
     """One leonet run: per step the serving satellite, gateway, slant range, laser hops; satellite positions."""
-    from leonet.api import load_scenario, query, run_scenario
+    from leonet.engine.run import run_scenario
+    from leonet.results.query import query
+    from leonet.scenario.load import load_scenario
     from leonet.orbits.propagate import propagate
     from leonet.scenario.load import build_constellation, build_time_grid
 

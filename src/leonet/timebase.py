@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from .constants import NS_PER_DAY, NS_PER_S
 from .errors import ScenarioError
 
-__all__ = ["TimeGrid", "utc_to_jd_fr", "parse_utc", "check_no_leap_second"]
+__all__ = ["TimeGrid", "utc_to_jd_fr", "unix_ns", "parse_utc", "check_no_leap_second"]
 
 _UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _JD_UNIX_EPOCH = 2440587.5
@@ -64,6 +64,21 @@ def parse_utc(text: str | dt.datetime) -> dt.datetime:
         raise ScenarioError(
             f"time {value.isoformat()} falls outside the years 1..9999 once converted to UTC; write a time like 2026-05-30T12:00:00Z"
         ) from None
+
+
+def unix_ns(when: dt.datetime) -> int:
+    """Nanoseconds from the Unix epoch to the UTC time *when* (exact integer; naive times are UTC).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> unix_ns(dt.datetime(2023, 9, 12, 0, 0, 12, tzinfo=dt.timezone.utc))
+    1694476812000000000
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    delta = when - _UNIX_EPOCH
+    return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000
 
 
 def utc_to_jd_fr(when: dt.datetime) -> tuple[float, float]:

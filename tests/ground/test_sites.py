@@ -217,8 +217,9 @@ def test_sites_from_coordinates_defaults_and_region():
         ],
     )
     assert sites.ids == ["gateway:Rzeszow", "t"]
-    assert sites.country_iso2 == ["PL", ""]
-    assert sites.region == ["", "Kharkiv Oblast"]
+    # Since issue 12 a site without a country gets the one it lies in (its PoP is chosen by country).
+    assert sites.country_iso2 == ["PL", "UA"]
+    assert sites.region == ["Subcarpathian", "Kharkiv Oblast"]  # first-level units world-wide since issue 11
     assert sites.antenna_count.tolist() == [8, 1]
     assert sites.min_elevation_deg.tolist() == [25.0, 25.0]
     assert sites.extra["note"].tolist() == ["", "assumed"]

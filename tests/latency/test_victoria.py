@@ -22,7 +22,7 @@ sys.path.insert(0, str(REPO / "validation"))
 import pingstats  # noqa: E402  (validation/pingstats.py)
 import pings  # noqa: E402  (validation/pings.py)
 
-from leonet.latency import LatencyParams  # noqa: E402
+from leonet.latency import LatencyParams, params_for_era  # noqa: E402
 from leonet.scheduling.slots import unix_ns  # noqa: E402
 from leonet.timebase import parse_utc  # noqa: E402
 
@@ -48,7 +48,7 @@ def test_victoria_bent_pipe_matches_the_measured_ping(measured):
     # through it), compared with the whole measured series.
     tab = pings.propagation_table("victoria", "2026-05-30T01:15:00Z", 1200, None)
     assert np.isfinite(np.asarray(tab["uplink_ms"], float)).mean() > 0.99
-    params = LatencyParams()
+    params = params_for_era("2023")  # the measurements are of 2023-09: the network before Starlink's 2024 latency work
     first = unix_ns(parse_utc(pings.SIM_DAY + "T01:15:00Z")) / 1e9 + np.mod(measured.send_s[0], 60.0)
     t_end = (tab["epoch_unix_ns"] + int(tab["t_ns"][-1])) / 1e9
     probes = pings.simulate_probes(params, "victoria", tab, 10_000_000, int(first * 1e9), int(t_end * 1e9))

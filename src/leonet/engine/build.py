@@ -180,7 +180,9 @@ def _gateways(loaded: LoadedScenario) -> GroundSites | None:
     where = f"{loaded.source}: ground.gateways"
     parts = []
     try:
-        if spec.country_iso2 is not None or spec.ids is not None or spec.file is not None:
+        # No filter and no extra sites: the whole list (a network study of the real ground segment).
+        whole = not spec.extra and spec.country_iso2 is None and spec.ids is None and spec.file is None
+        if whole or spec.country_iso2 is not None or spec.ids is not None or spec.file is not None:
             parts.append(
                 load_gateways(
                     None if spec.file is None else loaded.resolve(spec.file),
@@ -200,7 +202,8 @@ def _gateways(loaded: LoadedScenario) -> GroundSites | None:
     except ScenarioError as exc:
         raise ScenarioError(f"{where}: {exc}", source=loaded.source) from None
     if not parts or sum(len(p) for p in parts) == 0:
-        raise ScenarioError(f"{where}: selects no gateways; give country_iso2, ids, file or extra", source=loaded.source)
+        raise ScenarioError(f"{where}: selects no gateways; widen country_iso2 or ids, or give a file or extra sites",
+                            source=loaded.source)
     return GroundSites.concat(parts) if len(parts) > 1 else parts[0]
 
 
@@ -223,6 +226,39 @@ def _pops(loaded: LoadedScenario) -> GroundSites | None:
     return GroundSites.concat(parts) if len(parts) > 1 else parts[0]
 
 
+def _assumed_gateways_at_pops(loaded: LoadedScenario, gateways: GroundSites, pops: GroundSites) -> GroundSites:
+    """The run's gateways plus an assumed one at each PoP the public list leaves without a gateway nearby.
+
+    Starlink brings a PoP's traffic down at gateways near it; public gateway
+    lists miss many sites (2026: 26 of 76 PoPs have no listed gateway within
+    500 km, mostly in Africa and South Asia).  Without them a route would land
+    thousands of km away and cross continents on fibre, which no published
+    latency shows.  ASSUMPTION (a rule, the same everywhere): when the run
+    uses a whole shipped gateway list, every PoP with no gateway within
+    ``ground.gateways.assume_at_pops_km`` gets one at its site, with the
+    list's median antenna count.  Ids ``"assumed:pop:<PoP id>"``.
+    """
+    spec = loaded.spec.ground.gateways
+    radius = 0.0 if spec is None else spec.assume_at_pops_km
+    whole = spec is not None and not spec.extra and spec.country_iso2 is None and spec.ids is None and spec.file is None
+    if radius <= 0 or not whole or len(pops) == 0:
+        return gateways
+    from ..ground.sites import great_circle_km
+
+    far = [k for k in range(len(pops))
+           if len(gateways) == 0 or great_circle_km(gateways.lat_deg, gateways.lon_deg, pops.lat_deg[k], pops.lon_deg[k]).min() > radius]
+    if not far:
+        return gateways
+    antennas = int(np.median(gateways.antenna_count)) if len(gateways) else 8
+    rows = [
+        {"id": f"assumed:pop:{pops.ids[k]}", "name": f"{pops.names[k]} (assumed gateway)", "lat_deg": float(pops.lat_deg[k]),
+         "lon_deg": float(pops.lon_deg[k]), "antenna_count": antennas, "country_iso2": pops.country_iso2[k],
+         "min_elevation_deg": spec.min_elevation_deg, "band": "Ka"}
+        for k in far
+    ]
+    return GroundSites.concat([gateways, sites_from_coordinates("gateway", rows, source="assumed gateways at PoPs")])
+
+
 def build_ground(loaded: LoadedScenario) -> GroundSegment | None:
     """Terminals, gateways and PoPs of a scenario, or None when it has no ground segment.
 
@@ -242,6 +278,7 @@ def build_ground(loaded: LoadedScenario) -> GroundSegment | None:
         )
     if pops is None:
         pops = load_pops()
+    gateways = _assumed_gateways_at_pops(loaded, gateways, pops)
     assignment = loaded.spec.ground.pops.assignment if loaded.spec.ground.pops else {}
     try:
         # Checked here, at load, so `leonet validate` reports a bad assignment too.

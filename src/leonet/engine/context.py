@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..constants import NS_PER_S
+from ..errors import ScenarioError
 from ..orbits.frames import ecef_to_geodetic
 from ..orbits.propagate import propagate
 from .build import build_ground
@@ -70,6 +71,20 @@ def _sites_table(sites) -> pa.Table:
     )
 
 
+def latency_params(loaded: LoadedScenario):
+    """The latency model's constants with the scenario's ``[latency]`` overrides (checked), or None when disabled."""
+    spec = loaded.spec.latency
+    if not spec.enabled:
+        return None
+    from ..latency.params import era_of, params_for_era
+
+    era = era_of(loaded.spec.time.start_utc) if spec.era == "auto" else spec.era
+    try:
+        return params_for_era(era, **spec.overrides())
+    except ScenarioError as exc:
+        raise ScenarioError(f"{loaded.source}: {exc}", source=loaded.source) from None
+
+
 class RunContext:
     """The built parts of a run: grid, constellation, ground, service layer, network model."""
 
@@ -102,6 +117,8 @@ class RunContext:
                 node_spacing_ns=self.node_ns,
                 service=self.service,
                 epoch_utc=self.grid.epoch_utc,
+                latency=latency_params(loaded),
+                seed=spec.scenario.seed,
             )
 
     # ------------------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from ..constants import C_KM_S
+from ..constants import C_KM_S, NS_PER_S
 from ..errors import ScenarioError
 from ..links.gsl import limit_links_per_site
 from ..links.visibility import SiteGeometry, visible_links
@@ -34,7 +34,7 @@ from ..routing.shortest import routes_to_pops
 from ..scheduling.assign import SlotScheduler
 from ..scheduling.cells_assign import CellBeams
 from ..scheduling.slots import SlotClock
-from ..timebase import TimeGrid
+from ..timebase import TimeGrid, unix_ns
 
 __all__ = ["NetworkModel", "StepNetwork"]
 
@@ -99,6 +99,12 @@ class NetworkModel:
     topology : IslTopology, optional
         Override the laser topology (default: +Grid of the constellation, or
         none for ``isl = "none"``).
+    epoch_utc : datetime, optional
+        The run's epoch (slot phase and the latency model's absolute times).
+    latency : leonet.latency.params.LatencyParams, optional
+        The latency model's constants; None: ``rtt_ms`` is propagation only.
+    seed : int
+        The scenario seed (the latency model's draws).
 
     Examples
     --------
@@ -122,6 +128,8 @@ class NetworkModel:
         node_spacing_ns: int | None = None,
         service=None,
         epoch_utc: dt.datetime | None = None,
+        latency=None,
+        seed: int = 0,
     ):
         from ..scenario.schema import NetworkSpec, PopSpec
 
@@ -156,6 +164,14 @@ class NetworkModel:
         self._isl_order = np.argsort(keys, kind="stable")
         self._isl_keys = keys[self._isl_order]
         self.clock = SlotClock.from_seconds(network.slot_s, step_ns, offset_s=network.slot_offset_s, epoch_utc=epoch_utc)
+        # The latency stage's inputs (leonet.engine.pipeline.latency_stage).
+        self.latency = latency
+        self.seed = int(seed)
+        self.step_ns = int(step_ns) if step_ns else NS_PER_S
+        self.epoch_unix_ns = 0 if epoch_utc is None else unix_ns(epoch_utc)
+        slot_ns = self.clock.slot_ns
+        self.slot_offset_ns = int(round(network.slot_offset_s * NS_PER_S)) % slot_ns if slot_ns else 0
+        self.terminal_lon_deg = np.asarray(terminals.lon_deg, dtype=np.float64)
         cell_beams = None
         if service is not None and service.capacity is not None:
             # The scheduler gives cells (not terminals) beams, within each

@@ -56,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..routing.shortest import RouteParts
     from .network import NetworkModel, StepNetwork
 
-__all__ = ["ChunkInputs", "StepState", "STAGES", "run_chunk", "ChunkRecorder"]
+__all__ = ["ChunkInputs", "StepState", "STAGES", "CHUNK_STAGES", "run_chunk", "ChunkRecorder"]
 
 
 @dataclass
@@ -133,6 +133,7 @@ class StepState:
     reason: NDArray[np.int8] | None = None  #: int8[G], `Reason` codes: ``access``, ``service``, ``capacity``
     demand_bps: NDArray[np.float64] | None = None  #: float64[G] (NaN: not modelled or inactive): ``capacity``
     throughput_bps: NDArray[np.float64] | None = None  #: float64[G]: ``capacity``
+    utilisation: NDArray[np.float64] | None = None  #: float64[G], offered load of each terminal's cell: ``capacity``
     load_rows: dict = field(default_factory=dict)  #: table name -> rows of this step: ``capacity``
 
 
@@ -189,6 +190,7 @@ def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> 
     if chunk.demand_bps is None:
         step.demand_bps = np.full(g, np.nan)
         step.throughput_bps = np.full(g, np.nan)
+        step.utilisation = np.full(g, np.nan)
         return
     demand = chunk.demand_bps[step.index]
     routed = step.reason == Reason.SERVED
@@ -199,11 +201,63 @@ def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> 
     active = step.reason != Reason.INACTIVE
     step.demand_bps = np.where(active, demand, np.nan)
     step.throughput_bps = np.where(active, np.where(routed, result.throughput_bps, 0.0), np.nan)
+    step.utilisation = result.utilisation
     step.load_rows = {"cell_load": result.cell_rows, "gateway_load": result.gateway_rows}
 
 
 #: The stages every step passes through, in order.
 STAGES: tuple[Stage, ...] = (network_stage, schedule_stage, access_stage, service_stage, capacity_stage)
+
+
+def latency_stage(model: NetworkModel, chunk: ChunkInputs, recorder: ChunkRecorder) -> None:
+    """What a ping measures, for every terminal-step of the chunk at once (`leonet.latency.model.step_latency`).
+
+    Vectorised over the chunk: the propagation parts of every served
+    terminal-step, the step's absolute time, the terminal's longitude and
+    its cell's load go in; the modelled RTT, its new parts and the loss
+    probability come out.  Draws are keyed by (seed, time, terminal), so the
+    chunk's boundaries change nothing.
+    """
+    cols = recorder.cols
+    t, g = cols["reason"].shape
+    served = cols["reason"] == Reason.SERVED
+    if model.latency is None or t == 0 or g == 0:
+        # No model: the RTT is the propagation round trip (parts NaN unless served).
+        for name in LATENCY_COLUMNS:
+            cols[name] = np.full((t, g), np.nan)
+        one_way = cols["uplink_s"] + cols["isl_s"] + cols["feeder_s"] + cols["backhaul_s"]
+        cols["rtt_s"] = np.where(served, 2.0 * one_way, np.nan)
+        return
+    from ..latency.model import step_latency
+
+    def part(name):
+        return np.where(served, cols[name], np.nan).ravel()
+
+    lat = step_latency(
+        model.latency,
+        seed=model.seed,
+        t_unix_ns=np.repeat(model.epoch_unix_ns + chunk.offsets_ns, g),
+        terminal=np.tile(model.terminal_index, t),
+        uplink_s=part("uplink_s"),
+        isl_s=part("isl_s"),
+        feeder_s=part("feeder_s"),
+        backhaul_s=part("backhaul_s"),
+        isl_hops=np.where(served, cols["isl_hops"], 0).ravel(),
+        lon_deg=np.tile(model.terminal_lon_deg, t),
+        slot_ns=model.clock.slot_ns,
+        slot_offset_ns=model.slot_offset_ns,
+        step_ns=model.step_ns,
+        utilisation=cols["utilisation"].ravel(),
+    )
+    for name in LATENCY_COLUMNS:
+        cols[name] = getattr(lat, name).reshape(t, g)
+
+
+#: The latency model's per terminal-step outputs (internal units: s, fractions).
+LATENCY_COLUMNS = ("rtt_s", "access_s", "processing_s", "queueing_s", "reconfiguration_s", "loss_probability")
+
+#: Stages that run on a whole chunk once its steps are recorded.
+CHUNK_STAGES = (latency_stage,)
 
 
 class ChunkRecorder:
@@ -219,6 +273,7 @@ class ChunkRecorder:
         ("sat", np.int32), ("gateway", np.int32), ("pop", np.int32), ("isl_hops", np.int16),
         ("uplink_s", np.float64), ("isl_s", np.float64), ("feeder_s", np.float64), ("backhaul_s", np.float64),
         ("reason", np.int8), ("demand_bps", np.float64), ("throughput_bps", np.float64),
+        ("utilisation", np.float64),
     )
 
     def __init__(self, model: NetworkModel, chunk: ChunkInputs):
@@ -244,6 +299,7 @@ class ChunkRecorder:
         cols["reason"][i] = step.reason
         cols["demand_bps"][i] = step.demand_bps
         cols["throughput_bps"][i] = step.throughput_bps
+        cols["utilisation"][i] = step.utilisation
         isl_ok = step.network.isl_ok
         n_ok = int(np.count_nonzero(isl_ok))
         self.links["isl_active"][i] = n_ok
@@ -266,6 +322,8 @@ class ChunkRecorder:
     def tables(self) -> dict[str, pa.Table]:
         """``terminal_steps``, ``handovers``, ``link_drops`` (and ``cell_load``, ``gateway_load`` with capacity)."""
         offsets = self.chunk.offsets_ns
+        for stage in CHUNK_STAGES:
+            stage(self.model, self.chunk, self)
         handovers = {
             name: np.concatenate([h[k] for h in self.handovers]) if self.handovers else np.zeros(0, dtype)
             for k, (name, dtype) in enumerate((("t_ns", np.int64), ("terminal", np.int32), ("from_sat", np.int32),

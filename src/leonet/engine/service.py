@@ -30,6 +30,8 @@ class StepCapacity:
     below_min: NDArray[np.bool_]
     cell_rows: dict
     gateway_rows: dict
+    #: float64[G]: offered load of each terminal's cell over the cell's capacity (the latency model's queue load).
+    utilisation: NDArray[np.float64]
 
 
 class ServiceLayer:
@@ -201,7 +203,11 @@ class ServiceLayer:
             "capacity_bps": alloc.gateway_capacity_bps,
             "utilisation": alloc.gateway_utilisation,
         }
-        return StepCapacity(alloc.throughput_bps, demand, alloc.below_min_rate & routed, cell_rows, gateway_rows)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            offered = np.where(cap > 0, cell_demand / cap, np.nan)[self.cells.terminal_cell]
+        return StepCapacity(
+            alloc.throughput_bps, demand, alloc.below_min_rate & routed, cell_rows, gateway_rows, offered
+        )
 
     # ------------------------------------------------------------------
     def notes(self) -> list[str]:

@@ -142,6 +142,12 @@ def pop_site_codes(pops) -> list[set[str]]:
     return out
 
 
+#: ISO 3166-2 subdivisions that also have an ISO 3166-1 alpha-2 code of their own (ISO 3166-1
+#: lists France's overseas departments as countries; Natural Earth's borders put them in France).
+OWN_COUNTRY_CODE = {"FR-GP": "GP", "FR-MQ": "MQ", "FR-GF": "GF", "FR-RE": "RE", "FR-YT": "YT"}
+OWN_CODES_IN = {code.split("-")[0] for code in OWN_COUNTRY_CODE}
+
+
 def home_pops(terminals, pops) -> tuple[NDArray[np.int64], list[str]]:
     """Each terminal's home PoP, as Starlink assigns it: by country (and region where the feed has one).
 
@@ -177,7 +183,7 @@ def home_pops(terminals, pops) -> tuple[NDArray[np.int64], list[str]]:
         for c in codes:
             by_code.setdefault(c, k)
     countries = [c.strip().upper() for c in terminals.country_iso2]
-    regional = {c for c, r in table if r}
+    regional = {c for c, r in table if r} | set(OWN_CODES_IN)
     codes = [""] * g
     need_region = [t for t in range(g) if countries[t] in regional]
     if need_region:
@@ -186,6 +192,9 @@ def home_pops(terminals, pops) -> tuple[NDArray[np.int64], list[str]]:
         found = admin1_codes_of(terminals.lat_deg[need_region], terminals.lon_deg[need_region])
         for t, code in zip(need_region, found):
             codes[t] = code.upper()
+            # A subdivision that ISO 3166-1 also codes as a country (France's overseas departments)
+            # is its own country in Starlink's feed.
+            countries[t] = OWN_COUNTRY_CODE.get(codes[t], countries[t])
     home = np.full(g, -1, dtype=np.int64)
     unassigned, absent = set(), set()
     for t in range(g):

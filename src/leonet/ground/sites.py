@@ -107,8 +107,8 @@ POP_CATALOGS = {
     "2026-10": ("gateways", "starlink_pops_2026-10.csv"),
     "starperf-2024-01": ("gateways", "starlink_pops_starperf_2024-01.csv"),
 }
-DEFAULT_GATEWAY_CATALOG = "starperf-2024-01"
-DEFAULT_POP_CATALOG = "starperf-2024-01"
+DEFAULT_GATEWAY_CATALOG = "2026-03"
+DEFAULT_POP_CATALOG = "2026-10"
 
 
 def catalog_path(kind: str, catalog: str | None) -> Path:
@@ -1148,8 +1148,9 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
     rows : sequence of mapping
         Each with ``name``, ``lat_deg``, ``lon_deg`` and optionally ``id``
         (default ``"<role>:<name>"``), ``altitude_km`` (0), ``country_iso2``
-        (``""``), ``region`` (``""``: filled from the shipped oblast borders for
-        points in Ukraine), ``population`` (0), ``min_elevation_deg`` (25; NaN
+        (default: the country the point lies in, from the shipped borders;
+        ``""`` at sea), ``region`` (default: the first-level unit the point lies
+        in), ``population`` (0), ``min_elevation_deg`` (25; NaN
         for PoPs), ``antenna_count`` (1; 0 for PoPs), ``band`` (``""``) and
         ``note`` (kept in ``extra["note"]``).
     source : str
@@ -1197,10 +1198,18 @@ def sites_from_coordinates(role: str, rows: Sequence[Mapping[str, Any]], *, sour
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise ScenarioError(f"{source}: repeated site id(s) {listing(dup)}; give each site a distinct 'id' (or name).", source=source)
+    if not all(cols["country_iso2"]):
+        # A site's country decides its PoP (leonet.ground.pops.home_pops) and labels it.
+        from .regions import country_of
+
+        found = country_of(np.array(cols["lat_deg"]), np.array(cols["lon_deg"]))
+        cols["country_iso2"] = [c or f for c, f in zip(cols["country_iso2"], found)]
     if any(r is None for r in cols["region"]):
         from .regions import admin1_regions
 
-        found = admin1_regions(np.array(cols["lat_deg"]), np.array(cols["lon_deg"]), cols["country_iso2"], None)
+        world = any(c not in ("", "UA") for c in cols["country_iso2"])  # Ukraine alone never loads the world file
+        found = admin1_regions(np.array(cols["lat_deg"]), np.array(cols["lon_deg"]), cols["country_iso2"], None,
+                               world=world)
         cols["region"] = [f if r is None else str(r) for r, f in zip(cols["region"], found)]
     return GroundSites(
         role=role,

@@ -7,7 +7,17 @@ share.
 """
 
 from .model import LatencyParts, step_latency
-from .params import LatencyParams
+from .params import ERAS, LatencyParams, era_of, params_for_era
 from .probes import Pings, ping_probes, probe_times
 
-__all__ = ["LatencyParams", "LatencyParts", "step_latency", "Pings", "ping_probes", "probe_times"]
+__all__ = [
+    "LatencyParams",
+    "ERAS",
+    "era_of",
+    "params_for_era",
+    "LatencyParts",
+    "step_latency",
+    "Pings",
+    "ping_probes",
+    "probe_times",
+]

@@ -175,7 +175,7 @@ from dataclasses import dataclass, fields, replace
 
 from ..errors import ScenarioError
 
-__all__ = ["LatencyParams", "DEFAULT_DIURNAL_PROFILE", "FRAME_S"]
+__all__ = ["LatencyParams", "DEFAULT_DIURNAL_PROFILE", "FRAME_S", "ERAS", "ERA_CHANGE_UTC", "params_for_era", "era_of"]
 
 #: Length of one user-link frame, s ([Humphreys23]: 750 frames per second).
 FRAME_S = 1.0 / 750.0
@@ -288,3 +288,57 @@ class LatencyParams:
         if unknown:
             raise ScenarioError(f"unknown latency parameter(s) {unknown}; known: {sorted(known)}")
         return replace(self, **values)
+
+
+# ----------------------------------------------------------------------
+# Eras: the network's queues before and after Starlink's 2024 latency work
+# ----------------------------------------------------------------------
+
+#: When the queue constants change.  Starlink reported in March 2024 that work on
+#: its network (queue management and scheduling, more PoPs and peering) cut the
+#: US peak-hour median latency from 48.5 to 33 ms and the worst-case latency by
+#: more than half [Starlink24]; measured medians world-wide fell with it.
+#: [Starlink24] Starlink, "Reducing latency on the Starlink network", March 2024
+#: (starlink.com/updates/network-update).
+ERA_CHANGE_UTC = "2024-03-01T00:00:00Z"
+
+#: The constants of each era.  ``"2023"``: the defaults of `LatencyParams`,
+#: fitted to the two LENS ping series of 2023-09 (validation/pings.py --fit).
+#: ``"2025"``: the queue and MAC constants refitted to Starlink's published
+#: per-country median latency of 2025-12 (96 countries outside Europe;
+#: validation/fit_countries.py), every other constant shared.  Only the load
+#: and queue scales and the grant pipeline differ between the eras: the
+#: framing, processing, loss and reconfiguration mechanisms are kept.
+ERAS: dict[str, dict[str, float]] = {
+    "2023": {},
+    "2025": {
+        "grant_frames": 6.37,
+        "beam_jitter_s": 0.97e-3,
+        "beam_level_s": 0.49e-3,
+        "isl_level_per_hop_s": 1.15e-3,
+        "busy_hour_utilisation": 0.164,
+    },
+}
+
+
+def era_of(when_utc) -> str:
+    """The era of a UTC time: ``"2023"`` before `ERA_CHANGE_UTC`, else ``"2025"``.
+
+    >>> import datetime as dt
+    >>> era_of(dt.datetime(2023, 9, 12, tzinfo=dt.timezone.utc)), era_of(dt.datetime(2026, 5, 30, tzinfo=dt.timezone.utc))
+    ('2023', '2025')
+    """
+    from ..timebase import parse_utc
+
+    return "2023" if parse_utc(when_utc) < parse_utc(ERA_CHANGE_UTC) else "2025"
+
+
+def params_for_era(era: str, **overrides) -> LatencyParams:
+    """The constants of an era (`ERAS`), with overrides (checked against their bounds).
+
+    >>> params_for_era("2025").busy_hour_utilisation
+    0.164
+    """
+    if era not in ERAS:
+        raise ScenarioError(f"latency.era = {era!r} is not one of {', '.join(ERAS)} (or \"auto\": by the scenario's start)")
+    return LatencyParams().with_values(**{**ERAS[era], **overrides})

@@ -58,14 +58,21 @@ TERMINAL_STEPS_SCHEMA = pa.schema(
         ("pop", pa.int32()),
         ("isl_hops", pa.int16()),
         ("rtt_ms", pa.float64()),
+        ("propagation_rtt_ms", pa.float64()),
         ("uplink_ms", pa.float64()),
         ("isl_ms", pa.float64()),
         ("feeder_ms", pa.float64()),
         ("backhaul_ms", pa.float64()),
+        ("access_ms", pa.float64()),
+        ("processing_ms", pa.float64()),
+        ("queueing_ms", pa.float64()),
+        ("reconfiguration_ms", pa.float64()),
+        ("loss_prob", pa.float64()),
         ("served", pa.bool_()),
         ("reason", REASON_TYPE),
         ("demand_mbps", pa.float64()),
         ("throughput_mbps", pa.float64()),
+        ("cell_utilisation", pa.float64()),
     ]
 )
 HANDOVERS_SCHEMA = pa.schema(
@@ -125,16 +132,21 @@ def terminal_steps_table(offsets_ns: NDArray[np.int64], terminal: NDArray[np.int
     cols : dict of str to array [T, G]
         In internal units: ``sat``, ``gateway``, ``pop`` (int32, -1 none),
         ``isl_hops`` (int16), ``uplink_s``, ``isl_s``, ``feeder_s``,
-        ``backhaul_s`` (one way, s), ``reason`` (int8 codes), ``demand_bps``,
-        ``throughput_bps`` (bit/s).  Latency parts of steps that are not
-        served are dropped (NaN); ``rtt_ms`` is twice their sum.
+        ``backhaul_s`` (one way, s), ``rtt_s`` (the modelled round trip),
+        ``access_s``, ``processing_s``, ``queueing_s``,
+        ``reconfiguration_s`` (round trip, s), ``loss_probability``,
+        ``reason`` (int8 codes), ``demand_bps``, ``throughput_bps`` (bit/s),
+        ``utilisation`` (fraction).  Latency parts of steps that are not
+        served are dropped (NaN); ``propagation_rtt_ms`` is twice the sum
+        of the one-way parts.
     """
     t, g = len(offsets_ns), len(terminal)
     served = cols["reason"] == 0
     parts = {}
-    for name in ("uplink_s", "isl_s", "feeder_s", "backhaul_s"):
+    for name in ("uplink_s", "isl_s", "feeder_s", "backhaul_s", "rtt_s", "access_s", "processing_s", "queueing_s",
+                 "reconfiguration_s", "loss_probability"):
         parts[name] = np.where(served, cols[name], np.nan)  # latency only for served terminal-steps
-    rtt_s = 2.0 * (parts["uplink_s"] + parts["isl_s"] + parts["feeder_s"] + parts["backhaul_s"])
+    propagation_rtt_s = 2.0 * (parts["uplink_s"] + parts["isl_s"] + parts["feeder_s"] + parts["backhaul_s"])
 
     def ms(a):
         return pa.array((MS_PER_S * a).ravel(), pa.float64())
@@ -150,15 +162,22 @@ def terminal_steps_table(offsets_ns: NDArray[np.int64], terminal: NDArray[np.int
             pa.array(cols["gateway"].ravel(), pa.int32()),
             pa.array(cols["pop"].ravel(), pa.int32()),
             pa.array(cols["isl_hops"].ravel(), pa.int16()),
-            ms(rtt_s),
+            ms(parts["rtt_s"]),
+            ms(propagation_rtt_s),
             ms(parts["uplink_s"]),
             ms(parts["isl_s"]),
             ms(parts["feeder_s"]),
             ms(parts["backhaul_s"]),
+            ms(parts["access_s"]),
+            ms(parts["processing_s"]),
+            ms(parts["queueing_s"]),
+            ms(parts["reconfiguration_s"]),
+            pa.array(parts["loss_probability"].ravel(), pa.float64()),
             pa.array(served.ravel(), pa.bool_()),
             reason_array(cols["reason"]),
             mbps(cols["demand_bps"]),
             mbps(cols["throughput_bps"]),
+            pa.array(cols["utilisation"].ravel(), pa.float64()),
         ],
         schema=TERMINAL_STEPS_SCHEMA,
     )

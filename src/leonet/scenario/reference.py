@@ -537,6 +537,20 @@ INTROS: dict[str, str] = {
         "`min_rate_bps` is unserved (reason capacity).  Without it, demand and throughput are not computed.  The "
         "defaults and their sources are in `leonet.capacity.params`."
     ),
+    "latency": (
+        "What a user measures.  `rtt_ms` is the modelled round trip of a ping from the dish to its PoP: the "
+        "propagation floor (`propagation_rtt_ms`) plus MAC access (framing, request-grant), processing, queueing "
+        "(background load at local solar time, plus the scenario's own load with [capacity]) and the pause at "
+        "each 15-s reconfiguration; `loss_prob` is the expected loss of a ping.  The few global constants of the "
+        "model, with their sources and fitted values, are in `leonet.latency.params`; any of them can be "
+        "overridden here (checked against physical bounds when the run is built).  Omitted: the model with its "
+        "defaults."
+    ),
+    "probes": (
+        "Ping series: one terminal pings its PoP every `interval_ms` (>= 10 ms) and the run writes the `pings` table "
+        "(send time, terminal, RTT or lost), directly comparable with a real ping or irtt series.  Computed after "
+        "the run from the terminal's steps, interpolated between steps of the same slot."
+    ),
     "fleets": (
         "A named set of user terminals switched on together, with one service plan; a priced fleet is paid for by "
         "one sponsor at a time, as its `[[fleets.sponsors]]` timeline says.  The fleet is active in [`active_from`, `active_until`); outside it its terminals are neither "

@@ -35,6 +35,7 @@ from ..kepler import MAX_ALTITUDE_KM, MIN_ALTITUDE_KM, walker_shell_problems
 from ..timebase import parse_utc
 from .base import Strict
 from .capacity import CapacitySpec
+from .latency import LatencySpec, ProbeSpec
 from .catalog import BUILTIN_CONSTELLATIONS, GATEWAY_CATALOG_NAMES, POP_CATALOG_NAMES, unknown_constellation_message
 from .service import FaultSpec, FleetSpec, LedgerSpec, PolicySpec, SponsorSpec, service_problems
 from .sources import SiteSpec, TerminalSiteSpec, TerminalSource
@@ -320,7 +321,7 @@ class TerminalSpec(Strict):
 
 class GatewaySpec(Strict):
     catalog: Literal[GATEWAY_CATALOG_NAMES] = Field(  # type: ignore[valid-type]
-        "starperf-2024-01",
+        "2026-03",
         description="The shipped gateway list to select from (leonet sites gateways --catalog NAME lists it): "
         "\"2026-03\" (current public sites) or \"starperf-2024-01\" (for historical scenarios).",
         json_schema_extra={"examples": ["2026-03"]},
@@ -328,9 +329,18 @@ class GatewaySpec(Strict):
     include_planned: bool = Field(
         False, description="Also select sites the list marks planned (not yet built; only \"2026-03\" has them)."
     )
+    assume_at_pops_km: float = Field(
+        500.0,
+        ge=0.0,
+        le=20_000.0,
+        description="When the whole list is used: every PoP with no listed gateway within this distance gets an "
+        "assumed gateway at its site (public lists miss sites; Starlink lands a PoP's traffic near it); 0 = off.",
+        json_schema_extra={"examples": [500.0]},
+    )
     country_iso2: list[str] | None = Field(
         None,
-        description="Keep the gateways of the list in these countries (ISO 3166-1 alpha-2).",
+        description="Keep the gateways of the list in these countries (ISO 3166-1 alpha-2); with no country_iso2, "
+        "ids, file or extra, the whole list is used.",
         json_schema_extra={"examples": [["BR"]]},
     )
     ids: list[str] | None = Field(
@@ -364,7 +374,7 @@ class PopSpec(Strict):
         json_schema_extra={"examples": ["country"]},
     )
     catalog: Literal[POP_CATALOG_NAMES] = Field(  # type: ignore[valid-type]
-        "starperf-2024-01",
+        "2026-10",
         description="The shipped PoP list to select from (leonet sites pops --catalog NAME lists it): \"2026-10\" "
         "(Starlink's DNS site codes, e.g. frntdeu1) or \"starperf-2024-01\" (POP1 .. POP23).",
         json_schema_extra={"examples": ["2026-10"]},
@@ -516,6 +526,13 @@ class Scenario(Strict):
         None,
         description="Capacity sharing, demand and throughput; omitted: no capacity model (no beam limits, demand and "
         "throughput not computed).",
+    )
+    latency: LatencySpec = Field(
+        default_factory=LatencySpec,
+        description="What a ping measures: the modelled RTT to the PoP and its parts, and loss.",
+    )
+    probes: list[ProbeSpec] = Field(
+        default_factory=list, description="Ping series at sub-step resolution (the pings table), one per terminal."
     )
     fleets: list[FleetSpec] = Field(default_factory=list, description="Named sets of terminals with a service plan.")
     sponsors: list[SponsorSpec] = Field(default_factory=list, description="Declared names of whoever pays for fleets.")

@@ -69,21 +69,7 @@ MAX_SAMPLE_SPACING_NS = 5 * NS_PER_S
 #: (module notes).
 DEFAULT_SLOT_OFFSET_S = 12.0
 
-_UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def unix_ns(when: dt.datetime) -> int:
-    """Nanoseconds from the Unix epoch to the UTC time *when* (exact integer; naive times are UTC).
-
-    Examples
-    --------
-    >>> unix_ns(dt.datetime(2023, 9, 12, 0, 0, 12, tzinfo=dt.timezone.utc))
-    1694476812000000000
-    """
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.timezone.utc)
-    delta = when - _UNIX_EPOCH
-    return (delta.days * 86_400 + delta.seconds) * NS_PER_S + delta.microseconds * 1000
+from ..timebase import unix_ns  # noqa: E402,F401  (re-exported: slots are read in Unix time)
 
 
 def slot_phase_ns(slot_ns: int, offset_ns: int, epoch_unix_ns: int) -> int:
