@@ -51,12 +51,27 @@ def test_run_directory_has_manifest_and_every_table(toy_run):
             assert pq.read_table(out / info["file"]).num_rows == info["rows"]
 
 
-def test_rtt_equals_twice_the_sum_of_its_components(toy_run):
+def test_rtt_is_the_propagation_floor_plus_the_modelled_parts(toy_run):
     out, _ = toy_run
-    t = query(out, "SELECT rtt_ms, uplink_ms, isl_ms, feeder_ms, backhaul_ms FROM terminal_steps WHERE served").to_pydict()
-    assert len(t["rtt_ms"]) > 0
-    total = 2 * (np.array(t["uplink_ms"]) + np.array(t["isl_ms"]) + np.array(t["feeder_ms"]) + np.array(t["backhaul_ms"]))
-    assert np.allclose(t["rtt_ms"], total, rtol=1e-12)
+    t = query(
+        out,
+        "SELECT rtt_ms, propagation_rtt_ms, uplink_ms, isl_ms, feeder_ms, backhaul_ms, access_ms, processing_ms, "
+        "queueing_ms, reconfiguration_ms, loss_prob FROM terminal_steps WHERE served",
+    ).to_pydict()
+    c = {k: np.array(v, dtype=float) for k, v in t.items()}
+    assert c["rtt_ms"].size > 0
+    floor = 2 * (c["uplink_ms"] + c["isl_ms"] + c["feeder_ms"] + c["backhaul_ms"])
+    assert np.allclose(c["propagation_rtt_ms"], floor, rtol=1e-12)
+    parts = c["access_ms"] + c["processing_ms"] + c["queueing_ms"] + c["reconfiguration_ms"]
+    assert np.allclose(c["rtt_ms"], floor + parts, rtol=1e-9)
+    # Every added part is a delay (>= 0) and the MAC access alone is a few ms.
+    for name in ("access_ms", "processing_ms", "queueing_ms", "reconfiguration_ms"):
+        assert np.all(c[name] >= 0), name
+    assert 2.0 < np.median(c["access_ms"]) < 20.0
+    assert np.all((c["loss_prob"] >= 0) & (c["loss_prob"] < 0.2))
+    # Unserved rows carry no latency.
+    unserved = query(out, "SELECT count(*) AS n FROM terminal_steps WHERE NOT served AND rtt_ms IS NOT NULL AND NOT isnan(rtt_ms)")
+    assert unserved.to_pylist()[0]["n"] == 0
 
 
 def test_summary_is_consistent_with_the_tables(toy_run):

@@ -50,6 +50,9 @@ sponsor = "donor"
 from = 2026-01-01
 [ledger]
 end = 2026-07-01
+[[probes]]
+terminal = "terminal:Kyiv"
+interval_ms = 1000
 """
 
 TYPES = {
@@ -108,7 +111,8 @@ def test_schema_matches_the_documentation(run_dir, table):
 
 
 def test_units_are_in_the_column_names(run_dir):
-    physical = {"rtt", "uplink", "isl", "feeder", "backhaul", "lat", "lon", "altitude", "x", "y", "z", "demand", "throughput"}
+    physical = {"rtt", "uplink", "isl", "feeder", "backhaul", "lat", "lon", "altitude", "x", "y", "z", "demand", "throughput",
+                "propagation", "access", "processing", "queueing", "reconfiguration"}
     for table, columns in documented().items():
         for name, type_text in columns:
             stem = name.split("_")[0]

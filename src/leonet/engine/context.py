@@ -120,6 +120,9 @@ class RunContext:
                 latency=latency_params(loaded),
                 seed=spec.scenario.seed,
             )
+            from .probes import probe_terminals
+
+            probe_terminals(loaded, self.model.terminal_ids)  # a probe on an unknown terminal is refused now
 
     # ------------------------------------------------------------------
     def static_tables(self) -> dict[str, pa.Table]:

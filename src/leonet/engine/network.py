@@ -172,6 +172,7 @@ class NetworkModel:
         slot_ns = self.clock.slot_ns
         self.slot_offset_ns = int(round(network.slot_offset_s * NS_PER_S)) % slot_ns if slot_ns else 0
         self.terminal_lon_deg = np.asarray(terminals.lon_deg, dtype=np.float64)
+        self.terminal_ids = list(terminals.ids)
         cell_beams = None
         if service is not None and service.capacity is not None:
             # The scheduler gives cells (not terminals) beams, within each

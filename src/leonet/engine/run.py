@@ -269,6 +269,12 @@ def _execute(run: RunDirectory, ctx: RunContext, payload, chunk, progress, worke
                     record(*futures[fut], *fut.result())
             finally:
                 close()
+        if ctx.model is not None and spec.probes and not run.has_table("pings"):
+            from ..results.store import listed_files
+            from .probes import ping_table
+
+            files = listed_files(run.path, run.manifest)["terminal_steps"]
+            run.write_table("pings", ping_table(ctx.model, ctx.loaded, files, ctx.grid))
         run.manifest["satellites_failed_propagation"] = failed
         summary = {"satellites": len(ctx.constellation), "steps": total_steps, "satellites_failed_propagation": failed}
         if ctx.model is not None:

@@ -1040,6 +1040,29 @@ def _pop_codes(name: str) -> list[str]:
     return codes
 
 
+def _pop_alias(wanted: str, sites: GroundSites) -> str:
+    """``wanted``, or the id it names in ``sites`` when it is a StarPerf PoP id (``"POP12"``) of a list that uses site codes.
+
+    Scenarios written for the 2024 list name PoPs ``POP1`` .. ``POP23``; the
+    2026 list's ids are Starlink's site codes.  The StarPerf name carries the
+    site code (``"FRA - FRNTDEU1"``), which translates one into the other.
+    """
+    if wanted in sites.ids or not wanted.upper().startswith("POP"):
+        return wanted
+    starperf = _read_pop_names(str(data_path(*POP_CATALOGS["starperf-2024-01"])))
+    code = starperf.get(wanted.upper())
+    return code if code in sites.ids else wanted
+
+
+@lru_cache(maxsize=1)
+def _read_pop_names(path: str) -> dict[str, str]:
+    """StarPerf PoP id -> lower-case site code, from the shipped 2024 list."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return {r["id"].strip().upper(): (_pop_codes(r["name"]) or [""])[-1].lower() for r in csv.DictReader(f)}
+
+
 def load_pops(
     path: str | os.PathLike | None = None,
     *,
@@ -1058,7 +1081,8 @@ def load_pops(
         A shipped list (`POP_CATALOGS`; default `DEFAULT_POP_CATALOG`).  Names look like ``"FRA - FRNTDEU1"`` or
         ``"LON/LHR - LNDNGBR1"``: airport-like codes, then the site code.
     ids : iterable of str, optional
-        Keep these ids (``"POP12"``), in this order.
+        Keep these ids, in this order (``"frntdeu1"`` in the 2026 list; a 2024
+        StarPerf id such as ``"POP12"`` is translated to its site code).
     names : iterable of str, optional
         Keep these PoPs, in this order, matched by full name, by any of the
         airport-like codes (``"FRA"``, ``"LHR"``) or by the site code, ignoring case.
@@ -1095,7 +1119,7 @@ def load_pops(
     chosen: list[int] = []
     if ids is not None:
         for w in [ids] if isinstance(ids, str) else ids:
-            chosen.append(sites.index_of(w))
+            chosen.append(sites.index_of(_pop_alias(w, sites)))
     if names is not None:
         lookup: dict[str, int] = {}
         for g, name in enumerate(sites.names):

@@ -15,6 +15,10 @@ Per-chunk tables (one Parquet file per chunk, ``RUN/<table>/chunk-*.parquet``):
 ``cell_load``       per step and service cell (with ``[capacity]``)
 ``gateway_load``    per step and gateway (with ``[capacity]``)
 ``sat_positions``   every satellite every `POSITIONS_EVERY_S` seconds
+
+Single-file tables: ``pings`` (the ``[[probes]]``' ping series, computed
+after the steps: `leonet.engine.probes`), and the time-independent
+``satellites``, ``terminals``, ``gateways``, ``pops``, ``cost_ledger``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ __all__ = [
     "CELL_LOAD_SCHEMA",
     "GATEWAY_LOAD_SCHEMA",
     "SAT_POSITIONS_SCHEMA",
+    "PINGS_SCHEMA",
     "POSITIONS_EVERY_S",
     "MS_PER_S",
     "BPS_PER_MBPS",
@@ -100,6 +105,9 @@ GATEWAY_LOAD_SCHEMA = pa.schema(
         ("capacity_mbps", pa.float64()),
         ("utilisation", pa.float64()),
     ]
+)
+PINGS_SCHEMA = pa.schema(
+    [("t_ns", pa.int64()), ("terminal", pa.int32()), ("rtt_ms", pa.float64()), ("lost", pa.bool_())]
 )
 SAT_POSITIONS_SCHEMA = pa.schema(
     [
@@ -187,15 +195,19 @@ def rows_table(parts: list[dict], schema: pa.Schema) -> pa.Table:
     """One table from per-step dicts of column arrays in internal units.
 
     A column ``<x>_mbps`` of the schema is taken from the dicts' ``<x>_bps``
-    (bit/s) and converted; every other column is taken as it is.
+    (bit/s) and ``<x>_ms`` from ``<x>_s`` (s), converted; every other column
+    is taken as it is.
     """
     if not parts:
         return schema.empty_table()
 
     def column(field: pa.Field) -> pa.Array:
-        if field.name.endswith("_mbps"):
+        if field.name.endswith("_mbps") and field.name not in parts[0]:
             bps = np.concatenate([p[field.name[: -len("_mbps")] + "_bps"] for p in parts])
             return pa.array(bps / BPS_PER_MBPS, field.type)
+        if field.name.endswith("_ms") and field.name not in parts[0]:
+            sec = np.concatenate([p[field.name[: -len("_ms")] + "_s"] for p in parts])
+            return pa.array(sec * MS_PER_S, field.type)
         return pa.array(np.concatenate([p[field.name] for p in parts]), field.type)
 
     return pa.Table.from_arrays([column(f) for f in schema], schema=schema)
