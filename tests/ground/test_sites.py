@@ -38,6 +38,9 @@ GATEWAY_HEADER = "id,name,country_iso2,lat,lon,band,antenna_count,uplink_ghz,dow
 # --------------------------------------------------------------------------
 
 
+#: The StarPerf 2024-01 lists (the counts of SOURCES.md); the defaults are newer.
+OLD = "starperf-2024-01"
+
 def test_shipped_files_match_the_sha256_in_sources_md():
     sources = data_path("SOURCES.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([^`]+)` \| [\d,]+ \| ([0-9a-f]{64}) \|", sources, flags=re.M)
@@ -49,8 +52,8 @@ def test_shipped_files_match_the_sha256_in_sources_md():
 
 def test_shipped_counts():
     # Counts from leonet/data/SOURCES.md (collection-time checks).
-    assert len(load_gateways()) == 261
-    assert len(load_pops()) == 23
+    assert len(load_gateways(catalog=OLD)) == 261
+    assert len(load_pops(catalog=OLD)) == 23
     assert len(load_cities()) == 34_006
     assert len(load_cities(country_iso2="UA")) == 387
     assert len(load_hypatia_cities()) == 100
@@ -58,11 +61,11 @@ def test_shipped_counts():
 
 
 def test_gateway_bands_and_colocated_mega_sites():
-    assert len(load_gateways(band="Ka")) == 218
-    assert len(load_gateways(band=["e"])) == 43
-    merged = load_gateways(dedupe_colocated=True)
+    assert len(load_gateways(catalog=OLD, band="Ka")) == 218
+    assert len(load_gateways(catalog=OLD, band=["e"])) == 43
+    merged = load_gateways(catalog=OLD, dedupe_colocated=True)
     assert len(merged) == 222  # distinct coordinates (SOURCES.md)
-    full = load_gateways()
+    full = load_gateways(catalog=OLD)
     assert merged.antenna_count.sum() == full.antenna_count.sum()
     k = merged.ids.index("GS29+GS30")  # Savanna, OK: Ka 40 + E 32 antennas
     assert merged.band[k] == "Ka+E"
@@ -124,14 +127,18 @@ def test_city_filters():
 
 
 def test_pops_by_code_and_country():
-    pops = load_pops(names=["FRA", "lhr", "CHI"])
+    pops = load_pops(catalog=OLD, names=["FRA", "lhr", "CHI"])
     assert pops.ids == ["POP12", "POP16", "POP2"]
     assert pops.country_iso2 == ["DE", "GB", "US"]
     assert np.isnan(pops.min_elevation_deg).all() and (pops.antenna_count == 0).all()
-    assert load_pops(ids=["POP12"]).names == ["FRA - FRNTDEU1"]
-    assert load_pops(names=["FRNTDEU1"]).ids == ["POP12"]
+    assert load_pops(catalog=OLD, ids=["POP12"]).names == ["FRA - FRNTDEU1"]
+    assert load_pops(catalog=OLD, names=["FRNTDEU1"]).ids == ["POP12"]
     with pytest.raises(ScenarioError, match="Known codes: .*FRA"):
-        load_pops(names=["WAW"])
+        load_pops(catalog=OLD, names=["WAW"])
+    # The current list has Warsaw, and takes the old StarPerf id of Frankfurt.
+    new = load_pops(names=["WAW", "FRA"])
+    assert new.country_iso2 == ["PL", "DE"]
+    assert load_pops(ids=["POP12"]).ids == new.subset(np.array([False, True])).ids
 
 
 def test_hypatia_file_elevation_is_metres(tmp_path):
@@ -308,7 +315,7 @@ def test_great_circle_is_a_metric(la1, lo1, la2, lo2, la3, lo3):
 
 
 def test_nearest_matches_a_scalar_loop():
-    gws, pops = load_gateways(), load_pops()
+    gws, pops = load_gateways(catalog=OLD), load_pops(catalog=OLD)
     got = nearest(gws, pops, chunk_elements=1000)  # several blocks
     for g in range(0, len(gws), 7):
         d = [float(great_circle_km(gws.lat_deg[g], gws.lon_deg[g], pops.lat_deg[p], pops.lon_deg[p])) for p in range(len(pops))]

@@ -27,7 +27,7 @@ kind = "builtin"
 builtin = "starlink-550"
 """
 
-CITIES_KEYS = "country_iso2, kind, limit, min_population, names"
+CITIES_KEYS = "country_iso2, kind, limit, min_population, names, per_city, spread_km"
 COORDINATES_KEYS = "kind, sites"
 SAMPLE_KEYS = "count, kind, region, weight_by_population"
 
