@@ -1204,6 +1204,10 @@ class Motion:
         status = np.where(inside, np.where(exact | moving, POSITIONED, NO_POSITION), INACTIVE).astype(np.int8)
         r = geodetic_to_ecef(lat, lon, alt)
         enu = enu_basis(lat, lon)
+        # One NaN for "no position": arithmetic on NaN may set its sign bit differently in SIMD and scalar loops.
+        none = status != POSITIONED
+        r[none] = np.nan
+        enu[none] = np.nan
         for a in (status, lat, lon, alt, speed, r, enu):
             a.setflags(write=False)
         return MotionState(self.terminals, off, status, lat, lon, alt, speed, r, enu)
