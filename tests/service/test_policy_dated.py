@@ -14,6 +14,7 @@ from leonet.errors import ScenarioError
 from leonet.ground.motion import Motion, route_trajectory
 from leonet.ground.sites import sites_from_coordinates
 from leonet.scenario.load import load_scenario
+from leonet.scenario.schema import Scenario
 from leonet.scenario.service import PolicySpec
 from leonet.service.policy import PolicyEngine
 
@@ -275,6 +276,8 @@ region = "crimea"
         loaded = load_scenario(path)
         specs.append(loaded.spec.policies[0])
         assert loaded.input_paths() == {"policies[0].region[0].region": tmp_path / "a.geojson"}
+        # The manifest's JSON validates again to the same scenario (workers, resume).
+        assert Scenario.model_validate(loaded.spec.model_dump(mode="json", by_alias=True)) == loaded.spec
     assert specs[0] == specs[1]
     assert specs[0].label() == "deny a dated region of 2 shapes from 2022-02-24T03:00:00Z"
     bad = SCENARIO + """

@@ -571,8 +571,9 @@ INTROS: dict[str, str] = {
         "One terminal that moves along great-circle legs between `waypoints` (id `route:<name>`): a vehicle, a "
         "ship, or an aircraft at cruise altitude (the altitude raises the horizon and changes the slant range).  "
         "Timed either by `speed_kmh` from `start_utc`, or by an `at` at every waypoint (the same place twice with "
-        "two times is a stop).  One pass: before the first waypoint's time and after the last one's the terminal "
-        "is inactive."
+        "two times is a stop).  The height goes linearly in time from waypoint to waypoint: give an aircraft's "
+        "top of climb and top of descent as waypoints.  One pass: before the first waypoint's time and after the "
+        "last one's the terminal is inactive."
     ),
     "ground.terminals.sources.waypoints": "One waypoint of a route, in order.",
     "ground.gateways": (

@@ -296,7 +296,8 @@ class TrackSource(Strict):
                 f"cannot tell the format of file = {self.file!r} from its suffix; fix: set format = \"csv\", \"gpx\" "
                 'or "geojson", or name the file .csv, .gpx or .geojson'
             )
-        if fmt != "csv" and "columns" in self.model_fields_set:
+        # By value, not by the keys given: a scenario dumped and validated again (a worker) holds the defaults.
+        if fmt != "csv" and self.columns != TrackColumns():
             raise ValueError(f"columns maps the headers of a CSV file, but {self.file!r} is {fmt}; fix: remove columns")
         if fmt == "gpx" and self.time_format is not None:
             raise ValueError("time_format does not apply to GPX (its times are ISO 8601 by the standard); fix: remove it")
