@@ -13,7 +13,8 @@ from leonet.ground.motion import INACTIVE, POSITIONED, Motion, Trajectory
 from leonet.ground.sites import GroundSites
 from leonet.scenario.load import load_scenario
 from leonet.scenario.schema import Scenario
-from leonet.service.fleets import Fleets
+from leonet.service.costs import cost_ledger
+from leonet.service.fleets import Fleets, fleet_terminal_count
 
 TRACK = Path(__file__).resolve().parents[1] / "data" / "tracks" / "around-visnjan-with-car.gpx"
 UTC = dt.timezone.utc
@@ -105,3 +106,15 @@ def test_the_track_file_is_an_input_of_the_run_and_the_spec_survives_the_manifes
     # What a worker and `resume` do: the manifest's JSON, validated again.
     dumped = loaded.spec.model_dump(mode="json", by_alias=True)
     assert Scenario.model_validate(dumped) == loaded.spec
+
+
+def test_a_fleet_counts_a_track_or_a_route_as_one_terminal(tmp_path):
+    loaded = load_scenario(_scenario(tmp_path))
+    fleet = loaded.spec.fleets[0]
+    assert fleet_terminal_count(fleet) == 1 + 2 == len(Fleets.build([fleet], seed=0, resolve=loaded.resolve).terminals)
+    priced = type(fleet).model_validate({
+        **fleet.model_dump(by_alias=True), "monthly_price_usd": 30.0, "active_from": NOON,
+        "active_until": NOON + dt.timedelta(days=30), "sponsors": [{"sponsor": "port", "from": NOON}],
+    })
+    ledger = cost_ledger([priced])  # counts the terminals from the spec
+    assert ledger.summary["total_terminal_days"] == 3 * 30.0
