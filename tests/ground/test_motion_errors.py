@@ -308,3 +308,13 @@ def test_bad_track_and_route_keys_are_refused_when_the_scenario_is_loaded(tmp_pa
         load_scenario(path)
     for w in words:
         assert w in str(info.value)
+
+
+def test_times_outside_the_years_1900_to_2199_are_refused(tmp_path):
+    err = _error(_csv(tmp_path, "1608272150000,45,13,200\n1608272151000,45,13,200\n"))  # ms given as seconds
+    assert err.line == 2 and "= '1608272150000' is outside the years 1900..2199 (a time in ms given as seconds?)" in str(err)
+    with pytest.raises(ScenarioError, match="replay_from = 9999-01-01T00:00:00"):
+        track_trajectory(TRACK, name="t", replay_from=dt.datetime(9999, 1, 1, tzinfo=UTC))
+    with pytest.raises(ScenarioError, match="r: the route's times fall outside the years 1900..2199"):
+        route_trajectory([{"lat_deg": 0.0, "lon_deg": 0.0}, {"lat_deg": 0.0, "lon_deg": 1.0}], name="r", where="r",
+                         speed_kmh=10.0, start_utc=dt.datetime(9999, 1, 1, tzinfo=UTC))

@@ -140,6 +140,9 @@ TRACK_FORMATS = {fmt: tuple(sfx for sfx, f in TRACK_SUFFIXES.items() if f == fmt
 _UNIX_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _WHAT = "a track file (CSV, GPX or GeoJSON)"
 _MISSING = "no such file; check the path (relative paths start at the scenario's folder)"
+#: Times a track may hold (int64 ns since 1970 hold 1678..2261; a replay shift needs room): 1900..2199.
+_T_MIN_NS = -2_208_988_800 * NS_PER_S  # 1900-01-01T00:00:00Z
+_T_MAX_NS = 7_258_118_400 * NS_PER_S  # 2200-01-01T00:00:00Z
 #: Legs shorter than this angle (rad, ~6 mm on the ground) are interpolated linearly.
 _TINY_ANGLE_RAD = 1e-9
 
@@ -302,14 +305,15 @@ class _Collector:
 
     def _time(self, raw, line, label: str) -> int:
         fmt = self.time_format
-        if fmt == "ns":  # already integer ns (routes)
-            return int(raw)
         if fmt is None:  # decided by the first fix, then held: a file mixing both forms is an error
             if self._mode is None:
                 self._mode = "unix_s" if isinstance(raw, (int, float)) or _NUMBER.match(str(raw)) else "iso8601"
             fmt = self._mode
         try:
-            return parse_time_ns(raw, fmt)
+            t = int(raw) if fmt == "ns" else parse_time_ns(raw, fmt)  # "ns": already integer ns (routes)
+            if not _T_MIN_NS <= t <= _T_MAX_NS:
+                raise ValueError("is outside the years 1900..2199 (a time in ms given as seconds?)")
+            return t
         except ValueError as exc:
             hint = (
                 "write ISO 8601 UTC times (2020-12-18T06:15:50Z) or Unix seconds, or set time_format "
@@ -967,7 +971,11 @@ def track_trajectory(
         notes.append(f"{here}: {' and '.join(parts)}: no position there (reason no-position)")
     shift = 0
     if replay_from is not None:
-        shift = _datetime_ns(replay_from) - int(t[0])
+        start = _datetime_ns(replay_from)
+        if not _T_MIN_NS <= start <= _T_MAX_NS:
+            raise ScenarioError(f"replay_from = {replay_from.isoformat()} is outside the years 1900..2199; fix: replay "
+                                "the track at the run's start")
+        shift = start - int(t[0])
         notes.append(f"{here}: replayed from {_iso_ns(int(t[0]) + shift)} (its first fix was at {_iso_ns(int(t[0]))})")
     notes.extend(f"{where}: {note}" for note in fixes.notes)
     return Trajectory(name, where, fixes.path, t + shift, fixes.lat_deg, fixes.lon_deg, fixes.altitude_km,
@@ -1024,11 +1032,13 @@ def route_trajectory(
             raise ScenarioError(f"{where}: speed_kmh needs start_utc and no waypoint 'at'")
         leg_m = great_circle_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
         cum_s = np.concatenate([[0.0], np.cumsum(leg_m)]) / (speed_kmh / 3.6)
-        times = _datetime_ns(start_utc) + np.rint(cum_s * NS_PER_S).astype(np.int64)
+        times = [_datetime_ns(start_utc) + int(round(c * NS_PER_S)) for c in cum_s.tolist()]  # Python ints: no overflow
     elif timed and all(timed):
         times = [_datetime_ns(w["at"]) for w in waypoints]
     else:
         raise ScenarioError(f"{where}: a route needs speed_kmh and start_utc, or 'at' at every waypoint")
+    if not all(_T_MIN_NS <= int(t) <= _T_MAX_NS for t in times):
+        raise ScenarioError(f"{where}: the route's times fall outside the years 1900..2199; fix: check start_utc and 'at'")
     out = _Collector("", {"time": "at", "lat": "lat_deg", "lon": "lon_deg", "alt": "altitude_m"}, "ns")
     for k in range(len(lat)):
         out.add(None, f"waypoints[{k}]", int(times[k]), lat[k], lon[k], alt[k])
