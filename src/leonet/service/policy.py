@@ -237,8 +237,10 @@ class PolicyEngine:
     Raises
     ------
     ScenarioError
-        A rule naming an unknown fleet (``policies[i].fleets[j]``) or a
-        region that cannot be loaded (``policies[i].region``).
+        A rule naming an unknown fleet (``policies[i].fleets[j]``), a region
+        that cannot be loaded (``policies[i].region``,
+        ``policies[i].region[k].region``), a bad dated GeoJSON, or ``lag_s``
+        on a GeoJSON without dated features.
 
     Examples
     --------
@@ -252,6 +254,17 @@ class PolicyEngine:
     >>> epoch = dt.datetime(2022, 3, 1, tzinfo=dt.timezone.utc)
     >>> engine.denied(np.array([0], dtype=np.int64), epoch).tolist()
     [[True, False]]
+
+    A dated region, switched a minute late, and a terminal that moves:
+
+    >>> rule = PolicySpec.model_validate({"action": "deny", "lag_s": 60, "region": [
+    ...     {"from": "2022-03-01T00:00:00Z", "region": "crimea"}, {"from": "2022-03-02", "region": "oblast:Kyiv"}]})
+    >>> engine = PolicyEngine([rule], sites)
+    >>> minute, day = 60 * 10**9, 86_400 * 10**9
+    >>> engine.denied(np.array([minute - 1, minute, day + minute]), epoch).tolist()
+    [[False, False], [True, False], [False, True]]
+    >>> engine.denied(np.array([day + minute]), epoch, lat_deg=[[44.95]], lon_deg=[[34.10]], terminals=[1]).tolist()
+    [[False, False]]
     """
 
     def __init__(
