@@ -36,7 +36,10 @@ The tables
     inside ``region`` (any `~leonet.ground.regions.load_region` spec; omitted:
     everywhere), during ``[from, until)`` (each optional), for the ``fleets``
     named (omitted: every terminal).  See `leonet.service.policy` for the
-    precedence: deny wins; allow rules act as a whitelist.
+    precedence: deny wins; allow rules act as a whitelist.  A ``region`` may
+    also be a dated sequence of shapes, ``[{from = DATE, region = "..."},
+    ...]`` (or a GeoJSON whose features carry ``valid_from``/``valid_until``),
+    switched ``lag_s`` seconds late (`DatedRegionSpec`).
 ``[[faults]]``
     Scheduled and random outages, told apart by ``kind``:
     ``gateway-down``, ``satellites-failed``, ``isl-lost``, ``jamming`` and
