@@ -118,11 +118,11 @@ def test_gh10_missing_keys_of_a_kind_are_named(tmp_path):
 
 def test_gh10_unknown_kind_lists_the_kinds(tmp_path):
     message = _error(tmp_path, _ground('kind = "town"\nlimit = 3\n'))
-    assert "ground.terminals.sources[0]: unknown kind 'town' (kinds here: \"cities\", \"coordinates\", \"sample\")" in message
+    assert "ground.terminals.sources[0]: unknown kind 'town' (kinds here: \"cities\", \"coordinates\", \"sample\", \"track\", \"route\")" in message
     message = _error(tmp_path, _ground('kind = "sampel"\nregion = "crimea"\ncount = 1\n'))
     assert "unknown kind 'sampel'; did you mean 'sample'?" in message
     message = _error(tmp_path, _ground('region = "crimea"\ncount = 1\n'))
-    assert "ground.terminals.sources[0]: required key 'kind' is missing; write kind = one of \"cities\", \"coordinates\", \"sample\"" in message
+    assert "ground.terminals.sources[0]: required key 'kind' is missing; write kind = one of \"cities\", \"coordinates\", \"sample\", \"track\", \"route\"" in message
 
 
 def test_gh10_terminal_sites_take_no_antenna_count(tmp_path):

@@ -113,7 +113,8 @@ def test_the_walk_reaches_every_table_of_the_schema():
     assert kinds == {
         ("constellations", "builtin"), ("constellations", "walker"), ("constellations", "elements"),
         ("ground.terminals.sources", "cities"), ("ground.terminals.sources", "coordinates"),
-        ("ground.terminals.sources", "sample"),
+        ("ground.terminals.sources", "sample"), ("ground.terminals.sources", "track"),
+        ("ground.terminals.sources", "route"),
         ("faults", "gateway-down"), ("faults", "satellites-failed"), ("faults", "isl-lost"), ("faults", "jamming"),
         ("faults", "capacity-loss"),
     }

@@ -59,7 +59,8 @@ class LoadedScenario:
         -------
         dict of str to pathlib.Path
             Field path (``"constellations[1].file"``, ``"ground.gateways.file"``,
-            ``"ground.terminals.sources[0].region"``, ``"fleets[0].terminals[2].region"``,
+            ``"ground.terminals.sources[0].region"``, ``"ground.terminals.sources[1].file"``,
+            ``"fleets[0].terminals[2].region"``, ``"policies[0].region[1].region"``,
             ``"policies[3].region"``, ``"faults[1].region"``) -> the absolute
             path with symbolic links resolved (`os.path.realpath` of `resolve`),
             i.e. the file a run opens.  In the order of the scenario.  Built-in
@@ -106,8 +107,9 @@ def _file_fields(spec: Scenario) -> list[tuple[str, str, str]]:
     """``(field path, value as written, what the file is)`` of every file the scenario names, in order.
 
     The rules are the loaders': an ``elements`` constellation's ``file``;
-    ``ground.gateways.file``; and every ``region`` (sampled terminal sources,
-    in the ground segment and in fleets; policies; faults) that is not a
+    ``ground.gateways.file``; a ``track`` terminal source's ``file``; and every
+    ``region`` (sampled terminal sources, in the ground segment and in fleets;
+    policies, with each shape of a dated policy region; faults) that is not a
     built-in name (`leonet.ground.terminals.region_is_file`).
     """
     geojson = "a GeoJSON file"
@@ -122,6 +124,8 @@ def _file_fields(spec: Scenario) -> list[tuple[str, str, str]]:
         for k, src in enumerate(items):
             if src.kind == "sample" and region_is_file(src.region):
                 out.append((f"{where}[{k}].region", src.region, geojson))
+            elif src.kind == "track":
+                out.append((f"{where}[{k}].file", src.file, "a track file (CSV, GPX or GeoJSON)"))
 
     if spec.ground.terminals is not None:
         sources("ground.terminals.sources", spec.ground.terminals.sources)
@@ -130,8 +134,12 @@ def _file_fields(spec: Scenario) -> list[tuple[str, str, str]]:
     for table, rows in (("policies", spec.policies), ("faults", spec.faults)):
         for i, row in enumerate(rows):
             region = getattr(row, "region", None)
-            if region is not None and region_is_file(region):
+            if isinstance(region, str) and region_is_file(region):
                 out.append((f"{table}[{i}].region", region, geojson))
+            elif isinstance(region, list):  # a dated sequence of shapes (policies)
+                for j, entry in enumerate(region):
+                    if region_is_file(entry.region):
+                        out.append((f"{table}[{i}].region[{j}].region", entry.region, geojson))
     return out
 
 

@@ -146,6 +146,25 @@ def _is_list(annotation) -> bool:
     return typing.get_origin(_unannotated(_strip_optional(_unannotated(annotation)))) is list
 
 
+def _union_members(annotation) -> tuple:
+    """The members of ``X | Y`` (after ``None`` is stripped), else ``()``."""
+    inner = _unannotated(_strip_optional(_unannotated(annotation)))
+    if typing.get_origin(inner) in (typing.Union, types.UnionType):
+        return tuple(a for a in typing.get_args(inner) if a is not type(None))
+    return ()
+
+
+def _holds_list(annotation) -> bool:
+    """A list, or a union with a list member (``str | list[Shape]``): its tables are an array."""
+    return _is_list(annotation) or any(_is_list(a) for a in _union_members(annotation))
+
+
+def _is_text(annotation) -> bool:
+    """The key holds text (a name, a header), not a quantity: no unit from its suffix."""
+    inner = _unannotated(_strip_optional(_unannotated(annotation)))
+    return inner is str or typing.get_origin(inner) is Literal
+
+
 def _key_of(name: str, field: FieldInfo) -> str:
     """The key written in the file: the alias (``from``) or the field name."""
     return field.alias or name
@@ -179,7 +198,7 @@ def reference_tables() -> list[RefTable]:
             if not models:
                 continue
             path = f"{prefix}.{key}" if prefix else key
-            array = _is_list(field.annotation)
+            array = _holds_list(field.annotation)
             ident = tuple(models)
             if ident in seen:
                 out.append(RefTable(path, array, models[0], members=ident, level=level, same_as=seen[ident]))
@@ -215,6 +234,9 @@ UNITS: dict[str, str] = {
     "_usd": "USD",
     "_h": "h",
     "_rev_per_day": "rev/day",
+    "_m": "m",
+    "_mps": "m/s",
+    "_kmh": "km/h",
 }
 
 #: Rules a validator enforces that the annotation does not show, by
@@ -232,7 +254,16 @@ RULES: dict[tuple[str, str], str] = {
     ("PopSpec", "names"): 'names or codes of the shipped list: "FRA", "GRU", ...',
     ("PopSpec", "assignment"): "gateway ids of the run -> PoP ids",
     ("SampleSource", "region"): "a [region spec](#region-specs)",
-    ("PolicySpec", "region"): "a [region spec](#region-specs)",
+    ("PolicySpec", "region"): "a [region spec](#region-specs), or dated shapes in time order",
+    ("PolicySpec", "lag_s"): "only with a dated region",
+    ("DatedRegionSpec", "region"): "a [region spec](#region-specs)",
+    ("DatedRegionSpec", "from"): "after the previous entry's",
+    ("TrackSource", "file"): "a regular file: .csv, .txt, .gpx, .geojson or .json (else set format)",
+    ("TrackSource", "columns"): "CSV only",
+    ("TrackSource", "time_format"): '`"iso8601"`, `"unix_s"`, `"unix_ms"` or a strptime format; not for GPX',
+    ("RouteSource", "speed_kmh"): "at most max_speed_mps x 3.6; with start_utc and no waypoint 'at'",
+    ("RouteSource", "start_utc"): "with speed_kmh",
+    ("WaypointSpec", "at"): "at every waypoint (without speed_kmh), increasing",
     ("JammingFault", "region"): "a [region spec](#region-specs)",
     ("CapacityLossFault", "region"): "a [region spec](#region-specs)",
     ("CitiesSource", "country_iso2"): "ISO 3166-1 alpha-2",
@@ -267,6 +298,9 @@ def _unit(key: str) -> str:
 def _type_text(annotation, links: dict[tuple, RefTable]) -> str:
     """The type of a key in TOML words; tables link to their section."""
     annotation = _unannotated(_strip_optional(_unannotated(annotation)))
+    members = _union_members(annotation)
+    if members:  # str | list[Shape]: "string or array of tables ..."
+        return " or ".join(_type_text(m, links) for m in members)
     models = _models_in(annotation)
     if models:
         table = links.get(tuple(models))
@@ -437,7 +471,7 @@ def _rows(table: RefTable, links: dict[tuple, RefTable]) -> list[str]:
                 for c in (
                     f"`{key}`",
                     _type_text(field.annotation, links),
-                    _unit(key),
+                    "" if _is_text(field.annotation) else _unit(key),
                     _default_text(field, in_union, key),
                     _allowed_text(table.model, key, field),
                     meaning,
@@ -516,6 +550,32 @@ INTROS: dict[str, str] = {
         "`count` terminals at random points of `region`, drawn from the scenario's `seed`: the same scenario "
         "always gives the same points."
     ),
+    "ground.terminals.sources#track": (
+        "One terminal that moves along a recorded track (id `track:<name>`): a CSV file (a header row; `columns` "
+        "maps its headers), a GPX file (`<trkpt lat lon>` with `<ele>` and `<time>`; a new `<trkseg>` is a "
+        "reception gap) or a GeoJSON LineString (or MultiLineString) Feature whose `properties.coordTimes` (or "
+        "`times`) holds one time per point.  Between fixes the terminal moves along the great circle; fixes more "
+        "than `max_gap_s` apart leave it without a position (reason no-position), never a guessed one; before the "
+        "first fix and after the last it is inactive.  An exact repeat (same time, same position) is dropped and "
+        "counted in the run's notes.  Errors name the file, the line (or point), the field and the value: times "
+        "going backwards, a repeated time at another position, NaN or out-of-range coordinates, a jump faster "
+        "than `max_speed_mps`, a mapped column that is missing (the columns found are listed), a GPX that is not "
+        "GPX or declares a DOCTYPE.  A track entirely outside the run window is a warning (the terminal is "
+        "inactive during the whole run)."
+    ),
+    "ground.terminals.sources.columns": (
+        "The headers of a CSV track's columns, as its first row writes them.  Unset keys use the key itself as "
+        "the header (`time_utc`, `lat_deg`, `lon_deg`; `altitude_m` if present, else 0 m)."
+    ),
+    "ground.terminals.sources#route": (
+        "One terminal that moves along great-circle legs between `waypoints` (id `route:<name>`): a vehicle, a "
+        "ship, or an aircraft at cruise altitude (the altitude raises the horizon and changes the slant range).  "
+        "Timed either by `speed_kmh` from `start_utc`, or by an `at` at every waypoint (the same place twice with "
+        "two times is a stop).  The height goes linearly in time from waypoint to waypoint: give an aircraft's "
+        "top of climb and top of descent as waypoints.  One pass: before the first waypoint's time and after the "
+        "last one's the terminal is inactive."
+    ),
+    "ground.terminals.sources.waypoints": "One waypoint of a route, in order.",
     "ground.gateways": (
         "The gateways (ground stations that feed the satellites).  Select them from the shipped list (the public "
         "StarPerf list of Starlink gateways, ids GS1, GS2, ...; see leonet/data/SOURCES.md) by `country_iso2` "
@@ -574,7 +634,15 @@ INTROS: dict[str, str] = {
         "it (its fleet, inside the region), or when allow rules in force name its fleet (or all fleets) and it "
         "is inside none of their regions.  So deny wins over allow, and allow rules are a whitelist: `allow "
         "country:BR` means \"only in Brazil\" while in force.  With no allow rule in force for a terminal, "
-        "service is allowed.  Windows are [`from`, `until`), either side open."
+        "service is allowed.  Windows are [`from`, `until`), either side open.  A `region` may change with time "
+        "(a geofence that follows a moving line of control): a list of `{from, region}` shapes, or a GeoJSON "
+        "whose features carry `valid_from`/`valid_until`; `lag_s` delays every switch.  While no shape is in "
+        "force the rule is not in force."
+    ),
+    "policies.region": (
+        "One shape of a dated region: the rule's region from `from` until the next entry's `from` (the last one "
+        "stays; plus `lag_s`).  Before the first entry the rule is not in force.  Written inline, `region = "
+        "[{ from = 2022-02-24, region = \"front-a.geojson\" }, ...]`, or as `[[policies.region]]` tables."
     ),
     "faults": (
         "Scheduled and random outages, told apart by `kind`, each in force in [`from`, `until`) (either side "
@@ -654,6 +722,21 @@ kind = "sample"
 region = "country:BR"
 count = 100
 weight_by_population = true
+
+[[ground.terminals.sources]]
+kind = "route"                       # an airliner at cruise altitude
+name = "Sao Paulo-Manaus flight"
+speed_kmh = 830.0
+start_utc = 2026-05-30T12:00:00Z
+altitude_m = 10_000.0
+waypoints = [{ lat_deg = -23.43, lon_deg = -46.47 }, { lat_deg = -3.04, lon_deg = -60.05 }]
+
+# A recorded drive, replayed on the run's constellation:
+# [[ground.terminals.sources]]
+# kind = "track"
+# file = "drive.csv"
+# columns = { time_utc = "Time", lat_deg = "Latitude", lon_deg = "Longitude", altitude_m = "Alt" }
+# replay_from = 2026-05-30T12:00:00Z
 """,
     "ground.gateways": """\
 [ground.gateways]
@@ -716,6 +799,15 @@ name = "no service in Crimea"
 action = "deny"
 region = "crimea"
 from = 2022-02-26
+
+[[policies]]
+name = "geofence that follows the front, a day late"
+action = "deny"
+lag_s = 86_400
+region = [
+  { from = 2022-02-24, region = "oblast:Luhansk" },    # or GeoJSON files of the line of control
+  { from = 2022-09-11, region = "oblast:Donetsk" },
+]
 """,
     "faults": """\
 [[faults]]

@@ -36,7 +36,10 @@ The tables
     inside ``region`` (any `~leonet.ground.regions.load_region` spec; omitted:
     everywhere), during ``[from, until)`` (each optional), for the ``fleets``
     named (omitted: every terminal).  See `leonet.service.policy` for the
-    precedence: deny wins; allow rules act as a whitelist.
+    precedence: deny wins; allow rules act as a whitelist.  A ``region`` may
+    also be a dated sequence of shapes, ``[{from = DATE, region = "..."},
+    ...]`` (or a GeoJSON whose features carry ``valid_from``/``valid_until``),
+    switched ``lag_s`` seconds late (`DatedRegionSpec`).
 ``[[faults]]``
     Scheduled and random outages, told apart by ``kind``:
     ``gateway-down``, ``satellites-failed``, ``isl-lost``, ``jamming`` and
@@ -151,6 +154,7 @@ __all__ = [
     "SponsorPeriod",
     "FleetSpec",
     "PolicySpec",
+    "DatedRegionSpec",
     "GatewayDownFault",
     "SatellitesFailedFault",
     "IslLostFault",
@@ -522,6 +526,31 @@ def sponsor_timeline_problems(
 # --------------------------------------------------------------------------
 
 
+class DatedRegionSpec(Strict):
+    """One shape of a dated region: in force from ``from`` until the next entry's ``from`` (the last: on)."""
+
+    from_: dt.datetime = Field(
+        alias="from",
+        description="UTC; this shape is the rule's region from this moment until the next entry's from (the last one "
+        "stays); before the first entry the rule is not in force.",
+        json_schema_extra={"examples": ["2022-02-24"]},
+    )
+    region: str = Field(
+        min_length=1,
+        description="A region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path).",
+        json_schema_extra={"examples": ["front-2022-02.geojson"]},
+    )
+
+    _utc = field_validator("from_", mode="before")(_utc_or_none)
+
+
+def _is_builtin_region(spec: str) -> bool:
+    """A built-in region name (country:, oblast:, admin1:, crimea), not a file: the rule of `sources.region_is_file`."""
+    from .sources import region_is_file
+
+    return not region_is_file(spec)
+
+
 class PolicySpec(Strict):
     """An operator rule: allow or deny service inside a region, for a while, to some fleets."""
 
@@ -532,11 +561,20 @@ class PolicySpec(Strict):
         description='"deny": no service inside region; "allow": while in force, service only inside the regions of '
         "the allow rules that apply."
     )
-    region: str | None = Field(
+    region: str | list[DatedRegionSpec] | None = Field(
         None,
-        min_length=1,
-        description="A region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path); omitted: everywhere.",
+        description="A region spec (country:, oblast:/admin1:, crimea, or a GeoJSON path; a GeoJSON whose features "
+        "carry valid_from/valid_until properties is a dated sequence of shapes), or a dated sequence "
+        "[{from, region}, ...] in time order (each shape until the next); omitted: everywhere.",
         json_schema_extra={"examples": ["country:BR"]},
+    )
+    lag_s: float = Field(
+        0.0,
+        ge=0.0,
+        le=31_622_400.0,
+        description="Delay of every switch of a dated region: the operator's geofence follows the shapes this many "
+        "seconds late; only with a dated region.",
+        json_schema_extra={"examples": [3600.0]},
     )
     fleets: list[str] | None = Field(
         None,
@@ -568,15 +606,53 @@ class PolicySpec(Strict):
             raise ValueError(f"fleets names {', '.join(map(repr, dup))} twice; fix: name each fleet once")
         return value
 
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value):
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("region is empty; fix: a region spec such as \"country:UA\", or leave region out for everywhere")
+        if not isinstance(value, list):
+            return value
+        if not value:
+            raise ValueError("region is an empty list of dated shapes; fix: give [{from = DATE, region = \"...\"}, ...] "
+                             "or a single region spec")
+        for k in range(1, len(value)):
+            if value[k].from_ <= value[k - 1].from_:
+                raise ValueError(
+                    f"region[{k}].from = {_iso(value[k].from_)} is not after region[{k - 1}].from = "
+                    f"{_iso(value[k - 1].from_)}; each shape runs until the next one's from, so they must be in time "
+                    "order; fix: sort the entries by from and remove duplicates"
+                )
+        return value
+
     @model_validator(mode="after")
     def _window(self):
         _check_window(self.from_, self.until, "from", "until")
+        if self.lag_s > 0 and (self.region is None or (isinstance(self.region, str) and _is_builtin_region(self.region))):
+            raise ValueError(
+                f"lag_s = {self.lag_s:g} delays the switches of a dated region, but region = "
+                f"{self.region!r} never switches; fix: give region as [{{from = DATE, region = \"...\"}}, ...] (or a "
+                "GeoJSON with valid_from/valid_until), or remove lag_s"
+            )
         return self
+
+    @property
+    def dated(self) -> bool:
+        """The region is a dated sequence given in the scenario (a dated GeoJSON is known when it is read)."""
+        return isinstance(self.region, list)
+
+    def region_text(self) -> str:
+        """``"crimea"``, ``"everywhere"`` or ``"a dated region of 3 shapes from 2022-02-24T00:00:00Z"``."""
+        if self.region is None:
+            return "everywhere"
+        if isinstance(self.region, str):
+            return self.region
+        n = len(self.region)
+        return f"a dated region of {n} shape{'s' if n != 1 else ''} from {_iso(self.region[0].from_)}"
 
     def label(self) -> str:
         """Short human description: ``"deny crimea"``, or ``"'no Crimea': deny crimea"`` when named."""
-        where = self.region if self.region is not None else "everywhere"
-        text = f"{self.action} {where}"
+        text = f"{self.action} {self.region_text()}"
         return f"{self.name!r}: {text}" if self.name else text
 
 

@@ -17,13 +17,23 @@ setting silently ignored:
     ``count`` points in ``region`` (``"country:UA"``, ``"oblast:Kharkiv"``,
     ``"crimea"`` or a GeoJSON path), weighted by population unless
     ``weight_by_population = false``.
+``kind = "track"`` (`TrackSource`)
+    One moving terminal along the timestamped fixes of a ``file`` (CSV with
+    a ``columns`` mapping, GPX, or GeoJSON LineString with ``coordTimes``),
+    optionally replayed from ``replay_from``; see `leonet.ground.motion`.
+``kind = "route"`` (`RouteSource`)
+    One moving terminal along great-circle legs between ``waypoints``, at
+    ``speed_kmh`` from ``start_utc`` or at a time given at every waypoint.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from pathlib import PurePath
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Strict
 
@@ -34,7 +44,13 @@ __all__ = [
     "CitiesSource",
     "CoordinatesSource",
     "SampleSource",
+    "TrackColumns",
+    "TrackSource",
+    "WaypointSpec",
+    "RouteSource",
     "TERMINAL_SOURCE_KINDS",
+    "MOVING_SOURCE_KINDS",
+    "TRACK_SUFFIXES",
     "region_is_file",
 ]
 
@@ -163,8 +179,220 @@ class SampleSource(Strict):
     )
 
 
+def _utc(value):
+    """A UTC datetime from a TOML date, date-time or ISO text (a date is 00:00 UTC; a naive time is UTC)."""
+    from ..timebase import parse_utc
+
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    if isinstance(value, (str, dt.datetime)):
+        try:
+            return parse_utc(value)
+        except ValueError as exc:  # ScenarioError is a ValueError; pydantic wants one, the text is kept
+            raise ValueError(str(exc)) from None
+    raise ValueError(f"{value!r} is not a time; write a TOML date-time such as 2026-05-30T12:00:00Z")
+
+
+#: Suffixes that tell a track file's format (the one rule; `leonet.ground.motion` reads it).
+TRACK_SUFFIXES = {".csv": "csv", ".txt": "csv", ".gpx": "gpx", ".geojson": "geojson", ".json": "geojson"}
+_NAMED_TIME_FORMATS = ("iso8601", "unix_s", "unix_ms")
+
+
+class TrackColumns(Strict):
+    """Which column of a CSV track holds what: the header of each (as written in the file's first row)."""
+
+    time_utc: str = Field(
+        "time_utc", min_length=1, description="Header of the column with each fix's time (see time_format).",
+        json_schema_extra={"examples": ["Time"]},
+    )
+    lat_deg: str = Field(
+        "lat_deg", min_length=1, description="Header of the latitude column (degrees north, WGS84).",
+        json_schema_extra={"examples": ["Latitude"]},
+    )
+    lon_deg: str = Field(
+        "lon_deg", min_length=1, description="Header of the longitude column (degrees east, WGS84).",
+        json_schema_extra={"examples": ["Longitude"]},
+    )
+    altitude_m: str | None = Field(
+        None, min_length=1,
+        description="Header of the altitude column (metres above the ellipsoid); unset: a column named altitude_m "
+        "if there is one, else 0 m (said in the run's notes).",
+        json_schema_extra={"examples": ["Altitude (m)"]},
+    )
+
+
+class TrackSource(Strict):
+    """One moving terminal along the timestamped fixes of a file (a recorded drive, voyage or flight)."""
+
+    kind: Literal["track"] = Field(description="One terminal that moves along a recorded track (CSV, GPX or GeoJSON).")
+    file: str = Field(
+        min_length=1,
+        description="The track file: .csv (header row; see columns), .gpx (<trkpt> with <time>) or .geojson (a "
+        "LineString Feature whose properties hold coordTimes); relative paths start at the scenario's folder.",
+        json_schema_extra={"examples": ["tracks/drive.gpx"]},
+    )
+    format: Literal["csv", "gpx", "geojson"] | None = Field(
+        None, description="The file's format; unset: from its suffix (.csv .txt, .gpx, .geojson .json)."
+    )
+    name: str | None = Field(
+        None, min_length=1, max_length=200,
+        description="Name of the terminal in the results (its id is track:<name>); unset: the file's name without "
+        "its suffix.",
+        json_schema_extra={"examples": ["Osnabrueck car"]},
+    )
+    columns: TrackColumns = Field(
+        default_factory=TrackColumns,
+        description="CSV only: the headers of the time, latitude, longitude and altitude columns, when the file "
+        "names them otherwise.",
+    )
+    time_format: str | None = Field(
+        None,
+        description='CSV and GeoJSON: how times are written: "iso8601", "unix_s", "unix_ms" or a strptime format '
+        "(%d.%m.%Y %H:%M:%S; a time without an offset is UTC); unset: ISO 8601 or Unix seconds, as the first fix is.",
+        json_schema_extra={"examples": ["%d.%m.%Y %H:%M:%S"]},
+    )
+    replay_from: dt.datetime | None = Field(
+        None,
+        description="UTC; shifts the whole track so that its first fix is at this moment (a past drive replayed "
+        "on the run's constellation); unset: the track runs at its own times.",
+        json_schema_extra={"examples": ["2026-05-30T12:00:00Z"]},
+    )
+    max_gap_s: float = Field(
+        60.0, gt=0.0, le=31_622_400.0,
+        description="Fixes further apart than this are not joined: between them the terminal has no position "
+        "(reason no-position), never a guessed one.",
+    )
+    max_speed_mps: float = Field(
+        1500.0, gt=0.0, le=10_000.0,
+        description="Fastest ground speed implied between two fixes; a faster jump is an error (a glitch in the log).",
+    )
+
+    _times = field_validator("replay_from", mode="before")(_utc)
+
+    @field_validator("time_format")
+    @classmethod
+    def _time_format(cls, value: str | None) -> str | None:
+        if value is None or value in _NAMED_TIME_FORMATS:
+            return value
+        probe = dt.datetime(2021, 11, 22, 13, 44, 55)
+        try:
+            ok = "%" in value and dt.datetime.strptime(probe.strftime(value), value) is not None
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"time_format {value!r} is neither one of {', '.join(map(repr, _NAMED_TIME_FORMATS))} nor a strptime "
+                'format that reads back what it writes; fix: e.g. time_format = "%d.%m.%Y %H:%M:%S" or "unix_s"'
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _format_and_keys(self):
+        fmt = self.format or TRACK_SUFFIXES.get(PurePath(self.file).suffix.lower())
+        if fmt is None:
+            raise ValueError(
+                f"cannot tell the format of file = {self.file!r} from its suffix; fix: set format = \"csv\", \"gpx\" "
+                'or "geojson", or name the file .csv, .gpx or .geojson'
+            )
+        # By value, not by the keys given: a scenario dumped and validated again (a worker) holds the defaults.
+        if fmt != "csv" and self.columns != TrackColumns():
+            raise ValueError(f"columns maps the headers of a CSV file, but {self.file!r} is {fmt}; fix: remove columns")
+        if fmt == "gpx" and self.time_format is not None:
+            raise ValueError("time_format does not apply to GPX (its times are ISO 8601 by the standard); fix: remove it")
+        return self
+
+
+class WaypointSpec(Strict):
+    """One waypoint of a route."""
+
+    lat_deg: float = Field(ge=-90.0, le=90.0, description="Geodetic latitude (WGS84), north positive.",
+                           json_schema_extra={"examples": [50.45]})
+    lon_deg: float = Field(ge=-180.0, le=180.0, description="Longitude (WGS84), east positive.",
+                           json_schema_extra={"examples": [30.52]})
+    altitude_m: float | None = Field(
+        None, ge=-500.0, le=30_000.0,
+        description="Height above the WGS84 ellipsoid here; unset: the route's altitude_m.",
+        json_schema_extra={"examples": [10_000.0]},
+    )
+    at: dt.datetime | None = Field(
+        None, description="UTC; when the terminal is here (give it at every waypoint, or use speed_kmh and start_utc).",
+        json_schema_extra={"examples": ["2026-05-30T12:00:00Z"]},
+    )
+
+    _times = field_validator("at", mode="before")(_utc)
+
+
+class RouteSource(Strict):
+    """One moving terminal along great-circle legs between waypoints (a vehicle, a ship, an aircraft)."""
+
+    kind: Literal["route"] = Field(description="One terminal that moves along waypoints joined by great circles.")
+    name: str = Field(
+        min_length=1, max_length=200, description="Name of the terminal in the results (its id is route:<name>).",
+        json_schema_extra={"examples": ["LH400 Frankfurt-New York"]},
+    )
+    waypoints: list[WaypointSpec] = Field(
+        min_length=2,
+        description="The waypoints, in order; the terminal moves along the great circle from each to the next.",
+    )
+    speed_kmh: float | None = Field(
+        None, gt=0.0, le=36_000.0,
+        description="Ground speed along every leg, from start_utc; unset: give 'at' at every waypoint.",
+        json_schema_extra={"examples": [900.0]},
+    )
+    start_utc: dt.datetime | None = Field(
+        None, description="UTC; when the terminal leaves the first waypoint (with speed_kmh).",
+        json_schema_extra={"examples": ["2026-05-30T12:00:00Z"]},
+    )
+    altitude_m: float = Field(
+        0.0, ge=-500.0, le=30_000.0,
+        description="Height above the ellipsoid of waypoints that give none (an airliner at cruise: ~10,000 m; it "
+        "changes the horizon and the slant range).",
+        json_schema_extra={"examples": [10_000.0]},
+    )
+    max_speed_mps: float = Field(
+        1500.0, gt=0.0, le=10_000.0, description="Fastest ground speed implied between timed waypoints (or speed_kmh)."
+    )
+
+    _times = field_validator("start_utc", mode="before")(_utc)
+
+    @model_validator(mode="after")
+    def _timing(self):
+        timed = [k for k, w in enumerate(self.waypoints) if w.at is not None]
+        if self.speed_kmh is not None:
+            if self.start_utc is None:
+                raise ValueError("speed_kmh needs start_utc (when the terminal leaves the first waypoint); fix: add "
+                                 "start_utc = 2026-05-30T12:00:00Z")
+            if timed:
+                raise ValueError(f"waypoints[{timed[0]}].at is given with speed_kmh: a route is timed by one or the "
+                                 "other; fix: remove speed_kmh and start_utc, or every 'at'")
+            if not math.isfinite(self.speed_kmh) or self.speed_kmh / 3.6 > self.max_speed_mps:
+                raise ValueError(f"speed_kmh = {self.speed_kmh:g} is {self.speed_kmh / 3.6:g} m/s, above max_speed_mps = "
+                                 f"{self.max_speed_mps:g}; fix: check the unit (km/h) or raise max_speed_mps")
+            return self
+        if self.start_utc is not None:
+            raise ValueError("start_utc is given without speed_kmh; fix: add speed_kmh, or give 'at' at every waypoint "
+                             "instead")
+        if len(timed) != len(self.waypoints):
+            missing = next(k for k, w in enumerate(self.waypoints) if w.at is None)
+            raise ValueError(f"waypoints[{missing}] has no 'at': a route without speed_kmh needs a time at every "
+                             "waypoint; fix: give every 'at', or speed_kmh and start_utc")
+        for k in range(1, len(self.waypoints)):
+            if self.waypoints[k].at <= self.waypoints[k - 1].at:
+                raise ValueError(f"waypoints[{k}].at = {self.waypoints[k].at.isoformat()} is not after "
+                                 f"waypoints[{k - 1}].at = {self.waypoints[k - 1].at.isoformat()}; times must "
+                                 "increase; fix: order the waypoints by time")
+        return self
+
+
 #: One source of user terminals, told apart by ``kind``.
-TerminalSource = Annotated[Union[CitiesSource, CoordinatesSource, SampleSource], Field(discriminator="kind")]
+TerminalSource = Annotated[
+    Union[CitiesSource, CoordinatesSource, SampleSource, TrackSource, RouteSource], Field(discriminator="kind")
+]
 
 #: The ``kind`` of each terminal source model.
-TERMINAL_SOURCE_KINDS = ("cities", "coordinates", "sample")
+TERMINAL_SOURCE_KINDS = ("cities", "coordinates", "sample", "track", "route")
+
+#: The kinds whose terminal moves (`leonet.ground.motion`).
+MOVING_SOURCE_KINDS = ("track", "route")

@@ -138,13 +138,16 @@ def _prefixed(sites: GroundSites, prefix: str) -> GroundSites:
 def fleet_terminal_count(spec: FleetSpec) -> int:
     """Number of terminals of a fleet, without sampling any point.
 
-    ``coordinates`` and ``sample`` sources are counted from the spec; only
-    ``cities`` sources read the (cached) city list.
+    ``coordinates``, ``sample``, ``track`` and ``route`` sources are counted
+    from the spec (a track or a route is one terminal); only ``cities``
+    sources read the (cached) city list.
     """
     n = 0
     for src in spec.terminals:
         if src.kind == "coordinates":
             n += len(src.sites)
+        elif src.kind in ("track", "route"):
+            n += 1
         elif src.kind == "sample":
             n += int(src.count)
         else:
