@@ -21,6 +21,7 @@ KEYS = {
     "sat_positions": "t_ns, sat",
     "cell_load": "t_ns, cell",
     "gateway_load": "t_ns, gateway",
+    "pings": "t_ns, terminal",
 }
 
 
@@ -35,6 +36,7 @@ def _tables(run_dir) -> dict[str, pa.Table]:
 
 def _assert_identical(a: dict, b: dict, label: str):
     assert a.keys() == b.keys(), label
+    assert a["pings"].num_rows == 650, label  # 65 s at 10 Hz
     for name in a:
         ta, tb = a[name], b[name]
         assert ta.schema == tb.schema, (label, name)
@@ -50,8 +52,10 @@ def _assert_identical(a: dict, b: dict, label: str):
 
 @pytest.fixture(scope="module")
 def ukraine_small():
-    # 13 steps of 5 s: slots of 15 s straddle every chunking below.
-    return short(load_scenario("ukraine"), 65)
+    # 13 steps of 5 s: slots of 15 s straddle every chunking below; a 10 Hz
+    # probe's pings span every chunk boundary.
+    probe = {"terminal": "civilian/city:703448", "interval_ms": 100}
+    return short(load_scenario("ukraine", probes=[probe]), 65)
 
 
 @pytest.fixture(scope="module")

@@ -78,8 +78,7 @@ def ping_table(model, loaded, files: list, grid) -> pa.Table:
         col = {name: steps[name].to_numpy(zero_copy_only=False) for name in steps.column_names}
         start = epoch if probe.from_ is None else max(epoch, _unix(probe.from_))
         stop = end if probe.until is None else min(end, _unix(probe.until))
-        # The last step holds until the run's end: probes stop at the last step's time.
-        stop = min(stop, epoch + int(col["t_ns"][-1]) + 1)
+        # The last step holds until the run's end (a probe in a slot after it keeps its path, with a new slot level).
         interval = int(round(probe.interval_ms * 1e6))
         if stop <= start:
             continue
