@@ -214,7 +214,7 @@ class NetworkModel:
         if pop_spec.terminal_pop == "country" and len(terminals) and w:
             from ..ground.pops import home_pops
 
-            home, self.pop_notes = home_pops(terminals, pops)
+            home, self.pop_notes = home_pops(terminals, pops, pop_spec.country_pop)
             self.home_pops, self.terminal_home = np.unique(home, return_inverse=True)
             bh_pop = np.repeat(self.home_pops, w)
             bh_gw = np.tile(np.arange(w), self.home_pops.size)

@@ -12,6 +12,8 @@ and a terminal's traffic leaves at whichever PoP is nearest in delay.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from functools import lru_cache
 
 import numpy as np
@@ -21,7 +23,7 @@ from ..constants import C_KM_S
 from ..errors import ScenarioError
 from .sites import great_circle_km, nearest
 
-__all__ = ["assign_pops", "backhaul_delay_s", "home_pops", "pop_assignment_table", "pop_site_codes"]
+__all__ = ["assign_pops", "backhaul_delay_s", "check_pop_overrides", "home_pops", "pop_assignment_table", "pop_site_codes"]
 
 
 def assign_pops(gateways, pops, assignment: dict[str, str] | None = None) -> NDArray[np.int64]:
@@ -148,12 +150,66 @@ OWN_COUNTRY_CODE = {"FR-GP": "GP", "FR-MQ": "MQ", "FR-GF": "GF", "FR-RE": "RE", 
 OWN_CODES_IN = {code.split("-")[0] for code in OWN_COUNTRY_CODE}
 
 
-def home_pops(terminals, pops) -> tuple[NDArray[np.int64], list[str]]:
+def check_pop_overrides(overrides: Mapping[str, str], pops) -> dict[str, int]:
+    """``ground.pops.country_pop`` checked: place code (upper case) -> index among ``pops``.
+
+    Raises
+    ------
+    ScenarioError
+        For a key that is no ISO 3166-1 alpha-2 country or ISO 3166-2
+        region of the shipped borders, or a PoP that is not among ``pops``.
+
+    Examples
+    --------
+    >>> from leonet.ground.sites import load_pops
+    >>> pops = load_pops(names=["FRA", "WAW"])
+    >>> check_pop_overrides({"ua": "FRA"}, pops)
+    {'UA': 0}
+    >>> check_pop_overrides({"UK": "FRA"}, pops)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    leonet.errors.ScenarioError: ground.pops.country_pop: 'UK' is no ISO 3166-1 alpha-2 country ...
+    """
+    from .regions import place_codes
+    from .names import suggest
+
+    countries, regions = place_codes()
+    table = pop_assignment_table()
+    countries = countries | {c for c, _ in table} | set(OWN_COUNTRY_CODE.values())
+    regions = regions | {r for _, r in table if r}
+    codes = pop_site_codes(pops)
+    out = {}
+    for place, pop in overrides.items():
+        key = place.strip().upper()
+        if key not in countries and key not in regions:
+            close = suggest(key, sorted(countries | regions))
+            raise ScenarioError(
+                f"ground.pops.country_pop: {place!r} is no ISO 3166-1 alpha-2 country (\"UA\") or ISO 3166-2 region "
+                f"(\"US-WA\") of the shipped borders" + (f"; close matches: {', '.join(close)}" if close else "")
+                + (" (the United Kingdom is GB)" if key == "UK" else "")
+            )
+        want = str(pop).strip().lower()
+        hit = [k for k, c in enumerate(codes) if want in c]
+        if not hit:
+            raise ScenarioError(
+                f"ground.pops.country_pop.{place}: the run has no PoP {pop!r} (ids and site codes look like "
+                f"{', '.join(pops.ids[:3])}; leonet sites pops lists them, and [ground.pops] ids/names select them)"
+            )
+        out[key] = hit[0]
+    return out
+
+
+def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None) -> tuple[NDArray[np.int64], list[str]]:
     """Each terminal's home PoP, as Starlink assigns it: by country (and region where the feed has one).
 
     Parameters
     ----------
     terminals, pops : leonet.ground.sites.GroundSites
+    overrides : mapping of str to str, optional
+        Country (ISO 3166-1 alpha-2, ``"UA"``) or region (ISO 3166-2,
+        ``"US-WA"``) -> PoP id or site code among ``pops``
+        (``ground.pops.country_pop``): replaces the shipped assignment there,
+        a region's entry winning over its country's.  Checked by
+        `check_pop_overrides`.
 
     Returns
     -------
@@ -177,11 +233,21 @@ def home_pops(terminals, pops) -> tuple[NDArray[np.int64], list[str]]:
     g = len(terminals)
     if len(pops) == 0:
         raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
-    table = pop_assignment_table()
+    table = dict(pop_assignment_table())
     by_code: dict[str, int] = {}
     for k, codes in enumerate(pop_site_codes(pops)):
         for c in codes:
             by_code.setdefault(c, k)
+    # The user's overrides become entries of the table that name a PoP of the run by its id.
+    forced = check_pop_overrides(overrides or {}, pops)
+    for place, pop in forced.items():
+        country, _, region = place.partition("-")
+        if not region:
+            # A country's override replaces its regional entries (unless they are overridden themselves).
+            for key in [k for k in table if k[0] == country and k[1] and k[1] not in forced]:
+                del table[key]
+        table[(country, place if region else "")] = pops.ids[pop].strip().lower()
+        by_code[pops.ids[pop].strip().lower()] = pop
     countries = [c.strip().upper() for c in terminals.country_iso2]
     regional = {c for c, r in table if r} | set(OWN_CODES_IN)
     codes = [""] * g

@@ -61,6 +61,7 @@ __all__ = [
     "admin1_codes_of",
     "admin1_regions",
     "country_of",
+    "place_codes",
 ]
 
 _EUROPE = ("boundaries", "ne_10m_admin0_deu-pov_europe_simplified.geojson")
@@ -462,6 +463,18 @@ def _world_index() -> tuple[dict[str, int], dict[str, list[int]], dict[str, str]
         for key in (iso2, str(p["adm0_a3"]), str(p["admin"])):
             country_key.setdefault(fold_name(key), iso2.upper())
     return by_code, by_country, country_key
+
+
+def place_codes() -> tuple[frozenset[str], frozenset[str]]:
+    """The ISO 3166-1 alpha-2 country codes and ISO 3166-2 subdivision codes the shipped borders know.
+
+    >>> countries, regions = place_codes()
+    >>> "UA" in countries, "US-WA" in regions, "XX" in countries
+    (True, True, False)
+    """
+    by_code, by_country, _ = _world_index()
+    # Ukraine's units come from geoBoundaries (`_admin1`), not the world file.
+    return frozenset(by_country) | {"UA"}, frozenset(by_code)
 
 
 def _unit_name(p: dict) -> str:

@@ -373,6 +373,13 @@ class PopSpec(Strict):
         "fibre; \"nearest\" = the PoP nearest in delay, each gateway backhauled to its own PoP (assignment).",
         json_schema_extra={"examples": ["country"]},
     )
+    country_pop: dict[str, str] = Field(
+        default_factory=dict,
+        description="With terminal_pop = \"country\": country (ISO 3166-1 alpha-2) or region (ISO 3166-2) -> the "
+        "PoP its terminals use instead of Starlink's assignment (a what-if: \"UA\" = \"FRA\"); a region's entry wins "
+        "over its country's.",
+        json_schema_extra={"examples": [{"UA": "FRA"}]},
+    )
     catalog: Literal[POP_CATALOG_NAMES] = Field(  # type: ignore[valid-type]
         "2026-10",
         description="The shipped PoP list to select from (leonet sites pops --catalog NAME lists it): \"2026-10\" "

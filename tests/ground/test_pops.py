@@ -1,0 +1,92 @@
+"""Home PoPs as Starlink assigns them (country/region), the user's overrides, and the fallbacks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from leonet.cli import main
+from leonet.errors import ScenarioError
+from leonet.ground.pops import check_pop_overrides, home_pops, pop_assignment_table
+from leonet.ground.sites import load_pops, sites_from_coordinates
+from tests.scenes import toy_scenario
+
+PLACES = [
+    {"name": "Kyiv", "lat_deg": 50.45, "lon_deg": 30.52},
+    {"name": "Victoria", "lat_deg": 48.43, "lon_deg": -123.37},
+    {"name": "Munich", "lat_deg": 48.14, "lon_deg": 11.58},
+    {"name": "Saint-Denis (Reunion)", "lat_deg": -20.88, "lon_deg": 55.45},
+    {"name": "mid-Atlantic", "lat_deg": 30.0, "lon_deg": -40.0},
+]
+
+
+@pytest.fixture(scope="module")
+def terminals():
+    return sites_from_coordinates("terminal", PLACES)
+
+
+@pytest.fixture(scope="module")
+def pops():
+    return load_pops(catalog="2026-10")
+
+
+def _ids(pops, home):
+    return [pops.ids[i] for i in home]
+
+
+def test_terminals_go_to_the_pop_of_their_country_or_region(terminals, pops):
+    home, notes = home_pops(terminals, pops)
+    table = pop_assignment_table()
+    got = _ids(pops, home)
+    assert got[0] == table[("UA", "")] == "wrswpol1"  # Ukraine exits in Warsaw, not the nearest PoP
+    assert got[1] == table[("CA", "CA-BC")] == "sttlwax1"  # the Victoria dish's PoP in the LENS data
+    assert got[2] == table[("DE", "")]
+    # Reunion is France in the borders but its own country (RE) in Starlink's feed.
+    assert got[3] == table[("RE", "")]
+    # At sea: no country, the nearest PoP, and a note says so.
+    assert any("no Starlink assignment" in n and "(no country)" in n for n in notes)
+
+
+def test_an_assigned_pop_missing_from_the_run_falls_back_to_the_nearest_with_a_note(terminals):
+    some = load_pops(catalog="2026-10", names=["FRA", "LHR"])
+    home, notes = home_pops(terminals.subset(np.array([True, False, False, False, False])), some)
+    assert _ids(some, home) == ["frntdeu1"]  # Warsaw absent: Frankfurt is nearer to Kyiv than London
+    assert any("wrswpol1" in n and "not among the run's PoPs" in n for n in notes)
+
+
+def test_overrides_replace_the_assignment_a_region_winning_over_its_country(terminals, pops):
+    home, _ = home_pops(terminals, pops, {"UA": "FRA", "ca": "frntdeu1", "CA-BC": "LHR"})
+    got = _ids(pops, home)
+    fra, lhr = load_pops(names=["FRA"]).ids[0], load_pops(names=["LHR"]).ids[0]
+    assert got[0] == fra and got[1] == lhr
+    # A country's override reaches its regions the shipped table splits it into.
+    regional = next(c for c, r in pop_assignment_table() if r)
+    assert check_pop_overrides({regional: "FRA"}, pops) == {regional: pops.ids.index(fra)}
+
+
+@pytest.mark.parametrize(
+    "overrides,needles",
+    [
+        ({"UK": "FRA"}, ["'UK' is no ISO 3166-1", "GB"]),
+        ({"Ukraine": "FRA"}, ["'Ukraine' is no ISO 3166-1"]),
+        ({"US-ZZ": "FRA"}, ["'US-ZZ'"]),
+        ({"UA": "XYZ"}, ["country_pop.UA", "no PoP 'XYZ'"]),
+    ],
+)
+def test_bad_overrides_name_the_key_and_value(pops, overrides, needles):
+    with pytest.raises(ScenarioError) as info:
+        check_pop_overrides(overrides, pops)
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+def test_a_bad_override_in_a_scenario_exits_2_at_validate(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    text = toy_scenario(duration_s=30)
+    assert "[ground.pops]" in text
+    path.write_text(text.replace("[ground.pops]", '[ground.pops]\ncountry_pop = {UA = "WAW"}'))
+    with pytest.raises(SystemExit) as info:
+        main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert str(path) in err and "country_pop.UA" in err and "'WAW'" in err
