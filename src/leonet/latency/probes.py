@@ -218,31 +218,12 @@ def ping_probes(
         raise ScenarioError("step_t_unix_ns must hold at least one step, strictly increasing")
     if tp.size and (tp.min() < ts[0]):
         raise ScenarioError("a probe lies before the first step given; pass the step at or before it (needed_steps)")
-    parts = [np.asarray(x, dtype=np.float64).ravel() for x in (uplink_s, isl_s, feeder_s, backhaul_s)]
-    hops_s = np.asarray(isl_hops, dtype=np.float64).ravel()
-    util_s = None if utilisation is None else np.asarray(utilisation, dtype=np.float64).ravel()
-    for name, a in zip(("uplink_s", "isl_s", "feeder_s", "backhaul_s", "isl_hops"), (*parts, hops_s)):
+    parts = [np.asarray(x, dtype=np.float64).ravel() for x in (uplink_s, isl_s, feeder_s, backhaul_s, isl_hops)]
+    for name, a in zip(("uplink_s", "isl_s", "feeder_s", "backhaul_s", "isl_hops"), parts):
         if a.size != ts.size:
             raise ScenarioError(f"{name} has {a.size} values for {ts.size} steps")
-
-    # Bracketing steps and which one shares the probe's slot.
-    i = np.searchsorted(ts, tp, side="right") - 1
-    j = np.minimum(i + 1, ts.size - 1)
-    slot_p = slot_index(tp, slot_ns, slot_offset_ns)
-    if slot_ns == 0:
-        # Every step its own assignment: hold the step at or before the probe.
-        src, w = i, np.zeros(tp.size)
-        slot_p = ts[i].copy()
-    else:
-        same_i = slot_index(ts[i], slot_ns, slot_offset_ns) == slot_p
-        same_j = (j > i) & (slot_index(ts[j], slot_ns, slot_offset_ns) == slot_p)
-        span = np.where(j > i, (ts[j] - ts[i]).astype(np.float64), 1.0)
-        w = np.where(same_i & same_j, (tp - ts[i]) / span, 0.0)
-        # Held from the probe's own slot: step i if it is in it, else step j (the first step after the boundary).
-        src = np.where(same_i | ~same_j, i, j)
-    lerp = [np.where(w > 0.0, a[i] + w * (a[j] - a[i]), a[src]) for a in parts]
-    up, isl, feed, back = lerp
-    hops = np.nan_to_num(hops_s[src])
+    util_s = None if utilisation is None else np.asarray(utilisation, dtype=np.float64).ravel()
+    (up, isl, feed, back), hops, src, slot_p = _path_at(ts, tp, parts, int(slot_ns), int(slot_offset_ns))
     served = np.isfinite(up) & np.isfinite(isl) & np.isfinite(feed) & np.isfinite(back)
     prop = 2.0 * (up + isl + feed + back)
     rho = effective_utilisation(params, tp, np.full(tp.size, float(lon_deg)), None if util_s is None else util_s[src])
@@ -271,3 +252,38 @@ def ping_probes(
         lost=lost,
         propagation_rtt_s=np.where(served, prop, np.nan),
     )
+
+
+def _path_at(ts, tp, parts, slot_ns: int, slot_offset_ns: int):
+    """The path each probe meets: its propagation parts, laser hops, source step and slot.
+
+    Inside a slot the parts are interpolated between the slot's steps; a
+    probe between a step and the next slot's first step holds its own slot's
+    step (the assignment changes only at the boundary).  With ``slot_ns =
+    0`` every step is its own assignment: the step at or before the probe.
+
+    Returns
+    -------
+    (up, isl, feed, back) : 4 float64[K], s
+    hops : float64[K]
+    src : int64[K]
+        Index of the step whose assignment the probe meets.
+    slot_p : int64[K]
+        The probe's slot key (the step's time when ``slot_ns = 0``).
+    """
+    *delays, hops_s = parts
+    i = np.searchsorted(ts, tp, side="right") - 1
+    j = np.minimum(i + 1, ts.size - 1)
+    slot_p = slot_index(tp, slot_ns, slot_offset_ns)
+    if slot_ns == 0:
+        src, w = i, np.zeros(tp.size)
+        slot_p = ts[i].copy()
+    else:
+        same_i = slot_index(ts[i], slot_ns, slot_offset_ns) == slot_p
+        same_j = (j > i) & (slot_index(ts[j], slot_ns, slot_offset_ns) == slot_p)
+        span = np.where(j > i, (ts[j] - ts[i]).astype(np.float64), 1.0)
+        w = np.where(same_i & same_j, (tp - ts[i]) / span, 0.0)
+        # Held from the probe's own slot: step i if it is in it, else step j (the first step after the boundary).
+        src = np.where(same_i | ~same_j, i, j)
+    lerp = [np.where(w > 0.0, a[i] + w * (a[j] - a[i]), a[src]) for a in delays]
+    return lerp, np.nan_to_num(hops_s[src]), src, slot_p
