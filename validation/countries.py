@@ -68,8 +68,19 @@ OVERSEAS = {"GLP": "admin1:FR-GP", "MTQ": "admin1:France/Martinique", "GUF": "ad
             "MYT": "admin1:France/Mayotte", "REU": "admin1:France/La Réunion"}
 
 
+#: Territories Natural Earth's admin-0 borders fold into Australia: their ISO 3166-1 alpha-2 (GeoNames places).
+FOLDED = {"CCK": "CC", "CXR": "CX"}
+
+
 def terminals(countries: list[str], per_country: int) -> tuple[list[dict], list[str]]:
-    """Coordinate sites for every country (name ``"<ISO3>-<k>"``) and the countries that could not be sampled."""
+    """Coordinate sites for every country (name ``"<ISO3>-<k>"``) and the countries that could not be sampled.
+
+    Population-weighted points inside the country's border (`sample_points`).
+    Where that is impossible -- a territory the shipped borders fold into
+    another country (`FOLDED`), or specks of islands too small for the sampler
+    (the U.S. Minor Outlying Islands) -- the country's GeoNames places,
+    weighted by population, else points on its polygons, chosen by area.
+    """
     from leonet.errors import LeonetError
     from leonet.ground.sampling import sample_points
 
@@ -77,17 +88,47 @@ def terminals(countries: list[str], per_country: int) -> tuple[list[dict], list[
     sites, skipped = [], []
     for k, iso3 in enumerate(countries):
         region = OVERSEAS.get(iso3) or (f"country:{to2[iso3]}" if iso3 in to2 else None)
-        if region is None:
-            skipped.append(f"{iso3} (no border)")
-            continue
         try:
+            if region is None:
+                raise LeonetError("no border of its own in the shipped file")
             lat, lon = sample_points(region, per_country, seed=SEED + k)
         except LeonetError as exc:
-            skipped.append(f"{iso3} ({str(exc)[:60]})")
-            continue
+            lat, lon = _fallback_points(FOLDED.get(iso3) or to2.get(iso3), per_country, SEED + k)
+            if lat is None:
+                skipped.append(f"{iso3} ({str(exc)[:60]})")
+                continue
+            print(f"{iso3}: {str(exc)[:60]}; sampled from its places / polygons instead", file=sys.stderr)
         sites += [{"name": f"{iso3}-{j}", "lat_deg": round(float(a), 5), "lon_deg": round(float(b), 5)}
                   for j, (a, b) in enumerate(zip(lat, lon))]
     return sites, skipped
+
+
+def _fallback_points(iso2: str | None, n: int, seed: int):
+    """``n`` GeoNames places of the country (by population), else points on its polygons (by area); (None, None) if neither."""
+    import shapely
+
+    from leonet.errors import LeonetError
+    from leonet.ground.regions import load_region
+    from leonet.ground.sites import load_cities
+
+    if iso2 is None:
+        return None, None
+    rng = np.random.default_rng(seed)
+    try:
+        places = load_cities(country_iso2=iso2)
+    except LeonetError:
+        places = None
+    if places is not None and len(places):
+        w = np.asarray(places.population, float)
+        pick = rng.choice(len(places), size=n, p=w / w.sum())
+        return np.asarray(places.lat_deg)[pick], np.asarray(places.lon_deg)[pick]
+    try:
+        parts = shapely.get_parts(load_region(f"country:{iso2}").geometry)
+    except LeonetError:
+        return None, None
+    w = shapely.area(parts)
+    pts = [parts[j].representative_point() for j in rng.choice(len(parts), size=n, p=w / w.sum())]
+    return np.array([p.y for p in pts]), np.array([p.x for p in pts])
 
 
 def scenario(sites: list[dict], step_min: int, out_dir: Path) -> str:

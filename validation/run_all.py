@@ -89,6 +89,9 @@ ACCEPTANCE_TEXT = (
     "download medians: >= 60 % within 25 %. A standing dish in Germany: download and upload medians within 25 % of "
     "the Osnabrück measurement.",
 )
+#: Published medians of held-out countries that the project knows but does not ship (Starlink's map,
+#: 2025-12, quoted in the work on issue 12): shown beside leonet's prediction, never fitted.
+QUOTED = {"UKR": 33.0}
 NAMES = {"victoria": "Victoria BC -> Seattle (bent pipe)", "seychelles": "Seychelles -> Lagos (lasers)"}
 
 
@@ -264,6 +267,12 @@ def part_pings(doc: Doc, cache: Path, args) -> None:
             fold_rows.append([NAMES[key], label, " ".join(str(s) for s in f.top[:4]),
                               " / ".join(f"{f.median_ms[b]:.1f}" for b in BOUNDARY_SECONDS), f"{f.others_median_ms:.1f}",
                               f"{f.ratio:.2f}"])
+        if fm.top4_on_boundaries and not fs.top4_on_boundaries:
+            doc.misses.append(f"{NAMES[key]} (not an acceptance bound): on the replayed pings the model's 15-s signature "
+                              f"is weaker than measured: largest seconds {fs.top[:4]}, ratio {fs.ratio:.2f} vs measured "
+                              f"{fm.top[:4]}, {fm.ratio:.2f}: the jumps at the boundaries are smaller than measured "
+                              f"({fs.boundary_mean_ms:.1f} vs {fm.boundary_mean_ms:.1f} ms) while those inside a slot "
+                              f"are alike ({fs.others_median_ms:.1f} vs {fm.others_median_ms:.1f} ms).")
         fold_ok = f1.top4_on_boundaries and FOLD_RATIO[0] <= f1.ratio <= FOLD_RATIO[1]
         doc.verdicts.append(Verdict(
             "fold", f"15-s signature, 1-s-step run, {NAMES[key]}",
@@ -385,10 +394,22 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
                      [[r["country"], f"{r['published_p50_ms']:.1f}", f"{r['leonet_p50_ms']:.1f}",
                        f"{100 * r['error']:+.0f} %", f"{r['propagation_p50_ms']:.1f}", f"{r['laser_hops_p50']:.0f}",
                        f"{r['served_pct']:.0f} %", r["pop"]] for r in rows], "lrrrrrrl")
-    pred = md_table(["country", "leonet ms", "floor ms", "laser hops", "PoP"],
+    pred = md_table(["country", "leonet ms", "floor ms", "laser hops", "PoP", "published ms (not in shared/data)"],
                     [[r["country"], f"{r['leonet_p50_ms']:.1f}", f"{r['propagation_p50_ms']:.1f}",
-                      f"{r['laser_hops_p50']:.0f}", r["pop"]] for r in extra], "lrrrl")
+                      f"{r['laser_hops_p50']:.0f}", r["pop"],
+                      f"{QUOTED[r['country']]:.1f} ({100 * (r['leonet_p50_ms'] / QUOTED[r['country']] - 1):+.0f} %)"
+                      if r["country"] in QUOTED else ""] for r in extra], "lrrrlr")
     hist = np.histogram([100 * r["error"] for r in rows], bins=[-100, -25, -10, 10, 25, 1000])[0]
+    groups = []
+    for label, test in (("bent pipe (0 laser hops)", lambda r: r["laser_hops_p50"] == 0),
+                        ("1-2 laser hops", lambda r: 1 <= r["laser_hops_p50"] <= 2),
+                        ("3 or more laser hops", lambda r: r["laser_hops_p50"] >= 3)):
+        g = [r for r in rows if test(r)]
+        if g:
+            e = np.array([r["error"] for r in g])
+            groups.append([label, len(g), pct(float(np.mean(np.abs(e) <= COUNTRY_WITHIN))), f"{np.median(e):+.1%}",
+                           f"{np.median([r['published_p50_ms'] for r in g]):.1f}",
+                           f"{np.median([r['propagation_p50_ms'] for r in g]):.1f}"])
     doc.sections["countries"] = "\n\n".join([
         f"`validation/countries.py`: {per} population-weighted terminals in each of the {s['countries']} calibration "
         "countries (Starlink's published medians of 2025-12, 96 countries outside Europe), the real constellation, "
@@ -404,9 +425,12 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
             ["error < -25 % / -25..-10 / ±10 / 10..25 / > 25 %", " / ".join(str(int(x)) for x in hist)],
         ], "lr"),
         img,
+        "By the laser hops of a country's median path (the model's own path):",
+        md_table(["path", "countries", "within 10 %", "median error", "published median ms", "floor median ms"],
+                 groups),
         "**Countries outside the calibration set** (held out: Starlink's published European figures are not in "
-        "shared/data; leonet's predictions, nothing fitted to them).  For Ukraine Starlink's map gave 33.0 ms "
-        "(2025-12, as quoted on issue 12).",
+        "shared/data; leonet's predictions, nothing fitted to them).  The one published figure known to the "
+        "project for them is quoted beside it.",
         pred,
         details("All calibration countries", table, code=False),
     ])
@@ -446,7 +470,26 @@ def part_fit(doc: Doc, cache: Path, args) -> None:
         f"terminal-step).  The run's own `rtt_ms` and the remodel with the shipped constants differ by at most "
         f"{r['run_vs_remodel_max_abs_ms']:.2g} ms.",
         md_table(["", "refitted now", "shipped (ERAS[\"2025\"])"], rows, "lrr"),
+        "Each start of the fit (constants in the order grant_frames, beam_jitter_ms, beam_level_ms, "
+        "isl_level_per_hop_ms, busy_hour_utilisation):",
     ]
+    starts = r.get("starts", [])
+    if starts:
+        units = [1e3 if n.endswith("_s") else 1.0 for n in F.FIT_NAMES]
+        fmt = lambda v: ", ".join(f"{a * u:.3g}" for a, u in zip(v, units))  # noqa: E731
+        text.append(md_table(["start", "end", "objective", "within 10 %"],
+                             [[fmt(x["start"]), fmt(x["end"]), f"{x['objective']:.3f}", pct(x["within_10pct"])]
+                              for x in starts], "llrr"))
+        ends = np.array([x["end"] for x in starts])
+        objs = np.array([x["objective"] for x in starts])
+        near = ends[objs <= 1.02 * objs.min()]
+        ratio = near.max(axis=0) / np.maximum(near.min(axis=0), 1e-12)
+        loose = [n for n, q in zip(F.FIT_NAMES, ratio) if q > 2.0]
+        if loose:
+            text.append(
+                f"Starts that end within 2 % of the best objective disagree by more than a factor of 2 on "
+                f"{', '.join(f'`{n}`' for n in loose)}: the published medians (one number per country) do not pin "
+                "these constants down one by one, only their combined effect; the share within 10 % hardly moves.")
     if split_rows:
         sm = r["split_summary"]
         text += [
@@ -455,7 +498,7 @@ def part_fit(doc: Doc, cache: Path, args) -> None:
             f"**{pct(sm['test_mean'])}** on the unseen halves ({pct(sm['test_min'])}-{pct(sm['test_max'])}): "
             "what to expect on countries we have no data for.",
             md_table(["split", "within 10 %, fitted half", "within 10 %, other half", "median error, other half",
-                      "fitted grant_frames, beam_jitter_ms, beam_level_ms, isl_level_per_hop_ms, busy_hour_utilisation"],
+                      "fitted constants"],
                      split_rows, "rrrrl"),
         ]
     doc.sections["fit"] = "\n\n".join(text)
@@ -479,6 +522,12 @@ def part_throughput(doc: Doc, cache: Path, args) -> None:
         env = {**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")}
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
         if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+            for what, bound in (("per-country download medians within 25 % of the published median",
+                                 ">= 60 % of countries"),
+                                ("standing dish in Germany (Osnabrück), download and upload medians within 25 %",
+                                 "±25 % each")):
+                doc.verdicts.append(Verdict("throughput", what, "", f"throughput.py failed: `{last[:160]}`", bound, None))
             raise RuntimeError(f"throughput.py exited {proc.returncode}:\n{proc.stderr[-3000:]}")
         text = proc.stdout
         path.write_text(text)
@@ -524,7 +573,7 @@ def part_throughput(doc: Doc, cache: Path, args) -> None:
         img = doc.figure(fig, "countries_download.svg", "per-country download scatter") + "\n\n"
     doc.sections["throughput"] = (
         f"`{' '.join(['validation/throughput.py'] + cmd[2:])}` (its own Markdown output, unchanged; the "
-        "speed-test model and this script belong to the speed-test work).\n\n" + img
+        f"speed-test model and this script belong to the speed-test work).\n\n" + img
         + details("Output of <code>throughput.py</code>", _demote_headings(text), code=False)
     )
 
@@ -632,8 +681,15 @@ def write_doc(doc: Doc, fp: dict, made: dict, args) -> Path:
         if key in doc.sections:
             lines += [f"## {title}", "", doc.sections[key], ""]
     lines += ["## Where the model misses", "", MISSES_INTRO, ""]
-    lines += ["Found by this run:", ""] + [f"- {m}" for m in doc.misses] + [""] if doc.misses else ["Nothing out of "
-                                                                                                  "bounds in this run.", ""]
+    lines += ["Found by this run:", ""] + [f"- {m}" for m in doc.misses]
+    if not doc.misses and not doc.failures:
+        lines += ["- Nothing out of bounds in this run."]
+    lines += [KNOWN_LIMITS_MARK, ""]
+    for f in doc.failures:
+        name, err = f.split("\n", 1)
+        last = (err.strip().splitlines() or ["?"])[-1]
+        lines.insert(lines.index(KNOWN_LIMITS_MARK) if KNOWN_LIMITS_MARK in lines else len(lines),
+                     f"- **The part `{name}` did not run** (`{last[:200]}`): its acceptance lines are open.")
     lines += [KNOWN_LIMITS, ""]
     if doc.timings:
         lines += ["<sub>Time of each part in this run: " + ", ".join(f"{k} {v:.0f} s" for k, v in doc.timings.items())
@@ -642,6 +698,8 @@ def write_doc(doc: Doc, fp: dict, made: dict, args) -> Path:
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
+
+KNOWN_LIMITS_MARK = "<!-- known limits -->"
 
 MISSES_INTRO = (
     "Every acceptance bound missed, and every calibration country more than 25 % off, with the numbers of this run "

@@ -153,6 +153,11 @@ class Figure:
                                    f'{escape(text)}</text>')
         out.append("</g>")
         ly = top + 14
+        entries = [s.label for s in self.series if s.label] + self.notes
+        if entries:  # a white box under the legend, so lines behind it do not cross the text
+            w = 36 + 6.2 * max(len(t) for t in entries)
+            out.append(f'<rect x="{left + 4}" y="{top + 3}" width="{w:.0f}" height="{15 * len(entries) + 4}" '
+                       'fill="white" fill-opacity="0.85"/>')
         for s in self.series:
             if not s.label:
                 continue
