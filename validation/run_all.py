@@ -339,6 +339,10 @@ def part_osnabrueck(doc: Doc, cache: Path, args) -> None:
         doc.sections["osnabrueck"] = "Skipped in `--quick` (no cached run)."
         return
     _, text = captured(O.main, ["--cache", str(cache)])
+    for m in re.finditer(r"^(best|avg|worst)\s.*?\s([+-]\d+) %\s*$", text, flags=re.M):
+        if abs(int(m.group(2))) > 25:
+            doc.misses.append(f"Osnabrück ping bursts (out of sample, no bound): the median over bursts of each burst's "
+                              f"{m.group(1)} RTT is {m.group(2)} % off the measured one.")
     doc.sections["osnabrueck"] = (
         "`validation/osnabrueck.py`, **out of sample** (nothing was fitted to it): the 2023 latency constants "
         "against the Osnabrück car's 250-ping bursts at 10 Hz (2024-01..03, standing dish, PoP Frankfurt, to a "
@@ -368,13 +372,9 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
                           f"{s['median_abs_error']:.1%}, rank correlation {s['rank_correlation']:.2f}.")
     big = [r for r in rows if abs(r["error"]) > 0.25]
     for r in sorted(big, key=lambda r: -abs(r["error"])):
-        floor = r["propagation_p50_ms"]
-        why = ("its propagation floor alone is above the published median: the network path (PoP, gateways) is "
-               "longer than Starlink's" if floor > r["published_p50_ms"] else
-               "the floor is below the published median: the added delays (access, queueing) or the path are off")
         doc.misses.append(f"{r['country']}: leonet {r['leonet_p50_ms']:.1f} ms vs published {r['published_p50_ms']:.1f} ms "
-                          f"({100 * r['error']:+.0f} %), floor {floor:.1f} ms, {r['laser_hops_p50']:.0f} laser hops, "
-                          f"PoP {r['pop'] or '?'}; {why}.")
+                          f"({100 * r['error']:+.0f} %), floor {r['propagation_p50_ms']:.1f} ms, "
+                          f"{r['laser_hops_p50']:.0f} laser hops, PoP {r['pop'] or '?'}: {miss_reason(r)}.")
 
     fig = Figure("Per-country median latency: Starlink's published (2025-12) vs leonet",
                  x_label="published median (ms)", y_label="leonet median (ms)", width=680, height=520)
@@ -382,7 +382,7 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
     hi = max(max(r["published_p50_ms"] for r in rows), max(r["leonet_p50_ms"] for r in rows)) * 1.05
     fig.x_range = fig.y_range = (lo, hi)
     fig.points([r["published_p50_ms"] for r in rows], [r["leonet_p50_ms"] for r in rows],
-               label="leonet median RTT (model)", labels=[r["country"] if abs(r["error"]) > 0.10 else "" for r in rows])
+               label="leonet median RTT (model)", labels=[r["country"] if abs(r["error"]) > 0.20 else "" for r in rows])
     fig.points([r["published_p50_ms"] for r in rows], [r["propagation_p50_ms"] for r in rows],
                label="leonet propagation floor", radius=1.8)
     fig.line([lo, hi], [lo, hi], label="equal", colour="#444444", width=1.0)
@@ -434,6 +434,26 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
         pred,
         details("All calibration countries", table, code=False),
     ])
+
+
+def miss_reason(r: dict) -> str:
+    """A reading of a country's miss from its numbers (the model's added delay vs the gap to the published median)."""
+    pub, sim, floor, hops = r["published_p50_ms"], r["leonet_p50_ms"], r["propagation_p50_ms"], r["laser_hops_p50"]
+    added = sim - floor
+    if floor > pub:
+        return "leonet's propagation alone is above the published median: its path (PoP, gateways, lasers) is longer"
+    if sim < pub and pub - floor > 2.0 * added:
+        return (f"the published median is {pub - floor:.0f} ms above leonet's floor, more than twice what the model adds "
+                f"here ({added:.0f} ms): most likely the real path is longer than leonet's (another PoP or gateway "
+                "in 2025-12 than the 2026-10 PoP assignment and 2026-03 gateway list give, or lasers where leonet has "
+                "none)")
+    if sim < pub:
+        return (f"the model adds {added:.0f} ms to its floor; the real network adds more here than the world-wide "
+                "load profile gives")
+    if hops >= 3:
+        return (f"leonet's path crosses {hops:.0f} laser hops to its PoP ({floor:.0f} ms of propagation); the real one "
+                "is probably shorter (a closer gateway or PoP) or its laser queues lighter")
+    return f"the model adds {added:.0f} ms to a {floor:.0f} ms floor: its queues are too long here, or its path"
 
 
 def part_fit(doc: Doc, cache: Path, args) -> None:
@@ -522,7 +542,7 @@ def part_throughput(doc: Doc, cache: Path, args) -> None:
         env = {**__import__("os").environ, "PYTHONPATH": str(ROOT / "src")}
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
         if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["?"])[-1]
+            last = (proc.stderr.strip().splitlines() or ["?"])[-1].replace(str(ROOT) + "/", "")
             for what, bound in (("per-country download medians within 25 % of the published median",
                                  ">= 60 % of countries"),
                                 ("standing dish in Germany (Osnabrück), download and upload medians within 25 %",
@@ -662,7 +682,7 @@ def write_doc(doc: Doc, fp: dict, made: dict, args) -> Path:
         md_table(["criterion", "measured", "leonet", "bound", "verdict"],
                  [[v.what, v.measured, v.simulated, v.bound, yes(v.ok)] for v in verdicts], "lllll"),
         "",
-        f"{len(met)} of {len(verdicts)} met.",
+        f"{len(met)} met, {sum(v.ok is False for v in verdicts)} missed, {sum(v.ok is None for v in verdicts)} not run.",
         "",
     ]
     if doc.failures:
@@ -691,9 +711,6 @@ def write_doc(doc: Doc, fp: dict, made: dict, args) -> Path:
         lines.insert(lines.index(KNOWN_LIMITS_MARK) if KNOWN_LIMITS_MARK in lines else len(lines),
                      f"- **The part `{name}` did not run** (`{last[:200]}`): its acceptance lines are open.")
     lines += [KNOWN_LIMITS, ""]
-    if doc.timings:
-        lines += ["<sub>Time of each part in this run: " + ", ".join(f"{k} {v:.0f} s" for k, v in doc.timings.items())
-                  + ".</sub>", ""]
     path = doc.out / "fidelity.md"
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
@@ -767,7 +784,7 @@ def main(argv=None) -> int:
             try:
                 PARTS[name](doc, cache, args)
             except Exception:  # noqa: BLE001 - a failed part is reported in the document, the others still run
-                doc.failures.append(f"{name}\n{traceback.format_exc()}")
+                doc.failures.append(f"{name}\n{traceback.format_exc()}".replace(str(ROOT) + "/", ""))
                 print(f"[run_all] {name} FAILED:\n{traceback.format_exc()}", file=sys.stderr)
             doc.timings[name] = time.perf_counter() - t0
             print(f"[run_all] {name}: {doc.timings[name]:.0f} s", file=sys.stderr, flush=True)
