@@ -70,7 +70,8 @@ def test_same_data_same_bytes_and_text_is_escaped():
     assert "a < b & c" in [t.text for t in root.iter(f"{SVG}text")]
 
 
-# An excerpt in the format validation/throughput.py prints (its per-country table and its verdict lines).
+# An excerpt in the format validation/throughput.py prints (its per-country table and its verdict lines;
+# its shares are written with ``:.0%``, so "61%" without a space).
 THROUGHPUT_OUTPUT = """\
 ## Per country: Starlink's published download / upload (2025-12) vs leonet
 
@@ -80,7 +81,7 @@ THROUGHPUT_OUTPUT = """\
 | ATA | -78 | 0 | 6 | 116 / 116 / 116 | nan / nan / nan | nan | 17.1 / 17.1 / 17.1 | nan / nan / nan | nan | - |
 | KEN | -1 | 12 | 0 | 100 / 200 / 300 | 200 / 300 / 400 | 1.50 | 10.0 / 20.0 / 30.0 | 10.0 / 20.0 / 30.0 | 1.00 | dish 100% |
 
-**Countries within 25 % of Starlink's median: download 61 % (58/95), upload 40 % (38/95)** (acceptance: download >= 60 %).
+**Countries within 25 % of Starlink's median: download 61% (58/95), upload 40% (38/95)** (acceptance: download >= 60 %).
 
 **Osnabrück medians (fleet launched by 2023): download 180 vs 297 measured (0.61 x), upload 12.3 vs 17.8 (0.69 x)** (acceptance: within 25 %).
 """
