@@ -139,3 +139,31 @@ def test_country_remodel_reproduces_the_run_and_moves_with_the_grant_pipeline():
     np.testing.assert_allclose(more - same, 1e3 / 750.0, rtol=0, atol=1e-9)
     # Ukraine exits at the PoP Starlink assigns it (Warsaw).
     assert set(frame.loc[frame["country"] == "UKR", "pop_name"]) == {"WAW - WRSWPOL1"}
+
+
+def test_miss_readings_follow_the_numbers():
+    # Kazakhstan-like: 62 ms between the published median and the floor, the model adds 21 ms -> a longer real path.
+    kaz = {"published_p50_ms": 72.1, "leonet_p50_ms": 30.8, "propagation_p50_ms": 10.0, "laser_hops_p50": 0.0}
+    assert "real path is longer" in run_all.miss_reason(kaz)
+    # The model adds 18 ms and the gap is 28 ms (< 2 x 18): the added delays are short, not the path.
+    omn = {"published_p50_ms": 35.5, "leonet_p50_ms": 25.2, "propagation_p50_ms": 7.6, "laser_hops_p50": 0.0}
+    assert "adds more here" in run_all.miss_reason(omn)
+    # Above the published median over 7 laser hops: the path.
+    cok = {"published_p50_ms": 52.4, "leonet_p50_ms": 68.5, "propagation_p50_ms": 45.5, "laser_hops_p50": 7.0}
+    assert "7 laser hops" in run_all.miss_reason(cok)
+    # A floor above the published median: nothing added could fix it.
+    far = {"published_p50_ms": 30.0, "leonet_p50_ms": 50.0, "propagation_p50_ms": 35.0, "laser_hops_p50": 2.0}
+    assert "propagation alone is above" in run_all.miss_reason(far)
+
+
+def test_sampling_noise_is_zero_when_terminals_agree_and_grows_when_they_differ():
+    import pandas as pd
+
+    def frame(spread_ms):
+        rows = [{"country": "ARG", "terminal": j, "served": True, "rtt_ms": 30.0 + spread_ms * j + 0.1 * k}
+                for j in range(6) for k in range(10)]
+        return pd.DataFrame(rows)
+
+    published = {"ARG": {"latency_p50_ms": 30.0}}
+    assert run_all.terminal_sampling_noise(frame(0.0), published) < 0.005  # only the 0.9 ms spread inside a terminal
+    assert run_all.terminal_sampling_noise(frame(3.0), published) > 0.1  # terminals 0..15 ms apart around ~38 ms
