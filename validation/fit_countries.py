@@ -43,9 +43,8 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 import countries as C
+import numpy as np
 
 FIT_NAMES = ("grant_frames", "beam_jitter_s", "beam_level_s", "isl_level_per_hop_s", "busy_hour_utilisation")
 #: Unit of each fitted value inside the optimiser (frames, ms, ms, ms, fraction): all of order 1.
@@ -241,7 +240,7 @@ def run(cache: Path | None, per_country: int = 6, step_min: int = 20, splits: in
     e_fit, e_ship = data.log_errors(fitted), data.log_errors(shipped)
     result = {
         "countries": int(data.codes.size),
-        "terminal_steps": int(len(data.frame)),
+        "terminal_steps": len(data.frame),
         "run_vs_remodel_max_abs_ms": same,
         "fitted": {n: float(getattr(fitted, n)) for n in FIT_NAMES},
         "shipped": {n: float(getattr(shipped, n)) for n in FIT_NAMES},

@@ -76,7 +76,7 @@ class Figure:
 
     def step_cdf(self, values, label=None, colour=None, dash=None, points=400) -> None:
         """The empirical CDF of ``values`` (NaN dropped), as a line through ``points`` quantiles."""
-        v = sorted(float(a) for a in values if a == a)
+        v = sorted(float(a) for a in values if not math.isnan(float(a)))
         if not v:
             return
         n = len(v)

@@ -17,8 +17,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "validation"))
 
-import run_all  # noqa: E402  (validation/run_all.py)
-import svgplot  # noqa: E402  (validation/svgplot.py)
+import run_all
+import svgplot
 
 SVG = "{http://www.w3.org/2000/svg}"
 
