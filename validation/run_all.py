@@ -487,8 +487,9 @@ def part_fit(doc: Doc, cache: Path, args) -> None:
         return
     import fit_countries as F
 
-    fp = fingerprint()["src_sha256"]
-    path = cache / f"fit_countries_{fp}_s{args.splits}.json"
+    key = hashlib.sha256(fingerprint()["src_sha256"].encode() + (HERE / "fit_countries.py").read_bytes()
+                         + (HERE / "countries.py").read_bytes()).hexdigest()[:16]
+    path = cache / f"fit_countries_{key}_s{args.splits}.json"  # refit when leonet or the fit's code changes
     if path.is_file():
         r = json.loads(path.read_text())
     else:
