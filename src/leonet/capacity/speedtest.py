@@ -121,7 +121,6 @@ from ..errors import ScenarioError
 from .allocate import (
     CapacityModel,
     _check_nonnegative,
-    _dense_unique,
     _int_array,
     _per_terminal,
     _progressive_filling,
@@ -231,11 +230,12 @@ def _greedy_levels(
     nonempty = np.flatnonzero(n_per_row > 0)
     starts = (np.cumsum(n_per_row) - n_per_row)[nonempty]
     out[nonempty] = np.minimum.reduceat(level, starts)
-    hit = level <= out[row_of]
-    first_hit = np.full(n_rows, n_e, dtype=np.intp)
-    np.minimum.at(first_hit, row_of[hit], np.flatnonzero(hit))
-    ok = first_hit < n_e
-    arg[ok] = col_of[first_hit[ok]]
+    # The first entry of each row attaining its minimum (entries are sorted by row).
+    hit = np.flatnonzero(level <= out[row_of])
+    rows_hit = row_of[hit]
+    first = np.ones(hit.size, dtype=bool)
+    first[1:] = rows_hit[1:] != rows_hit[:-1]
+    arg[rows_hit[first]] = col_of[hit[first]]
     arg[np.isinf(out)] = -1
     return out, arg
 
@@ -527,6 +527,11 @@ class SpeedTestStep:
     satellite_load_bps : float64[S], bit/s
         Traffic on each serving satellite: terminals + background.
     satellite_capacity_bps : float64[S], bit/s
+    cell_capacity_bps : float64[C], bit/s
+        Capacity of the beams pointed at each cell at this step's link
+        quality (0: no beam).
+    cell_beam_bps : float64[C], bit/s
+        The same at the top modulation (the generation's beam capacity).
     """
 
     speedtest_bps: NDArray[np.float64]
@@ -535,6 +540,8 @@ class SpeedTestStep:
     beamed: NDArray[np.bool_]
     satellite_load_bps: NDArray[np.float64]
     satellite_capacity_bps: NDArray[np.float64]
+    cell_capacity_bps: NDArray[np.float64] | None = None
+    cell_beam_bps: NDArray[np.float64] | None = None
 
 
 def speedtest_step(
@@ -616,29 +623,7 @@ def speedtest_step(
     x = _step_inputs(model, terminal_cell, serving_satellite, gateway, demand_bps, dish_peak_bps, link_quality,
                      cell_background_bps, satellite_background_bps, background_flow_bps, isl_indptr, isl_edges,
                      n_cells, n_isl, validate)
-    n_term, n_sat = x.cell.size, model.n_satellites
-    speed, thr = np.zeros(n_term), np.zeros(n_term)
-    neck = np.zeros(n_term, dtype=np.int8)
-    sat_load = np.zeros(n_sat)
-    beamed = np.zeros(n_term, dtype=bool)
-    beams = _choose_beams(model, x)
-    if beams is None:
-        return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy())
-    beamed[beams.flow_term] = True
-    classes = _terminal_classes(x, beams)
-    net = _flow_rows(model, x, beams, classes)
-    rate, _ = _progressive_filling(net.row_of, net.col_of, net.row_ptr, net.demand, net.capacity, net.weight)
-    greedy, limiting = _greedy_levels(net.row_ptr, net.col_of, rate, net.weight, net.capacity)
-    ft, class_of = beams.flow_term, classes.class_of
-    cap_t = x.peak[ft] * x.quality[ft]
-    g_t = greedy[class_of]
-    speed[ft] = np.minimum(cap_t, g_t)
-    thr[ft] = rate[class_of]
-    lim = limiting[class_of]
-    neck_t = np.where(lim >= 0, net.kind[np.maximum(lim, 0)], _NONE)
-    neck[ft] = np.where(cap_t <= g_t, _DISH, neck_t).astype(np.int8)
-    sat_load[net.sats] = np.bincount(net.row_sat, weights=rate * net.weight, minlength=net.sats.size)
-    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy())
+    return _one_direction(model, x)
 
 
 @dataclass
@@ -750,6 +735,7 @@ class _Beams:
     pair_cell: NDArray[np.intp]
     pair_rep: NDArray[np.intp]  #: first terminal of each pair: its path stands for the pair's
     beam_pairs: NDArray[np.intp]  #: pairs given a beam, in beam order
+    all_kept: bool  #: every pair has a beam
 
 
 def _choose_beams(model: CapacityModel, x: _StepInputs) -> _Beams | None:
@@ -786,30 +772,43 @@ def _choose_beams(model: CapacityModel, x: _StepInputs) -> _Beams | None:
     if flow_term.size == 0:
         return None
     beam_id = np.cumsum(keep) - 1
-    return _Beams(flow_term, beam_id[pair_of[t_ok]], pair_sat, pair_cell, term[pair_starts], np.flatnonzero(keep))
+    return _Beams(flow_term, beam_id[pair_of[t_ok]], pair_sat, pair_cell, term[pair_starts], np.flatnonzero(keep),
+                  bool(keep.all()))
 
 
 @dataclass
 class _Classes:
-    """Terminals with the same beam, gateway, laser path and (capped) demand: one weighted row (internal)."""
+    """Terminals with the same beam, gateway, laser path and (capped) demands: one weighted row (internal)."""
 
     class_of: NDArray[np.intp]  #: class of each `_Beams.flow_term` entry
     rep: NDArray[np.intp]  #: first terminal of each class
     weight: NDArray[np.float64]
     beam: NDArray[np.intp]
-    demand: NDArray[np.float64]
+    demand: tuple  #: float64[K] per direction
 
 
-def _terminal_classes(x: _StepInputs, beams: _Beams) -> _Classes:
-    """Group the beamed terminals into classes: same max-min rate and greedy level (exact, as in allocate_step)."""
+def _capped_demand(x: _StepInputs, flow_term: NDArray[np.intp]) -> NDArray[np.float64]:
+    """A terminal's demand, at most its dish's peak: what it asks of the network."""
+    return np.minimum(x.demand[flow_term], x.peak[flow_term] * x.quality[flow_term])
+
+
+def _terminal_classes(xs: tuple[_StepInputs, ...], beams: _Beams) -> _Classes:
+    """Group the beamed terminals into classes: same max-min rate and greedy level (exact, as in allocate_step).
+
+    *xs* are the directions computed on this structure (down, or down and
+    up): terminals of a class have the same capped demand in each.
+    """
+    x = xs[0]
     flow_term, t_beam, gw, ptr, edges = beams.flow_term, beams.t_beam, x.gw, x.ptr, x.edges
-    t_dem = np.minimum(x.demand[flow_term], x.peak[flow_term] * x.quality[flow_term])
-    o = np.lexsort((t_dem, gw[flow_term], t_beam))
-    ft, tb, td = flow_term[o], t_beam[o], t_dem[o]
+    dems = [_capped_demand(xi, flow_term) for xi in xs]
+    o = np.lexsort((*dems[::-1], gw[flow_term], t_beam))
+    ft, tb = flow_term[o], t_beam[o]
     n_ft = ft.size
     run_start = np.empty(n_ft, dtype=bool)
     run_start[0] = True
-    run_start[1:] = (tb[1:] != tb[:-1]) | (gw[ft][1:] != gw[ft][:-1]) | (td[1:] != td[:-1])
+    run_start[1:] = (tb[1:] != tb[:-1]) | (gw[ft][1:] != gw[ft][:-1])
+    for d in dems:
+        run_start[1:] |= d[o][1:] != d[o][:-1]
     head = np.maximum.accumulate(np.where(run_start, np.arange(n_ft), 0))
     n_lk = ptr[ft + 1] - ptr[ft]
     differs = n_lk != n_lk[head]
@@ -832,81 +831,179 @@ def _terminal_classes(x: _StepInputs, beams: _Beams) -> _Classes:
     c_w = np.bincount(class_sorted, minlength=n_class).astype(np.float64)
     c_beam = np.empty(n_class, dtype=np.intp)
     c_beam[class_sorted] = tb
-    c_dem = np.empty(n_class)
-    c_dem[class_sorted] = td
-    return _Classes(class_of, c_rep, c_w, c_beam, c_dem)
+    c_dem = []
+    for d in dems:
+        cd = np.empty(n_class)
+        cd[class_sorted] = d[o]
+        c_dem.append(cd)
+    return _Classes(class_of, c_rep, c_w, c_beam, tuple(c_dem))
 
 
 @dataclass
 class _FlowRows:
-    """The step's flows x resources: rows of terminal classes and background, columns of resources (internal)."""
+    """The step's flows x resources: rows of terminal classes and background, columns of resources (internal).
+
+    The structure (rows, columns) is shared by the directions; capacities,
+    demands and weights are per direction (`_direction`).
+    """
 
     row_of: NDArray[np.intp]
     col_of: NDArray[np.intp]
     row_ptr: NDArray[np.intp]
-    demand: NDArray[np.float64]
-    weight: NDArray[np.float64]
-    capacity: NDArray[np.float64]
     kind: NDArray[np.int8]  #: resource kind (`BOTTLENECK_NAMES` code) of each column
     sats: NDArray[np.intp]  #: satellites among the resources
     row_sat: NDArray[np.intp]  #: each row's satellite, index into ``sats``
+    gws: NDArray[np.intp]  #: gateways among the resources
+    n_isl_cols: int
+    b_rep: NDArray[np.intp]  #: each beam's representative terminal
+    b_sat: NDArray[np.intp]  #: each beam's satellite
+    b_bg: NDArray[np.intp]  #: beams with a cell-background row
+    s_bg: NDArray[np.intp]  #: satellites with a regional-background row
 
 
-def _flow_rows(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
+def _flow_rows(x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
     """Rows: terminal classes, then each beam's cell background, then each satellite's regional background.
 
-    Columns: beams (scaled by their cell's link quality), satellites, gateways, lasers.
+    Columns: beams, satellites, gateways, lasers.
     """
-    n_sat, n_gw = model.n_satellites, model.n_gateways
     ptr, edges, sat, gw = x.ptr, x.edges, x.sat, x.gw
     b_rep = beams.pair_rep[beams.beam_pairs]  # representative terminal of each beam
     b_sat = beams.pair_sat[beams.beam_pairs]
-    b_load = x.cell_bg[beams.pair_cell[beams.beam_pairs]]
     n_beam = b_rep.size
-    has_b = b_load > 0
-    sats_used, _ = _dense_unique(sat[beams.flow_term], n_sat)
-    s_load = x.sat_bg[sats_used]
-    has_s = s_load > 0
-    row_beam = np.concatenate((classes.beam, np.flatnonzero(has_b)))
-    row_path = np.concatenate((classes.rep, b_rep[has_b]))  # whose gateway / lasers the row follows
+    b_bg = np.flatnonzero(x.cell_bg[beams.pair_cell[beams.beam_pairs]] > 0)
+    sats_used = np.unique(sat[beams.flow_term])
+    s_bg = sats_used[x.sat_bg[sats_used] > 0]
+    row_beam = np.concatenate((classes.beam, b_bg))
+    row_path = np.concatenate((classes.rep, b_rep[b_bg]))  # whose gateway / lasers the row follows
     n_path_rows = row_beam.size
-    row_sat_only = sats_used[has_s]
-    n_rows = n_path_rows + row_sat_only.size
-    weight = np.concatenate((classes.weight, b_load[has_b] / x.flow_bps, s_load[has_s] / x.flow_bps))
-    row_demand = np.concatenate((classes.demand, np.full(int(has_b.sum()) + int(has_s.sum()), x.flow_bps)))
-    path_sat = sat[row_path]
-    sats_r, c_sat = _dense_unique(np.concatenate((path_sat, row_sat_only)), n_sat)
-    gws_r, c_gw = _dense_unique(gw[row_path], n_gw)
+    n_rows = n_path_rows + s_bg.size
+    # (np.unique on these few hundred ids, not dense tables of every satellite and laser.)
+    sats_r, c_sat = np.unique(np.concatenate((sat[row_path], s_bg)), return_inverse=True)
+    gws_r, c_gw = np.unique(gw[row_path], return_inverse=True)
     n_links = ptr[row_path + 1] - ptr[row_path]
-    total_links = int(n_links.sum())
-    within = np.arange(total_links) - np.repeat(np.cumsum(n_links) - n_links, n_links)
-    r_edges = edges[np.repeat(ptr[row_path], n_links) + within]
-    isls_r, c_isl = _dense_unique(r_edges, max(x.n_isl, 1))
-    base_sat = n_beam
-    base_gw = base_sat + sats_r.size
+    within = np.arange(int(n_links.sum())) - np.repeat(np.cumsum(n_links) - n_links, n_links)
+    isls_r, c_isl = np.unique(edges[np.repeat(ptr[row_path], n_links) + within], return_inverse=True)
+    base_gw = n_beam + sats_r.size
     base_isl = base_gw + gws_r.size
-    capacity = np.concatenate((
-        model.beam_capacity_bps[b_sat] * x.quality[b_rep],
-        model.satellite_capacity_bps[sats_r],
-        model.gateway_capacity_bps[gws_r],
-        np.full(isls_r.size, model.isl_capacity_bps),
-    ))
     kind = np.concatenate((
         np.full(n_beam, _BEAM, np.int8), np.full(sats_r.size, _SAT, np.int8),
         np.full(gws_r.size, _GW, np.int8), np.full(isls_r.size, _ISL, np.int8),
     ))
-    row_len = np.concatenate((3 + n_links, np.ones(row_sat_only.size, np.intp)))
+    row_len = np.concatenate((3 + n_links, np.ones(s_bg.size, np.intp)))
     row_ptr = np.zeros(n_rows + 1, dtype=np.intp)
     np.cumsum(row_len, out=row_ptr[1:])
     col_of = np.empty(int(row_ptr[-1]), dtype=np.intp)
     p0 = row_ptr[:n_path_rows]
     col_of[p0] = row_beam
-    col_of[p0 + 1] = base_sat + c_sat[:n_path_rows]
+    col_of[p0 + 1] = n_beam + c_sat[:n_path_rows]
     col_of[p0 + 2] = base_gw + c_gw
     col_of[np.repeat(p0 + 3, n_links) + within] = base_isl + c_isl
-    col_of[row_ptr[n_path_rows:-1]] = base_sat + c_sat[n_path_rows:]
+    col_of[row_ptr[n_path_rows:-1]] = n_beam + c_sat[n_path_rows:]
     row_of = np.repeat(np.arange(n_rows, dtype=np.intp), row_len)
-    return _FlowRows(row_of, col_of, row_ptr, row_demand, weight, capacity, kind, sats_r, c_sat)
+    return _FlowRows(row_of, col_of, row_ptr, kind, sats_r, c_sat, gws_r, isls_r.size, b_rep, b_sat, b_bg, s_bg)
+
+
+def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Classes, net: _FlowRows,
+               k: int) -> SpeedTestStep:
+    """One direction's max-min allocation and greedy rates on the shared structure (*k*: its demand in *classes*)."""
+    capacity = np.concatenate((
+        model.beam_capacity_bps[net.b_sat] * x.quality[net.b_rep],
+        model.satellite_capacity_bps[net.sats],
+        model.gateway_capacity_bps[net.gws],
+        np.full(net.n_isl_cols, model.isl_capacity_bps),
+    ))
+    b_load = x.cell_bg[beams.pair_cell[beams.beam_pairs]][net.b_bg]
+    s_load = x.sat_bg[net.s_bg]
+    weight = np.concatenate((classes.weight, b_load / x.flow_bps, s_load / x.flow_bps))
+    demand = np.concatenate((classes.demand[k], np.full(b_load.size + s_load.size, x.flow_bps)))
+    rate, _ = _progressive_filling(net.row_of, net.col_of, net.row_ptr, demand, capacity, weight)
+    greedy, limiting = _greedy_levels(net.row_ptr, net.col_of, rate, weight, capacity)
+    n_term = x.cell.size
+    speed, thr = np.zeros(n_term), np.zeros(n_term)
+    neck = np.zeros(n_term, dtype=np.int8)
+    beamed = np.zeros(n_term, dtype=bool)
+    ft, class_of = beams.flow_term, classes.class_of
+    beamed[ft] = True
+    cap_t = x.peak[ft] * x.quality[ft]
+    g_t = greedy[class_of]
+    speed[ft] = np.minimum(cap_t, g_t)
+    thr[ft] = rate[class_of]
+    lim = limiting[class_of]
+    neck_t = np.where(lim >= 0, net.kind[np.maximum(lim, 0)], _NONE)
+    neck[ft] = np.where(cap_t <= g_t, _DISH, neck_t).astype(np.int8)
+    sat_load = np.zeros(model.n_satellites)
+    sat_load[net.sats] = np.bincount(net.row_sat, weights=rate * weight, minlength=net.sats.size)
+    b_cell = beams.pair_cell[beams.beam_pairs]
+    n_beam = b_cell.size
+    cell_cap = np.bincount(b_cell, weights=capacity[:n_beam], minlength=x.n_cells)
+    cell_beam = np.bincount(b_cell, weights=model.beam_capacity_bps[net.b_sat], minlength=x.n_cells)
+    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy(), cell_cap, cell_beam)
+
+
+def _no_beam(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
+    """A step where no terminal has a beam: every rate 0."""
+    n = x.cell.size
+    return SpeedTestStep(np.zeros(n), np.zeros(n), np.zeros(n, np.int8), np.zeros(n, bool),
+                         np.zeros(model.n_satellites), model.satellite_capacity_bps.copy(),
+                         np.zeros(x.n_cells), np.zeros(x.n_cells))
+
+
+def _speedtest_pair(down_model: CapacityModel, up_model: CapacityModel, xd: _StepInputs, xu: _StepInputs,
+                    cache: dict | None = None) -> tuple[SpeedTestStep, SpeedTestStep]:
+    """Down- and uplink speed tests of a step on one flow structure (as two `speedtest_step` calls, faster).
+
+    One structure serves both when the two directions give beams to the same
+    cells (always when no satellite has more cells than beams, as the
+    scheduler ensures) and have background in the same places; else the
+    directions are computed apart.  With a *cache*, the structure of the
+    previous call is reused when everything it is built from is equal
+    (within a scheduler slot only the link quality and the loads change),
+    so results never depend on it.
+    """
+    key = _structure_key(xd, xu)
+    if cache is not None and cache.get("key") is not None and _same_key(cache["key"], key):
+        beams, classes, net = cache["structure"]
+    else:
+        beams = _choose_beams(down_model, xd)
+        if beams is None:
+            return _no_beam(down_model, xd), _no_beam(up_model, xu)
+        pairs_cell = beams.pair_cell[beams.beam_pairs]
+        sats = np.unique(xd.sat[beams.flow_term])
+        shared = (beams.all_kept and np.array_equal(xd.cell_bg[pairs_cell] > 0, xu.cell_bg[pairs_cell] > 0)
+                  and np.array_equal(xd.sat_bg[sats] > 0, xu.sat_bg[sats] > 0))
+        if not shared:
+            return _one_direction(down_model, xd), _one_direction(up_model, xu)
+        classes = _terminal_classes((xd, xu), beams)
+        net = _flow_rows(xd, beams, classes)
+        if cache is not None:
+            cache["key"], cache["structure"] = key, (beams, classes, net)
+    return _direction(down_model, xd, beams, classes, net, 0), _direction(up_model, xu, beams, classes, net, 1)
+
+
+def _structure_key(xd: _StepInputs, xu: _StepInputs) -> tuple:
+    """What the shared structure of `_speedtest_pair` is built from (the beams need all pairs kept: checked)."""
+    routed = (xd.sat >= 0) & (xd.gw >= 0)
+    t = np.flatnonzero(routed)
+    # Copies: a caller may reuse its arrays for the next step.
+    return (
+        xd.sat.copy(), xd.gw.copy(), xd.ptr.copy(), xd.edges.copy(), xd.n_cells,
+        _capped_demand(xd, t), _capped_demand(xu, t), np.where(routed, xd.demand, 0.0),
+        xd.cell_bg > 0, xu.cell_bg > 0, xd.sat_bg > 0, xu.sat_bg > 0,
+    )
+
+
+def _same_key(a: tuple, b: tuple) -> bool:
+    return all(
+        (np.array_equal(u, v) if isinstance(u, np.ndarray) else u == v) for u, v in zip(a, b)
+    )
+
+
+def _one_direction(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
+    beams = _choose_beams(model, x)
+    if beams is None:
+        return _no_beam(model, x)
+    classes = _terminal_classes((x,), beams)
+    return _direction(model, x, beams, classes, _flow_rows(x, beams, classes), 0)
 
 
 # --------------------------------------------------------------------------
@@ -1004,18 +1101,28 @@ def _read_shipped_grid(resolution: int, cell_resolution: int, served: frozenset)
     paths = [data_path("population", name) for name in SHIPPED_GRID_FILES]
     if not all(p.is_file() for p in paths):
         return None
-    grid, places, rural = (pq.read_table(p) for p in paths)
+    # (ParquetFile, not read_table: that imports pyarrow.dataset and pandas, ~0.7 s.)
+    grid, places, rural = (pq.ParquetFile(p).read() for p in paths)
     meta = {k.decode(): v.decode() for k, v in (grid.schema.metadata or {}).items()}
     if (meta.get("resolution"), meta.get("cell_resolution"), meta.get("served_iso2_sha256")) != (
         str(resolution), str(cell_resolution), _served_key(served)
     ):
         return None
+    def col(table, name):
+        # (From the buffers: pyarrow's to_numpy imports pandas, ~0.7 s a process.)  float64, no nulls.
+        parts = [np.frombuffer(c.buffers()[1], dtype=np.float64, count=len(c), offset=8 * c.offset)
+                 for c in table.column(name).chunks]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    if any(t.column(i).null_count for t in (grid, places, rural) for i in range(t.num_columns)):
+        return None
+
     return PopulationGrid(
         resolution=resolution,
-        lat_deg=grid.column("lat_deg").to_numpy(),
-        lon_deg=grid.column("lon_deg").to_numpy(),
-        population=grid.column("population").to_numpy(),
-        served=grid.column("served").to_numpy(zero_copy_only=False),
+        lat_deg=col(grid, "lat_deg"),
+        lon_deg=col(grid, "lon_deg"),
+        population=col(grid, "population"),
+        served=np.array(grid.column("served").to_pylist(), dtype=bool),
         rural_density_per_km2=dict(zip(rural.column("iso2").to_pylist(), rural.column("density_per_km2").to_pylist())),
         city_cell_population=dict(zip(places.column("cell").to_pylist(), places.column("population").to_pylist())),
         cell_resolution=cell_resolution,
@@ -1516,15 +1623,14 @@ class BackgroundLoad:
             return out
         if self._grid_tree is None:
             self._grid_tree = cKDTree(self._grid_r)
-        alt = np.linalg.norm(r[ok], axis=1) - _R_POLAR_KM  # conservative: the longest reach
+        h = float(np.max(np.linalg.norm(r[ok], axis=1))) - _R_POLAR_KM  # conservative: the longest reach
         sin_e = np.sin(np.radians(self.min_elevation_deg))
-        reach = -_RE_EQ_KM * sin_e + np.sqrt((_RE_EQ_KM * sin_e) ** 2 + 2 * _RE_EQ_KM * alt + alt * alt)
-        near = self._grid_tree.query_ball_point(r[ok], reach, return_sorted=False)
-        lens = np.fromiter((len(x) for x in near), dtype=np.intp, count=len(near))
-        if lens.sum() == 0:
+        reach = -_RE_EQ_KM * sin_e + np.sqrt((_RE_EQ_KM * sin_e) ** 2 + 2 * _RE_EQ_KM * h + h * h)
+        pairs = cKDTree(r[ok]).sparse_distance_matrix(self._grid_tree, reach, output_type="ndarray")
+        if pairs.size == 0:
             return out
-        g = np.concatenate([np.asarray(x, dtype=np.intp) for x in near])
-        k = np.repeat(ok, lens)
+        k = ok[pairs["i"]]
+        g = pairs["j"].astype(np.intp)
         d = r[k] - self._grid_r[g]
         vis = np.einsum("ij,ij->i", d, self._grid_up[g]) >= sin_e * np.linalg.norm(d, axis=1)
         g, k = g[vis], k[vis]
@@ -1645,6 +1751,7 @@ class SpeedTestRun:
             else float(uplink_efficiency_bps_per_hz)
         )
         self.state = network_state(CALIBRATION_DATE if as_of is None else as_of)
+        self._structure_cache: dict = {}
         if subscribers is not None and not (np.isfinite(subscribers) and subscribers >= 0):
             raise ScenarioError(f"subscribers must be finite and >= 0, got {subscribers!r}.")
         if background is None and subscribers != 0:
@@ -1739,16 +1846,14 @@ class SpeedTestRun:
         up_demand = (np.asarray(demand_down_bps, dtype=np.float64) * ratio if demand_up_bps is None
                      else demand_up_bps)
         edges_up = None if isl_edges is None else np.asarray(isl_edges) ^ 1
-        common = {"n_cells": self.cell_id.size, "isl_indptr": isl_indptr, "n_isl": n_isl, "validate": validate}
-        down = speedtest_step(self.down_model, self.terminal_cell, sat, gateway, demand_down_bps,
-                              dish_peak_bps=share * self.peak_down_bps, link_quality=q_down,
-                              cell_background_bps=cell_d, satellite_background_bps=sat_d,
-                              background_flow_bps=ACTIVE_FLOW_DOWN_BPS, isl_edges=isl_edges, **common)
-        up = speedtest_step(self.up_model, self.terminal_cell, sat, gateway, up_demand,
-                            dish_peak_bps=peak_up, link_quality=1.0, cell_background_bps=cell_u,
-                            satellite_background_bps=sat_u, background_flow_bps=ACTIVE_FLOW_UP_BPS,
-                            isl_edges=edges_up, **common)
-        return down, up
+        n_cells = self.cell_id.size
+        xd = _step_inputs(self.down_model, self.terminal_cell, sat, gateway, demand_down_bps,
+                          share * self.peak_down_bps, q_down, cell_d, sat_d, ACTIVE_FLOW_DOWN_BPS, isl_indptr,
+                          isl_edges, n_cells, n_isl, validate)
+        xu = _step_inputs(self.up_model, self.terminal_cell, sat, gateway, up_demand, peak_up, 1.0, cell_u, sat_u,
+                          ACTIVE_FLOW_UP_BPS, isl_indptr, edges_up, n_cells, n_isl, validate)
+        # One flow structure for both directions (the same as two speedtest_step calls).
+        return _speedtest_pair(self.down_model, self.up_model, xd, xu, self._structure_cache)
 
     def _background(self, utc_hour: float, r: NDArray[np.float64], sat: NDArray[np.intp], gateway: ArrayLike):
         """Cell and satellite background loads of a step, down and up, and the up / down demand ratio."""

@@ -46,7 +46,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .base import _kind_of, _models_in  # the walk the error messages use
-from .capacity import GENERATION_NAMES
+from .capacity import GENERATION_CHOICES
 from .catalog import BUILTIN_CONSTELLATIONS
 from .load import builtin_scenarios
 from .schema import MAX_STEPS, Scenario
@@ -222,8 +222,8 @@ UNITS: dict[str, str] = {
 #: entry names a real field.)
 RULES: dict[tuple[str, str], str] = {
     ("BuiltinConstellation", "builtin"): "one of " + ", ".join(f'`"{n}"`' for n in BUILTIN_CONSTELLATIONS),
-    ("CapacitySpec", "generation"): "one of " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_NAMES)),
-    ("CapacitySpec", "generation_by_constellation"): "values: " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_NAMES)),
+    ("CapacitySpec", "generation"): "one of " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_CHOICES)),
+    ("CapacitySpec", "generation_by_constellation"): "values: " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_CHOICES)),
     ("TimeSpec", "step_s"): "a whole number of ns, at most the window",
     ("ShellSpec", "phase_factor"): "at most planes - 1",
     ("ShellSpec", "mean_motion_rev_per_day"): "within 50 km of altitude_km",
