@@ -82,7 +82,7 @@ def capacity_model(
     sat_cap = np.array([g.satellite_capacity_bps for g in gens])[gen_index] if gens else np.zeros(0)
     beams = np.array([g.beams_per_satellite for g in gens])[gen_index]
     beam_cap = np.array([g.beam_capacity_bps for g in gens])[gen_index]
-    isl = max((g.isl_capacity_bps for g in gens), default=GENERATIONS[spec.generation].isl_capacity_bps)
+    isl = max(g.isl_capacity_bps for g in gens)  # gens is never empty
     if spec.satellite_capacity_bps is not None:
         sat_cap = np.full(n_satellites, spec.satellite_capacity_bps)
     if spec.beams_per_satellite is not None:

@@ -33,6 +33,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from .base import Strict
+from .service import _utc_or_none
 
 __all__ = ["CapacitySpec", "DISH_NAMES", "GENERATION_CHOICES", "GENERATION_NAMES"]
 
@@ -144,7 +145,7 @@ class CapacitySpec(Strict):
         "Performance); its aperture sets its receive gain and transmit power (leonet.capacity.speedtest_params).",
         json_schema_extra={"examples": ["fhp"]},
     )
-    as_of: dt.date | None = Field(
+    as_of: dt.datetime | None = Field(
         None,
         description="The network's date for speed tests: Starlink's subscribers, demand per subscriber and what a "
         "dish may send at that date, interpolated between dated sources (leonet.capacity.speedtest_params."
@@ -162,6 +163,8 @@ class CapacitySpec(Strict):
         "(sourced, leonet.capacity.speedtest_params.SUBSCRIBER_HISTORY); 0: no background.",
         json_schema_extra={"examples": [8e6]},
     )
+
+    _utc = field_validator("as_of", mode="before")(_utc_or_none)
 
     @field_validator("generation")
     @classmethod

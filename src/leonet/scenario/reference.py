@@ -533,9 +533,12 @@ INTROS: dict[str, str] = {
     "network": "Laser links and the scheduler.  Optional.",
     "capacity": (
         "Capacity sharing.  With this table, every step shares each satellite's, beam's, laser's and gateway "
-        "antenna's capacity max-min fairly among the terminals routed through it, and a terminal given less than "
-        "`min_rate_bps` is unserved (reason capacity).  Without it, demand and throughput are not computed.  The "
-        "defaults and their sources are in `leonet.capacity.params`."
+        "antenna's capacity max-min fairly among the terminals routed through it and the background subscribers "
+        "around them (`background_subscribers`), and a terminal given less than `min_rate_bps` is unserved (reason "
+        "capacity); `speedtest_down_mbps` / `speedtest_up_mbps` are what a speed test from each terminal would "
+        "measure (its dish, the network of `as_of`).  Without it, demand, throughput and speed tests are not "
+        "computed.  The defaults and their sources are in `leonet.capacity.params` and "
+        "`leonet.capacity.speedtest_params`."
     ),
     "latency": (
         "What a user measures.  `rtt_ms` is the modelled round trip of a ping from the dish to its PoP: the "
