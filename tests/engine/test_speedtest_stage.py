@@ -14,6 +14,8 @@ import textwrap
 import numpy as np
 import pytest
 
+from leonet.capacity.speedtest_params import DISHES
+from leonet.capacity.speedtest_params import UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ as UPLINK_SE
 from leonet.constants import C_KM_S
 from leonet.engine.run import run_scenario
 from leonet.results.query import query
@@ -117,10 +119,11 @@ def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
 
     Kyiv alone (Kharkiv and Sevastopol are in the scenario too, but in other cells
     and mostly on other satellites: the steps where Kyiv shares its satellite are
-    left out).  Downlink: min(dish peak 501 Mbit/s, beam) x link quality
-    (-3 dB at zenith, free-space loss over the slant range).  Uplink: the dish's
-    power-limited rate, 62.5 MHz x log2(1 + (2^1.135 - 1) (altitude / range)^2),
-    below the uplink beam (62.5 MHz x 5.11 = 319 Mbit/s).
+    left out).  Downlink: min(dish peak, beam) x link quality (-3 dB at zenith,
+    free-space loss over the slant range; the dish peak, 463 Mbit/s, is calibrated).
+    Uplink: the dish's power-limited rate, 62.5 MHz x log2(1 + (2^e - 1)
+    (altitude / range)^2) with e its calibrated efficiency at zenith (1.017
+    bit/s/Hz), below the uplink beam (62.5 MHz x 5.11 = 319 Mbit/s).
     """
     cap = "[capacity]\nbackground_subscribers = 0\n"
     if beam_bps is not None:
@@ -141,8 +144,8 @@ def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
         rng = t["uplink_ms"][i] * 1e-3 * C_KM_S
         q = _link_factor(rng, alt[key])
         beam = 1.2264e9 if beam_bps is None else beam_bps
-        want_down = min(501e6, beam) * q
-        want_up = min(62.5e6 * math.log2(1 + (2 ** 1.135 - 1) * min((alt[key] / rng) ** 2, 1.0)),
+        want_down = min(DISHES["standard"].peak_down_bps, beam) * q
+        want_up = min(62.5e6 * math.log2(1 + (2 ** UPLINK_SE - 1) * min((alt[key] / rng) ** 2, 1.0)),
                       62.5e6 * 5.11 * (beam / 1.2264e9))
         assert t["down"][i] * 1e6 == pytest.approx(want_down, rel=1e-6), limit
         assert t["up"][i] * 1e6 == pytest.approx(want_up, rel=1e-6)

@@ -59,7 +59,7 @@ uplink channel of one terminal/beam    62.5 MHz           [Pekhterev21] (500 MHz
 top spectral efficiency (beams)        5.11 bit/s/Hz      [Pekhterev21]; uplink: ASSUMPTION same
 downlink SNR margin at zenith          -3 dB              ASSUMPTION: beam-edge (half-power) contour
 dish peak down (Standard)              see `DISHES`       CALIBRATED (best-20 % downloads)
-dish uplink efficiency at zenith       1.135 bit/s/Hz     CALIBRATED (best-20 % uploads)
+dish uplink efficiency at zenith       1.017 bit/s/Hz     CALIBRATED (best-20 % uploads)
 antenna gain vs Standard               10 log10(area)     [StarlinkSpecs]
 subscribers (2025-12)                  8.0 million        [StarlinkSubs25], extrapolated
 mean demand per subscriber, down       1.80 Mbit/s        [OpenVault25]: 592.8 GB / month
@@ -196,7 +196,7 @@ UPLINK_CHANNEL_HZ = 62.5e6
 #: uplink *capacity* is the whole channel at the top modulation (many dishes
 #: transmitting at once in parts of the OFDM channel, as [SdrX25] saw --
 #: ASSUMPTION), like the downlink's.
-UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.135
+UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.017
 
 #: Beam (and satellite) uplink capacity / downlink capacity: 62.5 MHz /
 #: 240 MHz per beam and 500 / 2,000 MHz per satellite [Pekhterev21], at the
@@ -271,10 +271,10 @@ class DishType:
 #: Downlink peak of the Standard dish, bit/s.  CALIBRATED to the best-20 %
 #: quantiles of Starlink's published per-country download speeds (see the
 #: module docstring and validation/throughput.py).
-_STANDARD_PEAK_DOWN_BPS = 501e6
+_STANDARD_PEAK_DOWN_BPS = 463e6
 
 #: Uplink peak at zenith: the dish's 62.5 MHz channel at the efficiency its
-#: power allows (see `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`): 70.9 Mbit/s.
+#: power allows (see `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`): 63.6 Mbit/s.
 _STANDARD_PEAK_UP_BPS = UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 #: Known dishes.  The Mini and the Flat High Performance dish share the
