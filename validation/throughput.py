@@ -350,18 +350,22 @@ def main(argv=None):
     ap.add_argument("--osn-hours", default="6,9,12,15,18", help="UTC hours of the Osnabrück runs")
     ap.add_argument("--seed", type=int, default=2025)
     ap.add_argument("--skip-2024", action="store_true", help="no Osnabrück run on the 2024 network")
+    ap.add_argument("--skip-countries", action="store_true", help="Osnabrück only")
     args = ap.parse_args(argv)
     hours = [float(h) for h in args.hours.split(",")]
     osn_hours = [float(h) for h in args.osn_hours.split(",")]
 
     t0 = time.perf_counter()
     calib = read_calibration()
-    sites, owner = sites_for_countries(calib, args.per_country, args.seed)
+    sites, owner = ([], np.array([])) if args.skip_countries else sites_for_countries(calib, args.per_country,
+                                                                                       args.seed)
     osn = sites_near_osnabrueck(args.osnabrueck, args.seed)
     print(f"{len(sites)} terminals in {len(calib)} countries, {len(osn)} at Osnabrück", file=sys.stderr)
     runs = {}
     with tempfile.TemporaryDirectory(prefix="leonet-speedtest-") as tmp:
-        runs["countries"] = run_speedtests(sites, args.date, hours, args.duration_s, args.step_s, tmp, name="countries")
+        if sites:
+            runs["countries"] = run_speedtests(sites, args.date, hours, args.duration_s, args.step_s, tmp,
+                                               name="countries")
         runs["osn-2026"] = run_speedtests(osn, args.date, osn_hours, args.duration_s, args.step_s, tmp, dish="fhp",
                                           name="osn-2026")
         if not args.skip_2024:
@@ -371,18 +375,19 @@ def main(argv=None):
                                               dish="fhp", as_of=OSNABRUECK_AS_OF, tle_file=tle, name="osn-2024")
     t_run = time.perf_counter() - t0
 
-    print(f"# leonet speed tests vs measurements ({len(sites)} terminals, {args.duration_s} s at {args.step_s} s "
-          f"steps from {args.date} at {len(hours)} UTC hours)\n")
-    print("## Per country: Starlink's published download / upload (2025-12) vs leonet (2026-05 fleet)\n")
-    ratio_d, ratio_u = country_table(calib, owner, runs["countries"])
-    within_d, within_u = np.abs(ratio_d - 1) <= 0.25, np.abs(ratio_u - 1) <= 0.25
-    print()
-    print(f"**Countries within 25 % of Starlink's median: download {within_d.mean():.0%} ({within_d.sum()}/"
-          f"{within_d.size}), upload {within_u.mean():.0%} ({within_u.sum()}/{within_u.size})** "
-          f"(acceptance: download >= 60 %).")
-    for name, r in (("download", ratio_d), ("upload", ratio_u)):
-        print(f"- {name} sim/measured median: median {np.median(r):.2f}, p10 {np.quantile(r, 0.1):.2f}, "
-              f"p90 {np.quantile(r, 0.9):.2f}")
+    if sites:
+        print(f"# leonet speed tests vs measurements ({len(sites)} terminals, {args.duration_s} s at {args.step_s} s "
+              f"steps from {args.date} at {len(hours)} UTC hours)\n")
+        print("## Per country: Starlink's published download / upload (2025-12) vs leonet (2026-05 fleet)\n")
+        ratio_d, ratio_u = country_table(calib, owner, runs["countries"])
+        within_d, within_u = np.abs(ratio_d - 1) <= 0.25, np.abs(ratio_u - 1) <= 0.25
+        print()
+        print(f"**Countries within 25 % of Starlink's median: download {within_d.mean():.0%} ({within_d.sum()}/"
+              f"{within_d.size}), upload {within_u.mean():.0%} ({within_u.sum()}/{within_u.size})** "
+              f"(acceptance: download >= 60 %).")
+        for name, r in (("download", ratio_d), ("upload", ratio_u)):
+            print(f"- {name} sim/measured median: median {np.median(r):.2f}, p10 {np.quantile(r, 0.1):.2f}, "
+                  f"p90 {np.quantile(r, 0.9):.2f}")
 
     print("\n## Osnabrück, standing Flat High Performance dish, January-March 2024\n")
     weights = osnabrueck_hours(osn_hours)

@@ -139,6 +139,7 @@ from .allocate import (
 from .params import KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 from .speedtest_params import (
     ACTIVE_FLOW_DOWN_BPS,
+    flat_mount_loss_db,
     UPLINK_TO_DOWNLINK_BEAM,
     UPLINK_TO_DOWNLINK_SATELLITE,
     V2_MINI_FIRST_NAME_NUMBER,
@@ -391,6 +392,18 @@ def link_factor(
     snr_db = snr_top_db + zenith_margin_db + np.asarray(gain_offset_db, dtype=np.float64) - np.maximum(loss_db, 0.0)
     eff = np.log2(1.0 + 10.0 ** (snr_db / 10.0))
     return np.clip(eff / top_efficiency_bps_per_hz, 1e-6, 1.0)
+
+
+def _sin_elevation(slant_range_km: NDArray[np.float64], altitude_km: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Sine of a satellite's elevation from its slant range and altitude (spherical Earth, mean radius).
+
+    Law of cosines in the triangle Earth centre - terminal - satellite:
+    ``(R + h)^2 = R^2 + d^2 + 2 R d sin(e)``.
+    """
+    d = np.maximum(np.asarray(slant_range_km, dtype=np.float64), 1e-9)
+    h = np.asarray(altitude_km, dtype=np.float64)
+    r = _R_MEAN_KM
+    return np.clip(((r + h) ** 2 - r * r - d * d) / (2.0 * r * d), -1.0, 1.0)
 
 
 def dish_uplink_peak_bps(
@@ -1756,6 +1769,7 @@ class SpeedTestRun:
         self.peak_down_bps = np.array([DISHES[d].peak_down_bps for d in dishes])
         self.gain_down_db = np.array([DISHES[d].gain_offset_db for d in dishes])
         self.gain_up_db = np.array([DISHES[d].uplink_gain_offset_db for d in dishes])
+        self.flat_mounted = np.array([DISHES[d].flat_mounted for d in dishes], dtype=bool)
         self.zenith_margin_db = float(zenith_margin_db)
         self.uplink_efficiency = (
             UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ if uplink_efficiency_bps_per_hz is None
@@ -1850,9 +1864,13 @@ class SpeedTestRun:
         rng = np.asarray(slant_range_km, dtype=np.float64)
         rng = np.where(np.isfinite(rng) & (sat >= 0), rng, alt)
         share = 1.0 if link_share is None else np.asarray(link_share, dtype=np.float64)
-        q_down = link_factor(rng, alt, gain_offset_db=self.gain_down_db, zenith_margin_db=self.zenith_margin_db)
+        gain_down, gain_up = self.gain_down_db, self.gain_up_db
+        if self.flat_mounted.any():
+            mount = np.where(self.flat_mounted, flat_mount_loss_db(_sin_elevation(rng, alt)), 0.0)
+            gain_down, gain_up = gain_down + mount, gain_up + mount
+        q_down = link_factor(rng, alt, gain_offset_db=gain_down, zenith_margin_db=self.zenith_margin_db)
         peak_up = share * self.state.uplink_scale * dish_uplink_peak_bps(
-            rng, alt, gain_offset_db=self.gain_up_db, zenith_efficiency_bps_per_hz=self.uplink_efficiency)
+            rng, alt, gain_offset_db=gain_up, zenith_efficiency_bps_per_hz=self.uplink_efficiency)
         cell_d, cell_u, sat_d, sat_u, ratio = self._background(utc_hour, r, sat, gateway)
         up_demand = (np.asarray(demand_down_bps, dtype=np.float64) * ratio if demand_up_bps is None
                      else demand_up_bps)

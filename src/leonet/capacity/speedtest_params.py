@@ -112,6 +112,10 @@ fit; its numbers are in the report.
     typical upload speeds are over 30 Mbps" -- and Starlink's own 2025-12
     country medians (the calibration file) put the upload median at 33.5
     Mbit/s, twice [StarlinkSpecs24]'s upper end.
+[Mailloux05]
+    R. J. Mailloux, "Phased Array Antenna Handbook", 2nd ed., Artech House,
+    2005, ch. 1: a planar array's gain scanned to angle theta from its normal
+    is its broadside gain times cos(theta) (the projected aperture), at best.
 [FCCUT21]
     SpaceX, FCC application for its next-generation user terminal
     (UTA-205/206/207), June 2021, as summarised on r/Starlink (2021-06-11):
@@ -176,6 +180,7 @@ __all__ = [
     "V2_MINI_FIRST_NAME_NUMBER",
     "ZENITH_LINK_MARGIN_DB",
     "DishType",
+    "flat_mount_loss_db",
     "CALIBRATION_DATE",
     "DEMAND_HISTORY",
     "NetworkState",
@@ -240,6 +245,12 @@ class DishType:
         uplink peak at a step is `leonet.capacity.speedtest.dish_uplink_peak_bps`
         (range and ``uplink_gain_offset_db``).
     source : str
+    flat_mounted : bool
+        Mounted flat (facing the zenith), as vehicle dishes are: its gain
+        falls with the projected aperture, ``cos`` of the satellite's zenith
+        angle, on both links ([Mailloux05]; `flat_mount_loss_db`).  Dishes
+        that are not flat point at the part of the sky they use (the
+        Standard's kickstand): their pointing is in the calibration.
     """
 
     name: str
@@ -247,6 +258,7 @@ class DishType:
     peak_down_bps: float
     peak_up_bps: float
     source: str
+    flat_mounted: bool = False
 
     @property
     def gain_offset_db(self) -> float:
@@ -288,8 +300,23 @@ DISHES: dict[str, DishType] = {
     "mini": DishType("mini", 0.2985 * 0.259, _STANDARD_PEAK_DOWN_BPS, _STANDARD_PEAK_UP_BPS,
                      "Starlink Mini; peaks as Standard (ASSUMPTION), gain from aperture"),
     "fhp": DishType("fhp", 0.575 * 0.511, _STANDARD_PEAK_DOWN_BPS, _STANDARD_PEAK_UP_BPS,
-                    "Flat High Performance; peaks as Standard (ASSUMPTION), gain from aperture"),
+                    "Flat High Performance; peaks as Standard (ASSUMPTION), gain from aperture; mounted flat "
+                    "([StarlinkSpecs]: in-motion on vehicles, 140 deg field of view; [Laniewski24]: on a car roof)",
+                    flat_mounted=True),
 }
+
+
+def flat_mount_loss_db(sin_elevation) -> np.ndarray:
+    """Gain lost by a flat-mounted phased array to a satellite at elevation ``e``, dB (<= 0).
+
+    The array's effective area is its area projected on the direction of
+    the satellite: ``cos(zenith angle) = sin(e)`` [Mailloux05]; real elements
+    lose a little more (``cos^1.2-1.5``), which this leaves out.
+
+    >>> [round(float(x), 2) for x in flat_mount_loss_db(np.sin(np.radians([90.0, 60.0, 25.0])))]
+    [0.0, -0.62, -3.74]
+    """
+    return 10.0 * np.log10(np.clip(np.asarray(sin_elevation, dtype=np.float64), 1e-3, 1.0))
 
 #: Dish of a terminal that names none.
 DEFAULT_DISH = "standard"
