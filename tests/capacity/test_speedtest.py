@@ -528,12 +528,25 @@ def test_speedtest_run_matches_the_step_function(background):
     # (Two satellites carry all of Germany's background here: the cells are saturated.)
     assert np.all(down.speedtest_bps < 50e6)
     # Without background, the Mini's smaller aperture costs it on both links; the FHP's larger one helps
-    # it receive, and it sends like the Standard (same transmit array: DishType.uplink_gain_offset_db).
+    # it receive, and it sends like the Standard (same transmit array: DishType.uplink_gain_offset_db)
+    # -- with the satellite at zenith, where the flat-mounted FHP loses nothing to its mount.
     idle = SpeedTestRun(model, cells.terminal_cell, cells.cell_id, lat, lon, dish=["standard", "mini", "fhp"],
                         background=False)
-    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, 700.0))
+    zenith = np.linalg.norm(r[0]) - 6371.0088  # the range at which the helper puts the satellite at zenith
+    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, zenith))
     assert down.speedtest_bps[1] < down.speedtest_bps[0] < down.speedtest_bps[2]
     assert up.speedtest_bps[1] < up.speedtest_bps[0] == up.speedtest_bps[2]
+    # Lower in the sky, the FHP loses its projected aperture (cos of the zenith angle) on both links.
+    from leonet.capacity.speedtest import _sin_elevation
+    from leonet.capacity.speedtest_params import flat_mount_loss_db
+
+    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, 1000.0))
+    _, _, alt = __import__("leonet.orbits.frames", fromlist=["ecef_to_geodetic"]).ecef_to_geodetic(r[[0]])
+    loss = float(flat_mount_loss_db(_sin_elevation(np.array([1000.0]), alt))[0])
+    assert loss < -2.0
+    q = link_factor(1000.0, alt[0], gain_offset_db=np.array([0.0, DISHES["fhp"].gain_offset_db + loss]))
+    np.testing.assert_allclose(down.speedtest_bps[[0, 2]] / down.speedtest_bps[0], q / q[0], rtol=1e-9)
+    assert up.speedtest_bps[2] < up.speedtest_bps[0]
     peak_up = dish_uplink_peak_bps(rng, 550.0, gain_offset_db=[DISHES[d].uplink_gain_offset_db
                                                                for d in ("standard", "mini", "fhp")])
     assert peak_up[1] < peak_up[0] and np.all(up.speedtest_bps <= peak_up * (1 + 1e-6))
