@@ -527,12 +527,155 @@ def test_speedtest_run_matches_the_step_function(background):
     np.testing.assert_allclose(down.speedtest_bps, want.speedtest_bps, rtol=1e-6)
     # (Two satellites carry all of Germany's background here: the cells are saturated.)
     assert np.all(down.speedtest_bps < 50e6)
-    # Without background, the Mini's smaller aperture costs it on both links; the FHP's larger one helps.
+    # Without background, the Mini's smaller aperture costs it on both links; the FHP's larger one helps
+    # it receive, and it sends like the Standard (same transmit array: DishType.uplink_gain_offset_db)
+    # -- with the satellite at zenith, where the flat-mounted FHP loses nothing to its mount.
     idle = SpeedTestRun(model, cells.terminal_cell, cells.cell_id, lat, lon, dish=["standard", "mini", "fhp"],
                         background=False)
-    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, 700.0))
+    zenith = np.linalg.norm(r[0]) - 6371.0088  # the range at which the helper puts the satellite at zenith
+    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, zenith))
     assert down.speedtest_bps[1] < down.speedtest_bps[0] < down.speedtest_bps[2]
-    assert up.speedtest_bps[1] < up.speedtest_bps[0] < up.speedtest_bps[2]
+    assert up.speedtest_bps[1] < up.speedtest_bps[0] == up.speedtest_bps[2]
+    # Lower in the sky, the FHP loses its projected aperture (cos of the zenith angle) on both links.
+    from leonet.capacity.speedtest import _sin_elevation
+    from leonet.capacity.speedtest_params import flat_mount_loss_db
+
+    down, up = idle.step(19.5, r, [0, 0, 0], [0, 0, 0], 0.0, np.full(3, 1000.0))
+    _, _, alt = __import__("leonet.orbits.frames", fromlist=["ecef_to_geodetic"]).ecef_to_geodetic(r[[0]])
+    loss = float(flat_mount_loss_db(_sin_elevation(np.array([1000.0]), alt))[0])
+    assert loss < -2.0
+    q = link_factor(1000.0, alt[0], gain_offset_db=np.array([0.0, DISHES["fhp"].gain_offset_db + loss]))
+    np.testing.assert_allclose(down.speedtest_bps[[0, 2]] / down.speedtest_bps[0], q / q[0], rtol=1e-9)
+    assert up.speedtest_bps[2] < up.speedtest_bps[0]
     peak_up = dish_uplink_peak_bps(rng, 550.0, gain_offset_db=[DISHES[d].uplink_gain_offset_db
                                                                for d in ("standard", "mini", "fhp")])
     assert peak_up[1] < peak_up[0] and np.all(up.speedtest_bps <= peak_up * (1 + 1e-6))
+
+
+# ---------------------------------------------------------------- the run's model: grid, eras, fast paths
+
+
+def test_shipped_population_grid_is_the_computed_one():
+    """The files under leonet/data/population are compute_population_grid's output, bit for bit (~10-15 s)."""
+    from leonet.capacity import speedtest as st
+    from leonet.capacity.speedtest_params import SERVED_ISO2
+
+    fresh = st.compute_population_grid(3, 5, frozenset(SERVED_ISO2))
+    shipped = st._read_shipped_grid(3, 5, frozenset(SERVED_ISO2))
+    assert shipped is not None
+    for name in ("lat_deg", "lon_deg", "population", "served"):
+        np.testing.assert_array_equal(getattr(shipped, name), getattr(fresh, name), err_msg=name)
+    assert shipped.city_cell_population == fresh.city_cell_population
+    assert shipped.rural_density_per_km2 == fresh.rural_density_per_km2
+    # Other arguments are not served from the files.
+    assert st._read_shipped_grid(4, 5, frozenset(SERVED_ISO2)) is None
+    assert st._read_shipped_grid(3, 5, frozenset(["DE"])) is None
+
+
+def test_network_state_interpolates_the_dated_sources():
+    from leonet.capacity.speedtest_params import (
+        MEAN_DOWN_BPS_PER_SUBSCRIBER,
+        SUBSCRIBERS_2024_01,
+        SUBSCRIBERS_2025_12,
+        network_state,
+    )
+
+    # At the calibration date: the calibration's numbers, uplink scale 1; held after it.
+    for when in ("2025-12-01", "2026-05-30T12:00:00Z"):
+        s = network_state(when)
+        assert (s.subscribers, s.uplink_scale) == (SUBSCRIBERS_2025_12, 1.0)
+        assert s.mean_down_bps == pytest.approx(MEAN_DOWN_BPS_PER_SUBSCRIBER, rel=1e-12)
+    # Starlink's "more than 2.3 million" of 2023-12-21, and 4.6 million at the end of 2024:
+    # linear in between.
+    assert network_state("2023-12-21").subscribers == SUBSCRIBERS_2024_01
+    mid = network_state("2024-06-26T12:00:00Z").subscribers
+    assert mid == pytest.approx(0.5 * (2.3e6 + 4.6e6), rel=1e-3)
+    # Ookla's US upload medians, 9.7 (Q3 2023) -> 16.91 Mbit/s (Q3 2025): the 2024 dish sends less.
+    assert network_state("2023-08-15").uplink_scale == pytest.approx(9.7 / 16.91, rel=1e-12)
+    assert 0.6 < network_state("2024-02-01").uplink_scale < 0.7
+    # More subscribers, more use per subscriber, faster uplinks: monotone in time.
+    days = ["2023-01-01", "2024-01-01", "2025-01-01", "2025-12-01"]
+    states = [network_state(d) for d in days]
+    for a, b in zip(states, states[1:]):
+        assert a.subscribers < b.subscribers and a.mean_down_bps <= b.mean_down_bps and a.uplink_scale < b.uplink_scale
+
+
+def test_serving_load_approximates_the_instantaneous_sharing(background):
+    """Shares by the mean capacity in view follow the per-step sharing over the real fleet.
+
+    The capacity a place sees varies by ~10 % from instant to instant (and Europe
+    sees ~5 % less than the zonal mean of its latitude over a few hours): the
+    approximation is within ~15 % over time, ~25 % at one instant.
+    """
+    import datetime as dt
+
+    import leonet
+    from leonet.engine.build import build_constellation
+    from leonet.orbits.frames import ecef_to_geodetic
+    from leonet.orbits.propagate import positions_at
+
+    con = build_constellation(leonet.load_scenario("ukraine"), warn_stale=False)
+    t0 = dt.datetime(2026, 5, 30, 12, tzinfo=dt.timezone.utc)
+    cap = np.where(np.array(satellite_generations(con.names)) == "v2-mini", 80e9, 20e9)
+    near = background.restricted_to([50.45, 52.28], [30.52, 8.05])
+    mean = near.with_mean_visible_capacity(positions_at(con, t0).r_ecef_km, cap)
+    ratios = []
+    for minutes in (7, 37, 67, 97):
+        r = positions_at(con, t0 + dt.timedelta(minutes=minutes)).r_ecef_km
+        lat, lon, alt = ecef_to_geodetic(r)
+        # Satellites that could serve Kyiv or Osnabrück (within a few degrees of them, in service).
+        serving = np.flatnonzero((np.abs(lat - 51) < 4) & ((np.abs(lon - 30) < 6) | (np.abs(lon - 8) < 6))
+                                 & (alt > 450))
+        assert serving.size >= 20
+        exact = near.satellite_load_bps(r, cap, 12.6)[serving]
+        approx = mean.serving_load_bps(r, serving, cap, 12.6)
+        assert np.all(approx > 0)
+        ratios.append(approx / exact)
+        assert abs(np.median(ratios[-1]) - 1) < 0.25
+    assert abs(np.median(np.concatenate(ratios)) - 1) < 0.15
+
+
+def test_paired_directions_equal_separate_steps():
+    """SpeedTestRun.step computes both directions on one structure: the same as two speedtest_step calls."""
+    from leonet.capacity.speedtest import _speedtest_pair, _step_inputs
+
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        model, cell, sat, gw, demand, cell_bg, sat_bg = random_step(rng)
+        up_model = uplink_model(model)
+        peak = rng.choice([200e6, 400e6], cell.size)
+        quality = rng.uniform(0.5, 1.0, cell.size)
+        up = {"demand": demand * 0.08, "peak": peak * 0.1, "cell_bg": cell_bg * 0.08, "sat_bg": sat_bg * 0.08}
+        want_d = speedtest_step(model, cell, sat, gw, demand, dish_peak_bps=peak, link_quality=quality,
+                                cell_background_bps=cell_bg, satellite_background_bps=sat_bg, n_cells=8)
+        want_u = speedtest_step(up_model, cell, sat, gw, up["demand"], dish_peak_bps=up["peak"],
+                                cell_background_bps=up["cell_bg"], satellite_background_bps=up["sat_bg"],
+                                background_flow_bps=4e6, n_cells=8)
+        xd = _step_inputs(model, cell, sat, gw, demand, peak, quality, cell_bg, sat_bg, 25e6, None, None, 8, None,
+                          True)
+        xu = _step_inputs(up_model, cell, sat, gw, up["demand"], up["peak"], 1.0, up["cell_bg"], up["sat_bg"], 4e6,
+                          None, None, 8, None, True)
+        cache: dict = {}
+        for _ in range(2):  # the second call reuses the cached structure
+            got_d, got_u = _speedtest_pair(model, up_model, xd, xu, cache)
+            for got, want in ((got_d, want_d), (got_u, want_u)):
+                np.testing.assert_allclose(got.speedtest_bps, want.speedtest_bps, rtol=1e-12, atol=1e-6)
+                np.testing.assert_allclose(got.throughput_bps, want.throughput_bps, rtol=1e-12, atol=1e-6)
+                np.testing.assert_array_equal(got.bottleneck, want.bottleneck)
+        assert "structure" in cache
+
+
+def test_capacity_model_by_name_is_the_real_fleet_mix():
+    from leonet.capacity import capacity_model
+    from leonet.scenario.capacity import CapacitySpec
+
+    names = ["STARLINK-1008", "STARLINK-30049", "STARLINK-11072 [DTC]", "ONEWEB-0012"]
+    m = capacity_model(CapacitySpec(generation="by-name"), 4, [8], ["Ka"], satellite_names=names)
+    assert m.beams_per_satellite.tolist() == [16, 64, 64, 16]
+    assert m.satellite_capacity_bps.tolist() == [20e9, 80e9, 80e9, 20e9]
+    # Per constellation: only the named one is classed by name.
+    spec = CapacitySpec(generation="v2-mini", generation_by_constellation={"a": "by-name"})
+    m = capacity_model(spec, 4, [8], ["Ka"], ["a", "a", "b", "b"], satellite_names=names)
+    assert m.beams_per_satellite.tolist() == [16, 64, 64, 64]
+    with pytest.raises(ValueError, match="by-name"):
+        capacity_model(CapacitySpec(generation="by-name"), 4, [8], ["Ka"])

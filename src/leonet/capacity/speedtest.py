@@ -85,26 +85,37 @@ max-min allocation once and `greedy_rates` once.
 `BackgroundLoad` turns population into these background loads (subscribers
 per person, daily profile, sell-out cap per cell, and every satellite's
 share of the demand of the ground it can see); `satellite_generations`
-classes the shipped Starlink snapshot by generation; `uplink_model` derives
-the uplink capacities.
+classes the shipped Starlink snapshot by generation (``[capacity]
+generation = "by-name"``); `uplink_model` derives the uplink capacities;
+the dish's uplink rate is scaled by its era
+(`speedtest_params.NetworkState.uplink_scale`).
 
 Plugging it into a run
 ----------------------
 `SpeedTestRun` bundles all of it: build it once per run from the run's
-downlink `CapacityModel`, its `ServiceCells` and the terminals' coordinates
-(and dishes), then per step call
+downlink `CapacityModel`, its `ServiceCells`, the terminals' coordinates,
+the dish, the network's date (``as_of``: `speedtest_params.network_state`)
+and the satellites' positions at one instant (the mean capacity in view of
+each place, `BackgroundLoad.with_mean_visible_capacity`), then per step call
 ``down, up = run.step(utc_hour, r_ecef_km, sat, gateway, demand_bps, slant_range_km,
 isl_indptr=..., isl_edges=..., n_isl=...)`` with the step's satellite
 positions, each terminal's serving satellite and gateway (-1 where not
 routed), its own demand, its slant range, and the directed laser ids of its
 path (the same arrays `allocate_step` gets).  ``down.speedtest_bps`` and
-``up.speedtest_bps`` are the columns (Mbit/s only in tables).  Everything is
-a deterministic function of the step's time and positions: chunking cannot
-change a result.  Cost per step (one core): ~25 ms of background load for a
-country-sized run (k-d tree over the satellites and the ~2,000 grid cells
-within 2,600 km of the terminals; ~170 ms for the whole world) plus
-0.7 ms (200 terminals) to 16 ms (10,000) per direction for the allocation
-and the greedy rates.
+``up.speedtest_bps`` are the columns (Mbit/s only in tables); ``down.throughput_bps``
+is the terminal's max-min rate with the background in the sharing, which
+the engine's capacity stage records as its throughput
+(`leonet.engine.service.ServiceLayer.allocate`), so a speed test is never
+below it.  Both directions share one flow structure (`_speedtest_pair`),
+reused while the routes, cells and demands do not change (within a
+scheduler slot).  Everything is a deterministic function of the step's time
+and positions: chunking cannot change a result.
+
+Cost per step (one core, 200 terminals, the ``ukraine`` scenario): ~0.5 ms of
+background (the serving satellites' footprints in a k-d tree of the ~1,900
+grid cells within 2,600 km of the terminals) and ~1 ms per direction for
+the allocation and the greedy rates; building the run's model ~0.2 s (the
+population grid is read from leonet/data/population, not computed).
 """
 
 from __future__ import annotations
@@ -121,7 +132,6 @@ from ..errors import ScenarioError
 from .allocate import (
     CapacityModel,
     _check_nonnegative,
-    _dense_unique,
     _int_array,
     _per_terminal,
     _progressive_filling,
@@ -129,6 +139,7 @@ from .allocate import (
 from .params import KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 from .speedtest_params import (
     ACTIVE_FLOW_DOWN_BPS,
+    flat_mount_loss_db,
     UPLINK_TO_DOWNLINK_BEAM,
     UPLINK_TO_DOWNLINK_SATELLITE,
     V2_MINI_FIRST_NAME_NUMBER,
@@ -231,11 +242,12 @@ def _greedy_levels(
     nonempty = np.flatnonzero(n_per_row > 0)
     starts = (np.cumsum(n_per_row) - n_per_row)[nonempty]
     out[nonempty] = np.minimum.reduceat(level, starts)
-    hit = level <= out[row_of]
-    first_hit = np.full(n_rows, n_e, dtype=np.intp)
-    np.minimum.at(first_hit, row_of[hit], np.flatnonzero(hit))
-    ok = first_hit < n_e
-    arg[ok] = col_of[first_hit[ok]]
+    # The first entry of each row attaining its minimum (entries are sorted by row).
+    hit = np.flatnonzero(level <= out[row_of])
+    rows_hit = row_of[hit]
+    first = np.ones(hit.size, dtype=bool)
+    first[1:] = rows_hit[1:] != rows_hit[:-1]
+    arg[rows_hit[first]] = col_of[hit[first]]
     arg[np.isinf(out)] = -1
     return out, arg
 
@@ -380,6 +392,18 @@ def link_factor(
     snr_db = snr_top_db + zenith_margin_db + np.asarray(gain_offset_db, dtype=np.float64) - np.maximum(loss_db, 0.0)
     eff = np.log2(1.0 + 10.0 ** (snr_db / 10.0))
     return np.clip(eff / top_efficiency_bps_per_hz, 1e-6, 1.0)
+
+
+def _sin_elevation(slant_range_km: NDArray[np.float64], altitude_km: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Sine of a satellite's elevation from its slant range and altitude (spherical Earth, mean radius).
+
+    Law of cosines in the triangle Earth centre - terminal - satellite:
+    ``(R + h)^2 = R^2 + d^2 + 2 R d sin(e)``.
+    """
+    d = np.maximum(np.asarray(slant_range_km, dtype=np.float64), 1e-9)
+    h = np.asarray(altitude_km, dtype=np.float64)
+    r = _R_MEAN_KM
+    return np.clip(((r + h) ** 2 - r * r - d * d) / (2.0 * r * d), -1.0, 1.0)
 
 
 def dish_uplink_peak_bps(
@@ -527,6 +551,11 @@ class SpeedTestStep:
     satellite_load_bps : float64[S], bit/s
         Traffic on each serving satellite: terminals + background.
     satellite_capacity_bps : float64[S], bit/s
+    cell_capacity_bps : float64[C], bit/s
+        Capacity of the beams pointed at each cell at this step's link
+        quality (0: no beam).
+    cell_beam_bps : float64[C], bit/s
+        The same at the top modulation (the generation's beam capacity).
     """
 
     speedtest_bps: NDArray[np.float64]
@@ -535,6 +564,8 @@ class SpeedTestStep:
     beamed: NDArray[np.bool_]
     satellite_load_bps: NDArray[np.float64]
     satellite_capacity_bps: NDArray[np.float64]
+    cell_capacity_bps: NDArray[np.float64] | None = None
+    cell_beam_bps: NDArray[np.float64] | None = None
 
 
 def speedtest_step(
@@ -553,6 +584,7 @@ def speedtest_step(
     isl_edges: ArrayLike | None = None,
     n_cells: int | None = None,
     n_isl: int | None = None,
+    validate: bool = True,
 ) -> SpeedTestStep:
     """Speed test of every terminal at one step, in one direction.
 
@@ -585,6 +617,9 @@ def speedtest_step(
         Demand of one active background flow (the load is split into flows of this size).
     isl_indptr, isl_edges, n_cells, n_isl
         As in `allocate_step` (directed laser-link ids; reverse them for the uplink).
+    validate : bool
+        Check the inputs (default).  The engine passes its own arrays,
+        checked once per run, with ``False``.
 
     Returns
     -------
@@ -609,6 +644,55 @@ def speedtest_step(
     >>> round(float(r.speedtest_bps[0]) / 1e6, 1), BOTTLENECK_NAMES[r.bottleneck[0]]
     (226.4, 'beam')
     """
+    x = _step_inputs(model, terminal_cell, serving_satellite, gateway, demand_bps, dish_peak_bps, link_quality,
+                     cell_background_bps, satellite_background_bps, background_flow_bps, isl_indptr, isl_edges,
+                     n_cells, n_isl, validate)
+    return _one_direction(model, x)
+
+
+@dataclass
+class _StepInputs:
+    """`speedtest_step`'s inputs as arrays (internal)."""
+
+    cell: NDArray[np.intp]
+    sat: NDArray[np.intp]
+    gw: NDArray[np.intp]
+    demand: NDArray[np.float64]
+    peak: NDArray[np.float64]
+    quality: NDArray[np.float64]
+    cell_bg: NDArray[np.float64]
+    sat_bg: NDArray[np.float64]
+    flow_bps: float
+    ptr: NDArray[np.intp]
+    edges: NDArray[np.intp]
+    n_cells: int
+    n_isl: int
+
+
+def _step_inputs(model, terminal_cell, serving_satellite, gateway, demand_bps, dish_peak_bps, link_quality,
+                 cell_background_bps, satellite_background_bps, background_flow_bps, isl_indptr, isl_edges,
+                 n_cells, n_isl, validate) -> _StepInputs:
+    """`speedtest_step`'s inputs as arrays, checked when *validate*."""
+    if not validate:
+        cell = np.asarray(terminal_cell, dtype=np.intp)
+        n = cell.size
+
+        def per_terminal(v):
+            a = np.asarray(v, dtype=np.float64)
+            return np.full(n, float(a)) if a.ndim == 0 else a
+
+        ptr = np.zeros(n + 1, np.intp) if isl_indptr is None else np.asarray(isl_indptr, dtype=np.intp)
+        edges = np.zeros(0, np.intp) if isl_edges is None else np.asarray(isl_edges, dtype=np.intp)
+        n_cells = int(n_cells) if n_cells is not None else (int(cell.max()) + 1 if n else 0)
+        return _StepInputs(
+            cell, np.asarray(serving_satellite, dtype=np.intp), np.asarray(gateway, dtype=np.intp),
+            per_terminal(demand_bps), per_terminal(dish_peak_bps), per_terminal(link_quality),
+            np.zeros(n_cells) if cell_background_bps is None else np.asarray(cell_background_bps, np.float64),
+            np.zeros(model.n_satellites) if satellite_background_bps is None
+            else np.asarray(satellite_background_bps, np.float64),
+            float(background_flow_bps), ptr, edges, n_cells,
+            (int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl),
+        )
     cell = _int_array("terminal_cell", terminal_cell)
     n_term = cell.size
     sat = _int_array("serving_satellite", serving_satellite, n_term)
@@ -638,6 +722,13 @@ def speedtest_step(
     _check_nonnegative("satellite_background_bps", sat_bg)
     if not background_flow_bps > 0:
         raise ScenarioError(f"background_flow_bps must be > 0, got {background_flow_bps!r}.")
+    ptr, edges, n_isl = _laser_inputs(isl_indptr, isl_edges, n_isl, n_term)
+    return _StepInputs(cell, sat, gw, demand, peak, quality, cell_bg, sat_bg, float(background_flow_bps), ptr, edges,
+                       n_cells, n_isl)
+
+
+def _laser_inputs(isl_indptr, isl_edges, n_isl, n_term):
+    """Checked ragged laser ids: (indptr, edges, n_isl)."""
     if (isl_indptr is None) != (isl_edges is None):
         raise ScenarioError("give isl_indptr and isl_edges together (or neither, for bent-pipe paths).")
     if isl_indptr is None:
@@ -655,18 +746,29 @@ def speedtest_step(
     n_isl = (int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl)
     if edges.size and edges.max() >= n_isl:
         raise ScenarioError(f"isl_edges values must be < n_isl = {n_isl}, got {edges.max()}.")
+    return ptr, edges, n_isl
 
-    speed = np.zeros(n_term)
-    thr = np.zeros(n_term)
-    neck = np.zeros(n_term, dtype=np.int8)
-    sat_load = np.zeros(n_sat)
-    routed = np.flatnonzero((sat >= 0) & (gw >= 0))
-    beamed = np.zeros(n_term, dtype=bool)
+
+@dataclass
+class _Beams:
+    """The (satellite, cell) pairs of a step and the ones given a beam (internal)."""
+
+    flow_term: NDArray[np.intp]  #: terminals given a beam
+    t_beam: NDArray[np.intp]  #: beam of each of them
+    pair_sat: NDArray[np.intp]
+    pair_cell: NDArray[np.intp]
+    pair_rep: NDArray[np.intp]  #: first terminal of each pair: its path stands for the pair's
+    beam_pairs: NDArray[np.intp]  #: pairs given a beam, in beam order
+    all_kept: bool  #: every pair has a beam
+
+
+def _choose_beams(model: CapacityModel, x: _StepInputs) -> _Beams | None:
+    """(satellite, cell) pairs of the routed terminals; each satellite keeps its busiest cells (None: no beam)."""
+    sat, cell = x.sat, x.cell
+    routed = np.flatnonzero((sat >= 0) & (x.gw >= 0))
     if routed.size == 0:
-        return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy())
-
-    # -- beams: (satellite, cell) pairs; each satellite keeps its busiest cells.
-    c_span = max(n_cells, 1)
+        return None
+    c_span = max(x.n_cells, 1)
     key = sat[routed].astype(np.int64) * c_span + cell[routed]
     order = np.argsort(key, kind="stable")
     term = routed[order]
@@ -679,8 +781,7 @@ def speedtest_step(
     pair = key[pair_starts]
     pair_sat = pair // c_span
     pair_cell = pair % c_span
-    pair_rep = term[pair_starts]  # the first terminal of each pair stands for its path
-    pair_need = np.add.reduceat(demand[term], pair_starts) + cell_bg[pair_cell]
+    pair_need = np.add.reduceat(x.demand[term], pair_starts) + x.cell_bg[pair_cell]
     pair_count = np.diff(np.append(pair_starts, term.size))
     by_need = np.lexsort((pair_cell, -pair_count, -pair_need, pair_sat))
     s_sorted = pair_sat[by_need]
@@ -692,24 +793,46 @@ def speedtest_step(
     keep[by_need] = rank < model.beams_per_satellite[s_sorted]
     t_ok = keep[pair_of]
     flow_term = term[t_ok]
-    beamed[flow_term] = True
     if flow_term.size == 0:
-        return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy())
+        return None
     beam_id = np.cumsum(keep) - 1
-    beam_pairs = np.flatnonzero(keep)
-    n_beam = beam_pairs.size
+    return _Beams(flow_term, beam_id[pair_of[t_ok]], pair_sat, pair_cell, term[pair_starts], np.flatnonzero(keep),
+                  bool(keep.all()))
 
-    # -- terminal classes: terminals with the same beam, gateway, laser path and
-    # (capped) demand get the same max-min rate and the same greedy level, so
-    # they share one weighted row (exact; as in allocate_step).
-    t_beam = beam_id[pair_of[t_ok]]
-    t_dem = np.minimum(demand[flow_term], peak[flow_term] * quality[flow_term])
-    o = np.lexsort((t_dem, gw[flow_term], t_beam))
-    ft, tb, td = flow_term[o], t_beam[o], t_dem[o]
+
+@dataclass
+class _Classes:
+    """Terminals with the same beam, gateway, laser path and (capped) demands: one weighted row (internal)."""
+
+    class_of: NDArray[np.intp]  #: class of each `_Beams.flow_term` entry
+    rep: NDArray[np.intp]  #: first terminal of each class
+    weight: NDArray[np.float64]
+    beam: NDArray[np.intp]
+    demand: tuple  #: float64[K] per direction
+
+
+def _capped_demand(x: _StepInputs, flow_term: NDArray[np.intp]) -> NDArray[np.float64]:
+    """A terminal's demand, at most its dish's peak: what it asks of the network."""
+    return np.minimum(x.demand[flow_term], x.peak[flow_term] * x.quality[flow_term])
+
+
+def _terminal_classes(xs: tuple[_StepInputs, ...], beams: _Beams) -> _Classes:
+    """Group the beamed terminals into classes: same max-min rate and greedy level (exact, as in allocate_step).
+
+    *xs* are the directions computed on this structure (down, or down and
+    up): terminals of a class have the same capped demand in each.
+    """
+    x = xs[0]
+    flow_term, t_beam, gw, ptr, edges = beams.flow_term, beams.t_beam, x.gw, x.ptr, x.edges
+    dems = [_capped_demand(xi, flow_term) for xi in xs]
+    o = np.lexsort((*dems[::-1], gw[flow_term], t_beam))
+    ft, tb = flow_term[o], t_beam[o]
     n_ft = ft.size
     run_start = np.empty(n_ft, dtype=bool)
     run_start[0] = True
-    run_start[1:] = (tb[1:] != tb[:-1]) | (gw[ft][1:] != gw[ft][:-1]) | (td[1:] != td[:-1])
+    run_start[1:] = (tb[1:] != tb[:-1]) | (gw[ft][1:] != gw[ft][:-1])
+    for d in dems:
+        run_start[1:] |= d[o][1:] != d[o][:-1]
     head = np.maximum.accumulate(np.where(run_start, np.arange(n_ft), 0))
     n_lk = ptr[ft + 1] - ptr[ft]
     differs = n_lk != n_lk[head]
@@ -732,79 +855,179 @@ def speedtest_step(
     c_w = np.bincount(class_sorted, minlength=n_class).astype(np.float64)
     c_beam = np.empty(n_class, dtype=np.intp)
     c_beam[class_sorted] = tb
-    c_dem = np.empty(n_class)
-    c_dem[class_sorted] = td
+    c_dem = []
+    for d in dems:
+        cd = np.empty(n_class)
+        cd[class_sorted] = d[o]
+        c_dem.append(cd)
+    return _Classes(class_of, c_rep, c_w, c_beam, tuple(c_dem))
 
-    # -- rows: terminal classes, then each beam's cell background, then each
-    # satellite's regional background.
-    b_rep = pair_rep[beam_pairs]  # representative terminal of each beam
-    b_sat = pair_sat[beam_pairs]
-    b_load = cell_bg[pair_cell[beam_pairs]]
-    has_b = b_load > 0
-    sats_used, _ = _dense_unique(sat[flow_term], n_sat)
-    s_load = sat_bg[sats_used]
-    has_s = s_load > 0
-    row_beam = np.concatenate((c_beam, np.flatnonzero(has_b)))
-    row_path = np.concatenate((c_rep, b_rep[has_b]))  # whose gateway / lasers the row follows
+
+@dataclass
+class _FlowRows:
+    """The step's flows x resources: rows of terminal classes and background, columns of resources (internal).
+
+    The structure (rows, columns) is shared by the directions; capacities,
+    demands and weights are per direction (`_direction`).
+    """
+
+    row_of: NDArray[np.intp]
+    col_of: NDArray[np.intp]
+    row_ptr: NDArray[np.intp]
+    kind: NDArray[np.int8]  #: resource kind (`BOTTLENECK_NAMES` code) of each column
+    sats: NDArray[np.intp]  #: satellites among the resources
+    row_sat: NDArray[np.intp]  #: each row's satellite, index into ``sats``
+    gws: NDArray[np.intp]  #: gateways among the resources
+    n_isl_cols: int
+    b_rep: NDArray[np.intp]  #: each beam's representative terminal
+    b_sat: NDArray[np.intp]  #: each beam's satellite
+    b_bg: NDArray[np.intp]  #: beams with a cell-background row
+    s_bg: NDArray[np.intp]  #: satellites with a regional-background row
+
+
+def _flow_rows(x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
+    """Rows: terminal classes, then each beam's cell background, then each satellite's regional background.
+
+    Columns: beams, satellites, gateways, lasers.
+    """
+    ptr, edges, sat, gw = x.ptr, x.edges, x.sat, x.gw
+    b_rep = beams.pair_rep[beams.beam_pairs]  # representative terminal of each beam
+    b_sat = beams.pair_sat[beams.beam_pairs]
+    n_beam = b_rep.size
+    b_bg = np.flatnonzero(x.cell_bg[beams.pair_cell[beams.beam_pairs]] > 0)
+    sats_used = np.unique(sat[beams.flow_term])
+    s_bg = sats_used[x.sat_bg[sats_used] > 0]
+    row_beam = np.concatenate((classes.beam, b_bg))
+    row_path = np.concatenate((classes.rep, b_rep[b_bg]))  # whose gateway / lasers the row follows
     n_path_rows = row_beam.size
-    row_sat_only = sats_used[has_s]
-    n_rows = n_path_rows + row_sat_only.size
-    weight = np.concatenate((c_w, b_load[has_b] / background_flow_bps, s_load[has_s] / background_flow_bps))
-    row_demand = np.concatenate((c_dem, np.full(int(has_b.sum()) + int(has_s.sum()), background_flow_bps)))
-    # -- resources: beams, satellites, gateways, lasers.
-    path_sat = sat[row_path]
-    all_sats = np.concatenate((path_sat, row_sat_only))
-    sats_r, c_sat = _dense_unique(all_sats, n_sat)
-    gws_r, c_gw = _dense_unique(gw[row_path], n_gw)
+    n_rows = n_path_rows + s_bg.size
+    # (np.unique on these few hundred ids, not dense tables of every satellite and laser.)
+    sats_r, c_sat = np.unique(np.concatenate((sat[row_path], s_bg)), return_inverse=True)
+    gws_r, c_gw = np.unique(gw[row_path], return_inverse=True)
     n_links = ptr[row_path + 1] - ptr[row_path]
-    total_links = int(n_links.sum())
-    within = np.arange(total_links) - np.repeat(np.cumsum(n_links) - n_links, n_links)
-    r_edges = edges[np.repeat(ptr[row_path], n_links) + within]
-    isls_r, c_isl = _dense_unique(r_edges, max(n_isl, 1))
-    base_sat = n_beam
-    base_gw = base_sat + sats_r.size
+    within = np.arange(int(n_links.sum())) - np.repeat(np.cumsum(n_links) - n_links, n_links)
+    isls_r, c_isl = np.unique(edges[np.repeat(ptr[row_path], n_links) + within], return_inverse=True)
+    base_gw = n_beam + sats_r.size
     base_isl = base_gw + gws_r.size
-    capacity = np.concatenate(
-        (
-            model.beam_capacity_bps[b_sat] * quality[b_rep],
-            model.satellite_capacity_bps[sats_r],
-            model.gateway_capacity_bps[gws_r],
-            np.full(isls_r.size, model.isl_capacity_bps),
-        )
-    )
-    kind_of_res = np.concatenate(
-        (
-            np.full(n_beam, _BEAM, np.int8),
-            np.full(sats_r.size, _SAT, np.int8),
-            np.full(gws_r.size, _GW, np.int8),
-            np.full(isls_r.size, _ISL, np.int8),
-        )
-    )
-    row_len = np.concatenate((3 + n_links, np.ones(row_sat_only.size, np.intp)))
+    kind = np.concatenate((
+        np.full(n_beam, _BEAM, np.int8), np.full(sats_r.size, _SAT, np.int8),
+        np.full(gws_r.size, _GW, np.int8), np.full(isls_r.size, _ISL, np.int8),
+    ))
+    row_len = np.concatenate((3 + n_links, np.ones(s_bg.size, np.intp)))
     row_ptr = np.zeros(n_rows + 1, dtype=np.intp)
     np.cumsum(row_len, out=row_ptr[1:])
     col_of = np.empty(int(row_ptr[-1]), dtype=np.intp)
     p0 = row_ptr[:n_path_rows]
     col_of[p0] = row_beam
-    col_of[p0 + 1] = base_sat + c_sat[:n_path_rows]
+    col_of[p0 + 1] = n_beam + c_sat[:n_path_rows]
     col_of[p0 + 2] = base_gw + c_gw
     col_of[np.repeat(p0 + 3, n_links) + within] = base_isl + c_isl
-    col_of[row_ptr[n_path_rows:-1]] = base_sat + c_sat[n_path_rows:]
-    # Resources in ascending order within each row (the kernels need no order,
-    # but keep rows canonical for reproducibility).
+    col_of[row_ptr[n_path_rows:-1]] = n_beam + c_sat[n_path_rows:]
     row_of = np.repeat(np.arange(n_rows, dtype=np.intp), row_len)
-    rate, _ = _progressive_filling(row_of, col_of, row_ptr, row_demand, capacity, weight)
-    greedy, limiting = _greedy_levels(row_ptr, col_of, rate, weight, capacity)
+    return _FlowRows(row_of, col_of, row_ptr, kind, sats_r, c_sat, gws_r, isls_r.size, b_rep, b_sat, b_bg, s_bg)
 
-    cap_t = peak[flow_term] * quality[flow_term]
+
+def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Classes, net: _FlowRows,
+               k: int) -> SpeedTestStep:
+    """One direction's max-min allocation and greedy rates on the shared structure (*k*: its demand in *classes*)."""
+    capacity = np.concatenate((
+        model.beam_capacity_bps[net.b_sat] * x.quality[net.b_rep],
+        model.satellite_capacity_bps[net.sats],
+        model.gateway_capacity_bps[net.gws],
+        np.full(net.n_isl_cols, model.isl_capacity_bps),
+    ))
+    b_load = x.cell_bg[beams.pair_cell[beams.beam_pairs]][net.b_bg]
+    s_load = x.sat_bg[net.s_bg]
+    weight = np.concatenate((classes.weight, b_load / x.flow_bps, s_load / x.flow_bps))
+    demand = np.concatenate((classes.demand[k], np.full(b_load.size + s_load.size, x.flow_bps)))
+    rate, _ = _progressive_filling(net.row_of, net.col_of, net.row_ptr, demand, capacity, weight)
+    greedy, limiting = _greedy_levels(net.row_ptr, net.col_of, rate, weight, capacity)
+    n_term = x.cell.size
+    speed, thr = np.zeros(n_term), np.zeros(n_term)
+    neck = np.zeros(n_term, dtype=np.int8)
+    beamed = np.zeros(n_term, dtype=bool)
+    ft, class_of = beams.flow_term, classes.class_of
+    beamed[ft] = True
+    cap_t = x.peak[ft] * x.quality[ft]
     g_t = greedy[class_of]
-    speed[flow_term] = np.minimum(cap_t, g_t)
-    thr[flow_term] = rate[class_of]
+    speed[ft] = np.minimum(cap_t, g_t)
+    thr[ft] = rate[class_of]
     lim = limiting[class_of]
-    neck_t = np.where(lim >= 0, kind_of_res[np.maximum(lim, 0)], _NONE)
-    neck[flow_term] = np.where(cap_t <= g_t, _DISH, neck_t).astype(np.int8)
-    sat_load[sats_r] = np.bincount(c_sat, weights=rate * weight, minlength=sats_r.size)
-    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy())
+    neck_t = np.where(lim >= 0, net.kind[np.maximum(lim, 0)], _NONE)
+    neck[ft] = np.where(cap_t <= g_t, _DISH, neck_t).astype(np.int8)
+    sat_load = np.zeros(model.n_satellites)
+    sat_load[net.sats] = np.bincount(net.row_sat, weights=rate * weight, minlength=net.sats.size)
+    b_cell = beams.pair_cell[beams.beam_pairs]
+    n_beam = b_cell.size
+    cell_cap = np.bincount(b_cell, weights=capacity[:n_beam], minlength=x.n_cells)
+    cell_beam = np.bincount(b_cell, weights=model.beam_capacity_bps[net.b_sat], minlength=x.n_cells)
+    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy(), cell_cap, cell_beam)
+
+
+def _no_beam(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
+    """A step where no terminal has a beam: every rate 0."""
+    n = x.cell.size
+    return SpeedTestStep(np.zeros(n), np.zeros(n), np.zeros(n, np.int8), np.zeros(n, bool),
+                         np.zeros(model.n_satellites), model.satellite_capacity_bps.copy(),
+                         np.zeros(x.n_cells), np.zeros(x.n_cells))
+
+
+def _speedtest_pair(down_model: CapacityModel, up_model: CapacityModel, xd: _StepInputs, xu: _StepInputs,
+                    cache: dict | None = None) -> tuple[SpeedTestStep, SpeedTestStep]:
+    """Down- and uplink speed tests of a step on one flow structure (as two `speedtest_step` calls, faster).
+
+    One structure serves both when the two directions give beams to the same
+    cells (always when no satellite has more cells than beams, as the
+    scheduler ensures) and have background in the same places; else the
+    directions are computed apart.  With a *cache*, the structure of the
+    previous call is reused when everything it is built from is equal
+    (within a scheduler slot only the link quality and the loads change),
+    so results never depend on it.
+    """
+    key = _structure_key(xd, xu)
+    if cache is not None and cache.get("key") is not None and _same_key(cache["key"], key):
+        beams, classes, net = cache["structure"]
+    else:
+        beams = _choose_beams(down_model, xd)
+        if beams is None:
+            return _no_beam(down_model, xd), _no_beam(up_model, xu)
+        pairs_cell = beams.pair_cell[beams.beam_pairs]
+        sats = np.unique(xd.sat[beams.flow_term])
+        shared = (beams.all_kept and np.array_equal(xd.cell_bg[pairs_cell] > 0, xu.cell_bg[pairs_cell] > 0)
+                  and np.array_equal(xd.sat_bg[sats] > 0, xu.sat_bg[sats] > 0))
+        if not shared:
+            return _one_direction(down_model, xd), _one_direction(up_model, xu)
+        classes = _terminal_classes((xd, xu), beams)
+        net = _flow_rows(xd, beams, classes)
+        if cache is not None:
+            cache["key"], cache["structure"] = key, (beams, classes, net)
+    return _direction(down_model, xd, beams, classes, net, 0), _direction(up_model, xu, beams, classes, net, 1)
+
+
+def _structure_key(xd: _StepInputs, xu: _StepInputs) -> tuple:
+    """What the shared structure of `_speedtest_pair` is built from (the beams need all pairs kept: checked)."""
+    routed = (xd.sat >= 0) & (xd.gw >= 0)
+    t = np.flatnonzero(routed)
+    # Copies: a caller may reuse its arrays for the next step.
+    return (
+        xd.sat.copy(), xd.gw.copy(), xd.ptr.copy(), xd.edges.copy(), xd.n_cells,
+        _capped_demand(xd, t), _capped_demand(xu, t), np.where(routed, xd.demand, 0.0),
+        xd.cell_bg > 0, xu.cell_bg > 0, xd.sat_bg > 0, xu.sat_bg > 0,
+    )
+
+
+def _same_key(a: tuple, b: tuple) -> bool:
+    return all(
+        (np.array_equal(u, v) if isinstance(u, np.ndarray) else u == v) for u, v in zip(a, b)
+    )
+
+
+def _one_direction(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
+    beams = _choose_beams(model, x)
+    if beams is None:
+        return _no_beam(model, x)
+    classes = _terminal_classes((x,), beams)
+    return _direction(model, x, beams, classes, _flow_rows(x, beams, classes), 0)
 
 
 # --------------------------------------------------------------------------
@@ -859,28 +1082,121 @@ class PopulationGrid:
 
 _GRID_CACHE: dict = {}
 
+#: The shipped grid of the default arguments, three Parquet files under
+#: ``leonet/data/population/`` (provenance: leonet/data/SOURCES.md), written
+#: by `write_population_grid`: computing it takes ~10-15 s, reading it ~20 ms.
+SHIPPED_GRID_FILES = ("grid_h3r3.parquet", "places_h3r5.parquet", "rural_density.parquet")
+
+
+def _served_key(served: frozenset) -> str:
+    import hashlib
+
+    return hashlib.sha256(",".join(sorted(served)).encode()).hexdigest()
+
 
 def population_grid(resolution: int = 3, cell_resolution: int = 5, served_iso2=None) -> PopulationGrid:
-    """The world's population on an H3 grid (built once per arguments, ~10 s; cached).
+    """The world's population on an H3 grid (cached per arguments).
 
     Sources: the shipped GeoNames places of >= 15,000 people (their own
     population, at their coordinates) and the shipped Natural Earth borders'
     ``POP_EST`` (each country's total).  A country's population outside its
     GeoNames places is spread uniformly over its land area.  Countries are
     assigned to grid cells by the cell centre (`leonet.ground.regions.country_of`).
-    """
-    import h3
-    import shapely
-    from h3.api import basic_int as h3int
 
-    from ..ground.regions import _WORLD, _iso2, _shipped, country_of
-    from ..ground.sites import load_cities
+    The default arguments read the shipped grid (`SHIPPED_GRID_FILES`, ~20 ms);
+    others compute it (~10-15 s: `compute_population_grid`).
+    """
     from .speedtest_params import SERVED_ISO2
 
     served_set = frozenset(SERVED_ISO2 if served_iso2 is None else served_iso2)
     key = (resolution, cell_resolution, served_set)
-    if key in _GRID_CACHE:
-        return _GRID_CACHE[key]
+    if key not in _GRID_CACHE:
+        grid = _read_shipped_grid(resolution, cell_resolution, served_set)
+        _GRID_CACHE[key] = compute_population_grid(resolution, cell_resolution, served_set) if grid is None else grid
+    return _GRID_CACHE[key]
+
+
+def _read_shipped_grid(resolution: int, cell_resolution: int, served: frozenset) -> PopulationGrid | None:
+    """The shipped grid if it was built for these arguments, else None."""
+    import pyarrow.parquet as pq
+
+    from ..ground.names import data_path
+
+    paths = [data_path("population", name) for name in SHIPPED_GRID_FILES]
+    if not all(p.is_file() for p in paths):
+        return None
+    # (ParquetFile, not read_table: that imports pyarrow.dataset and pandas, ~0.7 s.)
+    grid, places, rural = (pq.ParquetFile(p).read() for p in paths)
+    meta = {k.decode(): v.decode() for k, v in (grid.schema.metadata or {}).items()}
+    if (meta.get("resolution"), meta.get("cell_resolution"), meta.get("served_iso2_sha256")) != (
+        str(resolution), str(cell_resolution), _served_key(served)
+    ):
+        return None
+    def col(table, name):
+        # (From the buffers: pyarrow's to_numpy imports pandas, ~0.7 s a process.)  float64, no nulls.
+        parts = [np.frombuffer(c.buffers()[1], dtype=np.float64, count=len(c), offset=8 * c.offset)
+                 for c in table.column(name).chunks]
+        return np.concatenate(parts) if parts else np.zeros(0)
+
+    if any(t.column(i).null_count for t in (grid, places, rural) for i in range(t.num_columns)):
+        return None
+
+    return PopulationGrid(
+        resolution=resolution,
+        lat_deg=col(grid, "lat_deg"),
+        lon_deg=col(grid, "lon_deg"),
+        population=col(grid, "population"),
+        served=np.array(grid.column("served").to_pylist(), dtype=bool),
+        rural_density_per_km2=dict(zip(rural.column("iso2").to_pylist(), rural.column("density_per_km2").to_pylist())),
+        city_cell_population=dict(zip(places.column("cell").to_pylist(), places.column("population").to_pylist())),
+        cell_resolution=cell_resolution,
+    )
+
+
+def write_population_grid(directory, grid: PopulationGrid | None = None) -> list:
+    """Write *grid* (default: computed for the default arguments) as the three shipped files in *directory*.
+
+    ``python -c "from leonet.capacity.speedtest import write_population_grid; write_population_grid('DIR')"``
+    rebuilds leonet/data/population/ (then update the sha256 sums in leonet/data/SOURCES.md).
+    Returns the paths written.
+    """
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from .speedtest_params import SERVED_ISO2
+
+    if grid is None:
+        grid = compute_population_grid(3, 5, frozenset(SERVED_ISO2))
+    meta = {"resolution": str(grid.resolution), "cell_resolution": str(grid.cell_resolution),
+            "served_iso2_sha256": _served_key(frozenset(SERVED_ISO2)),
+            "built_by": "leonet.capacity.speedtest.compute_population_grid"}
+    cells = sorted(grid.city_cell_population)
+    codes = sorted(grid.rural_density_per_km2)
+    tables = (
+        pa.table({"lat_deg": grid.lat_deg, "lon_deg": grid.lon_deg, "population": grid.population,
+                  "served": grid.served}),
+        pa.table({"cell": pa.array(cells, pa.uint64()),
+                  "population": pa.array([grid.city_cell_population[c] for c in cells], pa.float64())}),
+        pa.table({"iso2": pa.array(codes, pa.string()),
+                  "density_per_km2": pa.array([grid.rural_density_per_km2[c] for c in codes], pa.float64())}),
+    )
+    out = []
+    for name, table in zip(SHIPPED_GRID_FILES, tables):
+        path = Path(directory) / name
+        pq.write_table(table.replace_schema_metadata(meta), path, compression="zstd")
+        out.append(path)
+    return out
+
+
+def compute_population_grid(resolution: int, cell_resolution: int, served_set: frozenset) -> PopulationGrid:
+    """Build the population grid from the shipped places and borders (~10-15 s; `population_grid` caches it)."""
+    from h3.api import basic_int as h3int
+
+    from ..ground.regions import _WORLD, _iso2, _shipped, country_of
+    from ..ground.sites import load_cities
+
     props, geoms, _ = _shipped(_WORLD)
     pop_est: dict[str, float] = {}
     area: dict[str, float] = {}
@@ -943,8 +1259,6 @@ def population_grid(resolution: int = 3, cell_resolution: int = 5, served_iso2=N
         city_cell_population=city_cell_pop,
         cell_resolution=cell_resolution,
     )
-    del h3, shapely
-    _GRID_CACHE[key] = grid
     return grid
 
 
@@ -965,6 +1279,43 @@ def diurnal_factor(local_hour: ArrayLike, profile: ArrayLike | None = None) -> N
     hi = (lo + 1) % 24
     frac = h - np.floor(h)
     return prof[lo] * (1.0 - frac) + prof[hi] * frac
+
+
+#: Earth radii for reach and distance bounds, km (WGS84 equatorial and polar; IUGG mean).
+_RE_EQ_KM = 6378.137
+_R_POLAR_KM = 6356.752
+_R_MEAN_KM = 6371.0088
+
+
+def _up_vectors(lat_deg: NDArray[np.float64], lon_deg: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Geodetic up unit vectors, float64[N, 3]."""
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+
+
+def _visible_pairs(ground_r: NDArray[np.float64], ground_up: NDArray[np.float64], r_sat: NDArray[np.float64],
+                   min_elevation_deg: float) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Every (ground point, satellite) pair with the satellite at least *min_elevation_deg* high.
+
+    k-d trees of both sets, a radius of the longest slant range at the mask
+    (for the highest satellite), then the exact elevation test.  NaN rows
+    of *r_sat* are skipped.
+    """
+    from scipy.spatial import cKDTree
+
+    ok = np.flatnonzero(np.all(np.isfinite(r_sat), axis=1))
+    if ok.size == 0 or ground_r.shape[0] == 0:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    alt = np.linalg.norm(r_sat[ok], axis=1) - _R_POLAR_KM  # conservative (polar radius): longest reach
+    sin_e = np.sin(np.radians(min_elevation_deg))
+    h = float(alt.max())
+    reach = -_RE_EQ_KM * sin_e + np.sqrt((_RE_EQ_KM * sin_e) ** 2 + 2 * _RE_EQ_KM * h + h * h)
+    pairs = cKDTree(ground_r).sparse_distance_matrix(cKDTree(r_sat[ok]), reach, output_type="ndarray")
+    g = pairs["i"].astype(np.intp)
+    s = ok[pairs["j"]]
+    d = r_sat[s] - ground_r[g]
+    vis = np.einsum("ij,ij->i", d, ground_up[g]) / np.linalg.norm(d, axis=1) >= sin_e
+    return g[vis], s[vis]
 
 
 class BackgroundLoad:
@@ -1081,6 +1432,8 @@ class BackgroundLoad:
         lat = np.radians(self.grid.lat_deg)
         lon = np.radians(self.grid.lon_deg)
         self._grid_up = np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+        self._grid_tree = None  # k-d tree of the grid, built on first use (serving_load_bps)
+        self._visible_capacity = None  # mean capacity in view of each grid cell (with_mean_visible_capacity)
 
     def restricted_to(self, lat_deg: ArrayLike, lon_deg: ArrayLike, radius_km: float = 2600.0) -> BackgroundLoad:
         """The same model with the regional grid cut to within *radius_km* of the given points.
@@ -1092,17 +1445,23 @@ class BackgroundLoad:
         are then too low (they never enter a speed test, whose resources
         are the serving satellites).  Cuts `satellite_load_bps` from ~0.3 s
         to a few ms for a country-sized run.  Subscribers per person are
-        kept from the whole world.
+        kept from the whole world.  Distances are chords between the points
+        on the ellipsoid, against the chord of *radius_km* on a sphere of
+        the equatorial radius (a few km generous).
         """
         import copy
 
-        from ..ground.sites import great_circle_km
+        from scipy.spatial import cKDTree
 
-        lat = np.asarray(lat_deg, dtype=np.float64).ravel()
-        lon = np.asarray(lon_deg, dtype=np.float64).ravel()
+        from ..orbits.frames import geodetic_to_ecef
+
+        pts = geodetic_to_ecef(np.asarray(lat_deg, dtype=np.float64).ravel(),
+                               np.asarray(lon_deg, dtype=np.float64).ravel(), 0.0)
         near = np.zeros(self.grid.lat_deg.size, dtype=bool)
-        for a, b in zip(lat.tolist(), lon.tolist()):
-            near |= great_circle_km(self.grid.lat_deg, self.grid.lon_deg, a, b) <= radius_km
+        if pts.shape[0]:
+            chord = 2.0 * _RE_EQ_KM * np.sin(min(float(radius_km) / (2.0 * _R_MEAN_KM), np.pi / 2))
+            dist, _ = cKDTree(np.unique(pts, axis=0)).query(self._grid_r, distance_upper_bound=chord)
+            near = np.isfinite(dist)
         out = copy.copy(self)
         grid = self.grid
         out.grid = PopulationGrid(
@@ -1114,7 +1473,57 @@ class BackgroundLoad:
         out.grid_subscribers = self.grid_subscribers[near]
         out._grid_r = self._grid_r[near]
         out._grid_up = self._grid_up[near]
+        out._grid_tree = None
+        out._visible_capacity = None if self._visible_capacity is None else self._visible_capacity[near]
         out.__dict__.pop("_validation_sat_load", None)
+        return out
+
+    def with_mean_visible_capacity(self, r_ecef_km: NDArray[np.float64], capacity_bps: ArrayLike,
+                                   lat_step_deg: float = 1.0, n_lon: int = 72) -> BackgroundLoad:
+        """The same model, sharing each place's load by the capacity it sees *on average* (for `serving_load_bps`).
+
+        Parameters
+        ----------
+        r_ecef_km : float64[S, 3], km, ECEF
+            Satellite positions at one instant (NaN rows: not in service).
+        capacity_bps : float64[S], bit/s
+            Each satellite's capacity.
+        lat_step_deg, n_lon
+            The sampling: every *lat_step_deg* of latitude over the grid's
+            span, *n_lon* longitudes each.
+
+        Notes
+        -----
+        `satellite_load_bps` shares the load of a place among the satellites
+        it sees *now*, which needs every satellite's neighbourhood at every
+        step (~25-40 ms a step).  Averaged over time, the capacity above a
+        place depends on its latitude only (orbits precess; the Earth turns
+        under them), and one instant averaged over longitude samples that
+        average.  With it, a serving satellite's background is the sum over
+        the places it sees of ``load x its capacity / mean capacity in view``
+        (`serving_load_bps`): only the few serving satellites' footprints are
+        needed each step, and the shares still add up to each place's load
+        on average.
+        """
+        import copy
+
+        from ..orbits.frames import geodetic_to_ecef
+
+        r = np.asarray(r_ecef_km, dtype=np.float64)
+        cap = np.asarray(capacity_bps, dtype=np.float64)
+        out = copy.copy(self)
+        if self.grid.lat_deg.size == 0:
+            out._visible_capacity = np.zeros(0)
+            return out
+        lo = max(float(self.grid.lat_deg.min()) - lat_step_deg, -90.0)
+        hi = min(float(self.grid.lat_deg.max()) + lat_step_deg, 90.0)
+        lats = np.arange(lo, hi + lat_step_deg, lat_step_deg)
+        lons = np.arange(n_lon) * (360.0 / n_lon) - 180.0
+        la, lo_ = np.meshgrid(lats, lons, indexing="ij")
+        ground = geodetic_to_ecef(la.ravel(), lo_.ravel(), 0.0)
+        g, s = _visible_pairs(ground, _up_vectors(la.ravel(), lo_.ravel()), r, self.min_elevation_deg)
+        seen = np.bincount(g, weights=cap[s], minlength=ground.shape[0]).reshape(lats.size, n_lon)
+        out._visible_capacity = np.interp(self.grid.lat_deg, lats, seen.mean(axis=1))
         return out
 
     # -- a terminal's own cell ------------------------------------------------
@@ -1180,41 +1589,86 @@ class BackgroundLoad:
         Pairs (grid cell, satellite) above the elevation mask are found with
         a k-d tree of the satellites (radius: the longest slant range at the
         mask, then the exact elevation test).  ~0.3 s for the whole world and
-        10,000 satellites.
+        10,000 satellites.  `serving_load_bps` is the per-step alternative
+        for a few satellites.
         """
-        from scipy.spatial import cKDTree
-
         r = np.asarray(r_ecef_km, dtype=np.float64)
         cap = np.asarray(capacity_bps, dtype=np.float64)
         n_sat = r.shape[0]
         out = np.zeros(n_sat)
-        ok = np.all(np.isfinite(r), axis=1)
-        if not ok.any():
-            return out
-        mean = self._mean(direction)
-        local = float(utc_hour) + self.grid.lon_deg / 15.0
-        demand = self.grid_subscribers * mean * diurnal_factor(local)
+        demand = self._grid_demand(utc_hour, direction)
         active = np.flatnonzero(demand > 0)
-        if active.size == 0:
+        if active.size == 0 or not np.all(np.isfinite(r), axis=1).any():
             return out
-        sat_idx = np.flatnonzero(ok)
-        alt = np.linalg.norm(r[sat_idx], axis=1) - 6356.0  # conservative (polar radius): longest reach
-        eps = np.radians(self.min_elevation_deg)
-        re = 6378.137
-        h = float(alt.max())
-        reach = -re * np.sin(eps) + np.sqrt((re * np.sin(eps)) ** 2 + 2 * re * h + h * h)
-        pairs = cKDTree(self._grid_r[active]).sparse_distance_matrix(cKDTree(r[sat_idx]), reach,
-                                                                      output_type="ndarray")
-        g = active[pairs["i"]]
-        s = sat_idx[pairs["j"]]
-        d = r[s] - self._grid_r[g]
-        sin_el = np.einsum("ij,ij->i", d, self._grid_up[g]) / np.linalg.norm(d, axis=1)
-        vis = sin_el >= np.sin(eps)
-        g, s = g[vis], s[vis]
+        g, s = _visible_pairs(self._grid_r[active], self._grid_up[active], r, self.min_elevation_deg)
+        g = active[g]
         total = np.bincount(g, weights=cap[s], minlength=self.grid_subscribers.size)
         share = np.divide(cap[s], total[g], out=np.zeros(s.size), where=total[g] > 0)
         out += np.bincount(s, weights=demand[g] * share, minlength=n_sat)
         return out
+
+    def serving_load_bps(
+        self,
+        r_ecef_km: NDArray[np.float64],
+        satellites: ArrayLike,
+        capacity_bps: ArrayLike,
+        utc_hour: float,
+        direction: str = "down",
+    ) -> NDArray[np.float64]:
+        """Background load on a few satellites, bit/s, each place's load shared by its mean capacity in view.
+
+        Needs `with_mean_visible_capacity`.  Satellite ``k`` carries, of every
+        grid cell it sees above the mask, ``load x capacity_k / mean capacity
+        in view of the cell``.  ~0.1 ms a satellite.
+
+        Parameters
+        ----------
+        r_ecef_km : float64[S, 3], km, ECEF
+            Satellite positions this step.
+        satellites : int[K]
+            The satellites wanted (e.g. this step's serving satellites).
+        capacity_bps : float64[S], bit/s
+        utc_hour : float
+        direction : {"down", "up"}
+
+        Returns
+        -------
+        float64[K], bit/s
+        """
+        if self._visible_capacity is None:
+            raise RuntimeError("serving_load_bps needs with_mean_visible_capacity first")
+        from scipy.spatial import cKDTree
+
+        sats = np.asarray(satellites, dtype=np.intp)
+        out = np.zeros(sats.size)
+        r = np.asarray(r_ecef_km, dtype=np.float64)[sats]
+        ok = np.flatnonzero(np.all(np.isfinite(r), axis=1))
+        if ok.size == 0 or self.grid_subscribers.size == 0:
+            return out
+        if self._grid_tree is None:
+            self._grid_tree = cKDTree(self._grid_r)
+        h = float(np.max(np.linalg.norm(r[ok], axis=1))) - _R_POLAR_KM  # conservative: the longest reach
+        sin_e = np.sin(np.radians(self.min_elevation_deg))
+        reach = -_RE_EQ_KM * sin_e + np.sqrt((_RE_EQ_KM * sin_e) ** 2 + 2 * _RE_EQ_KM * h + h * h)
+        pairs = cKDTree(r[ok]).sparse_distance_matrix(self._grid_tree, reach, output_type="ndarray")
+        if pairs.size == 0:
+            return out
+        k = ok[pairs["i"]]
+        g = pairs["j"].astype(np.intp)
+        d = r[k] - self._grid_r[g]
+        vis = np.einsum("ij,ij->i", d, self._grid_up[g]) >= sin_e * np.linalg.norm(d, axis=1)
+        g, k = g[vis], k[vis]
+        local = float(utc_hour) + self.grid.lon_deg[g] / 15.0
+        demand = self.grid_subscribers[g] * self._mean(direction) * diurnal_factor(local)
+        mean_cap = self._visible_capacity[g]
+        cap = np.asarray(capacity_bps, dtype=np.float64)[sats[k]]
+        share = np.divide(cap, mean_cap, out=np.zeros(k.size), where=mean_cap > 0)
+        out += np.bincount(k, weights=demand * share, minlength=sats.size)
+        return out
+
+    def _grid_demand(self, utc_hour: float, direction: str) -> NDArray[np.float64]:
+        local = float(utc_hour) + self.grid.lon_deg / 15.0
+        return self.grid_subscribers * self._mean(direction) * diurnal_factor(local)
 
     def _mean(self, direction: str) -> float:
         if direction == "down":
@@ -1246,8 +1700,24 @@ class SpeedTestRun:
     dish : str or sequence of str, [G]
         Dish of each terminal, a key of `DISHES` (default ``"standard"``).
     background : BackgroundLoad or None or False
-        Default: ``BackgroundLoad()`` restricted to 2,600 km around the
-        terminals.  ``False``: no background (only the simulated terminals).
+        Default: ``BackgroundLoad`` of the network at *as_of* (subscribers,
+        demand per subscriber), restricted to 2,600 km around the terminals.
+        ``False``: no background (only the simulated terminals).
+    as_of : date, datetime or str, optional
+        The network's date (`leonet.capacity.speedtest_params.network_state`):
+        subscribers and demand of the default background, and the dish's
+        uplink scale.  Default: the calibration date (2025-12).
+    subscribers : float, optional
+        Override of the subscribers world-wide (0: no background).
+    visibility_positions_km : float64[S, 3], km, ECEF, optional
+        Satellite positions at one instant.  Given, each place's background
+        is shared by the capacity it sees on average
+        (`BackgroundLoad.with_mean_visible_capacity`) and a step computes the
+        serving satellites' loads only (`BackgroundLoad.serving_load_bps`,
+        ~1 ms); omitted, every satellite's load is computed from the step's
+        positions (`BackgroundLoad.satellite_load_bps`, ~25-40 ms).
+    cell_country_iso2 : sequence of str, [C], optional
+        Country of each service cell ("" unknown: from its centre).
     zenith_margin_db : float, dB
         Downlink margin (`ZENITH_LINK_MARGIN_DB`).
     uplink_efficiency_bps_per_hz : float, bit/s/Hz
@@ -1261,7 +1731,7 @@ class SpeedTestRun:
     >>> r_sat = np.array([[3807.3, 2244.4, 5318.9]])  # 550 km above Kyiv
     >>> down, up = run.step(12.0, r_sat, [0], [0], 0.0, [552.0])
     >>> round(float(down.speedtest_bps[0]) / 1e6), round(float(up.speedtest_bps[0]) / 1e6)
-    (406, 71)
+    (376, 63)
     """
 
     def __init__(
@@ -1274,12 +1744,16 @@ class SpeedTestRun:
         *,
         dish: str | Sequence[str] = "standard",
         background=None,
+        as_of=None,
+        subscribers: float | None = None,
+        visibility_positions_km: NDArray[np.float64] | None = None,
+        cell_country_iso2: Sequence[str] | None = None,
         zenith_margin_db: float = ZENITH_LINK_MARGIN_DB,
         uplink_efficiency_bps_per_hz: float | None = None,
     ):
         from h3.api import basic_int as h3int
 
-        from .speedtest_params import DISHES, UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+        from .speedtest_params import CALIBRATION_DATE, DISHES, UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ, network_state
 
         self.down_model = down_model
         self.up_model = uplink_model(down_model)
@@ -1295,22 +1769,40 @@ class SpeedTestRun:
         self.peak_down_bps = np.array([DISHES[d].peak_down_bps for d in dishes])
         self.gain_down_db = np.array([DISHES[d].gain_offset_db for d in dishes])
         self.gain_up_db = np.array([DISHES[d].uplink_gain_offset_db for d in dishes])
+        self.flat_mounted = np.array([DISHES[d].flat_mounted for d in dishes], dtype=bool)
         self.zenith_margin_db = float(zenith_margin_db)
         self.uplink_efficiency = (
             UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ if uplink_efficiency_bps_per_hz is None
             else float(uplink_efficiency_bps_per_hz)
         )
-        if background is None:
-            background = BackgroundLoad(zenith_margin_db=zenith_margin_db).restricted_to(
-                terminal_lat_deg, terminal_lon_deg
-            )
+        self.state = network_state(CALIBRATION_DATE if as_of is None else as_of)
+        self._structure_cache: dict = {}
+        if subscribers is not None and not (np.isfinite(subscribers) and subscribers >= 0):
+            raise ScenarioError(f"subscribers must be finite and >= 0, got {subscribers!r}.")
+        if background is None and subscribers != 0:
+            background = BackgroundLoad(
+                zenith_margin_db=zenith_margin_db,
+                subscribers=self.state.subscribers if subscribers is None else subscribers,
+                mean_down_bps=self.state.mean_down_bps, mean_up_bps=self.state.mean_up_bps,
+            ).restricted_to(terminal_lat_deg, terminal_lon_deg)
         self.background = background or None
-        if self.background is not None:
-            self.cell_subscribers = self.background.cell_subscribers(self.cell_id)
-        else:
-            self.cell_subscribers = np.zeros(self.cell_id.size)
+        if self.background is not None and visibility_positions_km is not None:
+            self.background = self.background.with_mean_visible_capacity(
+                visibility_positions_km, down_model.satellite_capacity_bps)
         centres = np.array([h3int.cell_to_latlng(int(c)) for c in self.cell_id.tolist()]).reshape(-1, 2)
         self.cell_lon_deg = centres[:, 1]
+        self.cell_subscribers = np.zeros(self.cell_id.size)
+        if self.background is not None and self.cell_id.size:
+            countries = None
+            if cell_country_iso2 is not None:
+                from ..ground.regions import country_of
+
+                countries = [str(c) for c in cell_country_iso2]
+                missing = [i for i, c in enumerate(countries) if not c]
+                if missing:
+                    for i, c in zip(missing, country_of(centres[missing, 0], centres[missing, 1])):
+                        countries[i] = c
+            self.cell_subscribers = self.background.cell_subscribers(self.cell_id, countries)
 
     def step(
         self,
@@ -1325,6 +1817,8 @@ class SpeedTestRun:
         isl_edges: ArrayLike | None = None,
         n_isl: int | None = None,
         demand_up_bps: ArrayLike | None = None,
+        link_share: ArrayLike | None = None,
+        validate: bool = True,
     ) -> tuple[SpeedTestStep, SpeedTestStep]:
         """Down- and uplink speed tests of every terminal at one step.
 
@@ -1346,6 +1840,11 @@ class SpeedTestRun:
             ``2 k + (tail > head)``, as `leonet.engine.network` builds them).
         demand_up_bps : float64[G] or float, optional
             Default: the downlink demand x mean up / mean down demand.
+        link_share : float64[G], optional
+            Share of each terminal's link capacity left (capacity-loss
+            faults); scales its dish's peaks.  Default 1.
+        validate : bool
+            Check the step's arrays (default); the engine's are trusted.
 
         Returns
         -------
@@ -1353,46 +1852,55 @@ class SpeedTestRun:
             Downlink, uplink.
         """
         from ..orbits.frames import ecef_to_geodetic
+        from .speedtest_params import (
+            ACTIVE_FLOW_DOWN_BPS,
+            ACTIVE_FLOW_UP_BPS,
+        )
 
-        sat = _int_array("serving_satellite", serving_satellite, self.terminal_cell.size)
+        sat = (_int_array("serving_satellite", serving_satellite, self.terminal_cell.size) if validate
+               else np.asarray(serving_satellite, dtype=np.intp))
         r = np.asarray(r_ecef_km, dtype=np.float64)
         _, _, alt = ecef_to_geodetic(r[np.maximum(sat, 0)])
         rng = np.asarray(slant_range_km, dtype=np.float64)
         rng = np.where(np.isfinite(rng) & (sat >= 0), rng, alt)
-        q_down = link_factor(rng, alt, gain_offset_db=self.gain_down_db, zenith_margin_db=self.zenith_margin_db)
-        peak_up = dish_uplink_peak_bps(rng, alt, gain_offset_db=self.gain_up_db,
-                                       zenith_efficiency_bps_per_hz=self.uplink_efficiency)
-        bg = self.background
-        n_sat = self.down_model.n_satellites
-        if bg is not None:
-            cell_d = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "down")
-            cell_u = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "up")
-            sat_d = bg.satellite_load_bps(r, self.down_model.satellite_capacity_bps, utc_hour, "down")
-            ratio = bg.mean_up_bps / bg.mean_down_bps if bg.mean_down_bps else 0.0
-            # Uplink capacities are the downlink's scaled alike (`uplink_model`), so the
-            # capacity-proportional shares are the same and the load scales with the demand.
-            sat_u = sat_d * ratio
-        else:
-            cell_d = cell_u = np.zeros(self.cell_id.size)
-            sat_d = sat_u = np.zeros(n_sat)
-            from .speedtest_params import (
-                MEAN_DOWN_BPS_PER_SUBSCRIBER,
-                MEAN_UP_BPS_PER_SUBSCRIBER,
-            )
-
-            ratio = MEAN_UP_BPS_PER_SUBSCRIBER / MEAN_DOWN_BPS_PER_SUBSCRIBER
-        from .speedtest_params import ACTIVE_FLOW_DOWN_BPS, ACTIVE_FLOW_UP_BPS
-
+        share = 1.0 if link_share is None else np.asarray(link_share, dtype=np.float64)
+        gain_down, gain_up = self.gain_down_db, self.gain_up_db
+        if self.flat_mounted.any():
+            mount = np.where(self.flat_mounted, flat_mount_loss_db(_sin_elevation(rng, alt)), 0.0)
+            gain_down, gain_up = gain_down + mount, gain_up + mount
+        q_down = link_factor(rng, alt, gain_offset_db=gain_down, zenith_margin_db=self.zenith_margin_db)
+        peak_up = share * self.state.uplink_scale * dish_uplink_peak_bps(
+            rng, alt, gain_offset_db=gain_up, zenith_efficiency_bps_per_hz=self.uplink_efficiency)
+        cell_d, cell_u, sat_d, sat_u, ratio = self._background(utc_hour, r, sat, gateway)
         up_demand = (np.asarray(demand_down_bps, dtype=np.float64) * ratio if demand_up_bps is None
                      else demand_up_bps)
         edges_up = None if isl_edges is None else np.asarray(isl_edges) ^ 1
-        common = {"n_cells": self.cell_id.size, "isl_indptr": isl_indptr, "n_isl": n_isl}
-        down = speedtest_step(self.down_model, self.terminal_cell, sat, gateway, demand_down_bps,
-                              dish_peak_bps=self.peak_down_bps, link_quality=q_down, cell_background_bps=cell_d,
-                              satellite_background_bps=sat_d, background_flow_bps=ACTIVE_FLOW_DOWN_BPS,
-                              isl_edges=isl_edges, **common)
-        up = speedtest_step(self.up_model, self.terminal_cell, sat, gateway, up_demand,
-                            dish_peak_bps=peak_up, link_quality=1.0, cell_background_bps=cell_u,
-                            satellite_background_bps=sat_u, background_flow_bps=ACTIVE_FLOW_UP_BPS,
-                            isl_edges=edges_up, **common)
-        return down, up
+        n_cells = self.cell_id.size
+        xd = _step_inputs(self.down_model, self.terminal_cell, sat, gateway, demand_down_bps,
+                          share * self.peak_down_bps, q_down, cell_d, sat_d, ACTIVE_FLOW_DOWN_BPS, isl_indptr,
+                          isl_edges, n_cells, n_isl, validate)
+        xu = _step_inputs(self.up_model, self.terminal_cell, sat, gateway, up_demand, peak_up, 1.0, cell_u, sat_u,
+                          ACTIVE_FLOW_UP_BPS, isl_indptr, edges_up, n_cells, n_isl, validate)
+        # One flow structure for both directions (the same as two speedtest_step calls).
+        return _speedtest_pair(self.down_model, self.up_model, xd, xu, self._structure_cache)
+
+    def _background(self, utc_hour: float, r: NDArray[np.float64], sat: NDArray[np.intp], gateway: ArrayLike):
+        """Cell and satellite background loads of a step, down and up, and the up / down demand ratio."""
+        bg = self.background
+        n_sat = self.down_model.n_satellites
+        if bg is None:
+            zc, zs = np.zeros(self.cell_id.size), np.zeros(n_sat)
+            return zc, zc, zs, zs, self.state.mean_up_bps / self.state.mean_down_bps
+        cell_d = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "down")
+        cell_u = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "up")
+        cap = self.down_model.satellite_capacity_bps
+        if bg._visible_capacity is not None:
+            used = np.unique(sat[(sat >= 0) & (np.asarray(gateway) >= 0)])
+            sat_d = np.zeros(n_sat)
+            sat_d[used] = bg.serving_load_bps(r, used, cap, utc_hour, "down")
+        else:
+            sat_d = bg.satellite_load_bps(r, cap, utc_hour, "down")
+        ratio = bg.mean_up_bps / bg.mean_down_bps if bg.mean_down_bps else 0.0
+        # Uplink capacities are the downlink's scaled alike (`uplink_model`), so the
+        # capacity-proportional shares are the same and the load scales with the demand.
+        return cell_d, cell_u, sat_d, sat_d * ratio, ratio

@@ -59,7 +59,7 @@ uplink channel of one terminal/beam    62.5 MHz           [Pekhterev21] (500 MHz
 top spectral efficiency (beams)        5.11 bit/s/Hz      [Pekhterev21]; uplink: ASSUMPTION same
 downlink SNR margin at zenith          -3 dB              ASSUMPTION: beam-edge (half-power) contour
 dish peak down (Standard)              see `DISHES`       CALIBRATED (best-20 % downloads)
-dish uplink efficiency at zenith       1.135 bit/s/Hz     CALIBRATED (best-20 % uploads)
+dish uplink efficiency at zenith       1.017 bit/s/Hz     CALIBRATED (best-20 % uploads)
 antenna gain vs Standard               10 log10(area)     [StarlinkSpecs]
 subscribers (2025-12)                  8.0 million        [StarlinkSubs25], extrapolated
 mean demand per subscriber, down       1.80 Mbit/s        [OpenVault25]: 592.8 GB / month
@@ -85,6 +85,69 @@ fit; its numbers are in the report.
     sdr-x.github.io, "Starlink uplink signal analysis (3)", 2025: the uplink
     is OFDM at 60 Msps (1024-point FFT) and a burst may occupy only a quarter
     of the subcarriers -- several dishes can share a channel at once.
+[StarlinkSubs22]
+    Starlink on X, 2022-12-19 (reported by CNBC, PCMag, 2022-12-19): "more
+    than 1,000,000 active subscribers".
+[StarlinkSubs23]
+    Starlink on X, 2023-12-21 (Advanced Television, Benzinga, 2023-12-22):
+    "more than 2.3 million" active customers.
+[OpenVault23-24]
+    OpenVault Broadband Insights, 3Q 2023 (514.3 GB down, 35.9 GB up a
+    month) and 2Q 2024 (544.0 / 41.5 GB), average US subscriber.
+[Ookla23-25]
+    Ookla Speedtest Intelligence, median Starlink upload in the United
+    States: Q3 2022 7.50 Mbit/s and Q1 2025 14.84 Mbit/s (Ookla, "Starlink's
+    U.S. performance", 2025; Telecompetitor 2025), Q3 2023 9.7 Mbit/s
+    (Ookla Q3 2023 satellite report, reported 2023-12), 2025 16.91 Mbit/s
+    (Ookla "2025 Global Satellite Broadband Performance Report", Q3 2025
+    data; Telecompetitor 2025-12).  One method, one country, over three
+    years: the trend of what a dish could send.
+[StarlinkSpecs24]
+    starlink.com/specifications, residential, as quoted in 2024 (e.g.
+    PCMag / allyoucantech, 2024-10-15): "download 25-220 Mbps, upload 5-20
+    Mbps".
+[Nicolls25]
+    M. Nicolls (Starlink VP of Engineering), October 2025, quoted by
+    Telecompetitor (2025-12): "Typical download speeds are over 200 Mbps,
+    typical upload speeds are over 30 Mbps" -- and Starlink's own 2025-12
+    country medians (the calibration file) put the upload median at 33.5
+    Mbit/s, twice [StarlinkSpecs24]'s upper end.
+[Mailloux05]
+    R. J. Mailloux, "Phased Array Antenna Handbook", 2nd ed., Artech House,
+    2005, ch. 1: a planar array's gain scanned to angle theta from its normal
+    is its broadside gain times cos(theta) (the projected aperture), at best.
+[FCCUT21]
+    SpaceX, FCC application for its next-generation user terminal
+    (UTA-205/206/207), June 2021, as summarised on r/Starlink (2021-06-11):
+    transmit area 29 cm across (receive area 48 cm), at most 2.44 W, 1 mW/cm^2
+    power density (the exposure limit), transmit duty cycle 14 %.  The
+    transmit array is not the receive aperture.
+
+Eras: the network at a date
+---------------------------
+Subscribers, what a subscriber downloads and uploads, and what one dish may
+send all changed over the years.  `network_state` gives them at any date,
+interpolated linearly in time between dated, sourced points (held constant
+outside them):
+
+* subscribers world-wide (`SUBSCRIBER_HISTORY`): 1.0 M (2022-12), 2.3 M
+  (2023-12), 4.6 M (2024-12), 7.0 M (2025-08), 8.0 M (2025-12, extrapolated);
+* mean demand per subscriber (`DEMAND_HISTORY`, [OpenVault23-24],
+  [OpenVault25]);
+* the dish's uplink rate relative to the calibration date
+  (`UPLINK_HISTORY`): Starlink raised what one dish may send from 2024
+  ([StarlinkSpecs24]: "upload 5-20 Mbps"; [Nicolls25]: "typical upload
+  over 30 Mbps"); its size over time is Ookla's US upload median
+  ([Ookla23-25]: 9.7 Mbit/s in Q3 2023, 16.91 in Q3 2025).  The model's
+  uplink is not limited by shared capacity (the background upload is a
+  few % of a beam's uplink), so a rise of measured uploads is a rise of
+  the dish's own rate: it scales `dish_uplink_peak_bps`.  What limits a
+  dish's uplink in the operator's scheduler (duty cycle, grants, power
+  [FCCUT21]) is not public; the scale stands for all of it.
+
+The downlink has no era factor: its changes over time are the fleet (the
+run's satellites, V1.5 / V2 mini) and the load (subscribers, demand),
+which the model computes.
 """
 
 from __future__ import annotations
@@ -117,6 +180,13 @@ __all__ = [
     "V2_MINI_FIRST_NAME_NUMBER",
     "ZENITH_LINK_MARGIN_DB",
     "DishType",
+    "flat_mount_loss_db",
+    "CALIBRATION_DATE",
+    "DEMAND_HISTORY",
+    "NetworkState",
+    "SUBSCRIBER_HISTORY",
+    "UPLINK_HISTORY",
+    "network_state",
 ]
 
 #: Uplink channel of one terminal (and one uplink beam), Hz: 500 MHz of Ku
@@ -131,7 +201,7 @@ UPLINK_CHANNEL_HZ = 62.5e6
 #: uplink *capacity* is the whole channel at the top modulation (many dishes
 #: transmitting at once in parts of the OFDM channel, as [SdrX25] saw --
 #: ASSUMPTION), like the downlink's.
-UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.135
+UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.017
 
 #: Beam (and satellite) uplink capacity / downlink capacity: 62.5 MHz /
 #: 240 MHz per beam and 500 / 2,000 MHz per satellite [Pekhterev21], at the
@@ -175,6 +245,12 @@ class DishType:
         uplink peak at a step is `leonet.capacity.speedtest.dish_uplink_peak_bps`
         (range and ``uplink_gain_offset_db``).
     source : str
+    flat_mounted : bool
+        Mounted flat (facing the zenith), as vehicle dishes are: its gain
+        falls with the projected aperture, ``cos`` of the satellite's zenith
+        angle, on both links ([Mailloux05]; `flat_mount_loss_db`).  Dishes
+        that are not flat point at the part of the sky they use (the
+        Standard's kickstand): their pointing is in the calibration.
     """
 
     name: str
@@ -182,6 +258,7 @@ class DishType:
     peak_down_bps: float
     peak_up_bps: float
     source: str
+    flat_mounted: bool = False
 
     @property
     def gain_offset_db(self) -> float:
@@ -190,34 +267,56 @@ class DishType:
 
     @property
     def uplink_gain_offset_db(self) -> float:
-        """Transmit EIRP relative to the Standard dish, dB: gain and total power
-        both scale with the number of array elements, i.e. the aperture
-        (ASSUMPTION: the same element and amplifier density)."""
-        return 2.0 * self.gain_offset_db
+        """Transmit EIRP relative to the Standard dish, dB.
+
+        Gain and the most power the exposure limit allows both scale with the
+        transmit array's area [FCCUT21], so EIRP scales as its square.  The
+        transmit array is smaller than the receive aperture [FCCUT21] and its
+        size is public for no current dish: a dish smaller than the Standard
+        cannot hold a larger one (Mini: its whole aperture, -9.4 dB), and a
+        larger dish is taken to carry the Standard's (FHP: 0 dB; ASSUMPTION,
+        no public figure says it is larger).
+        """
+        return 2.0 * min(self.gain_offset_db, 0.0)
 
 
 #: Downlink peak of the Standard dish, bit/s.  CALIBRATED to the best-20 %
 #: quantiles of Starlink's published per-country download speeds (see the
 #: module docstring and validation/throughput.py).
-_STANDARD_PEAK_DOWN_BPS = 501e6
+_STANDARD_PEAK_DOWN_BPS = 463e6
 
 #: Uplink peak at zenith: the dish's 62.5 MHz channel at the efficiency its
-#: power allows (see `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`): 70.9 Mbit/s.
+#: power allows (see `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`): 63.6 Mbit/s.
 _STANDARD_PEAK_UP_BPS = UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 #: Known dishes.  The Mini and the Flat High Performance dish share the
 #: Standard dish's peak rates (same modem generation, ASSUMPTION); they
 #: differ by antenna aperture, which moves their link quality
 #: (``gain_offset_db`` down, ``uplink_gain_offset_db`` up: Mini -4.7 / -9.4 dB,
-#: FHP +1.1 / +2.2 dB).
+#: FHP +1.1 / 0 dB).
 DISHES: dict[str, DishType] = {
     "standard": DishType("standard", 0.594 * 0.383, _STANDARD_PEAK_DOWN_BPS, _STANDARD_PEAK_UP_BPS,
                          "Starlink Standard (V4); peaks calibrated"),
     "mini": DishType("mini", 0.2985 * 0.259, _STANDARD_PEAK_DOWN_BPS, _STANDARD_PEAK_UP_BPS,
                      "Starlink Mini; peaks as Standard (ASSUMPTION), gain from aperture"),
     "fhp": DishType("fhp", 0.575 * 0.511, _STANDARD_PEAK_DOWN_BPS, _STANDARD_PEAK_UP_BPS,
-                    "Flat High Performance; peaks as Standard (ASSUMPTION), gain from aperture"),
+                    "Flat High Performance; peaks as Standard (ASSUMPTION), gain from aperture; mounted flat "
+                    "([StarlinkSpecs]: in-motion on vehicles, 140 deg field of view; [Laniewski24]: on a car roof)",
+                    flat_mounted=True),
 }
+
+
+def flat_mount_loss_db(sin_elevation) -> np.ndarray:
+    """Gain lost by a flat-mounted phased array to a satellite at elevation ``e``, dB (<= 0).
+
+    The array's effective area is its area projected on the direction of
+    the satellite: ``cos(zenith angle) = sin(e)`` [Mailloux05]; real elements
+    lose a little more (``cos^1.2-1.5``), which this leaves out.
+
+    >>> [round(float(x), 2) for x in flat_mount_loss_db(np.sin(np.radians([90.0, 60.0, 25.0])))]
+    [0.0, -0.62, -3.74]
+    """
+    return 10.0 * np.log10(np.clip(np.asarray(sin_elevation, dtype=np.float64), 1e-3, 1.0))
 
 #: Dish of a terminal that names none.
 DEFAULT_DISH = "standard"
@@ -292,3 +391,110 @@ V2_MINI_FIRST_NAME_NUMBER = 30000
 SERVED_ISO2 = frozenset(
     ["AR", "AS", "AQ", "AG", "YE", "SS", "NE", "NG", "JM", "SH", "LR", "PH", "GU", "MG", "SG", "ZW", "SX", "NR", "GH", "KI", "EC", "TD", "HT", "KE", "BJ", "MF", "GT", "DO", "ZM", "TL", "MQ", "CO", "BI", "ID", "SV", "SL", "CR", "PE", "CK", "PA", "TV", "SB", "MH", "HN", "CD", "UM", "MY", "BL", "VI", "PR", "GW", "CV", "YT", "MZ", "GY", "MV", "WS", "MW", "CL", "FK", "SO", "GF", "MP", "FJ", "RW", "NZ", "BD", "BB", "BW", "BS", "TO", "TT", "PY", "VU", "GP", "FM", "MN", "RE", "NF", "OM", "PN", "JP", "SZ", "QA", "LK", "CX", "CC", "UY", "DM", "KZ", "BT", "VC", "JO", "IL", "BH", "LS", "US", "CA", "MX", "BR", "AU", "AL", "AD", "AT", "BA", "BE", "BG", "CH", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FO", "FR", "GB", "GG", "GI", "GR", "HR", "HU", "IE", "IM", "IS", "IT", "JE", "LI", "LT", "LU", "LV", "MC", "MD", "ME", "MK", "MT", "NL", "NO", "PL", "PT", "RO", "RS", "SE", "SI", "SK", "SM", "UA", "VA", "XK", "AX"]
 )
+
+
+# --------------------------------------------------------------------------
+# Eras: the network at a date (module docstring, "Eras")
+# --------------------------------------------------------------------------
+
+#: The date of the calibration snapshot (Starlink's per-country speeds,
+#: 2025-12): the dish peaks above are calibrated at it, so the uplink scale
+#: is 1 there.
+CALIBRATION_DATE = "2025-12-01"
+
+#: Starlink customers world-wide: (date, subscribers, source).
+SUBSCRIBER_HISTORY: tuple[tuple[str, float, str], ...] = (
+    ("2022-12-19", 1.0e6, "[StarlinkSubs22]"),
+    ("2023-12-21", SUBSCRIBERS_2024_01, "[StarlinkSubs23]"),
+    ("2024-12-31", 4.6e6, "[StarlinkSubs25]: 4.6 million at the end of 2024"),
+    ("2025-08-27", 7.0e6, "[StarlinkSubs25]"),
+    (CALIBRATION_DATE, SUBSCRIBERS_2025_12, "[StarlinkSubs25], extrapolated at ~12,200 a day"),
+)
+
+#: Mean monthly use of one subscriber, (date, GB down, GB up, source): the
+#: middle of each reported quarter.
+DEMAND_HISTORY: tuple[tuple[str, float, float, str], ...] = (
+    ("2023-08-15", 514.3, 35.9, "[OpenVault23-24] 3Q 2023"),
+    ("2024-05-15", 544.0, 41.5, "[OpenVault23-24] 2Q 2024"),
+    ("2025-08-15", 592.8, 48.0, "[OpenVault25] 3Q 2025"),
+)
+
+#: Ookla's median Starlink upload in the US, (date, Mbit/s, source): the
+#: middle of each quarter.  Only ratios are used (`NetworkState.uplink_scale`).
+UPLINK_HISTORY: tuple[tuple[str, float, str], ...] = (
+    ("2022-08-15", 7.50, "[Ookla23-25] Q3 2022"),
+    ("2023-08-15", 9.7, "[Ookla23-25] Q3 2023"),
+    ("2025-02-15", 14.84, "[Ookla23-25] Q1 2025"),
+    ("2025-08-15", 16.91, "[Ookla23-25] Q3 2025"),
+)
+
+
+@dataclass(frozen=True)
+class NetworkState:
+    """The network's load and the dish's uplink at one date (`network_state`).
+
+    Attributes
+    ----------
+    when : str
+        The date, ISO 8601.
+    subscribers : float
+        Starlink customers world-wide.
+    mean_down_bps, mean_up_bps : float, bit/s
+        Mean demand of one subscriber over a month.
+    uplink_scale : float
+        What one dish may send relative to the calibration date (multiplies
+        `leonet.capacity.speedtest.dish_uplink_peak_bps`).
+    """
+
+    when: str
+    subscribers: float
+    mean_down_bps: float
+    mean_up_bps: float
+    uplink_scale: float
+
+
+def _days(when) -> float:
+    """Days since 1970-01-01 of a date, datetime or ISO 8601 text (UTC)."""
+    import datetime as dt
+
+    from ..timebase import parse_utc
+
+    if isinstance(when, dt.date) and not isinstance(when, dt.datetime):
+        when = dt.datetime(when.year, when.month, when.day, tzinfo=dt.timezone.utc)
+    elif isinstance(when, str) and len(when) == 10:
+        when = when + "T00:00:00Z"
+    t = parse_utc(when)
+    return (t - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)).total_seconds() / 86400.0
+
+
+def _at(when_days: float, dates: list[str], values: list[float]) -> float:
+    """Linear interpolation in time, held constant outside the points."""
+    return float(np.interp(when_days, [_days(d) for d in dates], values))
+
+
+def network_state(when) -> NetworkState:
+    """Subscribers, demand per subscriber and the dish's uplink scale at a date.
+
+    Parameters
+    ----------
+    when : datetime, date or str
+        UTC time or date (e.g. the scenario's ``start_utc``).
+
+    Examples
+    --------
+    >>> s = network_state("2025-12-01")
+    >>> s.subscribers, round(s.mean_down_bps / 1e6, 2), s.uplink_scale
+    (8000000.0, 1.8, 1.0)
+    >>> s = network_state("2024-02-01")
+    >>> round(s.subscribers / 1e6, 2), round(s.uplink_scale, 2)
+    (2.56, 0.67)
+    """
+    d = _days(when)
+    subs = _at(d, [h[0] for h in SUBSCRIBER_HISTORY], [h[1] for h in SUBSCRIBER_HISTORY])
+    down_gb = _at(d, [h[0] for h in DEMAND_HISTORY], [h[1] for h in DEMAND_HISTORY])
+    up_gb = _at(d, [h[0] for h in DEMAND_HISTORY], [h[2] for h in DEMAND_HISTORY])
+    dates, up = [h[0] for h in UPLINK_HISTORY], [h[1] for h in UPLINK_HISTORY]
+    scale = _at(d, dates, up) / _at(_days(CALIBRATION_DATE), dates, up)
+    text = when.isoformat() if hasattr(when, "isoformat") else str(when)
+    return NetworkState(text, subs, down_gb * 1e9 * 8.0 / _SECONDS_PER_MONTH, up_gb * 1e9 * 8.0 / _SECONDS_PER_MONTH,
+                        scale)

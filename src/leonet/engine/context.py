@@ -104,7 +104,8 @@ class RunContext:
         if self.ground is not None:
             c = self.constellation
             sat_source = [c.shells[i].constellation for i in c.shell_index]
-            self.service = ServiceLayer(loaded, self.ground.terminals, self.ground.gateways, len(c), sat_source)
+            self.service = ServiceLayer(loaded, self.ground.terminals, self.ground.gateways, len(c), sat_source,
+                                        constellation=c)
             self.model = NetworkModel(
                 c,
                 self.service.terminals,

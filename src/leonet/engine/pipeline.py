@@ -15,7 +15,8 @@ stage          adds to the StepState                                           b
                route parts; reasons no-satellite / no-gateway-path / capacity
 ``service``    reasons from faults, policies and inactive fleets               service/
 ``capacity``   demand and max-min fair throughput; reason capacity below the    capacity/
-               minimum rate; cell and gateway load rows
+               minimum rate; cell and gateway load rows; what a speed test
+               (a greedy flow) from each terminal would get, down and up
 =============  ==============================================================  ===========================
 
 `STAGES` lists them; `run_chunk` runs them for every step of a chunk and
@@ -82,6 +83,9 @@ class ChunkInputs:
     satellite_failed : bool[T, S] or None
     gateway_down_any : bool[T] or None
         Whether any gateway is down at the step.
+    link_share : float64[T, G] or None
+        Share of each terminal's link capacity left by capacity-loss faults
+        (when capacity is modelled and there are faults).
     """
 
     epoch_utc: dt.datetime
@@ -93,6 +97,7 @@ class ChunkInputs:
     demand_bps: NDArray[np.float64] | None = None
     satellite_failed: NDArray[np.bool_] | None = None
     gateway_down_any: NDArray[np.bool_] | None = None
+    link_share: NDArray[np.float64] | None = None
 
     @classmethod
     def of(cls, model: NetworkModel, epoch_utc: dt.datetime, offsets_ns: NDArray[np.int64]) -> ChunkInputs:
@@ -108,6 +113,8 @@ class ChunkInputs:
         if faults is not None:
             out.satellite_failed = faults.satellite_failed(offsets)
             out.gateway_down_any = faults.gateway_down(offsets).any(axis=1)
+            if out.demand_bps is not None:
+                out.link_share = faults.capacity_share(offsets)
         return out
 
 
@@ -134,6 +141,8 @@ class StepState:
     demand_bps: NDArray[np.float64] | None = None  #: float64[G] (NaN: not modelled or inactive): ``capacity``
     throughput_bps: NDArray[np.float64] | None = None  #: float64[G]: ``capacity``
     utilisation: NDArray[np.float64] | None = None  #: float64[G], offered load of each terminal's cell: ``capacity``
+    speedtest_down_bps: NDArray[np.float64] | None = None  #: float64[G], greedy downlink rate: ``capacity``
+    speedtest_up_bps: NDArray[np.float64] | None = None  #: float64[G], greedy uplink rate: ``capacity``
     load_rows: dict = field(default_factory=dict)  #: table name -> rows of this step: ``capacity``
 
 
@@ -185,24 +194,40 @@ def service_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> N
 
 
 def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> None:
-    """Max-min fair sharing among the routed terminals; below the minimum rate a terminal is unserved."""
+    """Max-min fair sharing among the routed terminals; below the minimum rate a terminal is unserved.
+
+    With a constellation (every run), the background subscribers share the
+    capacity too, and each terminal's speed test, down and up, comes from
+    the same allocation: the rate its flow would get if it asked for all it
+    can while every other terminal keeps its demand and the background
+    subscribers theirs, capped by its dish (`leonet.capacity.speedtest`,
+    `ServiceLayer.allocate`).  NaN where inactive or without capacity, 0
+    where not served.
+    """
     g = model.terminal_index.size
     if chunk.demand_bps is None:
-        step.demand_bps = np.full(g, np.nan)
-        step.throughput_bps = np.full(g, np.nan)
-        step.utilisation = np.full(g, np.nan)
+        for name in ("demand_bps", "throughput_bps", "utilisation", "speedtest_down_bps", "speedtest_up_bps"):
+            setattr(step, name, np.full(g, np.nan))
         return
     demand = chunk.demand_bps[step.index]
     routed = step.reason == Reason.SERVED
     indptr, isl_ids = model.terminal_lasers(step.network.routes_by_home, step.sat_index, routed)
     gateway = np.where(step.path, step.parts.gateway, -1)
-    result = model.service.allocate(step.t_ns, step.sat, gateway, routed, demand, indptr, isl_ids, model.directed_isls)
+    result = model.service.allocate(
+        step.t_ns, step.sat, gateway, routed, demand, indptr, isl_ids, model.directed_isls,
+        t_unix_ns=model.epoch_unix_ns + step.t_ns, r_ecef_km=step.r_sat_ecef_km, slant_range_km=step.uplink_km,
+        link_share=None if chunk.link_share is None else chunk.link_share[step.index],
+    )
     step.reason = np.where(result.below_min, Reason.CAPACITY, step.reason).astype(np.int8)
     active = step.reason != Reason.INACTIVE
+    served = step.reason == Reason.SERVED
     step.demand_bps = np.where(active, demand, np.nan)
     step.throughput_bps = np.where(active, np.where(routed, result.throughput_bps, 0.0), np.nan)
     step.utilisation = result.utilisation
     step.load_rows = {"cell_load": result.cell_rows, "gateway_load": result.gateway_rows}
+    for name in ("speedtest_down_bps", "speedtest_up_bps"):
+        value = getattr(result, name)
+        setattr(step, name, np.full(g, np.nan) if value is None else np.where(active, np.where(served, value, 0.0), np.nan))
 
 
 #: The stages every step passes through, in order.
@@ -273,7 +298,7 @@ class ChunkRecorder:
         ("sat", np.int32), ("gateway", np.int32), ("pop", np.int32), ("isl_hops", np.int16),
         ("uplink_s", np.float64), ("isl_s", np.float64), ("feeder_s", np.float64), ("backhaul_s", np.float64),
         ("reason", np.int8), ("demand_bps", np.float64), ("throughput_bps", np.float64),
-        ("utilisation", np.float64),
+        ("utilisation", np.float64), ("speedtest_down_bps", np.float64), ("speedtest_up_bps", np.float64),
     )
 
     def __init__(self, model: NetworkModel, chunk: ChunkInputs):
@@ -300,6 +325,8 @@ class ChunkRecorder:
         cols["demand_bps"][i] = step.demand_bps
         cols["throughput_bps"][i] = step.throughput_bps
         cols["utilisation"][i] = step.utilisation
+        cols["speedtest_down_bps"][i] = step.speedtest_down_bps
+        cols["speedtest_up_bps"][i] = step.speedtest_up_bps
         isl_ok = step.network.isl_ok
         n_ok = int(np.count_nonzero(isl_ok))
         self.links["isl_active"][i] = n_ok

@@ -4,8 +4,9 @@
 the ground segment.  The network model asks it, per chunk, which terminals
 are blocked before any network question arises (inactive fleet, a policy
 denies service, jamming), and, per step, to share capacity among the
-terminals the network could serve.  Everything it computes is a function of
-the step's time (and the run's seed), never of the chunking.
+terminals the network could serve and what a speed test from each would
+measure (`speedtest`).  Everything it computes is a function of the step's
+time (and the run's seed), never of the chunking.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..scheduling.assign import Reason
 
 __all__ = ["ServiceLayer", "StepCapacity"]
 
+
 @dataclass
 class StepCapacity:
     """One step's capacity result for every terminal (bit/s) and the load rows (internal units, see `leonet.results.schemas.rows_table`)."""
@@ -32,6 +34,9 @@ class StepCapacity:
     gateway_rows: dict
     #: float64[G]: offered load of each terminal's cell over the cell's capacity (the latency model's queue load).
     utilisation: NDArray[np.float64]
+    #: float64[G]: what a speed test would get, down and up (None without the speed-test model).
+    speedtest_down_bps: NDArray[np.float64] | None = None
+    speedtest_up_bps: NDArray[np.float64] | None = None
 
 
 class ServiceLayer:
@@ -46,6 +51,10 @@ class ServiceLayer:
     num_satellites : int
     satellite_constellation : list of str, [S]
         The constellation (source) name of each satellite, for capacity generations.
+    constellation : leonet.orbits.constellation.Constellation, optional
+        The run's satellites: their names (``generation = "by-name"``) and
+        their positions at the epoch (the speed tests' mean capacity in view
+        of each place).  Without it, capacity runs have no speed tests.
 
     Attributes
     ----------
@@ -53,10 +62,12 @@ class ServiceLayer:
         Ground terminals first, then every fleet's terminals.
     fleet_of_terminal : int64[G]
         Fleet index, -1 for ground terminals.
+    speedtest : leonet.capacity.speedtest.SpeedTestRun or None
+        The speed-test model (with capacity and a constellation).
     """
 
     def __init__(self, loaded, ground_terminals: GroundSites | None, gateways: GroundSites, num_satellites: int,
-                 satellite_constellation: list[str] | None = None):
+                 satellite_constellation: list[str] | None = None, *, constellation=None):
         from ..service.faults import FaultSchedule
         from ..service.fleets import Fleets
         from ..service.policy import PolicyEngine
@@ -98,18 +109,52 @@ class ServiceLayer:
 
             from ..capacity.model import capacity_model
 
-            self.capacity = capacity_model(
-                self.capacity_spec,
-                num_satellites,
-                gateways.antenna_count,
-                gateway_band=list(gateways.band) if gateways.band else None,
-                satellite_constellation=satellite_constellation,
-            )
+            try:
+                self.capacity = capacity_model(
+                    self.capacity_spec,
+                    num_satellites,
+                    gateways.antenna_count,
+                    gateway_band=list(gateways.band) if gateways.band else None,
+                    satellite_constellation=satellite_constellation,
+                    satellite_names=None if constellation is None else list(constellation.names),
+                )
+            except ValueError as exc:
+                raise ScenarioError(f"{loaded.source}: capacity: {exc}", source=loaded.source) from None
             self.cells = ServiceCells.from_sites(self.terminals, self.capacity_spec.h3_resolution)
             self.cell_names = np.array(self.cells.hex_ids(), dtype=object)
             self._check_capacity_inputs(len(gateways))
         self.default_demand_bps = (
             self.capacity_spec.demand_bps if self.capacity_spec is not None else 0.0
+        )
+        self.speedtest = None
+        if self.capacity is not None and constellation is not None:
+            self.speedtest = self._speedtest_model(constellation)
+
+    def _speedtest_model(self, constellation):
+        """The run's `SpeedTestRun`: the capacity model, the cells, the dish, the network of ``as_of``.
+
+        The mean capacity in view of each place comes from the satellites'
+        positions at the epoch (one instant, averaged over longitude:
+        `BackgroundLoad.with_mean_visible_capacity`), so every chunk of the
+        run, wherever it is computed, uses the same background.
+        """
+        from ..capacity.speedtest import SpeedTestRun
+        from ..orbits.propagate import positions_at
+
+        spec = self.capacity_spec
+        cells = self.cells
+        first = np.full(cells.n_cells, -1, dtype=np.int64)
+        order = np.arange(len(self.terminals))[::-1]
+        first[np.asarray(cells.terminal_cell)[order]] = order  # the first terminal of each cell
+        countries = [self.terminals.country_iso2[i] for i in first.tolist()]
+        subscribers = spec.background_subscribers
+        visible = None
+        if subscribers != 0 and len(constellation):
+            visible = positions_at(constellation, self.epoch).r_ecef_km
+        return SpeedTestRun(
+            self.capacity, cells.terminal_cell, cells.cell_id, self.terminals.lat_deg, self.terminals.lon_deg,
+            dish=spec.dish, as_of=self.epoch if spec.as_of is None else spec.as_of, subscribers=subscribers,
+            visibility_positions_km=visible, cell_country_iso2=countries,
         )
 
     def _check_capacity_inputs(self, n_gateways: int) -> None:
@@ -165,11 +210,30 @@ class ServiceLayer:
         isl_indptr: NDArray[np.int64],
         isl_ids: NDArray[np.int64],
         n_isl: int,
+        *,
+        t_unix_ns: int = 0,
+        r_ecef_km: NDArray[np.float64] | None = None,
+        slant_range_km: NDArray[np.float64] | None = None,
+        link_share: NDArray[np.float64] | None = None,
     ) -> StepCapacity:
-        """Share one step's capacity among the routed terminals (max-min fair)."""
+        """Share one step's capacity among the routed terminals (max-min fair); their speed tests.
+
+        With the speed-test model (`speedtest`; needs ``r_ecef_km`` and
+        ``slant_range_km``) the background subscribers share the capacity
+        too: throughput, reason capacity and the load rows come from the
+        downlink allocation of `leonet.capacity.speedtest.SpeedTestRun.step`
+        (beams at the step's link quality, terminals and background), and
+        each terminal's speed test from the same allocation, so a speed
+        test is never below the terminal's throughput.  Without it,
+        `leonet.capacity.allocate.allocate_step` shares among the terminals
+        alone.
+        """
+        demand = np.where(routed, demand_bps, 0.0)
+        if self.speedtest is not None and r_ecef_km is not None:
+            return self._allocate_with_background(t_ns, t_unix_ns, r_ecef_km, sat, gateway, routed, demand,
+                                                  slant_range_km, isl_indptr, isl_ids, n_isl, link_share)
         from ..capacity.allocate import allocate_step
 
-        demand = np.where(routed, demand_bps, 0.0)
         alloc = allocate_step(
             self.capacity,
             self.cells.terminal_cell,
@@ -182,32 +246,59 @@ class ServiceLayer:
             n_isl=n_isl,
             validate=False,  # the engine's own arrays, checked once when the layer was built (_check_capacity_inputs)
         )
+        return self._step_capacity(t_ns, routed, demand, alloc.throughput_bps, alloc.below_min_rate & routed,
+                                   alloc.cell_used_bps, alloc.cell_capacity_bps, alloc.cell_capacity_bps,
+                                   alloc.gateway_used_bps)
+
+    def _allocate_with_background(self, t_ns, t_unix_ns, r_ecef_km, sat, gateway, routed, demand, slant_range_km,
+                                  isl_indptr, isl_ids, n_isl, link_share) -> StepCapacity:
+        """`allocate` with the background subscribers in the sharing, and the speed tests."""
+        utc_hour = (int(t_unix_ns) % (86400 * 10**9)) / 3.6e12
+        down, up = self.speedtest.step(
+            utc_hour, r_ecef_km, np.where(routed, sat, -1), np.where(routed, gateway, -1), demand,
+            slant_range_km, isl_indptr=isl_indptr, isl_edges=isl_ids, n_isl=n_isl, link_share=link_share,
+            validate=False,
+        )
+        thr = down.throughput_bps
+        cell = self.cells.terminal_cell
+        flows = down.beamed
+        cell_used = np.bincount(cell[flows], weights=thr[flows], minlength=self.cells.n_cells)
+        gw_used = np.bincount(np.asarray(gateway)[flows], weights=thr[flows], minlength=self.capacity.n_gateways)
+        below = routed & (thr < np.minimum(self.capacity.min_rate_bps, demand) * (1.0 - 1e-9))
+        out = self._step_capacity(t_ns, routed, demand, thr, below, cell_used, down.cell_capacity_bps,
+                                  down.cell_beam_bps, gw_used)
+        out.speedtest_down_bps, out.speedtest_up_bps = down.speedtest_bps, up.speedtest_bps
+        return out
+
+    def _step_capacity(self, t_ns, routed, demand, throughput, below_min, cell_used, cell_cap, cell_beam,
+                       gateway_used) -> StepCapacity:
+        """The load rows of a step (`leonet.results.schemas`) and the cells' offered load."""
         counts = np.bincount(self.cells.terminal_cell[routed], minlength=self.cells.n_cells)
         cells = np.flatnonzero(counts)
         cell_demand = np.bincount(self.cells.terminal_cell, weights=demand, minlength=self.cells.n_cells)
-        cap = alloc.cell_capacity_bps
+        cap = cell_cap
         cell_rows = {
             "t_ns": np.full(cells.size, t_ns, np.int64),
             "cell": self.cell_names[cells],
             "terminals": counts[cells].astype(np.int32),
             "demand_bps": cell_demand[cells],
-            "used_bps": alloc.cell_used_bps[cells],
+            "used_bps": cell_used[cells],
             "capacity_bps": cap[cells],
-            "utilisation": np.divide(alloc.cell_used_bps[cells], cap[cells], out=np.zeros(cells.size), where=cap[cells] > 0),
+            "utilisation": np.divide(cell_used[cells], cap[cells], out=np.zeros(cells.size), where=cap[cells] > 0),
         }
-        w = alloc.gateway_capacity_bps.size
-        gateway_rows = {
-            "t_ns": np.full(w, t_ns, np.int64),
-            "gateway": np.arange(w, dtype=np.int32),
-            "used_bps": alloc.gateway_used_bps,
-            "capacity_bps": alloc.gateway_capacity_bps,
-            "utilisation": alloc.gateway_utilisation,
-        }
+        gw_cap = self.capacity.gateway_capacity_bps
+        w = gw_cap.size
         with np.errstate(divide="ignore", invalid="ignore"):
-            offered = np.where(cap > 0, cell_demand / cap, np.nan)[self.cells.terminal_cell]
-        return StepCapacity(
-            alloc.throughput_bps, demand, alloc.below_min_rate & routed, cell_rows, gateway_rows, offered
-        )
+            gateway_rows = {
+                "t_ns": np.full(w, t_ns, np.int64),
+                "gateway": np.arange(w, dtype=np.int32),
+                "used_bps": gateway_used,
+                "capacity_bps": gw_cap.copy(),
+                "utilisation": np.where(gw_cap > 0, gateway_used / np.where(gw_cap > 0, gw_cap, 1.0), np.nan),
+            }
+            # The latency model's queue load: the terminals' offered load over the beam at its top modulation.
+            offered = np.where(cell_beam > 0, cell_demand / cell_beam, np.nan)[self.cells.terminal_cell]
+        return StepCapacity(throughput, demand, below_min, cell_rows, gateway_rows, offered)
 
     # ------------------------------------------------------------------
     def notes(self) -> list[str]:

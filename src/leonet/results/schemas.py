@@ -77,6 +77,8 @@ TERMINAL_STEPS_SCHEMA = pa.schema(
         ("reason", REASON_TYPE),
         ("demand_mbps", pa.float64()),
         ("throughput_mbps", pa.float64()),
+        ("speedtest_down_mbps", pa.float64()),
+        ("speedtest_up_mbps", pa.float64()),
         ("cell_utilisation", pa.float64()),
     ]
 )
@@ -143,7 +145,8 @@ def terminal_steps_table(offsets_ns: NDArray[np.int64], terminal: NDArray[np.int
         ``backhaul_s`` (one way, s), ``rtt_s`` (the modelled round trip),
         ``access_s``, ``processing_s``, ``queueing_s``,
         ``reconfiguration_s`` (round trip, s), ``loss_probability``,
-        ``reason`` (int8 codes), ``demand_bps``, ``throughput_bps`` (bit/s),
+        ``reason`` (int8 codes), ``demand_bps``, ``throughput_bps``,
+        ``speedtest_down_bps``, ``speedtest_up_bps`` (bit/s),
         ``utilisation`` (fraction).  Latency parts of steps that are not
         served are dropped (NaN); ``propagation_rtt_ms`` is twice the sum
         of the one-way parts.
@@ -185,6 +188,8 @@ def terminal_steps_table(offsets_ns: NDArray[np.int64], terminal: NDArray[np.int
             reason_array(cols["reason"]),
             mbps(cols["demand_bps"]),
             mbps(cols["throughput_bps"]),
+            mbps(cols["speedtest_down_bps"]),
+            mbps(cols["speedtest_up_bps"]),
             pa.array(cols["utilisation"].ravel(), pa.float64()),
         ],
         schema=TERMINAL_STEPS_SCHEMA,

@@ -46,7 +46,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from .base import _kind_of, _models_in  # the walk the error messages use
-from .capacity import GENERATION_NAMES
+from .capacity import GENERATION_CHOICES
 from .catalog import BUILTIN_CONSTELLATIONS
 from .load import builtin_scenarios
 from .schema import MAX_STEPS, Scenario
@@ -244,8 +244,8 @@ UNITS: dict[str, str] = {
 #: entry names a real field.)
 RULES: dict[tuple[str, str], str] = {
     ("BuiltinConstellation", "builtin"): "one of " + ", ".join(f'`"{n}"`' for n in BUILTIN_CONSTELLATIONS),
-    ("CapacitySpec", "generation"): "one of " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_NAMES)),
-    ("CapacitySpec", "generation_by_constellation"): "values: " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_NAMES)),
+    ("CapacitySpec", "generation"): "one of " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_CHOICES)),
+    ("CapacitySpec", "generation_by_constellation"): "values: " + ", ".join(f'`"{n}"`' for n in sorted(GENERATION_CHOICES)),
     ("TimeSpec", "step_s"): "a whole number of ns, at most the window",
     ("ShellSpec", "phase_factor"): "at most planes - 1",
     ("ShellSpec", "mean_motion_rev_per_day"): "within 50 km of altitude_km",
@@ -593,9 +593,12 @@ INTROS: dict[str, str] = {
     "network": "Laser links and the scheduler.  Optional.",
     "capacity": (
         "Capacity sharing.  With this table, every step shares each satellite's, beam's, laser's and gateway "
-        "antenna's capacity max-min fairly among the terminals routed through it, and a terminal given less than "
-        "`min_rate_bps` is unserved (reason capacity).  Without it, demand and throughput are not computed.  The "
-        "defaults and their sources are in `leonet.capacity.params`."
+        "antenna's capacity max-min fairly among the terminals routed through it and the background subscribers "
+        "around them (`background_subscribers`), and a terminal given less than `min_rate_bps` is unserved (reason "
+        "capacity); `speedtest_down_mbps` / `speedtest_up_mbps` are what a speed test from each terminal would "
+        "measure (its dish, the network of `as_of`).  Without it, demand, throughput and speed tests are not "
+        "computed.  The defaults and their sources are in `leonet.capacity.params` and "
+        "`leonet.capacity.speedtest_params`."
     ),
     "latency": (
         "What a user measures.  `rtt_ms` is the modelled round trip of a ping from the dish to its PoP: the "
