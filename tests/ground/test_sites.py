@@ -44,7 +44,7 @@ OLD = "starperf-2024-01"
 def test_shipped_files_match_the_sha256_in_sources_md():
     sources = data_path("SOURCES.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `([^`]+)` \| [\d,]+ \| ([0-9a-f]{64}) \|", sources, flags=re.M)
-    assert len(rows) == 12  # 2 TLE + 2 gateway + 3 city + 5 boundary files
+    assert len(rows) == 15  # 2 TLE + 2 gateway + 3 city + 5 boundary + 3 population files
     for rel, sha in rows:
         digest = hashlib.sha256(data_path(*rel.split("/")).read_bytes()).hexdigest()
         assert digest == sha, rel
