@@ -47,12 +47,15 @@ from ..results.schemas import (
     HANDOVERS_SCHEMA,
     LINK_DROPS_SCHEMA,
     rows_table,
+    terminal_positions_table,
     terminal_steps_table,
 )
 from ..routing.shortest import terminal_routes
 from ..scheduling.assign import Reason
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..ground.motion import MotionState
+    from ..links.visibility import SiteGeometry
     from ..routing.shortest import RouteParts
     from .network import NetworkModel, StepNetwork
 
@@ -82,6 +85,8 @@ class ChunkInputs:
     satellite_failed : bool[T, S] or None
     gateway_down_any : bool[T] or None
         Whether any gateway is down at the step.
+    motion : MotionState or None
+        The moving terminals at the chunk's steps (`leonet.ground.motion.Motion.at`).
     """
 
     epoch_utc: dt.datetime
@@ -93,6 +98,7 @@ class ChunkInputs:
     demand_bps: NDArray[np.float64] | None = None
     satellite_failed: NDArray[np.bool_] | None = None
     gateway_down_any: NDArray[np.bool_] | None = None
+    motion: MotionState | None = None
 
     @classmethod
     def of(cls, model: NetworkModel, epoch_utc: dt.datetime, offsets_ns: NDArray[np.int64]) -> ChunkInputs:
@@ -101,8 +107,14 @@ class ChunkInputs:
         handover, previous = model.clock.previous_key(offsets)
         out = cls(epoch_utc, offsets, model.clock.key(offsets), handover, previous)
         service, faults = model.service, model.faults
+        if model.motion is not None:
+            # Positions of the moving terminals at every step of the chunk, once; the per-step
+            # home PoPs and service cells of the chunk in one pass each.
+            out.motion = model.motion.at(offsets)
+            model.prepare_chunk(out.motion)
+            service.prepare_chunk(out.motion)
         if service is not None:
-            out.blocked = service.blocked(offsets)
+            out.blocked = service.blocked(offsets, out.motion)
             if service.capacity is not None:
                 out.demand_bps = service.demand_bps(offsets)
         if faults is not None:
@@ -122,6 +134,7 @@ class StepState:
     index: int  #: the step's index in its chunk
     t_ns: int  #: offset from the run's epoch, ns
     r_sat_ecef_km: NDArray[np.float64]  #: float64[S, 3], km, ECEF
+    sites: SiteGeometry | None = None  #: every terminal where it is at the step: ``position``
     network: StepNetwork | None = None  #: ``network``
     sat: NDArray[np.int32] | None = None  #: int32[G], serving satellite (-1 none): ``schedule``
     sat_index: NDArray[np.int64] | None = None  #: int64[G], ``sat`` with -1 -> 0, for gathers: ``access``
@@ -140,6 +153,15 @@ class StepState:
 Stage = Callable[["NetworkModel", ChunkInputs, StepState], None]
 
 
+def position_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> None:
+    """Where every terminal is at the step: fixed ones at their site, moving ones where their track puts them."""
+    if chunk.motion is None:
+        step.sites = model.terminal_sites
+    else:
+        r, enu = chunk.motion.overlay(step.index, model.terminal_sites.r_ecef_km, model.terminal_sites.enu)
+        step.sites = model.terminal_sites.moved(r, enu)
+
+
 def network_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> None:
     """Lasers, feeder links, the delay graph and every satellite's route to a PoP."""
     step.network = model.state_at(step.t_ns, step.r_sat_ecef_km)
@@ -156,11 +178,13 @@ def access_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> No
     has = sat >= 0
     s_idx = np.where(has, sat, 0).astype(np.int64)
     terminals = model.terminal_index
-    rng, sin_el = pair_sin_elevation(model.terminal_sites, terminals, step.r_sat_ecef_km[s_idx])
-    sin_need = np.maximum(model.terminal_sites.sin_mask, model.sin_mask_sat[s_idx])
+    # From where each terminal is now (`position_stage`: moving terminals moved).
+    rng, sin_el = pair_sin_elevation(step.sites, terminals, step.r_sat_ecef_km[s_idx])
+    sin_need = np.maximum(step.sites.sin_mask, model.sin_mask_sat[s_idx])
     # The slot's decision checked the mask at its samples; a dip between them is caught here.
     up = has & (sin_el >= sin_need)
-    reachable, step.pop, step.parts = terminal_routes(step.network.routes_by_home, model.home_groups, s_idx)
+    homes = step.network.routes_by_home
+    reachable, step.pop, step.parts = terminal_routes(homes, getattr(homes, "groups", model.home_groups), s_idx)
     path = up & reachable
     reason = np.where(~up, Reason.NO_SATELLITE, np.where(path, Reason.SERVED, Reason.NO_GATEWAY_PATH))
     if model.service is not None and model.service.capacity is not None:
@@ -198,7 +222,7 @@ def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> 
     gateway = np.where(step.path, step.parts.gateway, -1)
     result = model.service.allocate(step.t_ns, step.sat, gateway, routed, demand, indptr, isl_ids, model.directed_isls)
     step.reason = np.where(result.below_min, Reason.CAPACITY, step.reason).astype(np.int8)
-    active = step.reason != Reason.INACTIVE
+    active = (step.reason != Reason.INACTIVE) & (step.reason != Reason.NO_POSITION)  # both left out of the figures
     step.demand_bps = np.where(active, demand, np.nan)
     step.throughput_bps = np.where(active, np.where(routed, result.throughput_bps, 0.0), np.nan)
     step.utilisation = result.utilisation
@@ -206,7 +230,7 @@ def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> 
 
 
 #: The stages every step passes through, in order.
-STAGES: tuple[Stage, ...] = (network_stage, schedule_stage, access_stage, service_stage, capacity_stage)
+STAGES: tuple[Stage, ...] = (position_stage, network_stage, schedule_stage, access_stage, service_stage, capacity_stage)
 
 
 def latency_stage(model: NetworkModel, chunk: ChunkInputs, recorder: ChunkRecorder) -> None:
@@ -243,7 +267,7 @@ def latency_stage(model: NetworkModel, chunk: ChunkInputs, recorder: ChunkRecord
         feeder_s=part("feeder_s"),
         backhaul_s=part("backhaul_s"),
         isl_hops=np.where(served, cols["isl_hops"], 0).ravel(),
-        lon_deg=np.tile(model.terminal_lon_deg, t),
+        lon_deg=_lon_deg(model, chunk),
         slot_ns=model.clock.slot_ns,
         slot_offset_ns=model.slot_offset_ns,
         step_ns=model.step_ns,
@@ -251,6 +275,15 @@ def latency_stage(model: NetworkModel, chunk: ChunkInputs, recorder: ChunkRecord
     )
     for name in LATENCY_COLUMNS:
         cols[name] = getattr(lat, name).reshape(t, g)
+
+
+def _lon_deg(model: NetworkModel, chunk: ChunkInputs) -> NDArray[np.float64]:
+    """float64[T * G], time-major: each terminal's longitude at each step (moving ones where they are)."""
+    lon = np.tile(model.terminal_lon_deg, (chunk.offsets_ns.size, 1))
+    if chunk.motion is not None:
+        cols = chunk.motion.terminals
+        lon[:, cols] = np.where(np.isfinite(chunk.motion.lon_deg), chunk.motion.lon_deg, lon[:, cols])
+    return lon.ravel()
 
 
 #: The latency model's per terminal-step outputs (internal units: s, fractions).
@@ -337,6 +370,8 @@ class ChunkRecorder:
         if self.chunk.demand_bps is not None:
             tables["cell_load"] = rows_table(self.load["cell_load"], CELL_LOAD_SCHEMA)
             tables["gateway_load"] = rows_table(self.load["gateway_load"], GATEWAY_LOAD_SCHEMA)
+        if self.chunk.motion is not None:
+            tables["terminal_positions"] = terminal_positions_table(self.chunk.motion)
         return tables
 
 

@@ -61,6 +61,8 @@ __all__ = [
     "admin1_codes_of",
     "admin1_regions",
     "country_of",
+    "country_of_box",
+    "admin1_code_of_box",
 ]
 
 _EUROPE = ("boundaries", "ne_10m_admin0_deu-pov_europe_simplified.geojson")
@@ -962,3 +964,76 @@ def country_of(lat_deg: ArrayLike, lon_deg: ArrayLike, *, snap_deg: float = 0.1)
         for p, k in zip(pairs[0].tolist(), pairs[1].tolist()):
             out[idx[p]] = _iso2(props[k])
     return out
+
+
+# --------------------------------------------------------------------------
+# Whole boxes: one answer for every point of a longitude/latitude box
+# --------------------------------------------------------------------------
+
+
+def _box_unit(parts: tuple[str, ...], box: BaseGeometry) -> int | None:
+    """The polygon of a shipped file that holds a whole box in its interior (its index); -1 when the box
+    touches no polygon of the file; None when points of the box may fall in different polygons (or none)."""
+    hits = _tree(parts).query(box, predicate="intersects")
+    if hits.size == 0:
+        return -1
+    if hits.size == 1 and shapely.contains_properly(_shipped(parts)[1][int(hits[0])], box):
+        return int(hits[0])
+    return None
+
+
+def country_of_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float, *, snap_deg: float = 0.1) -> str | None:
+    """The country `country_of` gives *every* point of a closed longitude/latitude box, or None.
+
+    None when two points of the box may get different answers (the box
+    crosses a border, or a coast within ``snap_deg``); the caller then asks
+    `country_of` point by point.  A box that lies in the interior of one
+    polygon of the Europe file (and touches no other) is that country; one
+    that touches no Europe polygon is judged on the world file the same way;
+    one that touches no polygon of either and lies farther than ``snap_deg``
+    from every world polygon is ``""`` (open sea).  So for any point ``p`` of
+    the box, ``country_of_box(box) in (None, country_of(p))``: a pure
+    acceleration (tested against `country_of` point by point).
+
+    Examples
+    --------
+    >>> country_of_box(30.25, 50.25, 30.5, 50.5), country_of_box(-30.25, 0.0, -30.0, 0.25)   # near Kyiv; mid-Atlantic
+    ('UA', '')
+    >>> country_of_box(23.5, 51.0, 24.5, 52.0) is None       # the Polish-Ukrainian border runs through it
+    True
+    """
+    box = shapely.box(lon0_deg, lat0_deg, lon1_deg, lat1_deg)
+    for parts in (_EUROPE, _WORLD):
+        k = _box_unit(parts, box)
+        if k is None:
+            return None
+        if k >= 0:
+            return _iso2(_shipped(parts)[0][k])
+    near = _tree(_WORLD).query(box, predicate="dwithin", distance=float(snap_deg) * (1.0 + 1e-9) + 1e-12)
+    return "" if near.size == 0 else None
+
+
+def admin1_code_of_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float) -> str | None:
+    """The code `admin1_codes_of` gives *every* point of a closed longitude/latitude box, or None.
+
+    Ukrainian units first (a box in the interior of one and touching no
+    other), then the world admin-1 file the same way; a box touching no unit
+    of either is ``""`` (sea).  None when points of the box may get
+    different codes.  As with `country_of_box`, for any point ``p`` of the
+    box the answer is None or ``admin1_codes_of(p)``.
+
+    Examples
+    --------
+    >>> admin1_code_of_box(36.0, 49.75, 36.25, 50.0)     # inside Kharkiv oblast
+    'UA-63'
+    """
+    box = shapely.box(lon0_deg, lat0_deg, lon1_deg, lat1_deg)
+    k = _box_unit(_UKR_ADM1, box)
+    if k is None:
+        return None
+    if k >= 0:
+        return str(_shipped(_UKR_ADM1)[0][k]["shapeISO"])
+    k = _box_unit(_WORLD_ADM1, box)
+    if k is None:
+        return None
+    return "" if k < 0 else str(_shipped(_WORLD_ADM1)[0][k]["iso_3166_2"])
