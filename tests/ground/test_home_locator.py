@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leonet.ground.pops import HOME_BOX_DEG, HomeLocator, home_pops, pop_assignment_table
-from leonet.ground.regions import admin1_code_of_box, admin1_codes_of, country_of, country_of_box
+from leonet.ground.regions import admin1_codes_in_box, admin1_codes_of, countries_in_box, country_of
 from leonet.ground.sites import load_pops, sites_from_coordinates
 
 
@@ -55,20 +55,31 @@ def test_known_homes_and_no_position(pops):
     assert strasbourg != "frntdeu1"  # crossing the Rhine changes the PoP
 
 
-boxes = st.tuples(st.integers(-60 * 4, 70 * 4), st.integers(-180 * 4, 179 * 4))
+boxes = st.tuples(st.integers(-60 * 64, 70 * 64), st.integers(-180 * 64, 179 * 64), st.integers(0, 4))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(boxes, st.integers(0, 2**32 - 1))
-def test_a_box_answer_is_the_answer_of_every_point_in_it(box, seed):
-    lat0, lon0 = box[0] * HOME_BOX_DEG, box[1] * HOME_BOX_DEG
-    lat1, lon1 = lat0 + HOME_BOX_DEG, lon0 + HOME_BOX_DEG
+def test_the_answers_a_box_allows_hold_the_answer_of_every_point_in_it(box, seed):
+    size = HOME_BOX_DEG / 2 ** box[2]
+    lat0, lon0 = box[0] // 2 ** (4 - box[2]) * size, box[1] // 2 ** (4 - box[2]) * size
+    lat1, lon1 = lat0 + size, lon0 + size
     rng = np.random.default_rng(seed)
     lat = np.concatenate([rng.uniform(lat0, lat1, 30), [lat0, lat1, lat0, lat1]])
     lon = np.concatenate([rng.uniform(lon0, lon1, 30), [lon0, lon0, lon1, lon1]])  # corners included
-    country = country_of_box(lon0, lat0, lon1, lat1)
-    if country is not None:
-        assert set(country_of(lat, lon)) == {country}
-    code = admin1_code_of_box(lon0, lat0, lon1, lat1)
-    if code is not None:
-        assert set(admin1_codes_of(lat, lon)) == {code}
+    assert set(country_of(lat, lon)) <= countries_in_box(lon0, lat0, lon1, lat1)
+    assert set(admin1_codes_of(lat, lon)) <= admin1_codes_in_box(lon0, lat0, lon1, lat1)
+
+
+@pytest.mark.parametrize("lat,lon", [(44.6, 33.45), (36.0, -5.6), (40.68, -74.01), (-6.8, 39.28), (59.33, 18.18)])
+def test_coasts_and_straits_boxes_of_every_size(lat, lon):
+    """Boxes around places on coasts and borders (Sevastopol, Gibraltar, New York, Dar es Salaam, Stockholm)."""
+    rng = np.random.default_rng(5)
+    for level in range(5):
+        size = HOME_BOX_DEG / 2**level
+        for di in (-1, 0, 1):
+            for dj in (-1, 0, 1):
+                lat0, lon0 = (np.floor(lat / size) + di) * size, (np.floor(lon / size) + dj) * size
+                pts_lat, pts_lon = rng.uniform(lat0, lat0 + size, 40), rng.uniform(lon0, lon0 + size, 40)
+                assert set(country_of(pts_lat, pts_lon)) <= countries_in_box(lon0, lat0, lon0 + size, lat0 + size)
+                assert set(admin1_codes_of(pts_lat, pts_lon)) <= admin1_codes_in_box(lon0, lat0, lon0 + size, lat0 + size)

@@ -244,8 +244,11 @@ def home_pops(terminals, pops) -> tuple[NDArray[np.int64], list[str]]:
     return home, _fallback_notes(unassigned, absent)
 
 
-#: Side of the longitude/latitude boxes `HomeLocator` remembers, degrees (~28 x 18 km at 50 N).
+#: Side of the largest longitude/latitude boxes `HomeLocator` remembers, degrees (~28 x 18 km at 50 N).
 HOME_BOX_DEG = 0.25
+#: Levels of boxes: a box that straddles a border or a coast is split in four, down to
+#: HOME_BOX_DEG / 2**(HOME_BOX_LEVELS - 1) (~1.7 km): only points that close to a border are looked up one by one.
+HOME_BOX_LEVELS = 5
 
 
 class HomeLocator:
@@ -257,12 +260,18 @@ class HomeLocator:
     as a fixed terminal standing there would have it: for any point,
     ``home_at`` equals `home_pops` of a ``coordinates`` terminal there.
 
-    Cost: the border files are searched per point only near borders and
-    coasts.  The answer for a whole `HOME_BOX_DEG` box is remembered when one
-    country (and one region, where it matters) holds the whole box
-    (`leonet.ground.regions.country_of_box`, `admin1_code_of_box`); points of
-    other boxes are looked up one by one.  The memory only skips work: the
-    answers are the same bits whatever was asked before (chunk-independent).
+    Cost: the border files are searched per point only very near borders and
+    coasts.  The home of a whole box is remembered when every (country,
+    region) its points can have (`leonet.ground.regions.countries_in_box`,
+    `admin1_codes_in_box`) gives the same PoP; a box that straddles a border
+    of PoPs is split in four, `HOME_BOX_LEVELS` times, from `HOME_BOX_DEG`
+    down; points of the smallest boxes that still straddle one are looked up
+    one by one.  Where no PoP is assigned (at sea, countries
+    Starlink does not serve) the nearest PoP is found with a k-d tree of the
+    PoPs' unit vectors (the chord orders like the great circle; near-ties
+    are settled by the great-circle distances, as `home_pops` does).  The
+    memory only skips work: the answers are the same bits whatever was asked
+    before (chunk-independent).
 
     Parameters
     ----------
@@ -280,95 +289,140 @@ class HomeLocator:
     """
 
     def __init__(self, pops):
+        from scipy.spatial import cKDTree
+
         self.pops = pops
         self._lookup = _pop_lookup(pops)
-        self._boxes: dict[int, tuple[str, str] | None] = {}
+        self._boxes: dict[int, int] = {}  # box key -> home PoP, _NEAREST or _EXACT
         self.unassigned: set[str] = set()
         self.absent: set[str] = set()
+        self._pop_tree = cKDTree(_unit(pops.lat_deg, pops.lon_deg))
 
-    def _box_label(self, key: int) -> tuple[str, str] | None:
-        """(country, region code) of every point of box ``key``, or None when they may differ."""
-        from .regions import admin1_code_of_box, country_of_box
+    # -- labels -----------------------------------------------------------------
 
-        i, j = divmod(int(key), _BOX_COLUMNS)
-        lat0, lon0 = (i - _BOX_ROWS_HALF) * HOME_BOX_DEG, (j - _BOX_COLUMNS // 2) * HOME_BOX_DEG
-        box = (lon0, lat0, lon0 + HOME_BOX_DEG, lat0 + HOME_BOX_DEG)
-        country = country_of_box(*box)
-        if country is None or country not in self._lookup[2]:
-            return None if country is None else (country, "")
-        code = admin1_code_of_box(*box)
-        if code is None:
-            return None
-        code = code.upper()
-        return OWN_COUNTRY_CODE.get(code, country), code
+    def _note(self, country: str, code: str) -> None:
+        """Note a label without an assigned PoP of the run (the run's notes)."""
+        table, by_code, _ = self._lookup
+        site = table.get((country, code)) or table.get((country, ""))
+        if site is None:
+            self.unassigned.add(country or "(no country)")
+        elif site not in by_code:
+            self.absent.add(site)
 
-    def labels(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> tuple[list[str], list[str]]:
-        """(country ISO2, region ISO 3166-2 or "") of each point, as `home_pops` reads a terminal there."""
+    def _label_home(self, country: str, code: str, note: bool) -> int:
+        """The assigned PoP of a label, `_NEAREST` where the nearest PoP decides (noted when ``note``)."""
+        table, by_code, _ = self._lookup
+        site = table.get((country, code)) or table.get((country, ""))
+        if site is not None and site in by_code:
+            return by_code[site]
+        if note:
+            self._note(country, code)
+        return _NEAREST
+
+    def _box_home(self, level: int, i: int, j: int) -> int:
+        """The home every point of a box gets: a PoP, `_NEAREST` (the nearest PoP, per point) or `_EXACT` (they differ)."""
+        from .regions import admin1_codes_in_box, countries_in_box
+
+        size = HOME_BOX_DEG / 2**level
+        lat0, lon0 = (i - _ROWS_HALF[level]) * size, (j - _COLUMNS_HALF[level]) * size
+        box = (lon0, lat0, lon0 + size, lat0 + size)
+        labels = set()
+        codes = None
+        for country in countries_in_box(*box):
+            if country not in self._lookup[2]:
+                labels.add((country, ""))
+                continue
+            codes = admin1_codes_in_box(*box) if codes is None else codes
+            labels.update((OWN_COUNTRY_CODE.get(c.upper(), country), c.upper()) for c in codes)
+        homes = {self._label_home(c, r, note=len(labels) == 1) for c, r in labels}
+        return homes.pop() if len(homes) == 1 else _EXACT
+
+    def _box_homes(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Home of each (finite) point from the boxes: a PoP, `_NEAREST`, or `_EXACT` where even the smallest box
+        holds points of different homes."""
+        out = np.full(lat.size, _EXACT, dtype=np.int64)
+        todo = np.arange(lat.size)
+        for level in range(HOME_BOX_LEVELS):
+            if todo.size == 0:
+                break
+            size = HOME_BOX_DEG / 2**level
+            i = np.floor(lat[todo] / size).astype(np.int64) + _ROWS_HALF[level]
+            j = np.floor(lon[todo] / size).astype(np.int64) + _COLUMNS_HALF[level]
+            uniq, inverse = np.unique((level << 42) | (i << 21) | j, return_inverse=True)
+            homes = np.empty(uniq.size, dtype=np.int64)
+            for u, key in enumerate(uniq.tolist()):
+                if key not in self._boxes:
+                    self._boxes[key] = self._box_home(level, (key >> 21) & _MASK21, key & _MASK21)
+                homes[u] = self._boxes[key]
+            got = homes[inverse.reshape(-1)]
+            out[todo] = got
+            todo = todo[got == _EXACT]
+        return out
+
+    def _exact_homes(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Homes of points looked up one by one (`country_of`, then `admin1_codes_of` where needed): a PoP or `_NEAREST`."""
         from .regions import admin1_codes_of, country_of
 
-        lat = np.asarray(lat_deg, dtype=np.float64).ravel()
-        lon = np.asarray(lon_deg, dtype=np.float64).ravel()
-        n = lat.size
-        countries, codes = [""] * n, [""] * n
-        ok = np.isfinite(lat) & np.isfinite(lon)
-        idx = np.flatnonzero(ok)
-        i = np.floor(lat[idx] / HOME_BOX_DEG).astype(np.int64) + _BOX_ROWS_HALF
-        j = np.floor(lon[idx] / HOME_BOX_DEG).astype(np.int64) + _BOX_COLUMNS // 2
-        keys = i * _BOX_COLUMNS + j
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        found = []
-        for key in uniq.tolist():
-            if key not in self._boxes:
-                self._boxes[key] = self._box_label(key)
-            found.append(self._boxes[key])
-        exact = []
-        for p, u in zip(idx.tolist(), inverse.tolist()):
-            if found[u] is None:
-                exact.append(p)
-            else:
-                countries[p], codes[p] = found[u]
-        if exact:
-            regional = self._lookup[2]
-            for p, c in zip(exact, country_of(lat[exact], lon[exact])):
-                countries[p] = c
-            need = [p for p in exact if countries[p] in regional]
-            if need:
-                for p, code in zip(need, admin1_codes_of(lat[need], lon[need])):
-                    codes[p] = code.upper()
-                    countries[p] = OWN_COUNTRY_CODE.get(codes[p], countries[p])
-        return countries, codes
+        countries = country_of(lat, lon) if lat.size else []
+        codes = [""] * lat.size
+        need = [p for p in range(lat.size) if countries[p] in self._lookup[2]]
+        if need:
+            for p, code in zip(need, admin1_codes_of(lat[need], lon[need])):
+                codes[p] = code.upper()
+                countries[p] = OWN_COUNTRY_CODE.get(codes[p], countries[p])
+        memo: dict[tuple[str, str], int] = {}
+        out = np.empty(lat.size, dtype=np.int64)
+        for p, label in enumerate(zip(countries, codes)):
+            if label not in memo:
+                memo[label] = self._label_home(*label, note=True)
+            out[p] = memo[label]
+        return out
+
+    # -- homes ------------------------------------------------------------------
+
+    def _nearest(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The great-circle-nearest PoP of each point (ties: the lower index), as `nearest` gives it."""
+        k = min(2, len(self.pops))
+        dist, idx = self._pop_tree.query(_unit(lat, lon), k=k)
+        dist, idx = dist.reshape(lat.size, k), idx.reshape(lat.size, k)
+        out = idx[:, 0].astype(np.int64)
+        # Chord and great circle order the PoPs alike; where two are (nearly) as close, the great circle decides.
+        close = np.flatnonzero(dist[:, -1] - dist[:, 0] <= 1e-9) if k > 1 else np.zeros(0, np.int64)
+        if close.size:
+            d = great_circle_km(lat[close, None], lon[close, None], self.pops.lat_deg[None, :], self.pops.lon_deg[None, :])
+            out[close] = np.argmin(d, axis=1)
+        return out
 
     def home_at(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.int64]:
         """Home PoP (index among the PoPs) of a terminal at each point: int64[N], -1 where the position is NaN."""
         lat = np.asarray(lat_deg, dtype=np.float64).ravel()
         lon = np.asarray(lon_deg, dtype=np.float64).ravel()
-        out = np.full(lat.size, -1, dtype=np.int64)
+        home = np.full(lat.size, -1, dtype=np.int64)
         ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
-        if ok.size == 0:
-            return out
-        countries, codes = self.labels(lat[ok], lon[ok])
-        # One table look-up per distinct label; the nearest PoP (at sea, unserved countries) per point.
-        label = np.array([f"{c}|{r}" for c, r in zip(countries, codes)], dtype=object)
-        _, first, inverse = np.unique(label, return_index=True, return_inverse=True)
-        site = _homes_of([countries[k] for k in first], [codes[k] for k in first], lat[ok][first], lon[ok][first],
-                         self.pops, self._lookup, self.unassigned, self.absent)
-        table, by_code, _ = self._lookup
-        home = site[inverse]
-        assigned = np.array([
-            (table.get((countries[k], codes[k])) or table.get((countries[k], ""))) in by_code for k in first.tolist()
-        ], dtype=bool)[inverse]
-        far = np.flatnonzero(~assigned)
+        got = self._box_homes(lat[ok], lon[ok])
+        exact = np.flatnonzero(got == _EXACT)
+        if exact.size:
+            got[exact] = self._exact_homes(lat[ok][exact], lon[ok][exact])
+        far = np.flatnonzero(got == _NEAREST)  # at sea, or a country without an assigned PoP of the run
         if far.size:
-            d = great_circle_km(lat[ok][far, None], lon[ok][far, None], self.pops.lat_deg[None, :], self.pops.lon_deg[None, :])
-            home[far] = np.argmin(d, axis=1)
-        out[ok] = home
-        return out
+            got[far] = self._nearest(lat[ok][far], lon[ok][far])
+        home[ok] = got
+        return home
 
     def notes(self) -> list[str]:
         """The fallbacks met so far (as `home_pops` notes them)."""
         return _fallback_notes(self.unassigned, self.absent)
 
 
-#: Box grid of `HomeLocator`: rows of latitude, columns of longitude (keys ``row * columns + column``).
-_BOX_ROWS_HALF = int(round(90.0 / HOME_BOX_DEG)) + 1
-_BOX_COLUMNS = 2 * (int(round(180.0 / HOME_BOX_DEG)) + 2)
+def _unit(lat_deg, lon_deg) -> NDArray[np.float64]:
+    """float64[N, 3]: unit vectors of points taken on the sphere (for chord distances)."""
+    lat, lon = np.radians(np.asarray(lat_deg, dtype=np.float64)), np.radians(np.asarray(lon_deg, dtype=np.float64))
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1).reshape(-1, 3)
+
+
+#: Box grid of `HomeLocator` per level: offsets that make row and column indices non-negative.
+_ROWS_HALF = [int(round(90.0 * 2**k / HOME_BOX_DEG)) + 1 for k in range(HOME_BOX_LEVELS)]
+_COLUMNS_HALF = [int(round(180.0 * 2**k / HOME_BOX_DEG)) + 2 for k in range(HOME_BOX_LEVELS)]
+_MASK21 = (1 << 21) - 1
+#: Box memory values besides PoP indices: the nearest PoP decides (per point); points differ (look each up).
+_NEAREST, _EXACT = -2, -1

@@ -61,8 +61,8 @@ __all__ = [
     "admin1_codes_of",
     "admin1_regions",
     "country_of",
-    "country_of_box",
-    "admin1_code_of_box",
+    "countries_in_box",
+    "admin1_codes_in_box",
 ]
 
 _EUROPE = ("boundaries", "ne_10m_admin0_deu-pov_europe_simplified.geojson")
@@ -971,69 +971,75 @@ def country_of(lat_deg: ArrayLike, lon_deg: ArrayLike, *, snap_deg: float = 0.1)
 # --------------------------------------------------------------------------
 
 
-def _box_unit(parts: tuple[str, ...], box: BaseGeometry) -> int | None:
-    """The polygon of a shipped file that holds a whole box in its interior (its index); -1 when the box
-    touches no polygon of the file; None when points of the box may fall in different polygons (or none)."""
-    hits = _tree(parts).query(box, predicate="intersects")
-    if hits.size == 0:
-        return -1
-    if hits.size == 1 and shapely.contains_properly(_shipped(parts)[1][int(hits[0])], box):
-        return int(hits[0])
-    return None
+def countries_in_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float, *,
+                     snap_deg: float = 0.1) -> set[str]:
+    """Every answer `country_of` can give for a point of a closed longitude/latitude box (a superset).
 
-
-def country_of_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float, *, snap_deg: float = 0.1) -> str | None:
-    """The country `country_of` gives *every* point of a closed longitude/latitude box, or None.
-
-    None when two points of the box may get different answers (the box
-    crosses a border, or a coast within ``snap_deg``); the caller then asks
-    `country_of` point by point.  A box that lies in the interior of one
-    polygon of the Europe file (and touches no other) is that country; one
-    that touches no Europe polygon is judged on the world file the same way;
-    one that touches no polygon of either and lies farther than ``snap_deg``
-    from every world polygon is ``""`` (open sea).  So for any point ``p`` of
-    the box, ``country_of_box(box) in (None, country_of(p))``: a pure
-    acceleration (tested against `country_of` point by point).
+    One element when the box lies in the interior of one polygon of the
+    Europe file (touching no other), or touches no Europe polygon and lies in
+    the interior of one world polygon; ``{""}`` at open sea (farther than
+    ``snap_deg`` from every world polygon); for a coastal sea within reach of
+    one coast only, that coast's country when every point of the box is
+    within ``snap_deg`` of it (its centre is, by more than half the box's
+    diagonal: distance is 1-Lipschitz).  Otherwise the countries of every
+    polygon the box touches or could snap to, with ``""`` unless the box is
+    smaller than ``snap_deg`` and touches a world polygon (then every point
+    is in a polygon or within reach of one).  So ``country_of(p)`` is in the
+    set for any point ``p`` of the box (tested point by point).
 
     Examples
     --------
-    >>> country_of_box(30.25, 50.25, 30.5, 50.5), country_of_box(-30.25, 0.0, -30.0, 0.25)   # near Kyiv; mid-Atlantic
-    ('UA', '')
-    >>> country_of_box(23.5, 51.0, 24.5, 52.0) is None       # the Polish-Ukrainian border runs through it
-    True
+    >>> countries_in_box(30.25, 50.25, 30.5, 50.5), countries_in_box(-30.25, 0.0, -30.0, 0.25)   # near Kyiv; mid-Atlantic
+    ({'UA'}, {''})
+    >>> sorted(countries_in_box(23.5, 51.0, 24.5, 52.0))      # the Polish-Ukrainian border runs through it
+    ['', 'BY', 'PL', 'UA']
     """
     box = shapely.box(lon0_deg, lat0_deg, lon1_deg, lat1_deg)
-    for parts in (_EUROPE, _WORLD):
-        k = _box_unit(parts, box)
-        if k is None:
-            return None
-        if k >= 0:
-            return _iso2(_shipped(parts)[0][k])
-    near = _tree(_WORLD).query(box, predicate="dwithin", distance=float(snap_deg) * (1.0 + 1e-9) + 1e-12)
-    return "" if near.size == 0 else None
+    europe = _box_hits(_EUROPE, box)
+    if len(europe) == 1 and shapely.contains_properly(_shipped(_EUROPE)[1][europe[0]], box):
+        return {_iso2(_shipped(_EUROPE)[0][europe[0]])}
+    world = _box_hits(_WORLD, box)
+    if not europe and len(world) == 1 and shapely.contains_properly(_shipped(_WORLD)[1][world[0]], box):
+        return {_iso2(_shipped(_WORLD)[0][world[0]])}
+    near = _tree(_WORLD).query(box, predicate="dwithin", distance=float(snap_deg) * (1.0 + 1e-9) + 1e-12).tolist()
+    diagonal = float(np.hypot(lon1_deg - lon0_deg, lat1_deg - lat0_deg))
+    if not europe and not world:
+        if not near:
+            return {""}
+        if len(near) == 1:
+            centre = shapely.points(0.5 * (lon0_deg + lon1_deg), 0.5 * (lat0_deg + lat1_deg))
+            if float(shapely.distance(_shipped(_WORLD)[1][near[0]], centre)) < float(snap_deg) - 0.5 * diagonal - 1e-9:
+                return {_iso2(_shipped(_WORLD)[0][near[0]])}
+    out = {_iso2(_shipped(_EUROPE)[0][k]) for k in europe} | {_iso2(_shipped(_WORLD)[0][k]) for k in near}
+    if not (world and diagonal < float(snap_deg)):
+        out.add("")
+    return out
 
 
-def admin1_code_of_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float) -> str | None:
-    """The code `admin1_codes_of` gives *every* point of a closed longitude/latitude box, or None.
+def admin1_codes_in_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float) -> set[str]:
+    """Every answer `admin1_codes_of` can give for a point of a closed longitude/latitude box (a superset).
 
-    Ukrainian units first (a box in the interior of one and touching no
-    other), then the world admin-1 file the same way; a box touching no unit
-    of either is ``""`` (sea).  None when points of the box may get
-    different codes.  As with `country_of_box`, for any point ``p`` of the
-    box the answer is None or ``admin1_codes_of(p)``.
+    One code when the box lies in the interior of one Ukrainian unit
+    (touching no other), or touches none and lies in the interior of one
+    world admin-1 unit; ``{""}`` when it touches no unit (sea); else the
+    codes of every unit it touches, and ``""``.
 
     Examples
     --------
-    >>> admin1_code_of_box(36.0, 49.75, 36.25, 50.0)     # inside Kharkiv oblast
-    'UA-63'
+    >>> admin1_codes_in_box(36.0, 49.75, 36.25, 50.0)     # inside Kharkiv oblast
+    {'UA-63'}
     """
     box = shapely.box(lon0_deg, lat0_deg, lon1_deg, lat1_deg)
-    k = _box_unit(_UKR_ADM1, box)
-    if k is None:
-        return None
-    if k >= 0:
-        return str(_shipped(_UKR_ADM1)[0][k]["shapeISO"])
-    k = _box_unit(_WORLD_ADM1, box)
-    if k is None:
-        return None
-    return "" if k < 0 else str(_shipped(_WORLD_ADM1)[0][k]["iso_3166_2"])
+    ukraine = _box_hits(_UKR_ADM1, box)
+    if len(ukraine) == 1 and shapely.contains_properly(_shipped(_UKR_ADM1)[1][ukraine[0]], box):
+        return {str(_shipped(_UKR_ADM1)[0][ukraine[0]]["shapeISO"])}
+    world = _box_hits(_WORLD_ADM1, box)
+    if not ukraine and len(world) == 1 and shapely.contains_properly(_shipped(_WORLD_ADM1)[1][world[0]], box):
+        return {str(_shipped(_WORLD_ADM1)[0][world[0]]["iso_3166_2"])}
+    return ({str(_shipped(_UKR_ADM1)[0][k]["shapeISO"]) for k in ukraine}
+            | {str(_shipped(_WORLD_ADM1)[0][k]["iso_3166_2"]) for k in world} | {""})
+
+
+def _box_hits(parts: tuple[str, ...], box: BaseGeometry) -> list[int]:
+    """Polygons of a shipped file that a box touches (closed sets intersect)."""
+    return _tree(parts).query(box, predicate="intersects").tolist()
