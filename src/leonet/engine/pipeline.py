@@ -8,12 +8,17 @@ stage reads what the stages before it wrote and adds its own part:
 =============  ==============================================================  ===========================
 stage          adds to the StepState                                           built on
 =============  ==============================================================  ===========================
+``position``   where every terminal is now (moving ones where their track      ground/motion.py
+               puts them; `leonet.links.visibility.SiteGeometry.moved`)
 ``network``    usable lasers, feeder links, the delay graph, every satellite's  links/, routing/
                route to a PoP (`StepNetwork`; shared with the slot decision)
 ``schedule``   each terminal's serving satellite for the slot                  scheduling/
-``access``     is that satellite above the mask now, the uplink range, the      links/, routing/
-               route parts; reasons no-satellite / no-gateway-path / capacity
-``service``    reasons from faults, policies and inactive fleets               service/
+``access``     is that satellite above the mask now (from where the terminal   links/, routing/
+               is), the uplink range, the route parts (to the terminal's home
+               PoP of the step); reasons no-satellite / no-gateway-path /
+               capacity
+``service``    reasons from faults, policies (where each terminal is),          service/
+               inactive fleets and tracks, no-position
 ``capacity``   demand and max-min fair throughput; reason capacity below the    capacity/
                minimum rate; cell and gateway load rows
 =============  ==============================================================  ===========================

@@ -288,9 +288,7 @@ class ServiceLayer:
         names = self._hex_names
         for c in uniq.tolist():
             if c not in names:
-                import h3
-
-                names[c] = h3.int_to_str(c)
+                names[c] = _hex(c)
         return terminal_cell.astype(np.intp), int(uniq.size), np.array([names[c] for c in uniq.tolist()], dtype=object)
 
     # ------------------------------------------------------------------
@@ -305,3 +303,10 @@ class ServiceLayer:
         if self.faults is not None:
             out.extend(self.faults.notes())
         return out
+
+
+def _hex(cell: int) -> str:
+    """An H3 index as its usual 15-character hex string."""
+    import h3
+
+    return h3.int_to_str(int(cell))
