@@ -198,6 +198,9 @@ def _print_summary(result) -> None:
             f"{s['throughput_p50_mbps']} / {s['throughput_p5_mbps']} Mbit/s" if "throughput_p50_mbps" in s else None,
         ),
         ("handovers per terminal-hour", s.get("handovers_per_terminal_hour")),
+        ("moving terminals", f"{s['moving_terminals']:,}" if s.get("moving_terminals") else None),
+        ("distance travelled", f"{s['distance_travelled_km']:,.1f} km" if s.get("moving_terminals") else None),
+        ("handovers per mover-hour", s.get("mover_handovers_per_hour") if s.get("moving_terminals") else None),
         ("unserved terminal-steps", ", ".join(f"{k} {v:,}" for k, v in s.get("unserved_steps_by_reason", {}).items()) or None),
         ("wall time", f"{s['wall_s']:.1f} s"),
     ]
@@ -230,7 +233,10 @@ def _print_summary(result) -> None:
                 t.add_row(r["month"], r["sponsor"], f"{r['terminal_days']:,.1f}", f"{r['cost_usd']:,.2f}")
         out.print(t)
     for note in s.get("notes", []):
-        out.print(_label("note:", "dim", note))
+        if note.startswith("warning: "):
+            out.print(_label("warning:", "yellow", note[len("warning: "):]))
+        else:
+            out.print(_label("note:", "dim", note))
 
 
 @app.command()

@@ -22,6 +22,8 @@ KEYS = {
     "cell_load": "t_ns, cell",
     "gateway_load": "t_ns, gateway",
     "pings": "t_ns, terminal",
+    "terminal_positions": "t_ns, terminal",
+    "service_events": "t_ns, terminal",
 }
 
 
@@ -86,3 +88,7 @@ def test_dask_local_cluster_gives_the_same_tables(ukraine_small, serial, tmp_pat
 def test_the_serial_run_has_the_story_in_it(serial):
     reasons = set(serial["terminal_steps"].column("reason").cast(pa.string()).to_pylist())
     assert {"served", "policy"} <= reasons  # Crimea is geofenced for the whole window
+    # The boat and the advancing unit move in every step of the window.
+    assert serial["terminal_positions"].num_rows == 2 * 13
+    assert set(serial["terminal_positions"].column("status").cast(pa.string()).to_pylist()) == {"ok"}
+    assert "service_events" in serial

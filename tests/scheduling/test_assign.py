@@ -31,10 +31,11 @@ def _steps(table, column):
 
 
 def test_reason_codes():
-    assert [int(r) for r in Reason] == [0, 1, 2, 3, 4, 5, 6]
+    assert [int(r) for r in Reason] == [0, 1, 2, 3, 4, 5, 6, 7]
     assert REASON_NAMES[:3] == ("served", "no-satellite", "no-gateway-path")
     assert REASON_NAMES[Reason.CAPACITY] == "capacity"
     assert REASON_NAMES[Reason.INACTIVE] == "inactive"
+    assert REASON_NAMES[Reason.NO_POSITION] == "no-position"
     assert len(REASON_NAMES) == len(Reason)
 
 

@@ -146,7 +146,7 @@ class RunContext:
             names = [] if fleets is None else list(fleets.names)
             tables["terminals"] = _sites_table(self.service.terminals).append_column(
                 "fleet", pa.array([names[f] if f >= 0 else "" for f in self.service.fleet_of_terminal], pa.string())
-            )
+            ).append_column("distance_km", pa.array(self._distance_km(), pa.float64()))
             tables["gateways"] = _sites_table(self.ground.gateways)
             tables["pops"] = _sites_table(self.ground.pops)
             billed = [f for f in self.loaded.spec.fleets if f.billed]
@@ -158,6 +158,14 @@ class RunContext:
                     billed, ledger.start, ledger.end, terminal_counts=fleets.terminal_counts()
                 ).table
         return tables
+
+    def _distance_km(self) -> np.ndarray:
+        """float64[G]: ground distance each terminal travels in the run window, km (0 for fixed terminals)."""
+        out = np.zeros(len(self.service.terminals), dtype=np.float64)
+        motion = self.service.motion
+        if motion is not None:
+            out[motion.terminals] = motion.distance_km(*self.service.window)
+        return out
 
     def chunk(self, start: int, stop: int) -> tuple[dict[str, pa.Table], dict]:
         """Tables of steps ``start:stop`` and a little metadata."""

@@ -38,6 +38,32 @@ from ..timebase import TimeGrid, unix_ns
 
 __all__ = ["NetworkModel", "StepNetwork"]
 
+class HomeRoutes(list):
+    """Every satellite's route to each home PoP of one instant: a list of `SatelliteRoutes`, one per home.
+
+    Attributes
+    ----------
+    pops : int64[H]
+        The PoP (index among the run's PoPs) of each entry; empty in
+        "nearest" mode (one entry, to the PoP nearest in delay).
+    groups : list of int64 arrays, [H]
+        The terminals whose home each entry is (a partition of ``0 .. G-1``;
+        moving terminals change group when they cross a border).
+    """
+
+    def __init__(self, routes, pops, groups):
+        super().__init__(routes)
+        self.pops = np.asarray(pops, dtype=np.int64)
+        self.groups = groups
+
+    def rows(self, g: int) -> NDArray[np.int64]:
+        """int64[G]: each terminal's entry."""
+        out = np.zeros(g, dtype=np.int64)
+        for h, group in enumerate(self.groups):
+            out[group] = h
+        return out
+
+
 class StepNetwork:
     """The network at one instant: usable lasers, feeder links, routes to PoPs.
 
@@ -51,9 +77,9 @@ class StepNetwork:
         Gateway -> satellite links after antenna limits.
     graph : scipy.sparse.csr_array (N, N), s
         The directed delay graph (`leonet.routing.graph.build_graph`).
-    routes_by_home : list of SatelliteRoutes
-        Every satellite's route to each home PoP of the run's terminals, in
-        the order of `NetworkModel.home_groups` (one entry, to the nearest
+    routes_by_home : HomeRoutes
+        Every satellite's route to each home PoP of the run's terminals at
+        this instant, with each home's terminals (one entry, to the nearest
         PoP, in "nearest" mode).
     """
 
@@ -151,6 +177,8 @@ class NetworkModel:
                 f"the ISL topology is for {self.topology.num_satellites} satellites, the constellation has {s}"
             )
         self.terminal_sites = SiteGeometry.from_sites(terminals)
+        #: The moving terminals (`leonet.ground.motion.Motion`), None if none moves.
+        self.motion = None if service is None else service.motion
         self.gateway_sites = SiteGeometry.from_sites(gateways)
         self.gateway_antennas = np.asarray(gateways.antenna_count, dtype=np.int64)
         self.sin_mask_sat = np.sin(np.radians(constellation.min_elevation_deg))
@@ -181,7 +209,8 @@ class NetworkModel:
             def wants_beam(offset_ns: NDArray[np.int64]) -> NDArray[np.bool_]:
                 return (service.blocked(offset_ns) == 0) & (service.demand_bps(offset_ns) > 0.0)
 
-            cell_beams = CellBeams(service.cells.terminal_cell, service.capacity.beams_per_satellite, wants_beam)
+            cell_at = None if self.motion is None else (lambda t_ns: service.cells_at(t_ns)[0])
+            cell_beams = CellBeams(service.cells.terminal_cell, service.capacity.beams_per_satellite, wants_beam, cell_at)
         self.scheduler = SlotScheduler(
             constellation.satrecs,
             self.terminal_sites,
@@ -194,6 +223,7 @@ class NetworkModel:
             node_spacing_ns=node_spacing_ns,
             satellite_failed=None if self.faults is None else self.faults.satellite_failed,
             cell_beams=cell_beams,
+            motion=self.motion,
         )
         self._state_cache: dict[int, tuple[NDArray[np.float64], StepNetwork]] = {}
         self.terminal_index = np.arange(len(self.terminal_sites), dtype=np.int64)
@@ -211,13 +241,24 @@ class NetworkModel:
         """
         w = len(gateways)
         self.pop_notes: list[str] = []
+        self.locator = None
         if pop_spec.terminal_pop == "country" and len(terminals) and w:
             from ..ground.pops import home_pops
 
-            home, self.pop_notes = home_pops(terminals, pops, pop_spec.country_pop)
+            if self.motion is None:
+                home, self.pop_notes = home_pops(terminals, pops, pop_spec.country_pop)
+                reachable = home
+            else:
+                home = np.zeros(len(terminals), dtype=np.int64)
+                fixed = np.setdiff1d(np.arange(len(terminals)), self.motion.terminals)
+                if fixed.size:
+                    home[fixed], self.pop_notes = home_pops(terminals.subset(fixed), pops, pop_spec.country_pop)
+                self._mover_homes(pops, home, pop_spec.country_pop)
+                # A moving terminal may cross into any PoP's country: every PoP is reachable over fibre.
+                reachable = np.arange(len(pops))
             self.home_pops, self.terminal_home = np.unique(home, return_inverse=True)
-            bh_pop = np.repeat(self.home_pops, w)
-            bh_gw = np.tile(np.arange(w), self.home_pops.size)
+            bh_pop = np.repeat(np.unique(reachable), w)
+            bh_gw = np.tile(np.arange(w), bh_pop.size // w)
             bh_s = backhaul_delay_s(gateways, pops, bh_pop, pop_spec.route_factor, pop_spec.refractive_index, bh_gw)
             self.graph_builder = GraphBuilder(self.nodes, self.topology.pairs, bh_pop, bh_s, backhaul_gateway=bh_gw)
             self.route_sources: list = [[int(p)] for p in self.home_pops]
@@ -229,6 +270,52 @@ class NetworkModel:
             self.route_sources = [None]
         #: Terminals of each home PoP (one group holding every terminal in "nearest" mode).
         self.home_groups = [np.flatnonzero(self.terminal_home == h) for h in range(len(self.route_sources))]
+        self._static_routes = HomeRoutes([None] * len(self.route_sources), [] if self.home_pops is None else self.home_pops,
+                                         self.home_groups)
+
+    def _mover_homes(self, pops, home: NDArray[np.int64], overrides=None) -> None:
+        """Moving terminals get their home PoP where they are, step by step (`leonet.ground.pops.HomeLocator`).
+
+        ``home`` (the fixed terminals' homes) is changed in place: a moving
+        terminal's fixed entry is its home at its first fix, used only when
+        it has no position (it is then blocked, and its route unused).
+        """
+        from ..ground.pops import HomeLocator
+
+        self.locator = HomeLocator(pops, overrides)
+        trs = self.motion.trajectories
+        # Warm the locator on every fix (its notes: moving terminals at sea use the nearest PoP).
+        self.locator.home_at(np.concatenate([tr.lat_deg for tr in trs]), np.concatenate([tr.lon_deg for tr in trs]))
+        first = self.locator.home_at([tr.lat_deg[0] for tr in trs], [tr.lon_deg[0] for tr in trs])
+        home[self.motion.terminals] = first
+        self.pop_notes = self.pop_notes + [n for n in self.locator.notes() if n not in self.pop_notes]
+        self._first_home = first
+        self._home_memo: dict[int, NDArray[np.int64]] = {}
+
+    def prepare_chunk(self, state) -> None:
+        """Remember the moving terminals' home PoPs at a chunk's steps (one vectorised pass; `homes_at` reads them)."""
+        if self.locator is None or state is None:
+            return
+        t, m = state.status.shape
+        home = self.locator.home_at(state.lat_deg.ravel(), state.lon_deg.ravel()).reshape(t, m)
+        self._home_memo = {int(x): home[i] for i, x in enumerate(state.offset_ns.tolist())}
+
+    def homes_at(self, t_ns: int | None) -> HomeRoutes:
+        """The home PoPs at step ``t_ns`` and each one's terminals (routes not filled in: `step_state` does)."""
+        if self.locator is None or t_ns is None:
+            return self._static_routes
+        moving = self._home_memo.get(int(t_ns))
+        if moving is None:
+            st = self.motion.at(np.array([t_ns], dtype=np.int64))
+            moving = self.locator.home_at(st.lat_deg[0], st.lon_deg[0])
+        pop = self.home_pops[self.terminal_home].copy()
+        # Without a position a moving terminal is blocked: it keeps a home of the step (or its first one).
+        fixed = np.ones(pop.size, dtype=bool)
+        fixed[self.motion.terminals] = False
+        spare = pop[fixed][0] if fixed.any() else (moving[moving >= 0][0] if (moving >= 0).any() else self._first_home[0])
+        pop[self.motion.terminals] = np.where(moving >= 0, moving, spare)
+        pops, row = np.unique(pop, return_inverse=True)
+        return HomeRoutes([None] * pops.size, pops, [np.flatnonzero(row == h) for h in range(pops.size)])
 
     # ------------------------------------------------------------------
     # One instant
@@ -258,7 +345,9 @@ class NetworkModel:
             feeders = feeders.take(~down[feeders.site])
         feeders = limit_links_per_site(feeders, self.gateway_antennas)
         graph = self.graph_builder.build(ok, isl_delay, feeders.site, feeders.sat, feeders.delay_s)
-        routes = [routes_to_pops(graph, self.nodes, src) for src in self.route_sources]
+        homes = self.homes_at(t_ns)
+        sources = self.route_sources if self.home_pops is None else [[int(p)] for p in homes.pops]
+        routes = HomeRoutes([routes_to_pops(graph, self.nodes, src) for src in sources], homes.pops, homes.groups)
         return StepNetwork(ok, isl_delay, feeders, graph, routes)
 
     def state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepNetwork:
@@ -274,9 +363,13 @@ class NetworkModel:
         self._state_cache[int(t_ns)] = (np.array(r_ecef_km, copy=True), state)
         return state
 
-    def _slot_delay_s(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _slot_delay_s(self, t_ns: int, r_ecef_km: NDArray[np.float64]):
         routes = self.state_at(t_ns, r_ecef_km).routes_by_home
-        return routes[0].delay_s if len(routes) == 1 else np.stack([r.delay_s for r in routes])
+        if len(routes) == 1:
+            return routes[0].delay_s
+        delays = np.stack([r.delay_s for r in routes])
+        # Moving terminals change home with the time: the scheduler gets each terminal's row of this instant.
+        return delays if self.locator is None else (delays, routes.rows(len(self.terminal_sites)))
 
     def assignment(self, epoch_utc: dt.datetime, key: int) -> NDArray[np.int32]:
         """Serving satellite of every terminal in slot ``key`` (int32[G], -1 none)."""
@@ -334,7 +427,7 @@ class NetworkModel:
             return self._lasers_of(routes_by_home[0], s_idx, routed)
         lengths = np.zeros(g, np.int64)
         owner, ids = [], []
-        for routes, group in zip(routes_by_home, self.home_groups):
+        for routes, group in zip(routes_by_home, getattr(routes_by_home, "groups", self.home_groups)):
             mine = np.zeros(g, bool)
             mine[group] = routed[group]
             ptr, part = self._lasers_of(routes, s_idx, mine)

@@ -8,12 +8,17 @@ stage reads what the stages before it wrote and adds its own part:
 =============  ==============================================================  ===========================
 stage          adds to the StepState                                           built on
 =============  ==============================================================  ===========================
+``position``   where every terminal is now (moving ones where their track      ground/motion.py
+               puts them; `leonet.links.visibility.SiteGeometry.moved`)
 ``network``    usable lasers, feeder links, the delay graph, every satellite's  links/, routing/
                route to a PoP (`StepNetwork`; shared with the slot decision)
 ``schedule``   each terminal's serving satellite for the slot                  scheduling/
-``access``     is that satellite above the mask now, the uplink range, the      links/, routing/
-               route parts; reasons no-satellite / no-gateway-path / capacity
-``service``    reasons from faults, policies and inactive fleets               service/
+``access``     is that satellite above the mask now (from where the terminal   links/, routing/
+               is), the uplink range, the route parts (to the terminal's home
+               PoP of the step); reasons no-satellite / no-gateway-path /
+               capacity
+``service``    reasons from faults, policies (where each terminal is),          service/
+               inactive fleets and tracks, no-position
 ``capacity``   demand and max-min fair throughput; reason capacity below the    capacity/
                minimum rate; cell and gateway load rows; what a speed test
                (a greedy flow) from each terminal would get, down and up
@@ -48,12 +53,15 @@ from ..results.schemas import (
     HANDOVERS_SCHEMA,
     LINK_DROPS_SCHEMA,
     rows_table,
+    terminal_positions_table,
     terminal_steps_table,
 )
 from ..routing.shortest import terminal_routes
 from ..scheduling.assign import Reason
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..ground.motion import MotionState
+    from ..links.visibility import SiteGeometry
     from ..routing.shortest import RouteParts
     from .network import NetworkModel, StepNetwork
 
@@ -86,6 +94,8 @@ class ChunkInputs:
     link_share : float64[T, G] or None
         Share of each terminal's link capacity left by capacity-loss faults
         (when capacity is modelled and there are faults).
+    motion : MotionState or None
+        The moving terminals at the chunk's steps (`leonet.ground.motion.Motion.at`).
     """
 
     epoch_utc: dt.datetime
@@ -98,6 +108,7 @@ class ChunkInputs:
     satellite_failed: NDArray[np.bool_] | None = None
     gateway_down_any: NDArray[np.bool_] | None = None
     link_share: NDArray[np.float64] | None = None
+    motion: MotionState | None = None
 
     @classmethod
     def of(cls, model: NetworkModel, epoch_utc: dt.datetime, offsets_ns: NDArray[np.int64]) -> ChunkInputs:
@@ -106,8 +117,14 @@ class ChunkInputs:
         handover, previous = model.clock.previous_key(offsets)
         out = cls(epoch_utc, offsets, model.clock.key(offsets), handover, previous)
         service, faults = model.service, model.faults
+        if model.motion is not None:
+            # Positions of the moving terminals at every step of the chunk, once; the per-step
+            # home PoPs and service cells of the chunk in one pass each.
+            out.motion = model.motion.at(offsets)
+            model.prepare_chunk(out.motion)
+            service.prepare_chunk(out.motion)
         if service is not None:
-            out.blocked = service.blocked(offsets)
+            out.blocked = service.blocked(offsets, out.motion)
             if service.capacity is not None:
                 out.demand_bps = service.demand_bps(offsets)
         if faults is not None:
@@ -129,6 +146,7 @@ class StepState:
     index: int  #: the step's index in its chunk
     t_ns: int  #: offset from the run's epoch, ns
     r_sat_ecef_km: NDArray[np.float64]  #: float64[S, 3], km, ECEF
+    sites: SiteGeometry | None = None  #: every terminal where it is at the step: ``position``
     network: StepNetwork | None = None  #: ``network``
     sat: NDArray[np.int32] | None = None  #: int32[G], serving satellite (-1 none): ``schedule``
     sat_index: NDArray[np.int64] | None = None  #: int64[G], ``sat`` with -1 -> 0, for gathers: ``access``
@@ -149,6 +167,15 @@ class StepState:
 Stage = Callable[["NetworkModel", ChunkInputs, StepState], None]
 
 
+def position_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> None:
+    """Where every terminal is at the step: fixed ones at their site, moving ones where their track puts them."""
+    if chunk.motion is None:
+        step.sites = model.terminal_sites
+    else:
+        r, enu = chunk.motion.overlay(step.index, model.terminal_sites.r_ecef_km, model.terminal_sites.enu)
+        step.sites = model.terminal_sites.moved(r, enu)
+
+
 def network_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> None:
     """Lasers, feeder links, the delay graph and every satellite's route to a PoP."""
     step.network = model.state_at(step.t_ns, step.r_sat_ecef_km)
@@ -165,11 +192,13 @@ def access_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> No
     has = sat >= 0
     s_idx = np.where(has, sat, 0).astype(np.int64)
     terminals = model.terminal_index
-    rng, sin_el = pair_sin_elevation(model.terminal_sites, terminals, step.r_sat_ecef_km[s_idx])
-    sin_need = np.maximum(model.terminal_sites.sin_mask, model.sin_mask_sat[s_idx])
+    # From where each terminal is now (`position_stage`: moving terminals moved).
+    rng, sin_el = pair_sin_elevation(step.sites, terminals, step.r_sat_ecef_km[s_idx])
+    sin_need = np.maximum(step.sites.sin_mask, model.sin_mask_sat[s_idx])
     # The slot's decision checked the mask at its samples; a dip between them is caught here.
     up = has & (sin_el >= sin_need)
-    reachable, step.pop, step.parts = terminal_routes(step.network.routes_by_home, model.home_groups, s_idx)
+    homes = step.network.routes_by_home
+    reachable, step.pop, step.parts = terminal_routes(homes, getattr(homes, "groups", model.home_groups), s_idx)
     path = up & reachable
     reason = np.where(~up, Reason.NO_SATELLITE, np.where(path, Reason.SERVED, Reason.NO_GATEWAY_PATH))
     if model.service is not None and model.service.capacity is not None:
@@ -219,7 +248,7 @@ def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> 
         link_share=None if chunk.link_share is None else chunk.link_share[step.index],
     )
     step.reason = np.where(result.below_min, Reason.CAPACITY, step.reason).astype(np.int8)
-    active = step.reason != Reason.INACTIVE
+    active = (step.reason != Reason.INACTIVE) & (step.reason != Reason.NO_POSITION)  # both left out of the figures
     served = step.reason == Reason.SERVED
     step.demand_bps = np.where(active, demand, np.nan)
     step.throughput_bps = np.where(active, np.where(routed, result.throughput_bps, 0.0), np.nan)
@@ -231,7 +260,7 @@ def capacity_stage(model: NetworkModel, chunk: ChunkInputs, step: StepState) -> 
 
 
 #: The stages every step passes through, in order.
-STAGES: tuple[Stage, ...] = (network_stage, schedule_stage, access_stage, service_stage, capacity_stage)
+STAGES: tuple[Stage, ...] = (position_stage, network_stage, schedule_stage, access_stage, service_stage, capacity_stage)
 
 
 def latency_stage(model: NetworkModel, chunk: ChunkInputs, recorder: ChunkRecorder) -> None:
@@ -268,7 +297,7 @@ def latency_stage(model: NetworkModel, chunk: ChunkInputs, recorder: ChunkRecord
         feeder_s=part("feeder_s"),
         backhaul_s=part("backhaul_s"),
         isl_hops=np.where(served, cols["isl_hops"], 0).ravel(),
-        lon_deg=np.tile(model.terminal_lon_deg, t),
+        lon_deg=_lon_deg(model, chunk),
         slot_ns=model.clock.slot_ns,
         slot_offset_ns=model.slot_offset_ns,
         step_ns=model.step_ns,
@@ -276,6 +305,15 @@ def latency_stage(model: NetworkModel, chunk: ChunkInputs, recorder: ChunkRecord
     )
     for name in LATENCY_COLUMNS:
         cols[name] = getattr(lat, name).reshape(t, g)
+
+
+def _lon_deg(model: NetworkModel, chunk: ChunkInputs) -> NDArray[np.float64]:
+    """float64[T * G], time-major: each terminal's longitude at each step (moving ones where they are)."""
+    lon = np.tile(model.terminal_lon_deg, (chunk.offsets_ns.size, 1))
+    if chunk.motion is not None:
+        cols = chunk.motion.terminals
+        lon[:, cols] = np.where(np.isfinite(chunk.motion.lon_deg), chunk.motion.lon_deg, lon[:, cols])
+    return lon.ravel()
 
 
 #: The latency model's per terminal-step outputs (internal units: s, fractions).
@@ -364,6 +402,8 @@ class ChunkRecorder:
         if self.chunk.demand_bps is not None:
             tables["cell_load"] = rows_table(self.load["cell_load"], CELL_LOAD_SCHEMA)
             tables["gateway_load"] = rows_table(self.load["gateway_load"], GATEWAY_LOAD_SCHEMA)
+        if self.chunk.motion is not None:
+            tables["terminal_positions"] = terminal_positions_table(self.chunk.motion)
         return tables
 
 

@@ -275,6 +275,14 @@ def _execute(run: RunDirectory, ctx: RunContext, payload, chunk, progress, worke
 
             files = listed_files(run.path, run.manifest)["terminal_steps"]
             run.write_table("pings", ping_table(ctx.model, ctx.loaded, files, ctx.grid))
+        if ctx.model is not None and not run.has_table("service_events"):
+            from ..results.store import listed_files
+            from .events import service_events_table
+
+            files = listed_files(run.path, run.manifest)
+            sites = ctx.service.terminals
+            run.write_table("service_events", service_events_table(
+                files["terminal_steps"], files.get("terminal_positions"), sites.lat_deg, sites.lon_deg))
         run.manifest["satellites_failed_propagation"] = failed
         summary = {"satellites": len(ctx.constellation), "steps": total_steps, "satellites_failed_propagation": failed}
         if ctx.model is not None:

@@ -11,6 +11,7 @@ time (and the run's seed), never of the chunking.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,6 +85,11 @@ class ServiceLayer:
                 source=loaded.source,
             )
         self.terminals = GroundSites.concat(parts) if len(parts) > 1 else parts[0]
+        from ..ground.motion import Motion
+
+        #: The moving terminals (tracks and routes) and their positions at any step; None if none moves.
+        self.motion = Motion.from_sites(self.terminals, self.epoch)
+        self.window = (spec.time.start_utc, spec.time.start_utc + dt.timedelta(microseconds=spec.time.duration_ns // 1000))
         n_ground = 0 if ground_terminals is None else len(ground_terminals)
         self.n_ground = n_ground
         fleet_of = np.full(len(self.terminals), -1, dtype=np.int64)
@@ -122,6 +128,8 @@ class ServiceLayer:
                 raise ScenarioError(f"{loaded.source}: capacity: {exc}", source=loaded.source) from None
             self.cells = ServiceCells.from_sites(self.terminals, self.capacity_spec.h3_resolution)
             self.cell_names = np.array(self.cells.hex_ids(), dtype=object)
+            self._hex_names = dict(zip(self.cells.cell_id.tolist(), self.cell_names.tolist()))
+            self._mover_cells: dict[int, NDArray[np.uint64]] = {}
             self._check_capacity_inputs(len(gateways))
         self.default_demand_bps = (
             self.capacity_spec.demand_bps if self.capacity_spec is not None else 0.0
@@ -169,24 +177,55 @@ class ServiceLayer:
     @property
     def active(self) -> bool:
         """True when any part of the layer does something."""
-        return any(x is not None for x in (self.fleets, self.policy, self.faults, self.capacity))
+        return any(x is not None for x in (self.fleets, self.policy, self.faults, self.capacity, self.motion))
 
-    def blocked(self, offset_ns: NDArray[np.int64]) -> NDArray[np.int8]:
+    def motion_at(self, offset_ns: NDArray[np.int64], state=None):
+        """The moving terminals at the steps ``offset_ns`` (`leonet.ground.motion.MotionState`), or None.
+
+        ``state`` (already computed for these steps) is returned as it is.
+        """
+        if self.motion is None:
+            return None
+        return state if state is not None else self.motion.at(offset_ns)
+
+    def blocked(self, offset_ns: NDArray[np.int64], state=None) -> NDArray[np.int8]:
         """Reason each terminal is blocked at each step before the network is asked, 0 = not blocked.
 
-        Precedence: inactive, then policy, then fault (jamming).
+        Precedence: inactive (a fleet outside its window, a moving terminal
+        outside its track's time span), then no-position (a moving terminal
+        on a gap of its track), then policy (judged where each terminal is
+        at the step), then fault (jamming).
+
+        Parameters
+        ----------
+        offset_ns : int64[T]
+        state : MotionState, optional
+            The moving terminals at these steps (computed here when not given).
         """
+        from ..ground.motion import INACTIVE, NO_POSITION
+
+        offset_ns = np.asarray(offset_ns, dtype=np.int64)
         t, g = len(offset_ns), len(self.terminals)
         out = np.zeros((t, g), dtype=np.int8)
+        state = self.motion_at(offset_ns, state)
         if self.faults is not None:
             step_index = np.floor_divide(offset_ns, self.step_ns)
             out[self.faults.jammed(offset_ns, step_index)] = Reason.FAULT
         if self.policy is not None:
-            out[self.policy.denied(offset_ns, self.epoch)] = Reason.POLICY
+            if state is None:
+                out[self.policy.denied(offset_ns, self.epoch)] = Reason.POLICY
+            else:
+                out[self.policy.denied(offset_ns, self.epoch, state.lat_deg, state.lon_deg, terminals=state.terminals)] = (
+                    Reason.POLICY)
+        inactive = np.zeros((t, g), dtype=bool)
+        if state is not None:
+            movers = out[:, state.terminals]
+            movers[state.status == NO_POSITION] = Reason.NO_POSITION
+            out[:, state.terminals] = movers
+            inactive[:, state.terminals] = state.status == INACTIVE
         if self.fleets is not None:
-            inactive = np.zeros((t, g), dtype=bool)
-            inactive[:, self.n_ground:] = ~self.fleets.active(offset_ns, self.epoch)
-            out[inactive] = Reason.INACTIVE
+            inactive[:, self.n_ground:] |= ~self.fleets.active(offset_ns, self.epoch)
+        out[inactive] = Reason.INACTIVE
         return out
 
     def demand_bps(self, offset_ns: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -234,21 +273,23 @@ class ServiceLayer:
                                                   slant_range_km, isl_indptr, isl_ids, n_isl, link_share)
         from ..capacity.allocate import allocate_step
 
+        terminal_cell, n_cells, cell_names = self.cells_at(t_ns)
         alloc = allocate_step(
             self.capacity,
-            self.cells.terminal_cell,
+            terminal_cell,
             np.where(routed, sat, -1),
             np.where(routed, gateway, -1),
             demand,
             isl_indptr=isl_indptr,
             isl_edges=isl_ids,
-            n_cells=self.cells.n_cells,
+            n_cells=n_cells,
             n_isl=n_isl,
             validate=False,  # the engine's own arrays, checked once when the layer was built (_check_capacity_inputs)
         )
+        where = (terminal_cell, n_cells, cell_names)
         return self._step_capacity(t_ns, routed, demand, alloc.throughput_bps, alloc.below_min_rate & routed,
                                    alloc.cell_used_bps, alloc.cell_capacity_bps, alloc.cell_capacity_bps,
-                                   alloc.gateway_used_bps)
+                                   alloc.gateway_used_bps, where)
 
     def _allocate_with_background(self, t_ns, t_unix_ns, r_ecef_km, sat, gateway, routed, demand, slant_range_km,
                                   isl_indptr, isl_ids, n_isl, link_share) -> StepCapacity:
@@ -265,21 +306,28 @@ class ServiceLayer:
         cell_used = np.bincount(cell[flows], weights=thr[flows], minlength=self.cells.n_cells)
         gw_used = np.bincount(np.asarray(gateway)[flows], weights=thr[flows], minlength=self.capacity.n_gateways)
         below = routed & (thr < np.minimum(self.capacity.min_rate_bps, demand) * (1.0 - 1e-9))
+        # The background subscribers live in the fixed service cells: a moving terminal shares the cell of its
+        # first fix here (docs/design.md, moving terminals).
+        where = (cell, self.cells.n_cells, self.cell_names)
         out = self._step_capacity(t_ns, routed, demand, thr, below, cell_used, down.cell_capacity_bps,
-                                  down.cell_beam_bps, gw_used)
+                                  down.cell_beam_bps, gw_used, where)
         out.speedtest_down_bps, out.speedtest_up_bps = down.speedtest_bps, up.speedtest_bps
         return out
 
     def _step_capacity(self, t_ns, routed, demand, throughput, below_min, cell_used, cell_cap, cell_beam,
-                       gateway_used) -> StepCapacity:
-        """The load rows of a step (`leonet.results.schemas`) and the cells' offered load."""
-        counts = np.bincount(self.cells.terminal_cell[routed], minlength=self.cells.n_cells)
+                       gateway_used, where) -> StepCapacity:
+        """The load rows of a step (`leonet.results.schemas`) and the cells' offered load.
+
+        ``where`` is the step's ``(terminal_cell int[G], n_cells, cell_names[C])`` (`cells_at`).
+        """
+        terminal_cell, n_cells, cell_names = where
+        counts = np.bincount(terminal_cell[routed], minlength=n_cells)
         cells = np.flatnonzero(counts)
-        cell_demand = np.bincount(self.cells.terminal_cell, weights=demand, minlength=self.cells.n_cells)
+        cell_demand = np.bincount(terminal_cell, weights=demand, minlength=n_cells)
         cap = cell_cap
         cell_rows = {
             "t_ns": np.full(cells.size, t_ns, np.int64),
-            "cell": self.cell_names[cells],
+            "cell": cell_names[cells],
             "terminals": counts[cells].astype(np.int32),
             "demand_bps": cell_demand[cells],
             "used_bps": cell_used[cells],
@@ -297,15 +345,67 @@ class ServiceLayer:
                 "utilisation": np.where(gw_cap > 0, gateway_used / np.where(gw_cap > 0, gw_cap, 1.0), np.nan),
             }
             # The latency model's queue load: the terminals' offered load over the beam at its top modulation.
-            offered = np.where(cell_beam > 0, cell_demand / cell_beam, np.nan)[self.cells.terminal_cell]
+            offered = np.where(cell_beam > 0, cell_demand / cell_beam, np.nan)[terminal_cell]
         return StepCapacity(throughput, demand, below_min, cell_rows, gateway_rows, offered)
 
     # ------------------------------------------------------------------
+    # Service cells where the terminals are
+    # ------------------------------------------------------------------
+
+    def prepare_chunk(self, state) -> None:
+        """Remember the moving terminals' H3 cells at a chunk's steps (one vectorised pass; `cells_at` reads them)."""
+        if self.capacity is None or state is None:
+            return
+        ids = self._mover_cell_ids(state)
+        self._mover_cells = {int(t): ids[i] for i, t in enumerate(state.offset_ns.tolist())}
+
+    def _mover_cell_ids(self, state) -> NDArray[np.uint64]:
+        """uint64[T, M]: the H3 cell of each moving terminal at each step (its first fix's cell without a position)."""
+        from ..capacity.cells import cell_of
+
+        here = state.positioned
+        ids = np.broadcast_to(self.cells.cell_id[self.cells.terminal_cell[state.terminals]], here.shape).copy()
+        if here.any():
+            ids[here] = cell_of(state.lat_deg[here], state.lon_deg[here], self.cells.resolution)
+        return ids
+
+    def cells_at(self, t_ns: int) -> tuple[NDArray[np.intp], int, NDArray]:
+        """Each terminal's service cell at step ``t_ns``: ``(terminal_cell int[G], n_cells, names[C])``.
+
+        Fixed terminals keep their cell; a moving terminal is in the H3 cell
+        of where it is.  Cells are indexed in H3 order, as `ServiceCells`
+        does (the capacity allocator breaks ties by that order).
+        """
+        if self.motion is None:
+            return self.cells.terminal_cell, self.cells.n_cells, self.cell_names
+        ids = self._mover_cells.get(int(t_ns))
+        if ids is None:
+            ids = self._mover_cell_ids(self.motion.at(np.array([t_ns], dtype=np.int64)))[0]
+        every = self.cells.cell_id[self.cells.terminal_cell]
+        every[self.motion.terminals] = ids
+        uniq, terminal_cell = np.unique(every, return_inverse=True)
+        names = self._hex_names
+        for c in uniq.tolist():
+            if c not in names:
+                names[c] = _hex(c)
+        return terminal_cell.astype(np.intp), int(uniq.size), np.array([names[c] for c in uniq.tolist()], dtype=object)
+
+    # ------------------------------------------------------------------
     def notes(self) -> list[str]:
-        """Human-readable notes: policy overlaps resolved, faults scheduled."""
+        """Human-readable notes: policy overlaps resolved, faults scheduled, tracks read, moving terminals' windows."""
         out = []
+        if self.motion is not None:
+            out.extend(self.motion.notes())
+            out.extend(self.motion.window_notes(*self.window))
         if self.policy is not None:
             out.extend(self.policy.notes())
         if self.faults is not None:
             out.extend(self.faults.notes())
         return out
+
+
+def _hex(cell: int) -> str:
+    """An H3 index as its usual 15-character hex string."""
+    import h3
+
+    return h3.int_to_str(int(cell))

@@ -13,17 +13,19 @@ and a terminal's traffic leaves at whichever PoP is nearest in delay.
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ..constants import C_KM_S
 from ..errors import ScenarioError
 from .sites import great_circle_km, nearest
 
-__all__ = ["assign_pops", "backhaul_delay_s", "check_pop_overrides", "home_pops", "pop_assignment_table", "pop_site_codes"]
+__all__ = [
+    "assign_pops", "backhaul_delay_s", "check_pop_overrides", "home_pops", "HomeLocator", "HOME_BOX_DEG",
+    "pop_assignment_table", "pop_site_codes",
+]
 
 
 def assign_pops(gateways, pops, assignment: dict[str, str] | None = None) -> NDArray[np.int64]:
@@ -198,6 +200,67 @@ def check_pop_overrides(overrides: Mapping[str, str], pops) -> dict[str, int]:
     return out
 
 
+def _pop_lookup(pops, overrides: Mapping[str, str] | None = None) -> tuple[dict[tuple[str, str], str], dict[str, int], set[str]]:
+    """Starlink's assignment table with the user's ``overrides`` applied, the run's PoP index of each site code,
+    and the countries assigned by region."""
+    if len(pops) == 0:
+        raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
+    table = dict(pop_assignment_table())
+    by_code: dict[str, int] = {}
+    for k, codes in enumerate(pop_site_codes(pops)):
+        for c in codes:
+            by_code.setdefault(c, k)
+    # The user's overrides become entries of the table that name a PoP of the run by its id.
+    forced = check_pop_overrides(overrides or {}, pops)
+    for place, pop in forced.items():
+        country, _, region = place.partition("-")
+        if not region:
+            # A country's override replaces its regional entries (unless they are overridden themselves).
+            for key in [k for k in table if k[0] == country and k[1] and k[1] not in forced]:
+                del table[key]
+        table[(country, place if region else "")] = pops.ids[pop].strip().lower()
+        by_code[pops.ids[pop].strip().lower()] = pop
+    regional = {c for c, r in table if r} | set(OWN_CODES_IN)
+    return table, by_code, regional
+
+
+def _homes_of(countries, codes, lat_deg, lon_deg, pops, lookup, unassigned: set, absent: set) -> NDArray[np.int64]:
+    """Home PoP of points with known (country, region code); the great-circle-nearest PoP where Starlink's table
+    has none or names a PoP the run lacks (collected in ``unassigned``, ``absent``)."""
+    table, by_code, _ = lookup
+    g = len(countries)
+    home = np.full(g, -1, dtype=np.int64)
+    for t in range(g):
+        site = table.get((countries[t], codes[t])) or table.get((countries[t], ""))
+        if site is None:
+            unassigned.add(countries[t] or "(no country)")
+        elif site not in by_code:
+            absent.add(site)
+        else:
+            home[t] = by_code[site]
+    missing = np.flatnonzero(home < 0)
+    if missing.size:
+        d = great_circle_km(np.asarray(lat_deg)[missing, None], np.asarray(lon_deg)[missing, None],
+                            pops.lat_deg[None, :], pops.lon_deg[None, :])
+        home[missing] = np.argmin(d, axis=1)  # ties: the lower index, as `nearest`
+    return home
+
+
+def _fallback_notes(unassigned: set, absent: set) -> list[str]:
+    notes = []
+    if unassigned:
+        notes.append(
+            f"PoP assignment: no Starlink assignment for {', '.join(sorted(unassigned))}; those terminals use the "
+            "nearest PoP"
+        )
+    if absent:
+        notes.append(
+            f"PoP assignment: the assigned PoP(s) {', '.join(sorted(absent))} are not among the run's PoPs; those "
+            "terminals use the nearest PoP of the run"
+        )
+    return notes
+
+
 def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None) -> tuple[NDArray[np.int64], list[str]]:
     """Each terminal's home PoP, as Starlink assigns it: by country (and region where the feed has one).
 
@@ -231,25 +294,9 @@ def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None) -> tu
     ['wrswpol1', 'sttlwax1']
     """
     g = len(terminals)
-    if len(pops) == 0:
-        raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
-    table = dict(pop_assignment_table())
-    by_code: dict[str, int] = {}
-    for k, codes in enumerate(pop_site_codes(pops)):
-        for c in codes:
-            by_code.setdefault(c, k)
-    # The user's overrides become entries of the table that name a PoP of the run by its id.
-    forced = check_pop_overrides(overrides or {}, pops)
-    for place, pop in forced.items():
-        country, _, region = place.partition("-")
-        if not region:
-            # A country's override replaces its regional entries (unless they are overridden themselves).
-            for key in [k for k in table if k[0] == country and k[1] and k[1] not in forced]:
-                del table[key]
-        table[(country, place if region else "")] = pops.ids[pop].strip().lower()
-        by_code[pops.ids[pop].strip().lower()] = pop
+    lookup = _pop_lookup(pops, overrides)
+    regional = lookup[2]
     countries = [c.strip().upper() for c in terminals.country_iso2]
-    regional = {c for c, r in table if r} | set(OWN_CODES_IN)
     codes = [""] * g
     need_region = [t for t in range(g) if countries[t] in regional]
     if need_region:
@@ -261,28 +308,192 @@ def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None) -> tu
             # A subdivision that ISO 3166-1 also codes as a country (France's overseas departments)
             # is its own country in Starlink's feed.
             countries[t] = OWN_COUNTRY_CODE.get(codes[t], countries[t])
-    home = np.full(g, -1, dtype=np.int64)
     unassigned, absent = set(), set()
-    for t in range(g):
-        site = table.get((countries[t], codes[t])) or table.get((countries[t], ""))
+    home = _homes_of(countries, codes, terminals.lat_deg, terminals.lon_deg, pops, lookup, unassigned, absent)
+    return home, _fallback_notes(unassigned, absent)
+
+
+#: Side of the largest longitude/latitude boxes `HomeLocator` remembers, degrees (~28 x 18 km at 50 N).
+HOME_BOX_DEG = 0.25
+#: Levels of boxes: a box that straddles a border or a coast is split in four, down to
+#: HOME_BOX_DEG / 2**(HOME_BOX_LEVELS - 1) (~1.7 km): only points that close to a border are looked up one by one.
+HOME_BOX_LEVELS = 5
+
+
+class HomeLocator:
+    """The home PoP of a terminal standing at any point: `home_pops` for positions (moving terminals).
+
+    A moving terminal's country and region are those of the point it is at
+    (`leonet.ground.regions.country_of`, then `admin1_codes_of` where
+    Starlink assigns by region), so it changes PoP when it crosses a border,
+    as a fixed terminal standing there would have it: for any point,
+    ``home_at`` equals `home_pops` of a ``coordinates`` terminal there.
+
+    Cost: the border files are searched per point only very near borders and
+    coasts.  The home of a whole box is remembered when every (country,
+    region) its points can have (`leonet.ground.regions.countries_in_box`,
+    `admin1_codes_in_box`) gives the same PoP; a box that straddles a border
+    of PoPs is split in four, `HOME_BOX_LEVELS` times, from `HOME_BOX_DEG`
+    down; points of the smallest boxes that still straddle one are looked up
+    one by one.  Where no PoP is assigned (at sea, countries
+    Starlink does not serve) the nearest PoP is found with a k-d tree of the
+    PoPs' unit vectors (the chord orders like the great circle; near-ties
+    are settled by the great-circle distances, as `home_pops` does).  The
+    memory only skips work: the answers are the same bits whatever was asked
+    before (chunk-independent).
+
+    Parameters
+    ----------
+    pops : leonet.ground.sites.GroundSites
+    overrides : mapping of str to str, optional
+        ``ground.pops.country_pop``, as `home_pops` takes it.
+
+    Examples
+    --------
+    >>> from leonet.ground.sites import load_pops
+    >>> pops = load_pops(catalog="2026-10")
+    >>> where = HomeLocator(pops)
+    >>> [pops.ids[i] for i in where.home_at([50.45, 48.43], [30.52, -123.37])]      # Kyiv, Victoria BC
+    ['wrswpol1', 'sttlwax1']
+    >>> where.home_at([float("nan")], [0.0]).tolist()                                  # no position
+    [-1]
+    """
+
+    def __init__(self, pops, overrides: Mapping[str, str] | None = None):
+        from scipy.spatial import cKDTree
+
+        self.pops = pops
+        self._lookup = _pop_lookup(pops, overrides)
+        self._boxes: dict[int, int] = {}  # box key -> home PoP, _NEAREST or _EXACT
+        self.unassigned: set[str] = set()
+        self.absent: set[str] = set()
+        self._pop_tree = cKDTree(_unit(pops.lat_deg, pops.lon_deg))
+
+    # -- labels -----------------------------------------------------------------
+
+    def _note(self, country: str, code: str) -> None:
+        """Note a label without an assigned PoP of the run (the run's notes)."""
+        table, by_code, _ = self._lookup
+        site = table.get((country, code)) or table.get((country, ""))
         if site is None:
-            unassigned.add(countries[t] or "(no country)")
+            self.unassigned.add(country or "(no country)")
         elif site not in by_code:
-            absent.add(site)
-        else:
-            home[t] = by_code[site]
-    missing = np.flatnonzero(home < 0)
-    if missing.size:
-        home[missing] = nearest(terminals.subset(missing), pops)
-    notes = []
-    if unassigned:
-        notes.append(
-            f"PoP assignment: no Starlink assignment for {', '.join(sorted(unassigned))}; those terminals use the "
-            "nearest PoP"
-        )
-    if absent:
-        notes.append(
-            f"PoP assignment: the assigned PoP(s) {', '.join(sorted(absent))} are not among the run's PoPs; those "
-            "terminals use the nearest PoP of the run"
-        )
-    return home, notes
+            self.absent.add(site)
+
+    def _label_home(self, country: str, code: str, note: bool) -> int:
+        """The assigned PoP of a label, `_NEAREST` where the nearest PoP decides (noted when ``note``)."""
+        table, by_code, _ = self._lookup
+        site = table.get((country, code)) or table.get((country, ""))
+        if site is not None and site in by_code:
+            return by_code[site]
+        if note:
+            self._note(country, code)
+        return _NEAREST
+
+    def _box_home(self, level: int, i: int, j: int) -> int:
+        """The home every point of a box gets: a PoP, `_NEAREST` (the nearest PoP, per point) or `_EXACT` (they differ)."""
+        from .regions import admin1_codes_in_box, countries_in_box
+
+        size = HOME_BOX_DEG / 2**level
+        lat0, lon0 = (i - _ROWS_HALF[level]) * size, (j - _COLUMNS_HALF[level]) * size
+        box = (lon0, lat0, lon0 + size, lat0 + size)
+        labels = set()
+        codes = None
+        for country in countries_in_box(*box):
+            if country not in self._lookup[2]:
+                labels.add((country, ""))
+                continue
+            codes = admin1_codes_in_box(*box) if codes is None else codes
+            labels.update((OWN_COUNTRY_CODE.get(c.upper(), country), c.upper()) for c in codes)
+        homes = {self._label_home(c, r, note=len(labels) == 1) for c, r in labels}
+        return homes.pop() if len(homes) == 1 else _EXACT
+
+    def _box_homes(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Home of each (finite) point from the boxes: a PoP, `_NEAREST`, or `_EXACT` where even the smallest box
+        holds points of different homes."""
+        out = np.full(lat.size, _EXACT, dtype=np.int64)
+        todo = np.arange(lat.size)
+        for level in range(HOME_BOX_LEVELS):
+            if todo.size == 0:
+                break
+            size = HOME_BOX_DEG / 2**level
+            i = np.floor(lat[todo] / size).astype(np.int64) + _ROWS_HALF[level]
+            j = np.floor(lon[todo] / size).astype(np.int64) + _COLUMNS_HALF[level]
+            uniq, inverse = np.unique((level << 42) | (i << 21) | j, return_inverse=True)
+            homes = np.empty(uniq.size, dtype=np.int64)
+            for u, key in enumerate(uniq.tolist()):
+                if key not in self._boxes:
+                    self._boxes[key] = self._box_home(level, (key >> 21) & _MASK21, key & _MASK21)
+                homes[u] = self._boxes[key]
+            got = homes[inverse.reshape(-1)]
+            out[todo] = got
+            todo = todo[got == _EXACT]
+        return out
+
+    def _exact_homes(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
+        """Homes of points looked up one by one (`country_of`, then `admin1_codes_of` where needed): a PoP or `_NEAREST`."""
+        from .regions import admin1_codes_of, country_of
+
+        countries = country_of(lat, lon) if lat.size else []
+        codes = [""] * lat.size
+        need = [p for p in range(lat.size) if countries[p] in self._lookup[2]]
+        if need:
+            for p, code in zip(need, admin1_codes_of(lat[need], lon[need])):
+                codes[p] = code.upper()
+                countries[p] = OWN_COUNTRY_CODE.get(codes[p], countries[p])
+        memo: dict[tuple[str, str], int] = {}
+        out = np.empty(lat.size, dtype=np.int64)
+        for p, label in enumerate(zip(countries, codes)):
+            if label not in memo:
+                memo[label] = self._label_home(*label, note=True)
+            out[p] = memo[label]
+        return out
+
+    # -- homes ------------------------------------------------------------------
+
+    def _nearest(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
+        """The great-circle-nearest PoP of each point (ties: the lower index), as `nearest` gives it."""
+        k = min(2, len(self.pops))
+        dist, idx = self._pop_tree.query(_unit(lat, lon), k=k)
+        dist, idx = dist.reshape(lat.size, k), idx.reshape(lat.size, k)
+        out = idx[:, 0].astype(np.int64)
+        # Chord and great circle order the PoPs alike; where two are (nearly) as close, the great circle decides.
+        close = np.flatnonzero(dist[:, -1] - dist[:, 0] <= 1e-9) if k > 1 else np.zeros(0, np.int64)
+        if close.size:
+            d = great_circle_km(lat[close, None], lon[close, None], self.pops.lat_deg[None, :], self.pops.lon_deg[None, :])
+            out[close] = np.argmin(d, axis=1)
+        return out
+
+    def home_at(self, lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.int64]:
+        """Home PoP (index among the PoPs) of a terminal at each point: int64[N], -1 where the position is NaN."""
+        lat = np.asarray(lat_deg, dtype=np.float64).ravel()
+        lon = np.asarray(lon_deg, dtype=np.float64).ravel()
+        home = np.full(lat.size, -1, dtype=np.int64)
+        ok = np.flatnonzero(np.isfinite(lat) & np.isfinite(lon))
+        got = self._box_homes(lat[ok], lon[ok])
+        exact = np.flatnonzero(got == _EXACT)
+        if exact.size:
+            got[exact] = self._exact_homes(lat[ok][exact], lon[ok][exact])
+        far = np.flatnonzero(got == _NEAREST)  # at sea, or a country without an assigned PoP of the run
+        if far.size:
+            got[far] = self._nearest(lat[ok][far], lon[ok][far])
+        home[ok] = got
+        return home
+
+    def notes(self) -> list[str]:
+        """The fallbacks met so far (as `home_pops` notes them)."""
+        return _fallback_notes(self.unassigned, self.absent)
+
+
+def _unit(lat_deg, lon_deg) -> NDArray[np.float64]:
+    """float64[N, 3]: unit vectors of points taken on the sphere (for chord distances)."""
+    lat, lon = np.radians(np.asarray(lat_deg, dtype=np.float64)), np.radians(np.asarray(lon_deg, dtype=np.float64))
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1).reshape(-1, 3)
+
+
+#: Box grid of `HomeLocator` per level: offsets that make row and column indices non-negative.
+_ROWS_HALF = [int(round(90.0 * 2**k / HOME_BOX_DEG)) + 1 for k in range(HOME_BOX_LEVELS)]
+_COLUMNS_HALF = [int(round(180.0 * 2**k / HOME_BOX_DEG)) + 2 for k in range(HOME_BOX_LEVELS)]
+_MASK21 = (1 << 21) - 1
+#: Box memory values besides PoP indices: the nearest PoP decides (per point); points differ (look each up).
+_NEAREST, _EXACT = -2, -1

@@ -62,6 +62,8 @@ __all__ = [
     "admin1_regions",
     "country_of",
     "place_codes",
+    "countries_in_box",
+    "admin1_codes_in_box",
 ]
 
 _EUROPE = ("boundaries", "ne_10m_admin0_deu-pov_europe_simplified.geojson")
@@ -975,3 +977,82 @@ def country_of(lat_deg: ArrayLike, lon_deg: ArrayLike, *, snap_deg: float = 0.1)
         for p, k in zip(pairs[0].tolist(), pairs[1].tolist()):
             out[idx[p]] = _iso2(props[k])
     return out
+
+
+# --------------------------------------------------------------------------
+# Whole boxes: one answer for every point of a longitude/latitude box
+# --------------------------------------------------------------------------
+
+
+def countries_in_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float, *,
+                     snap_deg: float = 0.1) -> set[str]:
+    """Every answer `country_of` can give for a point of a closed longitude/latitude box (a superset).
+
+    One element when the box lies in the interior of one polygon of the
+    Europe file (touching no other), or touches no Europe polygon and lies in
+    the interior of one world polygon; ``{""}`` at open sea (farther than
+    ``snap_deg`` from every world polygon); for a coastal sea within reach of
+    one coast only, that coast's country when every point of the box is
+    within ``snap_deg`` of it (its centre is, by more than half the box's
+    diagonal: distance is 1-Lipschitz).  Otherwise the countries of every
+    polygon the box touches or could snap to, with ``""`` unless the box is
+    smaller than ``snap_deg`` and touches a world polygon (then every point
+    is in a polygon or within reach of one).  So ``country_of(p)`` is in the
+    set for any point ``p`` of the box (tested point by point).
+
+    Examples
+    --------
+    >>> countries_in_box(30.25, 50.25, 30.5, 50.5), countries_in_box(-30.25, 0.0, -30.0, 0.25)   # near Kyiv; mid-Atlantic
+    ({'UA'}, {''})
+    >>> sorted(countries_in_box(23.5, 51.0, 24.5, 52.0))      # the Polish-Ukrainian border runs through it
+    ['', 'BY', 'PL', 'UA']
+    """
+    box = shapely.box(lon0_deg, lat0_deg, lon1_deg, lat1_deg)
+    europe = _box_hits(_EUROPE, box)
+    if len(europe) == 1 and shapely.contains_properly(_shipped(_EUROPE)[1][europe[0]], box):
+        return {_iso2(_shipped(_EUROPE)[0][europe[0]])}
+    world = _box_hits(_WORLD, box)
+    if not europe and len(world) == 1 and shapely.contains_properly(_shipped(_WORLD)[1][world[0]], box):
+        return {_iso2(_shipped(_WORLD)[0][world[0]])}
+    near = _tree(_WORLD).query(box, predicate="dwithin", distance=float(snap_deg) * (1.0 + 1e-9) + 1e-12).tolist()
+    diagonal = float(np.hypot(lon1_deg - lon0_deg, lat1_deg - lat0_deg))
+    if not europe and not world:
+        if not near:
+            return {""}
+        if len(near) == 1:
+            centre = shapely.points(0.5 * (lon0_deg + lon1_deg), 0.5 * (lat0_deg + lat1_deg))
+            if float(shapely.distance(_shipped(_WORLD)[1][near[0]], centre)) < float(snap_deg) - 0.5 * diagonal - 1e-9:
+                return {_iso2(_shipped(_WORLD)[0][near[0]])}
+    out = {_iso2(_shipped(_EUROPE)[0][k]) for k in europe} | {_iso2(_shipped(_WORLD)[0][k]) for k in near}
+    if not (world and diagonal < float(snap_deg)):
+        out.add("")
+    return out
+
+
+def admin1_codes_in_box(lon0_deg: float, lat0_deg: float, lon1_deg: float, lat1_deg: float) -> set[str]:
+    """Every answer `admin1_codes_of` can give for a point of a closed longitude/latitude box (a superset).
+
+    One code when the box lies in the interior of one Ukrainian unit
+    (touching no other), or touches none and lies in the interior of one
+    world admin-1 unit; ``{""}`` when it touches no unit (sea); else the
+    codes of every unit it touches, and ``""``.
+
+    Examples
+    --------
+    >>> admin1_codes_in_box(36.0, 49.75, 36.25, 50.0)     # inside Kharkiv oblast
+    {'UA-63'}
+    """
+    box = shapely.box(lon0_deg, lat0_deg, lon1_deg, lat1_deg)
+    ukraine = _box_hits(_UKR_ADM1, box)
+    if len(ukraine) == 1 and shapely.contains_properly(_shipped(_UKR_ADM1)[1][ukraine[0]], box):
+        return {str(_shipped(_UKR_ADM1)[0][ukraine[0]]["shapeISO"])}
+    world = _box_hits(_WORLD_ADM1, box)
+    if not ukraine and len(world) == 1 and shapely.contains_properly(_shipped(_WORLD_ADM1)[1][world[0]], box):
+        return {str(_shipped(_WORLD_ADM1)[0][world[0]]["iso_3166_2"])}
+    return ({str(_shipped(_UKR_ADM1)[0][k]["shapeISO"]) for k in ukraine}
+            | {str(_shipped(_WORLD_ADM1)[0][k]["iso_3166_2"]) for k in world} | {""})
+
+
+def _box_hits(parts: tuple[str, ...], box: BaseGeometry) -> list[int]:
+    """Polygons of a shipped file that a box touches (closed sets intersect)."""
+    return _tree(parts).query(box, predicate="intersects").tolist()

@@ -204,6 +204,26 @@ class SiteGeometry:
     def __len__(self) -> int:
         return int(self.r_ecef_km.shape[0])
 
+    def take(self, index: NDArray) -> SiteGeometry:
+        """The sites at ``index`` (integer or boolean index), same values."""
+        return SiteGeometry(
+            np.ascontiguousarray(self.r_ecef_km[index]), np.ascontiguousarray(self.up[index]),
+            self.min_elevation_deg[index], self.sin_mask[index], np.ascontiguousarray(self.enu[index]),
+        )
+
+    def moved(self, r_ecef_km: NDArray[np.float64], enu: NDArray[np.float64]) -> SiteGeometry:
+        """The same sites and masks at other positions (moving terminals at one instant).
+
+        Parameters
+        ----------
+        r_ecef_km : float64[G, 3], km, ECEF
+        enu : float64[G, 3, 3]
+            Their local bases (`leonet.orbits.frames.enu_basis`); NaN rows
+            (no position) see no satellite.
+        """
+        return SiteGeometry(np.ascontiguousarray(r_ecef_km), np.ascontiguousarray(enu[:, 2, :]),
+                            self.min_elevation_deg, self.sin_mask, enu)
+
     @cached_property
     def tree(self) -> cKDTree:
         """k-d tree of the site positions (built on first use)."""

@@ -15,10 +15,13 @@ Per-chunk tables (one Parquet file per chunk, ``RUN/<table>/chunk-*.parquet``):
 ``cell_load``       per step and service cell (with ``[capacity]``)
 ``gateway_load``    per step and gateway (with ``[capacity]``)
 ``sat_positions``   every satellite every `POSITIONS_EVERY_S` seconds
+``terminal_positions``  every moving terminal every step (runs with tracks or routes)
 
 Single-file tables: ``pings`` (the ``[[probes]]``' ping series, computed
-after the steps: `leonet.engine.probes`), and the time-independent
-``satellites``, ``terminals``, ``gateways``, ``pops``, ``cost_ledger``.
+after the steps: `leonet.engine.probes`), ``service_events`` (every
+cut-off and restoration, from the written steps: `leonet.engine.events`),
+and the time-independent ``satellites``, ``terminals``, ``gateways``,
+``pops``, ``cost_ledger``.
 """
 
 from __future__ import annotations
@@ -37,20 +40,34 @@ __all__ = [
     "GATEWAY_LOAD_SCHEMA",
     "SAT_POSITIONS_SCHEMA",
     "PINGS_SCHEMA",
+    "TERMINAL_POSITIONS_SCHEMA",
+    "SERVICE_EVENTS_SCHEMA",
+    "POSITION_STATUS_NAMES",
+    "EVENT_NAMES",
     "POSITIONS_EVERY_S",
     "MS_PER_S",
     "BPS_PER_MBPS",
     "terminal_steps_table",
+    "terminal_positions_table",
     "rows_table",
     "reason_array",
+    "names_array",
 ]
 
 #: Seconds -> milliseconds, bit/s -> Mbit/s: the only unit changes of the tables.
 MS_PER_S = 1e3
 BPS_PER_MBPS = 1e6
 
+#: m/s -> km/h (speeds of moving terminals in the tables).
+KMH_PER_MPS = 3.6
+
 #: Satellite positions are kept for maps at this interval (s), not every step.
 POSITIONS_EVERY_S = 60
+
+#: ``terminal_positions.status``, by `leonet.ground.motion` status code (0 positioned, 1 inactive, 2 no position).
+POSITION_STATUS_NAMES = ("ok", "inactive", "no-position")
+#: ``service_events.event``: 0 a cut-off (served -> not served), 1 a restoration.
+EVENT_NAMES = ("cut-off", "restored")
 
 REASON_TYPE = pa.dictionary(pa.int8(), pa.string())
 
@@ -111,6 +128,27 @@ GATEWAY_LOAD_SCHEMA = pa.schema(
 PINGS_SCHEMA = pa.schema(
     [("t_ns", pa.int64()), ("terminal", pa.int32()), ("rtt_ms", pa.float64()), ("lost", pa.bool_())]
 )
+TERMINAL_POSITIONS_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("terminal", pa.int32()),
+        ("lat_deg", pa.float64()),
+        ("lon_deg", pa.float64()),
+        ("altitude_km", pa.float64()),
+        ("speed_kmh", pa.float64()),
+        ("status", pa.dictionary(pa.int8(), pa.string())),
+    ]
+)
+SERVICE_EVENTS_SCHEMA = pa.schema(
+    [
+        ("t_ns", pa.int64()),
+        ("terminal", pa.int32()),
+        ("event", pa.dictionary(pa.int8(), pa.string())),
+        ("reason", REASON_TYPE),
+        ("lat_deg", pa.float64()),
+        ("lon_deg", pa.float64()),
+    ]
+)
 SAT_POSITIONS_SCHEMA = pa.schema(
     [
         ("t_ns", pa.int64()),
@@ -128,6 +166,35 @@ SAT_POSITIONS_SCHEMA = pa.schema(
 def reason_array(codes: NDArray[np.int8]) -> pa.DictionaryArray:
     """Reason codes (`leonet.scheduling.assign.Reason`) as a dictionary column of their names."""
     return pa.DictionaryArray.from_arrays(pa.array(np.ravel(codes), pa.int8()), pa.array(REASON_NAMES, pa.string()))
+
+
+def names_array(codes: NDArray[np.int8], names: tuple[str, ...]) -> pa.DictionaryArray:
+    """int8 codes as a dictionary column of their ``names``."""
+    return pa.DictionaryArray.from_arrays(pa.array(np.ravel(codes), pa.int8()), pa.array(names, pa.string()))
+
+
+def terminal_positions_table(state) -> pa.Table:
+    """The ``terminal_positions`` rows of a chunk: every moving terminal at every step, time-major.
+
+    Parameters
+    ----------
+    state : leonet.ground.motion.MotionState
+        ``[T, M]`` positions (degrees, km), ground speed (m/s, becomes km/h
+        here) and status codes of the M moving terminals.
+    """
+    t, m = state.status.shape
+    return pa.Table.from_arrays(
+        [
+            pa.array(np.repeat(state.offset_ns, m), pa.int64()),
+            pa.array(np.tile(np.asarray(state.terminals, dtype=np.int32), t), pa.int32()),
+            pa.array(state.lat_deg.ravel(), pa.float64()),
+            pa.array(state.lon_deg.ravel(), pa.float64()),
+            pa.array(state.altitude_km.ravel(), pa.float64()),
+            pa.array(KMH_PER_MPS * state.speed_mps.ravel(), pa.float64()),
+            names_array(state.status, POSITION_STATUS_NAMES),
+        ],
+        schema=TERMINAL_POSITIONS_SCHEMA,
+    )
 
 
 def terminal_steps_table(offsets_ns: NDArray[np.int64], terminal: NDArray[np.int64], cols: dict) -> pa.Table:

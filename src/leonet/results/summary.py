@@ -1,14 +1,18 @@
 """The headline numbers of a run, computed with DuckDB over its tables.
 
 * Availability (``served_pct``) counts *active* terminal-steps: a fleet
-  terminal outside its active window (reason ``inactive``) is neither served
-  nor unserved.
+  terminal outside its active window, a moving terminal outside its track
+  (reason ``inactive``) or on a gap of its track (``no-position``: where it
+  was is unknown) is neither served nor unserved.
 * RTT percentiles are over served terminal-steps; throughput percentiles over
   active terminal-steps (0 when unserved) when the run models capacity.
 * Handovers per terminal-hour count changes of serving satellite (not loss or
   regain of service).
 * Cost: the ledger's totals by sponsor, and by sponsor for each month.
 * Policy and fault effects: terminals and terminal-hours affected, by region.
+* Moving terminals (tracks, routes): how many, the distance they travelled
+  in the run window (``terminals.distance_km``), and their handovers per
+  hour with a position.
 """
 
 from __future__ import annotations
@@ -30,6 +34,30 @@ def _views(con) -> set[str]:
     }
 
 
+#: Reasons left out of availability and throughput figures (the terminal is not in the run, or nowhere known).
+_LEFT_OUT = "('inactive', 'no-position')"
+
+
+def _moving(con, views: set[str], hours_per_step: float) -> dict:
+    """Moving terminals: count, distance travelled (km), handovers per hour with a position."""
+    if "terminal_positions" not in views:
+        return {}
+    con.execute("CREATE TEMP TABLE movers AS SELECT DISTINCT terminal FROM terminal_positions")
+    count, distance = con.execute(
+        "SELECT count(*), sum(t.distance_km) FROM movers m JOIN terminals t ON t.index = m.terminal"
+    ).fetchone()
+    steps = con.execute("SELECT count(*) FROM ts WHERE counted AND terminal IN (SELECT terminal FROM movers)").fetchone()[0]
+    handovers = con.execute(
+        "SELECT count(*) FROM handovers WHERE from_sat >= 0 AND to_sat >= 0 AND terminal IN (SELECT terminal FROM movers)"
+    ).fetchone()[0] if "handovers" in views else 0
+    hours = steps * hours_per_step
+    return {
+        "moving_terminals": int(count),
+        "distance_travelled_km": round(float(distance or 0.0), 3),
+        "mover_handovers_per_hour": round(handovers / hours, 2) if hours else 0.0,
+    }
+
+
 def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
     """Served %, RTT, throughput, handovers, cost, policy and fault effects of a run."""
     from .query import open_run
@@ -38,15 +66,16 @@ def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
     hours_per_step = step_s / 3600.0
     try:
         views = _views(con)
-        con.execute("CREATE TEMP VIEW ts AS SELECT * EXCLUDE (reason), CAST(reason AS VARCHAR) AS why FROM terminal_steps")
+        con.execute("CREATE TEMP VIEW ts AS SELECT * EXCLUDE (reason), CAST(reason AS VARCHAR) AS why, "
+                    f"CAST(reason AS VARCHAR) NOT IN {_LEFT_OUT} AS counted FROM terminal_steps")
         total, active, served, p50, p95, terminals, tp50, tp5 = con.execute(
             """
-            SELECT count(*), count(*) FILTER (WHERE why <> 'inactive'), count(*) FILTER (WHERE served),
+            SELECT count(*), count(*) FILTER (WHERE counted), count(*) FILTER (WHERE served),
                    quantile_cont(rtt_ms, 0.5) FILTER (WHERE served),
                    quantile_cont(rtt_ms, 0.95) FILTER (WHERE served),
                    count(DISTINCT terminal),
-                   quantile_cont(throughput_mbps, 0.5) FILTER (WHERE why <> 'inactive'),
-                   quantile_cont(throughput_mbps, 0.05) FILTER (WHERE why <> 'inactive')
+                   quantile_cont(throughput_mbps, 0.5) FILTER (WHERE counted),
+                   quantile_cont(throughput_mbps, 0.05) FILTER (WHERE counted)
             FROM ts
             """
         ).fetchone()
@@ -60,7 +89,7 @@ def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
             """
             SELECT coalesce(nullif(t.region, ''), '(unknown)') AS region,
                    count(DISTINCT s.terminal) AS terminals,
-                   round(100.0 * count(*) FILTER (WHERE s.served) / nullif(count(*) FILTER (WHERE s.why <> 'inactive'), 0), 2),
+                   round(100.0 * count(*) FILTER (WHERE s.served) / nullif(count(*) FILTER (WHERE s.counted), 0), 2),
                    round(quantile_cont(s.rtt_ms, 0.5) FILTER (WHERE s.served), 2),
                    round(quantile_cont(s.rtt_ms, 0.95) FILTER (WHERE s.served), 2)
             FROM ts s JOIN terminals t ON s.terminal = t.index
@@ -76,6 +105,7 @@ def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
             GROUP BY 1, 2 ORDER BY 1, 4 DESC
             """
         ).fetchall()
+        moving = _moving(con, views, hours_per_step)
         cost = {}
         if "cost_ledger" in views:
             cost["by_sponsor"] = [
@@ -99,7 +129,7 @@ def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
         "rtt_p50_ms": None if p50 is None else round(p50, 2),
         "rtt_p95_ms": None if p95 is None else round(p95, 2),
         "handovers_per_terminal_hour": round(handovers / max(terminals, 1) / hours, 2) if hours else 0.0,
-        "unserved_steps_by_reason": {k: int(v) for k, v in reasons.items() if k not in ("served", "inactive")},
+        "unserved_steps_by_reason": {k: int(v) for k, v in reasons.items() if k not in ("served", "inactive", "no-position")},
         "by_region": [
             {"region": r[0], "terminals": r[1], "served_pct": _num(r[2]), "rtt_p50_ms": _num(r[3]), "rtt_p95_ms": _num(r[4])}
             for r in by_region
@@ -110,6 +140,9 @@ def summarize_run(run_dir: Path | str, *, step_s: float) -> dict:
         out["throughput_p5_mbps"] = round(tp5, 2)
     if reasons.get("inactive"):
         out["inactive_terminal_steps"] = int(reasons["inactive"])
+    if reasons.get("no-position"):
+        out["no_position_terminal_steps"] = int(reasons["no-position"])
+    out.update(moving)
     if effects:
         out["policy_and_fault_effects"] = [
             {"reason": r[0], "region": r[1], "terminals": r[2], "terminal_hours": _num(r[3])} for r in effects
@@ -140,6 +173,10 @@ class RunSummary:
     handovers_per_terminal_hour: float | None = None
     unserved_steps_by_reason: dict = field(default_factory=dict)
     inactive_terminal_steps: int = 0
+    no_position_terminal_steps: int = 0
+    moving_terminals: int = 0
+    distance_travelled_km: float | None = None
+    mover_handovers_per_hour: float | None = None
     by_region: list = field(default_factory=list)
     policy_and_fault_effects: list = field(default_factory=list)
     cost_by_sponsor: list = field(default_factory=list)

@@ -235,7 +235,8 @@ def _read_document(path_or_name: str | Path) -> tuple[dict, str, Path]:
     if is_builtin:
         source = f"<built-in scenario {text_path}>"
         raw = builtin.read_text(encoding="utf-8")
-        base_dir = Path.cwd()
+        # A built-in scenario's files (its dated policy shapes) ship next to it.
+        base_dir = Path(str(_builtin_dir()))
     else:
         source, raw, base_dir = _read_file(text_path)
     try:

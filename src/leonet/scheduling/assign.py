@@ -48,14 +48,16 @@ and its terminals' steps are reported ``capacity`` (`SlotScheduler.no_beam`).
 Reason codes
 ------------
 `Reason` is an ``int8`` code with names (`REASON_NAMES`): 0 served,
-1 no-satellite, 2 no-gateway-path; 3 policy, 4 capacity, 5 fault and 6
-inactive come from the service, capacity and fault layers.
+1 no-satellite, 2 no-gateway-path; 3 policy, 4 capacity, 5 fault, 6
+inactive and 7 no-position come from the service, capacity and fault layers
+and the moving terminals' tracks.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from collections.abc import Sequence
 from enum import IntEnum
 from typing import Callable
 
@@ -94,12 +96,16 @@ class Reason(IntEnum):
     CAPACITY = 4
     FAULT = 5
     INACTIVE = 6
+    NO_POSITION = 7
 
 
 #: Names of the reason codes, indexed by code (the dictionary of the table column).
-#: ``inactive`` (a fleet terminal outside its active window) is not a failure:
-#: such terminal-steps are left out of availability.
-REASON_NAMES = ("served", "no-satellite", "no-gateway-path", "policy", "capacity", "fault", "inactive")
+#: ``inactive`` (a fleet terminal outside its active window, a moving terminal
+#: before its track starts or after it ends) is not a failure: such
+#: terminal-steps are left out of availability.  ``no-position`` (a moving
+#: terminal inside its track but on a gap longer than ``max_gap_s``: where it
+#: is is unknown) is left out too: the model cannot say whether it was served.
+REASON_NAMES = ("served", "no-satellite", "no-gateway-path", "policy", "capacity", "fault", "inactive", "no-position")
 
 POLICIES = ("min-latency", "max-elevation", "longest-visible")
 
@@ -177,7 +183,7 @@ def choose_per_site(
 
 
 def remaining_visible_s(
-    sites: SiteGeometry,
+    sites: SiteGeometry | Sequence[SiteGeometry],
     links: GroundLinks,
     r_ahead_ecef_km: NDArray[np.float64],
     col: NDArray[np.int64],
@@ -188,7 +194,9 @@ def remaining_visible_s(
 
     Parameters
     ----------
-    sites : SiteGeometry
+    sites : SiteGeometry, or a sequence of m of them
+        The sites; one geometry per look-ahead time when terminals move (a
+        NaN position counts as below the mask).
     links : GroundLinks, K pairs
     r_ahead_ecef_km : float64[m, U, 3], km
         Positions at ``m`` look-ahead times ``0, step, 2 step, ...``.
@@ -204,8 +212,12 @@ def remaining_visible_s(
         interpolated linearly in ``sin(elevation) - sin(mask)``.
     """
     m = r_ahead_ecef_km.shape[0]
-    need = _sin_need(sites, links.site, links.sat, sin_mask_sat)
-    _rng, sin_el = pair_sin_elevation(sites, links.site, r_ahead_ecef_km[:, col, :])
+    if isinstance(sites, SiteGeometry):
+        need = _sin_need(sites, links.site, links.sat, sin_mask_sat)
+        _rng, sin_el = pair_sin_elevation(sites, links.site, r_ahead_ecef_km[:, col, :])
+    else:  # moving terminals: the sites where they are at each look-ahead time
+        need = _sin_need(sites[0], links.site, links.sat, sin_mask_sat)
+        sin_el = np.stack([pair_sin_elevation(sites[k], links.site, r_ahead_ecef_km[k, col, :])[1] for k in range(m)])
     margin = np.nan_to_num(sin_el - need, nan=-1.0)  # [m, K]
     below = margin < 0.0
     any_below = below.any(axis=0)
@@ -249,6 +261,22 @@ class SlotScheduler:
         assigned, at most ``beams_per_satellite[s]`` cells per satellite
         (`leonet.scheduling.cells_assign`).  Default: no limit, every
         terminal takes its own best candidate.
+    motion : leonet.ground.motion.Motion, optional
+        The run's moving terminals.  Their rows of ``terminals`` (the first
+        fix) are not used: at each sample of a slot a moving terminal is
+        where its track puts it, so its satellite stays above the mask from
+        the *moving* position for the whole slot.  The slot's choice (its
+        metric: range, elevation) is made from the terminal's first position
+        in the slot: the slot's start, or the sample where its track begins
+        or resumes; samples where it has no position (before, after its
+        track, in a gap) do not constrain the choice.  Every step then checks
+        the satellite from where the terminal is (the access stage).
+
+    Notes
+    -----
+    ``sat_delay_s`` may return a pair ``(delay float64[H, S], row int64[G])``:
+    the delays to the step's home PoPs and each terminal's row, when the
+    homes depend on the time (moving terminals cross borders).
     """
 
     def __init__(
@@ -266,6 +294,7 @@ class SlotScheduler:
         node_spacing_ns: int | None = None,
         satellite_failed: Callable[[NDArray[np.int64]], NDArray[np.bool_]] | None = None,
         cell_beams: CellBeams | None = None,
+        motion=None,
     ):
         if policy not in POLICIES:
             raise ScenarioError(f"unknown scheduler policy {policy!r}; use one of {', '.join(POLICIES)}")
@@ -285,6 +314,12 @@ class SlotScheduler:
         if cell_beams is not None:
             cell_beams.check(len(terminals), len(self.satrecs))
         self.cell_beams = cell_beams
+        self.motion = motion if motion is not None and len(motion) else None
+        if self.motion is not None:
+            moving = np.zeros(len(terminals), dtype=bool)
+            moving[self.motion.terminals] = True
+            self._static_index = np.flatnonzero(~moving)
+            self._static_sites = terminals.take(self._static_index)
         self._cache: OrderedDict = OrderedDict()
         self._cache_slots = int(cache_slots)
         self._epoch: dt.datetime | None = None
@@ -343,13 +378,89 @@ class SlotScheduler:
             self._cache.popitem(last=False)
         return out
 
+    def _sites_at(self, state, k: int) -> SiteGeometry:
+        """Every terminal where it is at sample ``k`` of ``state`` (moving ones moved; NaN rows: no position)."""
+        return self.terminals.moved(*state.overlay(k, self.terminals.r_ecef_km, self.terminals.enu))
+
+    def _first_links(self, r0: NDArray[np.float64], state) -> GroundLinks:
+        """The visible pairs at the slot's start: fixed terminals from their k-d tree, moving ones from where they are."""
+        if state is None:
+            return visible_links(self.terminals, r0, self.sin_mask_sat)
+        fixed = visible_links(self._static_sites, r0, self.sin_mask_sat)
+        # Each moving terminal from its first position in the slot (the slot's start, or where its
+        # track begins or resumes inside the slot).
+        known = state.positioned
+        here = known.any(axis=0)
+        k = np.argmax(known, axis=0)[here]
+        movers = state.terminals[here]
+        parts = [GroundLinks(self._static_index[fixed.site].astype(np.int32), fixed.sat, fixed.range_km,
+                             fixed.sin_elevation)]
+        if movers.size:
+            # A k-d tree of the moving terminals where they are (the cached tree assumes fixed sites).
+            cols = np.flatnonzero(here)
+            geo = self.terminals.take(movers).moved(state.r_ecef_km[k, cols], state.enu[k, cols])
+            moving = visible_links(geo, r0, self.sin_mask_sat)
+            parts.append(GroundLinks(movers[moving.site].astype(np.int32), moving.sat, moving.range_km,
+                                     moving.sin_elevation))
+        site = np.concatenate([p.site for p in parts])
+        sat = np.concatenate([p.sat for p in parts])
+        order = np.lexsort((sat, site))
+        return GroundLinks(site[order], sat[order], np.concatenate([p.range_km for p in parts])[order],
+                           np.concatenate([p.sin_elevation for p in parts])[order])
+
+    def _whole_slot(self, first: GroundLinks, later: NDArray[np.float64], cand_sats: NDArray[np.int64], state) -> GroundLinks:
+        """`slot_candidates`, with moving terminals judged from where they are at each sample."""
+        if state is None:
+            return slot_candidates(self.terminals, first, later, cand_sats, self.sin_mask_sat)
+        if len(first) == 0 or later.shape[0] == 0:
+            return first
+        col = np.searchsorted(cand_sats, first.sat)
+        need = _sin_need(self.terminals, first.site, first.sat, self.sin_mask_sat)
+        row = np.full(len(self.terminals), -1, dtype=np.int64)
+        row[state.terminals] = np.arange(state.terminals.size)
+        mover = row[first.site]
+        keep = np.ones(len(first), dtype=bool)
+        for k in range(later.shape[0]):
+            _rng, sin_el = pair_sin_elevation(self._sites_at(state, k + 1), first.site, later[k, col, :])
+            unknown = (mover >= 0) & ~state.positioned[k + 1][np.maximum(mover, 0)]
+            keep &= (sin_el >= need) | unknown  # NaN (failed propagation) compares False
+        return first.take(np.flatnonzero(keep))
+
+    def _metric(self, epoch, samples, t0, r0, links, state) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
+        """Each candidate pair's (tier, value) under the policy, lower first."""
+        site, sat = links.site.astype(np.int64), links.sat.astype(np.int64)
+        tier = np.zeros(site.size, dtype=np.int8)
+        if self.policy == "max-elevation":
+            return tier, -links.sin_elevation
+        if self.policy == "min-latency":
+            out = self.sat_delay_s(t0, r0)
+            delays, home = (out if isinstance(out, tuple) else (out, self.site_home))
+            delays = np.asarray(delays, dtype=np.float64)
+            delay = delays[sat] if delays.ndim == 1 else delays[home[site], sat]
+            rtt = 2.0 * (links.range_km / C_KM_S + delay)
+            no_path = ~np.isfinite(rtt)
+            # Reachable candidates first, by RTT; a site with none keeps its highest.
+            return no_path.astype(np.int8), np.where(no_path, -links.sin_elevation, rtt)
+        # longest-visible
+        m = LOOKAHEAD_HORIZON_S // LOOKAHEAD_STEP_S + 1
+        ahead_sats = np.unique(sat)
+        offsets = t0 + np.arange(m, dtype=np.int64) * (LOOKAHEAD_STEP_S * NS_PER_S)
+        ahead = self._positions(epoch, offsets, ahead_sats)
+        col = np.searchsorted(ahead_sats, sat)
+        sites = self.terminals
+        if state is not None:
+            there = self.motion.at(offsets)
+            sites = [self._sites_at(there, k) for k in range(m)]
+        return tier, -remaining_visible_s(sites, links, ahead, col, float(LOOKAHEAD_STEP_S), self.sin_mask_sat)
+
     def _compute(self, epoch: dt.datetime, key: int) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
         g = len(self.terminals)
         none = (np.full(g, -1, dtype=np.int32), np.zeros(g, dtype=bool))
         samples = self.clock.sample_offsets_ns(key)
         t0 = int(samples[0])
         r0 = self._positions(epoch, samples[:1], None)[0]
-        first = visible_links(self.terminals, r0, self.sin_mask_sat)
+        state = None if self.motion is None else self.motion.at(samples)
+        first = self._first_links(r0, state)
         if len(first) == 0:
             return none
         cand_sats = np.unique(first.sat).astype(np.int64)
@@ -357,36 +468,17 @@ class SlotScheduler:
             later = self._positions(epoch, samples[1:], cand_sats)
         else:
             later = np.zeros((0, cand_sats.size, 3))
-        links = slot_candidates(self.terminals, first, later, cand_sats, self.sin_mask_sat)
+        links = self._whole_slot(first, later, cand_sats, state)
         if len(links) == 0:
             return none
         site, sat = links.site.astype(np.int64), links.sat.astype(np.int64)
         # Each policy ranks a pair by (tier, value), lower first; ties go to the lower satellite.
-        tier = np.zeros(site.size, dtype=np.int8)
-        if self.policy == "max-elevation":
-            value = -links.sin_elevation
-        elif self.policy == "min-latency":
-            delays = np.asarray(self.sat_delay_s(t0, r0), dtype=np.float64)
-            delay = delays[sat] if delays.ndim == 1 else delays[self.site_home[site], sat]
-            rtt = 2.0 * (links.range_km / C_KM_S + delay)
-            no_path = ~np.isfinite(rtt)
-            # Reachable candidates first, by RTT; a site with none keeps its highest.
-            value = np.where(no_path, -links.sin_elevation, rtt)
-            tier = no_path.astype(np.int8)
-        else:  # longest-visible
-            m = LOOKAHEAD_HORIZON_S // LOOKAHEAD_STEP_S + 1
-            ahead_sats = np.unique(sat)
-            offsets = t0 + np.arange(m, dtype=np.int64) * (LOOKAHEAD_STEP_S * NS_PER_S)
-            ahead = self._positions(epoch, offsets, ahead_sats)
-            col = np.searchsorted(ahead_sats, sat)
-            value = -remaining_visible_s(
-                self.terminals, links, ahead, col, float(LOOKAHEAD_STEP_S), self.sin_mask_sat
-            )
+        tier, value = self._metric(epoch, samples, t0, r0, links, state)
         own = choose_per_site(site, sat, (value, tier), g)
         if self.cell_beams is None:
             return own, none[1]
         beams = self.cell_beams
         wants = np.ones(g, dtype=bool) if beams.wants_beam is None else beams.wants_beam(samples).any(axis=0)
-        cells = assign_cells(site, sat, tier, value, beams.terminal_cell, wants, beams.beams_per_satellite)
+        cells = assign_cells(site, sat, tier, value, beams.cells_at(t0), wants, beams.beams_per_satellite)
         # Terminals that want no beam keep their own choice (they take no beam).
         return np.where(wants, cells.sat, own).astype(np.int32), cells.no_beam

@@ -104,11 +104,20 @@ class CellBeams:
         demand); a terminal wants one in a slot when it does at any of the
         slot's samples.  Default: every terminal, always.  Must depend on
         the time alone.
+    terminal_cell_at : callable(offset_ns int) -> int[G], optional
+        The cell of each terminal at a slot's start when terminals move
+        (cell indices comparable within the slot); default: ``terminal_cell``.
+        Must depend on the time alone.
     """
 
     terminal_cell: NDArray[np.intp]
     beams_per_satellite: NDArray[np.int64]
     wants_beam: Callable[[NDArray[np.int64]], NDArray[np.bool_]] | None = None
+    terminal_cell_at: Callable[[int], NDArray[np.int64]] | None = None
+
+    def cells_at(self, offset_ns: int) -> NDArray[np.int64]:
+        """The cell of each terminal at the slot starting at ``offset_ns`` (ns from the epoch)."""
+        return self.terminal_cell if self.terminal_cell_at is None else self.terminal_cell_at(int(offset_ns))
 
     def __post_init__(self) -> None:
         cell = np.array(self.terminal_cell, dtype=np.int64, ndmin=1)
