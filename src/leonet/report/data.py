@@ -48,7 +48,15 @@ from numpy.typing import NDArray
 
 from ..errors import LeonetError
 from ..results.query import open_run, read_manifest
+from ..results.store import run_status
 from . import geo
+from .latency import collect_latency, collect_pings
+from .moving import Moving, collect_events, collect_moving, moving_extent
+from .base import Series
+from .base import epoch_of as _epoch
+from .base import f as _f
+from .base import q as _q
+from .base import times as _times
 
 __all__ = ["ReportData", "Sites", "Series", "collect", "MAX_POINTS", "CDF_LEVELS"]
 
@@ -92,15 +100,6 @@ class Sites:
 
 
 @dataclass
-class Series:
-    """Time series on one time axis: ``t_utc`` ISO strings, named float64 columns."""
-
-    t_utc: list[str]
-    columns: dict[str, NDArray[np.float64]]
-    bucket_s: float = 0.0
-
-
-@dataclass
 class ReportData:
     run_dir: Path
     manifest: dict
@@ -125,12 +124,18 @@ class ReportData:
     cost: dict | None = None
     service_areas: list[dict] = field(default_factory=list)
     faults: list[dict] = field(default_factory=list)
+    moving: Moving | None = None
+    events: dict | None = None
+    latency: dict | None = None
+    pings: dict | None = None
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def moving_ids(self) -> set[int]:
+        """Indices of the moving terminals (empty when none moves or the run does not say)."""
+        return set(self.moving.terminals) if self.moving is not None else set()
 
-def _q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
+
 
 
 def _table_columns(con, names) -> dict[str, dict[str, str]]:
@@ -145,21 +150,10 @@ def _is_numeric(sql_type: str) -> bool:
     return sql_type.split("(")[0] in _NUMERIC
 
 
-def _f(value) -> float:
-    return float("nan") if value is None else float(value)
 
 
-def _times(epoch: dt.datetime, t_ns: NDArray[np.int64]) -> list[str]:
-    base = np.datetime64(epoch.replace(tzinfo=None), "ns")
-    stamps = base + np.asarray(t_ns, dtype=np.int64).astype("timedelta64[ns]")
-    unit = "s" if np.all(np.asarray(t_ns) % 1_000_000_000 == 0) else "ms"
-    return [s.replace("T", " ") for s in np.datetime_as_string(stamps, unit=unit)]
 
 
-def _epoch(manifest: dict) -> dt.datetime:
-    text = manifest.get("time_grid", {}).get("epoch_utc") or manifest["scenario"]["time"]["start_utc"]
-    when = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _sites(con, name: str) -> Sites:
@@ -196,7 +190,8 @@ def collect(run_dir: Path | str) -> ReportData:
     """
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
-    con = open_run(run_dir)
+    # The report states the run's status itself (header), so no warning for an unfinished run.
+    con = open_run(run_dir, require_complete=False)
     try:
         return _collect(con, run_dir, manifest)
     finally:
@@ -215,12 +210,14 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
     h["steps"] = int(grid.get("steps") or 0)
     h["step_s"] = step_s
     h["epoch_utc"] = epoch
+    h["status"] = run_status(run_dir, manifest)
 
     for name in ("terminals", "gateways", "pops"):
         if name in tables:
             setattr(data, name, _sites(con, name))
-    lat = np.concatenate([s.lat_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] or [np.empty(0)])
-    lon = np.concatenate([s.lon_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] or [np.empty(0)])
+    m_lat, m_lon = moving_extent(con, tables)
+    lat = np.concatenate([s.lat_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] + [np.array(m_lat)])
+    lon = np.concatenate([s.lon_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] + [np.array(m_lon)])
     data.view = geo.view_of(lat, lon).widened(MAP_ASPECT)
 
     steps = "terminal_steps" in tables and {"t_ns", "terminal", "served"} <= set(tables["terminal_steps"])
@@ -238,6 +235,7 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
         else:
             data.skipped.append("throughput: the run has no throughput values (capacity was not simulated)")
         _backhaul(con, data)
+        _moving_and_latency(con, data, step_s)
     else:
         data.skipped.append("terminals: the run has no terminal_steps table (no ground segment)")
     _utilisation(con, data, epoch, step_ns)
@@ -246,6 +244,28 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
     _cost(con, data)
     _service_areas(data)
     return data
+
+
+def _moving_and_latency(con, data: ReportData, step_s: float) -> None:
+    """Moving terminals, cut-offs and restorations, the latency model's parts, the probes' pings (or why not)."""
+    tables = data.tables
+    data.moving = collect_moving(con, tables, step_s)
+    if data.moving is None:
+        data.skipped.append("moving terminals: the run has no terminal_positions table (no terminal moves, or the run predates them)")
+    data.events = collect_events(con, tables, sorted(data.moving_ids))
+    if data.events is None:
+        data.skipped.append("cut-offs and restorations: not recorded (the run has no service_events table)")
+    elif data.moving is not None:
+        for g, n in data.events["per_terminal"].items():
+            if g in data.moving.stats:
+                data.moving.stats[g]["cutoffs"] = n.get("cut-off", 0)
+                data.moving.stats[g]["restorations"] = n.get("restored", 0)
+    data.latency = collect_latency(con, tables)
+    if data.latency is not None and not data.latency["modelled"]:
+        data.skipped.append("latency model: the run predates it (no propagation_rtt_ms): its RTT is propagation only")
+    data.pings = collect_pings(con, tables, sorted(data.moving_ids), MAX_POINTS)
+    if data.pings is None:
+        data.skipped.append("pings: the scenario has no [[probes]] (no pings table)")
 
 
 def _count(con, tables, name) -> int:
