@@ -26,7 +26,11 @@ from leonet.results.query import open_run
 from leonet.results.store import write_table_atomic
 from leonet.scenario.load import load_scenario
 
-from report_scene import CHROMIUM_ARGS, EVIL, INACTIVE_STEPS, POLICIES, TINY
+from moving_scaffold import add_motion_tables
+from report_scene import CHROMIUM_ARGS, EVIL, INACTIVE_STEPS, MOVING, POLICIES, TINY
+
+#: A real drive (GPX), shipped for the moving-terminal tests (tests/data/tracks/README.md).
+TRACK = Path(__file__).resolve().parents[1] / "data" / "tracks" / "around-visnjan-with-car.gpx"
 
 
 def _write(tmp: Path, text: str, name: str) -> Path:
@@ -187,6 +191,38 @@ def column_run(core_run, tmp_path_factory) -> Path:
         return pa.table(cols)
 
     _rewrite_steps(run, change)
+    return run
+
+
+@pytest.fixture(scope="session")
+def moving_scenario(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("moving-scenario")
+    return _write(tmp, MOVING.replace("{track}", TRACK.as_posix()), "moving.toml")
+
+
+@pytest.fixture(scope="session")
+def moving_static_run(moving_scenario, tmp_path_factory) -> Path:
+    """The moving scenario as the engine writes it today: moving terminals, probes, and no positions or events tables."""
+    run = tmp_path_factory.mktemp("moving-static") / "run"
+    run_scenario(load_scenario(moving_scenario), run)
+    return run
+
+
+@pytest.fixture(scope="session")
+def moving_run(moving_static_run, moving_scenario, tmp_path_factory) -> Path:
+    """The moving scenario with terminal_positions and service_events (the engine's, or the scaffold's until it writes them)."""
+    run = _copy(moving_static_run, tmp_path_factory, "moving")
+    add_motion_tables(run, moving_scenario)
+    return run
+
+
+@pytest.fixture(scope="session")
+def unrecorded_run(moving_run, tmp_path_factory) -> Path:
+    """The moving run without its service_events table (positions, but events not recorded)."""
+    run = _copy(moving_run, tmp_path_factory, "unrecorded")
+    manifest = json.loads((run / "manifest.json").read_text())
+    del manifest["tables"]["service_events"]
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return run
 
 

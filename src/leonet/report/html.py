@@ -255,6 +255,7 @@ def _map_caption(d: ReportData) -> str:
     if d.tracks:
         which = "serving satellites" if serving else "satellites nearest the centre"
         parts.append(f"ground tracks of {len(d.tracks)} {which} over the run (60 s samples)")
+    parts += _moving_caption(d)
     if any(a["lines"] is not None for a in d.service_areas):
         parts.append("service-area rules (deny: red, allow: green dashed)")
     text = "; ".join(parts) + "."
@@ -263,6 +264,23 @@ def _map_caption(d: ReportData) -> str:
         + " Borders: Natural Earth 10m admin-0 and geoBoundaries ADM1, drawn from the files shipped with leonet "
         "(equirectangular, true scale at the middle latitude). Drag to pan, scroll the axes or use the toolbar to zoom."
     )
+
+
+def _moving_caption(d: ReportData) -> list[str]:
+    m = d.moving
+    if m is None or not m.tracks:
+        return []
+    decimated = sum(1 for t in m.tracks if len(t.t_ns) < t.steps)
+    out = [
+        f"the tracks of {len(m.tracks):,} moving terminals: a dot per step where served, coloured by its modelled RTT, "
+        "a cross where not served in the colour of the reason"
+        + (", ▼ cut-offs and ▲ restorations" if d.events is not None and d.events["markers"] else "")
+        + (f" ({decimated} long tracks thinned to regularly spaced steps plus every change of state)" if decimated else "")
+    ]
+    if m.frame_t_ns.size:
+        which = "them" if len(m.animated) == len(m) else f"the first {len(m.animated)} of them"
+        out.append(f"the slider above the map (or ▶) moves {which} through {m.frame_t_ns.size} times of the run")
+    return out
 
 
 def _region_table(d: ReportData) -> str:
@@ -421,7 +439,7 @@ def _events_table(d: ReportData) -> str:
     if d.terminals is None:
         return ""
     rows = [
-        f"<tr><td class=mono>{esc(t)}</td><td>{esc(_name(d, r['terminal']))}</td>"
+        f"<tr><td class=\"mono nw\">{esc(t)}</td><td>{esc(_name(d, r['terminal']))}</td>"
         f"<td>{_reason_chip('served' if r['event'] == 'restored' else 'fault', r['event'])}</td>"
         f"<td>{_reason_chip(r['reason']) if r['reason'] else ''}</td><td>{esc(r['place'])}</td>"
         f"<td class=mono>{esc(_lat_lon(r['lat_deg'], r['lon_deg']))}</td></tr>"
@@ -503,6 +521,11 @@ def _footer(d: ReportData, size_note: str) -> str:
     <li><b>RTT</b> (<span class="mono">rtt_ms</span>) is {_rtt_definition(d)}, over served steps.
       It is a model's answer, not a measurement.</li>
     <li><b>Handovers</b> are changes of serving satellite; losing or regaining service is not counted.</li>
+    <li><b>Moving terminals</b> are drawn where they were at each step (terminal_positions), not at the first fix the
+      terminals table holds. A step without a position (a gap in the track) is not served (reason no-position); steps
+      before a track starts and after it ends are left out, like those of an inactive terminal.</li>
+    <li><b>Cut-offs and restorations</b> are changes between served and not served, as the run recorded them
+      (service_events).</li>
     <li>Time series with more than {1200:,} steps are averaged into buckets of whole steps.</li>
   </ul>
   {f'<h3>Not in this run</h3><ul class="skipped">{skipped}</ul>' if skipped else ''}
@@ -571,6 +594,7 @@ table{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:
 th{position:sticky;top:0;background:#f8f9fa;text-align:left;font-weight:600;color:#3e4c59;border-bottom:1px solid var(--line);padding:6px 8px;white-space:nowrap}
 td{border-bottom:1px solid #f0f2f4;padding:4px 8px}
 .n{text-align:right}
+.nw{white-space:nowrap}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:11.5px;color:#52606d}
 .chip{color:#fff;border-radius:9px;padding:1px 8px;font-size:11px;white-space:nowrap}
 .foot{color:var(--muted);font-size:12.5px;padding-top:18px;padding-bottom:28px}
