@@ -156,6 +156,11 @@ antenna_count = 8
 name = "Warsaw PoP"
 lat_deg = 52.23
 lon_deg = 21.01
+[[ground.pops.extra]]
+# A PoP no route uses: drawn, but not framed by the map's view.
+name = "Sydney PoP"
+lat_deg = -33.87
+lon_deg = 151.21
 
 [[policies]]
 name = "Crimea geofence"

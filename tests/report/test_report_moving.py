@@ -316,3 +316,14 @@ def test_rtt_bands_cover_every_rtt():
     assert report_figures.rtt_band(0.0) == 0 and report_figures.rtt_band(29.999) == 0
     assert report_figures.rtt_band(30.0) == 1 and report_figures.rtt_band(1e6) == len(bands) - 1
     assert [b[0] for b in bands] == sorted(b[0] for b in bands)
+
+
+def test_view_frames_the_terminals_and_the_sites_in_use(moving_data, moving_run, joined):
+    used = _table(moving_run, "SELECT DISTINCT pop FROM terminal_steps WHERE pop >= 0")["pop"].tolist()
+    assert used == [0]  # Warsaw; Sydney is in the run but no route reaches it
+    v = moving_data.view
+    assert v.contains(moving_data.pops.lat_deg[0], moving_data.pops.lon_deg[0])
+    assert not v.contains(moving_data.pops.lat_deg[1], moving_data.pops.lon_deg[1])
+    ok = joined["status"] == "ok"
+    assert v.contains(joined.loc[ok, "lat_deg"], joined.loc[ok, "lon_deg"]).all()  # every position of every track
+    assert v.contains(moving_data.terminals.lat_deg, moving_data.terminals.lon_deg).all()

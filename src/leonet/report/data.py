@@ -215,12 +215,8 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
     for name in ("terminals", "gateways", "pops"):
         if name in tables:
             setattr(data, name, _sites(con, name))
-    m_lat, m_lon = moving_extent(con, tables)
-    lat = np.concatenate([s.lat_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] + [np.array(m_lat)])
-    lon = np.concatenate([s.lon_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] + [np.array(m_lon)])
-    data.view = geo.view_of(lat, lon).widened(MAP_ASPECT)
-
     steps = "terminal_steps" in tables and {"t_ns", "terminal", "served"} <= set(tables["terminal_steps"])
+    data.view = _view(con, data, steps)
     if steps:
         thr = _steps_view(con, tables)
         h["throughput"] = thr
@@ -244,6 +240,31 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
     _cost(con, data)
     _service_areas(data)
     return data
+
+
+def _view(con, data: ReportData, steps: bool) -> geo.View:
+    """The map's view: every terminal (moving ones along their tracks) and the gateways and PoPs the routes used.
+
+    A run draws on a catalogue of sites around the world (all of Starlink's
+    PoPs, say) but uses a few: framing them all would shrink the terminals
+    to a dot.  Sites the run never routed through are still drawn, outside
+    the view (pan or zoom out to see them).  Without routes, every site frames it.
+    """
+    cols = data.tables.get("terminal_steps", {})
+    lat, lon = [], []
+    for name, sites in (("terminals", data.terminals), ("gateway", data.gateways), ("pop", data.pops)):
+        if sites is None:
+            continue
+        pick = np.arange(len(sites))
+        if name != "terminals" and steps and name in cols:
+            used = [int(r[0]) for r in con.execute(f"SELECT DISTINCT {name} FROM terminal_steps WHERE {name} >= 0").fetchall()]
+            pick = np.array([k for k in used if k < len(sites)], dtype=np.int64)
+        lat.append(sites.lat_deg[pick])
+        lon.append(sites.lon_deg[pick])
+    m_lat, m_lon = moving_extent(con, data.tables)
+    lat.append(np.array(m_lat))
+    lon.append(np.array(m_lon))
+    return geo.view_of(np.concatenate(lat), np.concatenate(lon)).widened(MAP_ASPECT)
 
 
 def _moving_and_latency(con, data: ReportData, step_s: float) -> None:

@@ -486,10 +486,11 @@ def _hhmmss(d: ReportData, t_ns) -> list[str]:
     return [t[11:19] for t in times(d.headline["epoch_utc"], np.asarray(t_ns, dtype=np.int64))]
 
 
-def _step_text(name: str, clock: str, state: str, rtt_ms: float) -> str:
-    what = f"served · RTT {rtt_ms:.1f} ms" if state == "served" and math.isfinite(rtt_ms) else (
+def _step_text(name: str, clock: str | None, state: str, rtt_ms: float) -> str:
+    """Hover text of a moving terminal's step, kept short (there can be thousands): name, time, RTT or reason."""
+    what = f"RTT {rtt_ms:.1f} ms" if state == "served" and math.isfinite(rtt_ms) else (
         "served" if state == "served" else f"not served: {ptext(state)}")
-    return f"<b>{ptext(name)}</b><br>{clock} UTC<br>{what}"
+    return f"<b>{ptext(name)}</b><br>" + (f"{clock} · " if clock else "") + what
 
 
 def _add_moving_tracks(fig: go.Figure, d: ReportData) -> None:
@@ -549,7 +550,7 @@ def _add_moving_events(fig: go.Figure, d: ReportData) -> None:
             x=_round([r["lon_deg"] for r in rows], 4), y=_round([r["lat_deg"] for r in rows], 4), mode="markers",
             name="cut-offs" if event == "cut-off" else "restorations", hoverinfo="text",
             marker=dict(
-                symbol=symbol, size=13, line=dict(color=INK, width=1),
+                symbol=symbol, size=10, opacity=0.9, line=dict(color=INK, width=0.8),
                 color=[REASON_COLOURS.get(r["reason"], FAULT) if event == "cut-off" else REASON_COLOURS["served"] for r in rows],
             ),
             hovertext=[
@@ -564,12 +565,12 @@ def _now_style(d: ReportData, i: int) -> dict:
     """Positions, colours and hover texts of the animated terminals at frame ``i``."""
     m = d.moving
     lat, lon, rtt = m.frame_lat_deg[i], m.frame_lon_deg[i], m.frame_rtt_ms[i]
-    clock = _hhmmss(d, m.frame_t_ns[i:i + 1])[0]
     states = m.frame_state[i]
     return dict(
         x=_round(lon, 4), y=_round(lat, 4),
         marker=dict(color=[_state_colour(s, r) for s, r in zip(states, rtt)]),
-        hovertext=[_step_text(d.terminals.names[g], clock, s, r) for g, s, r in zip(m.animated, states, rtt)],
+        # The slider shows the time: the frames' hover texts leave it out.
+        hovertext=[_step_text(d.terminals.names[g], None, s, r) for g, s, r in zip(m.animated, states, rtt)],
     )
 
 
