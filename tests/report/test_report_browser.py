@@ -126,7 +126,7 @@ def _distinct_colours(browser, png: bytes) -> int:
         blank.close()
 
 
-@pytest.mark.parametrize("which", ["tiny_run", "core_run", "service_run", "column_run", "moving_run", "moving_static_run"])
+@pytest.mark.parametrize("which", ["tiny_run", "core_run", "service_run", "column_run", "moving_run", "moving_static_run", "idle_run"])
 def test_report_renders_offline_with_no_errors(browser, opened, which):
     o = opened(which)
     page = o.page

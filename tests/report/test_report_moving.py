@@ -327,3 +327,25 @@ def test_view_frames_the_terminals_and_the_sites_in_use(moving_data, moving_run,
     ok = joined["status"] == "ok"
     assert v.contains(joined.loc[ok, "lat_deg"], joined.loc[ok, "lon_deg"]).all()  # every position of every track
     assert v.contains(moving_data.terminals.lat_deg, moving_data.terminals.lon_deg).all()
+
+
+def test_edge_cases_render(idle_run):
+    d = collect(idle_run)
+    assert d.moving.terminals == [3] and d.moving.tracks == []  # inactive at every step: nothing to draw
+    assert d.moving.stats[3]["hours"] == 0.0 and math.isnan(d.moving.stats[3]["no_position_pct"])
+    assert d.events is not None and d.events["total"] == 0 and d.events["rows"] == []
+    assert d.pings["probes"][0]["loss_pct"] == 100.0 and math.isnan(d.pings["probes"][0]["p50_ms"])
+    page = render_report(d)
+    assert "No terminal lost or regained service in this run." in page
+    table = page[page.index('<table id="moving">'):]
+    assert "n/a" in table[: table.index("</table>")]
+    figs = _figures(page)
+    assert "fig-pings" in figs and "fig-map" in figs
+
+
+def test_positions_without_rows(empty_positions_run):
+    d = collect(empty_positions_run)
+    assert d.moving is None and d.events["total"] == 0
+    page = render_report(d)
+    assert 'id="moving"' not in page
+    assert "moving terminals: none moved in this run (terminal_positions has no row)" in page

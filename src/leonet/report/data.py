@@ -271,7 +271,9 @@ def _moving_and_latency(con, data: ReportData, step_s: float) -> None:
     """Moving terminals, cut-offs and restorations, the latency model's parts, the probes' pings (or why not)."""
     tables = data.tables
     data.moving = collect_moving(con, tables, step_s)
-    if data.moving is None:
+    if data.moving is None and "terminal_positions" in tables:
+        data.skipped.append("moving terminals: none moved in this run (terminal_positions has no row)")
+    elif data.moving is None:
         data.skipped.append("moving terminals: the run has no terminal_positions table (no terminal moves, or the run predates them)")
     data.events = collect_events(con, tables, sorted(data.moving_ids))
     if data.events is None:

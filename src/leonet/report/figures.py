@@ -482,6 +482,11 @@ def _state_colour(state: str, rtt_ms: float) -> str:
     return REASON_COLOURS.get(state, _OTHER[0])
 
 
+def _tname(d: ReportData, g: int) -> str:
+    """A terminal's name (a table naming an index the terminals table lacks gets a placeholder, not an IndexError)."""
+    return d.terminals.names[g] if 0 <= g < len(d.terminals) else f"terminal {g}"
+
+
 def _hhmmss(d: ReportData, t_ns) -> list[str]:
     return [t[11:19] for t in times(d.headline["epoch_utc"], np.asarray(t_ns, dtype=np.int64))]
 
@@ -514,7 +519,7 @@ def _add_moving_tracks(fig: go.Figure, d: ReportData) -> None:
             g = groups.setdefault(key, ([], [], []))
             g[0].append(tr.lon_deg[k])
             g[1].append(tr.lat_deg[k])
-            g[2].append(_step_text(d.terminals.names[tr.terminal], clock[k], state, tr.rtt_ms[k]))
+            g[2].append(_step_text(_tname(d, tr.terminal), clock[k], state, tr.rtt_ms[k]))
     fig.add_trace(go.Scatter(
         x=_round(np.concatenate(xs), 4), y=_round(np.concatenate(ys), 4), mode="lines", connectgaps=False,
         line=dict(color=MOVING_LINE, width=1.2), hoverinfo="skip", name=f"tracks of {len(m.tracks)} moving terminals",
@@ -554,7 +559,7 @@ def _add_moving_events(fig: go.Figure, d: ReportData) -> None:
                 color=[REASON_COLOURS.get(r["reason"], FAULT) if event == "cut-off" else REASON_COLOURS["served"] for r in rows],
             ),
             hovertext=[
-                f"<b>{ptext(d.terminals.names[r['terminal']])}</b><br>{event} at {c} UTC"
+                f"<b>{ptext(_tname(d, r['terminal']))}</b><br>{event} at {c} UTC"
                 + (f"<br>reason: {ptext(r['reason'])}" if r["reason"] else "")
                 for r, c in zip(rows, clock)
             ],
@@ -570,7 +575,7 @@ def _now_style(d: ReportData, i: int) -> dict:
         x=_round(lon, 4), y=_round(lat, 4),
         marker=dict(color=[_state_colour(s, r) for s, r in zip(states, rtt)]),
         # The slider shows the time: the frames' hover texts leave it out.
-        hovertext=[_step_text(d.terminals.names[g], None, s, r) for g, s, r in zip(m.animated, states, rtt)],
+        hovertext=[_step_text(_tname(d, g), None, s, r) for g, s, r in zip(m.animated, states, rtt)],
     )
 
 
@@ -582,7 +587,7 @@ def _add_moving_now(fig: go.Figure, d: ReportData) -> int | None:
     first = _now_style(d, 0)
     fig.add_trace(go.Scatter(
         x=first["x"], y=first["y"], mode="markers+text", hoverinfo="text", hovertext=first["hovertext"],
-        text=[ptext(d.terminals.names[g]) for g in m.animated], textposition="top center",
+        text=[ptext(_tname(d, g)) for g in m.animated], textposition="top center",
         textfont=dict(size=11, color=NOW),
         marker=dict(size=15, symbol="circle", color=first["marker"]["color"], line=dict(color=NOW, width=2)),
         name="moving terminals at the slider's time",

@@ -405,12 +405,13 @@ def _moving_table(d: ReportData) -> str:
     rows = []
     for g in m.terminals[:MOVING_ROWS]:
         x = m.stats.get(g, {})
+        served, ho, p50 = (float(st[k][g]) if g < st[k].size else math.nan for k in ("served_share", "handovers_per_hour", "rtt_p50_ms"))
         cut = f"{x.get('cutoffs', 0):,} / {x.get('restorations', 0):,}" if recorded else "not recorded"
         rows.append(
-            f"<tr><td>{esc(d.terminals.names[g])}</td><td class=mono>{esc(d.terminals.ids[g])}</td>"
+            f"<tr><td>{esc(_name(d, g))}</td><td class=mono>{esc(d.terminals.ids[g] if g < len(d.terminals) else '')}</td>"
             f"<td class=n>{_n(x.get('distance_km'), ',.1f')}</td><td class=n>{_n(x.get('hours'), ',.2f')}</td>"
-            f"<td class=n>{_n(100.0 * st['served_share'][g], '.1f')}</td><td class=n>{_n(x.get('no_position_pct'), '.1f')}</td>"
-            f"<td class=n>{_n(st['handovers_per_hour'][g], ',.0f')}</td><td class=n>{_n(st['rtt_p50_ms'][g], '.1f')}</td>"
+            f"<td class=n>{_n(100.0 * served, '.1f')}</td><td class=n>{_n(x.get('no_position_pct'), '.1f')}</td>"
+            f"<td class=n>{_n(ho, ',.0f')}</td><td class=n>{_n(p50, '.1f')}</td>"
             f"<td class=n>{_n(x.get('max_speed_kmh'), ',.0f')}</td><td class=n>{cut}</td></tr>"
         )
     more = f" The first {MOVING_ROWS} of {len(m):,} are listed." if len(m) > MOVING_ROWS else ""
