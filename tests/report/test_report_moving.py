@@ -184,7 +184,7 @@ def test_events_are_capped(moving_run, monkeypatch):
     monkeypatch.setattr(report_moving, "MAX_EVENTS", 2)
     d = collect(moving_run)
     assert len(d.events["rows"]) == 2 < d.events["total"]
-    assert f"The first 2 in time order are listed" in render_report(d)
+    assert "The first 2 in time order are listed" in render_report(d)
 
 
 def test_events_not_recorded(unrecorded_run):

@@ -24,7 +24,17 @@ their names, so the report keeps working as the engine grows:
   when the name ends in ``_pct``);
 * cost: a table with ``sponsor``, ``month`` and ``cost_usd``
   (`leonet.service.costs.LEDGER_SCHEMA`);
-* service areas: the ``policies`` of the scenario in the manifest.
+* service areas: the ``policies`` of the scenario in the manifest;
+* moving terminals: ``terminal_positions`` (`leonet.report.moving`);
+* cut-offs and restorations: ``service_events`` -- absent, the report says
+  they were not recorded and derives nothing from the steps;
+* the latency model's parts: ``propagation_rtt_ms`` and the other parts in
+  ``terminal_steps`` (`leonet.report.latency`); without them ``rtt_ms`` is
+  the propagation round trip of a run older than the model;
+* pings: a ``pings`` table (the scenario's ``[[probes]]``).
+
+The map's view frames the terminals (moving ones along their tracks) and
+the gateways and PoPs that the routes used; other sites are drawn outside it.
 
 Definitions (the same as `leonet.results.summary`)
 --------------------------------------------------
@@ -50,13 +60,13 @@ from ..errors import LeonetError
 from ..results.query import open_run, read_manifest
 from ..results.store import run_status
 from . import geo
-from .latency import collect_latency, collect_pings
-from .moving import Moving, collect_events, collect_moving, moving_extent
 from .base import Series
 from .base import epoch_of as _epoch
 from .base import f as _f
 from .base import q as _q
 from .base import times as _times
+from .latency import collect_latency, collect_pings
+from .moving import Moving, collect_events, collect_moving, moving_extent
 
 __all__ = ["ReportData", "Sites", "Series", "collect", "MAX_POINTS", "CDF_LEVELS"]
 

@@ -42,8 +42,8 @@ import plotly.io as pio
 
 from .._version import __version__
 from ..results.store import write_bytes_atomic
-from .data import ReportData, collect
 from .base import times
+from .data import ReportData, collect
 from .figures import REASON_COLOURS, build_figures, cdf_x_max_ms
 
 __all__ = ["render_report", "write_report", "script_json", "esc", "REPORT_NAME"]
