@@ -186,13 +186,12 @@ def _status_warning(d: ReportData, status: str) -> str:
     chunks = m.get("chunks", [])
     done = sum(int(c["steps"][1]) - int(c["steps"][0]) for c in chunks if isinstance(c.get("steps"), list))
     total = int(d.headline.get("steps") or 0)
-    what = {
-        "interrupted": "interrupted (stopped before it finished; continue it with leonet run --resume)",
-        "running": "still running",
-        "failed": "failed" + (f": {m.get('error')}" if m.get("error") else ""),
-    }.get(status, status)
+    why = {
+        "interrupted": " (it stopped before it finished; continue it with leonet run --resume)",
+        "failed": f" ({m.get('error')})" if m.get("error") else "",
+    }.get(status, "")
     return (
-        f'<p class="warn" id="run-status">This run is <b>{esc(what)}</b>: the report covers the '
+        f'<p class="warn" id="run-status">This run is <b>{esc(status)}</b>{esc(why)}: the report covers the '
         f"{len(chunks)} chunks written so far, {done:,} of {total:,} steps.</p>"
     )
 
