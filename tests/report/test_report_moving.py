@@ -349,3 +349,10 @@ def test_positions_without_rows(empty_positions_run):
     page = render_report(d)
     assert 'id="moving"' not in page
     assert "moving terminals: none moved in this run (terminal_positions has no row)" in page
+
+
+def test_moving_terminals_are_their_own_region(moving_data):
+    regions = {r["region"]: r for r in moving_data.regions}
+    assert regions["(moving terminals)"]["terminals"] == 2
+    assert "(unknown)" not in regions  # the two fixed terminals are in Kyiv and Lviv Oblast
+    assert any(c["region"] == "(moving terminals)" for c in moving_data.rtt_cdf)

@@ -445,6 +445,14 @@ def _terminal_stats(con, data: ReportData, step_s: float) -> None:
 
 
 _REGION = "coalesce(nullif(t.region, ''), nullif(t.country_iso2, ''), '(unknown)')"
+#: Moving terminals cross regions: they form their own group.
+MOVING_GROUP = "(moving terminals)"
+
+
+def _region_sql(tables) -> str:
+    if "terminal_positions" not in tables:
+        return _REGION
+    return f"CASE WHEN t.index IN (SELECT DISTINCT terminal FROM terminal_positions) THEN '{MOVING_GROUP}' ELSE {_REGION} END"
 
 
 def _regions(con, data: ReportData, step_s: float) -> None:
@@ -454,7 +462,7 @@ def _regions(con, data: ReportData, step_s: float) -> None:
     levels = [k / (CDF_LEVELS - 1) for k in range(CDF_LEVELS)]
     rows = con.execute(
         f"""
-        SELECT {_REGION} AS region, count(DISTINCT s.terminal), count(*),
+        SELECT {_region_sql(data.tables)} AS region, count(DISTINCT s.terminal), count(*),
                avg(CAST(s.served AS DOUBLE)),
                quantile_cont(s.rtt_ms, 0.5) FILTER (WHERE s.served),
                quantile_cont(s.rtt_ms, 0.95) FILTER (WHERE s.served),
@@ -467,7 +475,7 @@ def _regions(con, data: ReportData, step_s: float) -> None:
     ho_by_region = {}
     if ho:
         ho_by_region = dict(
-            con.execute(f"SELECT {_REGION}, sum(h.n) FROM ({ho}) h JOIN terminals t ON h.terminal = t.index GROUP BY 1").fetchall()
+            con.execute(f"SELECT {_region_sql(data.tables)}, sum(h.n) FROM ({ho}) h JOIN terminals t ON h.terminal = t.index GROUP BY 1").fetchall()
         )
     for region, terminals, n, served, p50, p95, q in rows:
         hours = n * step_s / 3600.0
