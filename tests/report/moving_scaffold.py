@@ -131,18 +131,21 @@ def _events(run: Path, manifest: dict, motion: Motion, positions: list[pa.Table]
         p["t_ns"].to_numpy(), p["terminal"].to_numpy(), p["lat_deg"].to_numpy(), p["lon_deg"].to_numpy())}
     t = steps["t_ns"].to_numpy()
     g = steps["terminal"].to_numpy()
-    served = steps["served"].to_numpy(zero_copy_only=False)
     reason = steps["reason"].cast(pa.string()).to_pylist()
+    # The engine's rule (docs/results.md, service_events): a cut-off is a step not served after a served
+    # step, for any reason but inactive; a restoration a served step after a step neither served nor
+    # inactive (its reason is that step's); the first step gives no event.
     rows = []
-    last: dict[int, bool] = {}
-    for i in range(len(t)):
-        if reason[i] == "inactive":
+    for i in range(1, len(t)):
+        if g[i] != g[i - 1]:
             continue
-        gi = int(g[i])
-        if gi in last and last[gi] != served[i]:
+        was, now = reason[i - 1], reason[i]
+        cut = was == "served" and now not in ("served", "inactive")
+        back = now == "served" and was not in ("served", "inactive")
+        if cut or back:
+            gi = int(g[i])
             la, lo = pos.get((int(t[i]), gi), (sites["lat_deg"][gi].as_py(), sites["lon_deg"][gi].as_py()))
-            rows.append((int(t[i]), gi, "restored" if served[i] else "cut-off", "" if served[i] else reason[i], la, lo))
-        last[gi] = bool(served[i])
+            rows.append((int(t[i]), gi, "restored" if back else "cut-off", was if back else now, la, lo))
     rows.sort()
     cols = list(zip(*rows)) if rows else [[]] * 6
     return pa.table({

@@ -39,8 +39,9 @@ the gateways and PoPs that the routes used; other sites are drawn outside it.
 Definitions (the same as `leonet.results.summary`)
 --------------------------------------------------
 *Served share* counts terminal-steps.  Terminal-steps of an inactive
-terminal (an ``active`` column that is false) are left out of every figure,
-as the service layer specifies.  RTT percentiles are over served
+terminal (an ``active`` column that is false, reason ``inactive``) and of a
+moving terminal without a position (reason ``no-position``) are left out of
+every figure, as the service layer specifies.  RTT percentiles are over served
 terminal-steps.  Handovers per terminal-hour count changes of serving
 satellite, not losses or regains of service.
 """
@@ -90,6 +91,10 @@ MAX_SNAPSHOT_SATELLITES = 3000
 
 #: The reason of a terminal-step of an inactive fleet terminal (not a failure).
 INACTIVE = "inactive"
+#: Reasons of terminal-steps left out of every figure, as `leonet.results.summary` leaves them out of
+#: availability: the terminal is not in the run (``inactive``), or where it was is unknown
+#: (``no-position``: a moving terminal on a gap of its track).
+LEFT_OUT = (INACTIVE, "no-position")
 _UTILISATION = re.compile(r"utili[sz]ation", re.IGNORECASE)
 _NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
 
@@ -309,7 +314,7 @@ def _steps_view(con, tables) -> bool:
     """Create the temporary view ``steps``: active terminal-steps, with ``throughput_mbps`` when known.
 
     Inactive terminal-steps (reason ``inactive``, or an ``active`` column
-    that is false) are left out.  Throughput and demand that are not finite
+    that is false) and steps without a position (``no-position``) are left out.  Throughput and demand that are not finite
     (NaN: capacity not simulated) become NULL, so aggregates skip them.
     Returns whether the run has any throughput value.
     """
@@ -318,7 +323,8 @@ def _steps_view(con, tables) -> bool:
     if cols.get("active") == "BOOLEAN":
         where.append("s.active")
     if "reason" in cols:
-        where.append(f"CAST(s.reason AS VARCHAR) IS DISTINCT FROM '{INACTIVE}'")
+        left_out = ", ".join(f"'{r}'" for r in LEFT_OUT)
+        where.append(f"coalesce(CAST(s.reason AS VARCHAR) NOT IN ({left_out}), true)")
     where_sql = ("WHERE " + " AND ".join(where)) if where else ""
     replace = [c for c in ("throughput_mbps", "throughput_bps", "demand_mbps") if c in cols]
     select = "s.*" + (f" EXCLUDE ({', '.join(replace)})" if replace else "")

@@ -515,6 +515,8 @@ def _add_moving_tracks(fig: go.Figure, d: ReportData) -> None:
         ys += [wraps[0], [np.nan]]
         clock = _hhmmss(d, tr.t_ns)
         for k, state in enumerate(tr.state):
+            if state == "no-position":
+                continue  # nowhere known: the line breaks there (NaN), no marker
             key = ("served", rtt_band(tr.rtt_ms[k])) if state == "served" else ("unserved", state)
             g = groups.setdefault(key, ([], [], []))
             g[0].append(tr.lon_deg[k])

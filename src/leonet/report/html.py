@@ -415,10 +415,10 @@ def _moving_table(d: ReportData) -> str:
         )
     more = f" The first {MOVING_ROWS} of {len(m):,} are listed." if len(m) > MOVING_ROWS else ""
     caption = (
-        f"{len(m):,} terminal{'' if len(m) == 1 else 's'} moved in this run. Distance: great-circle legs between "
-        "consecutive steps with a position (a gap is not bridged). Time in the run excludes steps before its first fix "
-        "and after its last; served % counts those steps, a step without a position as not served. Handovers are "
-        f"changes of serving satellite per hour in the run.{more}"
+        f"{len(m):,} terminal{'' if len(m) == 1 else 's'} moved in this run. Distance: along its track or route inside "
+        "the run window (great-circle legs; a gap in the track is not bridged). In run: from its first fix to its last, "
+        "within the window. Served % and handovers per hour count the steps with a position, as the run's summary does; "
+        f"no position % is the share of the time in the run spent on gaps of the track.{more}"
     )
     head = ["terminal", "id", "#distance km", "#in run h", "#served %", "#no position %", "#handovers /h",
             "#RTT p50 ms", "#max km/h", "#cut-offs / restorations"]
@@ -441,7 +441,7 @@ def _events_table(d: ReportData) -> str:
     rows = [
         f"<tr><td class=\"mono nw\">{esc(t)}</td><td>{esc(_name(d, r['terminal']))}</td>"
         f"<td>{_reason_chip('served' if r['event'] == 'restored' else 'fault', r['event'])}</td>"
-        f"<td>{_reason_chip(r['reason']) if r['reason'] else ''}</td><td>{esc(r['place'])}</td>"
+        f"<td>{_event_reason(r)}</td><td>{esc(r['place'])}</td>"
         f"<td class=mono>{esc(_lat_lon(r['lat_deg'], r['lon_deg']))}</td></tr>"
         for r, t in zip(ev["rows"], _utc(d, [r["t_ns"] for r in ev["rows"]]))
     ]
@@ -454,7 +454,15 @@ def _events_table(d: ReportData) -> str:
         ("; ".join(parts) + "." if parts else "No terminal lost or regained service in this run.") + shown
         + " From the run's service_events table; places from the borders shipped with leonet (admin-1 unit, country)."
     )
-    return _table_card("Cut-offs and restorations", caption, "events", ["time (UTC)", "terminal", "event", "reason", "place", "lat, lon"], rows)
+    head = ["time (UTC)", "terminal", "event", "reason", "place", "lat, lon"]
+    return _table_card("Cut-offs and restorations", caption, "events", head, rows)
+
+
+def _event_reason(r: dict) -> str:
+    """The reason of a cut-off; at a restoration, the reason service had been lost for ("was policy")."""
+    if not r["reason"] or r["reason"] == "served":
+        return ""
+    return _reason_chip(r["reason"], r["reason"] if r["event"] == "cut-off" else f"was {r['reason']}")
 
 
 def _name(d: ReportData, g: int) -> str:
@@ -517,13 +525,13 @@ def _footer(d: ReportData, size_note: str) -> str:
   <h2>How to read this report</h2>
   <ul>
     <li><b>Served</b> counts terminal-steps: a terminal is served at a step when it has a serving satellite and a
-      route to a PoP. Steps of inactive terminals are left out.</li>
+      route to a PoP. Steps of inactive terminals and of moving terminals without a position are left out.</li>
     <li><b>RTT</b> (<span class="mono">rtt_ms</span>) is {_rtt_definition(d)}, over served steps.
       It is a model's answer, not a measurement.</li>
     <li><b>Handovers</b> are changes of serving satellite; losing or regaining service is not counted.</li>
     <li><b>Moving terminals</b> are drawn where they were at each step (terminal_positions), not at the first fix the
-      terminals table holds. A step without a position (a gap in the track) is not served (reason no-position); steps
-      before a track starts and after it ends are left out, like those of an inactive terminal.</li>
+      terminals table holds. Steps without a position (a gap in the track: reason no-position), before a track starts
+      and after it ends are left out of every figure but the map, like those of an inactive terminal.</li>
     <li><b>Cut-offs and restorations</b> are changes between served and not served, as the run recorded them
       (service_events).</li>
     <li>Time series with more than {1200:,} steps are averaged into buckets of whole steps.</li>

@@ -33,10 +33,12 @@ later.  When a terminal changes state more than ``cap`` times, only every
 points whatever the run.  Steps without a position have NaN coordinates and
 break the line.
 
-Distance travelled is the sum of great-circle legs (haversine on the mean
-Earth radius, `leonet.ground.sites.MEAN_EARTH_RADIUS_KM`) between
-consecutive steps that both have a position, at full resolution (in
-DuckDB): a gap is not bridged by a guessed straight line.
+Distance travelled is ``terminals.distance_km`` when the run has it (the
+engine's exact length of the connected legs inside the run window, which
+the run's summary adds up).  Otherwise it is the sum of great-circle legs
+(haversine on the mean Earth radius, `leonet.ground.sites.MEAN_EARTH_RADIUS_KM`)
+between consecutive steps that both have a position, at full resolution (in
+DuckDB).  Either way a gap is not bridged by a guessed straight line.
 """
 
 from __future__ import annotations
@@ -236,6 +238,16 @@ def _haversine_sql(r_km: float) -> str:
     )
 
 
+def _distances(con, tables) -> dict[int, float]:
+    """``terminals.distance_km`` (the engine's exact distance over the run window), when the run has it."""
+    if not has(tables, "terminals", "index", "distance_km"):
+        return {}
+    rows = con.execute(
+        "SELECT index, distance_km FROM terminals WHERE index IN (SELECT DISTINCT terminal FROM terminal_positions)"
+    ).fetchall()
+    return {int(g): f(km) for g, km in rows}
+
+
 def _stats(con, tables, moving: Moving, step_s: float) -> None:
     speed = "p.speed_kmh" if "speed_kmh" in tables["terminal_positions"] else "CAST(NULL AS DOUBLE)"
     rows = con.execute(
@@ -252,10 +264,11 @@ def _stats(con, tables, moving: Moving, step_s: float) -> None:
         FROM p GROUP BY terminal ORDER BY terminal
         """
     ).fetchall()
+    exact = _distances(con, tables)
     for g, km, ok, nopos, vmax in rows:
         in_run = int(ok) + int(nopos)
         moving.stats[int(g)] = {
-            "distance_km": f(km),
+            "distance_km": exact.get(int(g), f(km)),
             "hours": in_run * step_s / 3600.0,
             "no_position_pct": 100.0 * int(nopos) / in_run if in_run else math.nan,
             "max_speed_kmh": f(vmax),
