@@ -212,17 +212,29 @@ def moving_scenario(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def moving_static_run(moving_scenario, tmp_path_factory) -> Path:
-    """The moving scenario as the engine writes it today: moving terminals, probes, and no positions or events tables."""
-    run = tmp_path_factory.mktemp("moving-static") / "run"
+def moving_engine_run(moving_scenario, tmp_path_factory) -> Path:
+    """The moving scenario as the engine writes it (with or without terminal_positions and service_events)."""
+    run = tmp_path_factory.mktemp("moving-engine") / "run"
     run_scenario(load_scenario(moving_scenario), run)
     return run
 
 
 @pytest.fixture(scope="session")
-def moving_run(moving_static_run, moving_scenario, tmp_path_factory) -> Path:
+def moving_static_run(moving_engine_run, tmp_path_factory) -> Path:
+    """The moving run as a leonet older than moving terminals leaves it: no terminal_positions, no service_events."""
+    run = _copy(moving_engine_run, tmp_path_factory, "moving-static")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["tables"].pop("service_events", None)
+    for chunk in manifest["chunks"]:
+        chunk["files"].pop("terminal_positions", None)
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return run
+
+
+@pytest.fixture(scope="session")
+def moving_run(moving_engine_run, moving_scenario, tmp_path_factory) -> Path:
     """The moving scenario with terminal_positions and service_events (the engine's, or the scaffold's until it writes them)."""
-    run = _copy(moving_static_run, tmp_path_factory, "moving")
+    run = _copy(moving_engine_run, tmp_path_factory, "moving")
     add_motion_tables(run, moving_scenario)
     return run
 
