@@ -167,6 +167,16 @@ name = "Crimea geofence"
 action = "deny"
 region = "crimea"
 
+[[policies]]
+# A geofence that moves: Lviv Oblast from 12:05, Odessa Oblast from 12:12, each switch a minute late.
+name = "moving line"
+action = "deny"
+lag_s = 60
+region = [
+  {{ from = "2026-05-30T12:05:00Z", region = "oblast:Lviv" }},
+  {{ from = "2026-05-30T12:12:00Z", region = "oblast:Odessa Oblast" }},
+]
+
 [[probes]]
 terminal = {json.dumps("route:" + MOVING_BOAT)}
 interval_ms = 500

@@ -214,8 +214,11 @@ def test_runs_without_the_new_tables(moving_static_run, core_run, bare_run):
         page = write_report(run).read_text(encoding="utf-8")
         figs = _figures(page)
         assert 'id="moving"' not in page and 'id="events"' not in page and "events-not-recorded" not in page
-        assert not any("moving" in (t.get("name") or "") for t in figs["fig-map"]["data"])
-        assert "frames" not in figs["fig-map"] or not figs["fig-map"]["frames"]
+        names = [t.get("name") or "" for t in figs["fig-map"]["data"]]
+        assert not any(n.startswith(("tracks of", "moving terminals at", "served, RTT")) for n in names)
+        for slider in figs["fig-map"]["layout"].get("sliders", []):
+            # Only the dated service area of the moving scenario has a slider here.
+            assert slider["currentvalue"]["prefix"] == "service areas at "
     page = write_report(moving_static_run).read_text(encoding="utf-8")
     assert "moving terminals: the run has no terminal_positions table" in page
     assert "cut-offs and restorations: not recorded" in page
@@ -248,9 +251,9 @@ def test_slider_frames_hold_the_positions(moving_page, moving_run, joined):
     assert [s["args"][0][0] for s in slider["steps"]] == [f["name"] for f in frames]
     picks = steps[np.unique(np.round(np.linspace(0, steps.size - 1, len(frames))).astype(int))]
     for frame, t in zip(frames, picks):
-        assert frame["traces"] == now
+        assert frame["traces"][0] == now[0]
         at = joined[joined["t_ns"] == t].sort_values("terminal")
-        (data,) = frame["data"]
+        data = frame["data"][0]
         np.testing.assert_allclose(_decode(data["x"]), at["lon_deg"].to_numpy(), atol=1e-4)
         np.testing.assert_allclose(_decode(data["y"]), at["lat_deg"].to_numpy(), atol=1e-4)
         clock = (pd.Timestamp("2026-05-30T12:00:00") + pd.Timedelta(int(t), "ns")).strftime("%H:%M:%S")
@@ -368,3 +371,31 @@ def test_moving_terminals_are_their_own_region(moving_data):
     assert regions["(moving terminals)"]["terminals"] == 2
     assert "(unknown)" not in regions  # the two fixed terminals are in Kyiv and Lviv Oblast
     assert any(c["region"] == "(moving terminals)" for c in moving_data.rtt_cdf)
+
+
+def test_dated_service_area_follows_the_slider(moving_data, moving_page, moving_run):
+    from leonet.ground.regions import load_region
+    from leonet.report import geo
+
+    (area,) = [a for a in moving_data.service_areas if a["name"] == "moving line"]
+    assert [s["start_ns"] for s in area["shapes"]] == [360 * 10**9, 780 * 10**9]  # 12:05 and 12:12, plus 60 s of lag
+    fig = _figures(moving_page)["fig-map"]
+    (k,) = [i for i, t in enumerate(fig["data"]) if t.get("name") == "deny: moving line (in force at the slider's time)"]
+    lviv = geo.region_outline(load_region("oblast:Lviv").geometry, moving_data.view)
+    odesa = geo.region_outline(load_region("oblast:Odessa Oblast").geometry, moving_data.view)
+    seen = set()
+    for frame, t in zip(fig["frames"], moving_data.frame_t_ns):
+        (data,) = [dd for tr, dd in zip(frame["traces"], frame["data"]) if tr == k]
+        x = _decode(data["x"])
+        expected = lviv if 360e9 <= t < 780e9 else odesa if t >= 780e9 else None
+        if expected is None:
+            assert np.isnan(x).all()
+        else:
+            np.testing.assert_array_equal(x, expected.lon_deg.astype(float))
+        seen.add(None if expected is None else id(expected))
+    assert len(seen) == 3
+    # The engine applied the same rule: the Lviv terminal is cut off exactly when the slider shows Lviv Oblast denied.
+    ev = _table(moving_run, "SELECT t_ns, CAST(event AS VARCHAR) AS event, CAST(reason AS VARCHAR) AS reason "
+                            "FROM service_events WHERE terminal = 1 ORDER BY t_ns")
+    assert ev.values.tolist()[:2] == [[360 * 10**9, "cut-off", "policy"], [780 * 10**9, "restored", "policy"]]
+    assert "moving line" in moving_page and "2 dated shapes, each switch 60 s late (lag_s)" in moving_page

@@ -57,10 +57,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import LeonetError
 from ..results.query import open_run, read_manifest
 from ..results.store import run_status
 from . import geo
+from .areas import region_lines, rule_area
 from .base import Series
 from .base import epoch_of as _epoch
 from .base import f as _f
@@ -140,6 +140,7 @@ class ReportData:
     service_areas: list[dict] = field(default_factory=list)
     faults: list[dict] = field(default_factory=list)
     moving: Moving | None = None
+    frame_t_ns: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
     events: dict | None = None
     latency: dict | None = None
     pings: dict | None = None
@@ -254,7 +255,22 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
     _snapshot(con, data, epoch, steps)
     _cost(con, data)
     _service_areas(data)
+    _frames(data, step_ns)
     return data
+
+
+#: Frames of the map's time slider when only service areas change (moving terminals bring their own).
+AREA_FRAMES = 120
+
+
+def _frames(data: ReportData, step_ns: int) -> None:
+    """Times of the map's slider: the moving terminals' frames, else, when a service area is dated, steps spread over the run."""
+    if data.moving is not None and data.moving.frame_t_ns.size:
+        data.frame_t_ns = data.moving.frame_t_ns
+    elif any(a["shapes"] for a in data.service_areas) and data.headline["steps"]:
+        steps = data.headline["steps"]
+        k = np.unique(np.round(np.linspace(0, steps - 1, min(AREA_FRAMES, steps))).astype(np.int64))
+        data.frame_t_ns = k * step_ns
 
 
 def _view(con, data: ReportData, steps: bool) -> geo.View:
@@ -791,24 +807,6 @@ def _cost(con, data: ReportData) -> None:
     data.headline["cost_total_usd"] = data.cost["total_usd"]
 
 
-def _region_lines(data: ReportData, spec) -> tuple[geo.Lines | None, str]:
-    """Outline of a region spec of the scenario (clipped to the view), or None and why not."""
-    from ..ground.regions import load_region
-
-    if spec is None:
-        return None, "everywhere"
-    source = str(data.manifest.get("scenario_source", ""))
-    base = Path(source).parent if source and not source.startswith("<") else None
-    arg = str(spec)
-    if base is not None and ":" not in arg and arg.strip().lower() != "crimea" and not Path(arg).is_absolute():
-        arg = str(base / arg)
-    try:
-        region = load_region(arg)
-    except (LeonetError, OSError) as exc:
-        return None, f"region not drawn: {exc}"
-    return geo.region_outline(region.geometry, data.view), ""
-
-
 def _parse_time(value) -> dt.datetime | None:
     if value is None:
         return None
@@ -833,22 +831,8 @@ def _service_areas(data: ReportData) -> None:
     """The scenario's service-area rules (``policies``) and faults: tables, map outlines and time windows."""
     sc = data.manifest.get("scenario") or {}
     for k, rule in enumerate(sc.get("policies") or []):
-        if not isinstance(rule, dict):
-            continue
-        spec = rule.get("region")
-        lines, note = _region_lines(data, spec)
-        data.service_areas.append(
-            {
-                "name": str(rule.get("name") or f"policy {k + 1}"),
-                "action": str(rule.get("action", "")),
-                "region": "" if spec is None else str(spec),
-                "from": rule.get("from"),
-                "until": rule.get("until"),
-                "fleets": rule.get("fleets"),
-                "lines": lines,
-                "note": note,
-            }
-        )
+        if isinstance(rule, dict):
+            data.service_areas.append(rule_area(data.manifest, rule, k, data.view, data.headline["epoch_utc"]))
     h = data.headline
     start = h["epoch_utc"]
     end = start + dt.timedelta(seconds=h["steps"] * h["step_s"])
@@ -863,7 +847,7 @@ def _service_areas(data: ReportData) -> None:
                 continue
             details.append(fmt.format(", ".join(map(str, value)) if isinstance(value, list) else value))
         spec = fault.get("region")
-        lines, note = _region_lines(data, spec) if spec is not None else (None, "")
+        lines, note = region_lines(data.manifest, spec, data.view) if spec is not None else (None, "")
         entry = {
             "name": str(fault.get("name") or f"{kind} {k + 1}"),
             "kind": kind,

@@ -26,6 +26,7 @@ from plotly.colors import get_colorscale, sample_colorscale
 from plotly.subplots import make_subplots
 
 from . import geo
+from .areas import shape_at
 from .base import epoch_ms, times
 from .data import ReportData, Series
 
@@ -144,7 +145,7 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
     """
     fig = go.Figure()
     _add_borders(fig, d.view)
-    _add_areas(fig, d)
+    dated = _add_areas(fig, d)
     _add_user_links(fig, d)
     _add_ground_tracks(fig, d)
     _add_backhaul(fig, d)
@@ -160,9 +161,10 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
             buttons = _colour_buttons(colour_modes, styles, len(fig.data) - 1)
     _add_moving_events(fig, d)
     now = _add_moving_now(fig, d)
-    _map_layout(fig, d.view, buttons, slider=now is not None)
-    if now is not None:
-        _add_slider(fig, d, now)
+    slider = d.frame_t_ns.size > 0 and (now is not None or bool(dated))
+    _map_layout(fig, d.view, buttons, slider=slider)
+    if slider:
+        _add_slider(fig, d, now, dated)
     return fig
 
 
@@ -185,19 +187,60 @@ def _add_borders(fig: go.Figure, v: geo.View) -> None:
         )
 
 
-def _add_areas(fig: go.Figure, d: ReportData) -> None:
-    """Policy service areas (deny: red, solid; allow: green, dashed), then fault areas (orange, dash-dot)."""
+def _area_style(action: str) -> dict:
+    deny = action == "deny"
+    return dict(
+        fillcolor="rgba(193,18,31,0.18)" if deny else "rgba(43,147,72,0.08)",
+        line=dict(color="#c1121f" if deny else "#2b9348", width=1.6, dash="solid" if deny else "dash"),
+    )
+
+
+def _area_at(area: dict, t_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The outline of a dated rule's shape in force at ``t_ns`` (empty when none is)."""
+    k = shape_at(area["shapes"], int(t_ns))
+    if k < 0 or not len(area["shapes"][k]["lines"]):
+        return np.array([np.nan], np.float32), np.array([np.nan], np.float32)
+    lines = area["shapes"][k]["lines"]
+    return lines.lon_deg, lines.lat_deg
+
+
+def _add_dated_area(fig: go.Figure, d: ReportData, area: dict) -> int:
+    """Every shape of a dated rule as a faint dotted outline, and the shape in force at the slider's time; returns its trace."""
+    xs, ys, text = [], [], []
+    for shape in area["shapes"]:
+        lines = shape["lines"]
+        xs += [lines.lon_deg, np.array([np.nan], np.float32)]
+        ys += [lines.lat_deg, np.array([np.nan], np.float32)]
+        text += [f"{ptext(area['name'])}<br>{shape['label']}"] * (len(lines) + 1)
+    colour = _area_style(area["action"])["line"]["color"]
+    fig.add_trace(go.Scatter(
+        x=np.concatenate(xs), y=np.concatenate(ys), mode="lines", line=dict(color=colour, width=0.8, dash="dot"),
+        name=ptext(f"{area['action']}: {area['name']} (every dated shape)"), hoverinfo="text", hovertext=text,
+    ))
+    x, y = _area_at(area, d.frame_t_ns[0] if d.frame_t_ns.size else 0)
+    fig.add_trace(go.Scatter(
+        x=x, y=y, mode="lines", fill="toself", **_area_style(area["action"]),
+        name=ptext(f"{area['action']}: {area['name']} (in force at the slider's time)"), hoveron="fills", hoverinfo="name",
+    ))
+    return len(fig.data) - 1
+
+
+def _add_areas(fig: go.Figure, d: ReportData) -> dict[int, dict]:
+    """Policy service areas (deny: red, solid; allow: green, dashed), then fault areas (orange, dash-dot).
+
+    Returns the traces of dated rules (trace number -> rule), which the time slider redraws.
+    """
+    dated = {}
     for area in d.service_areas:
+        if area.get("shapes"):
+            dated[_add_dated_area(fig, d, area)] = area
+            continue
         lines = area["lines"]
         if lines is None or not len(lines):
             continue
-        deny = area["action"] == "deny"
-        colour = "#c1121f" if deny else "#2b9348"
         fig.add_trace(
             go.Scatter(
-                x=lines.lon_deg, y=lines.lat_deg, mode="lines", fill="toself",
-                fillcolor="rgba(193,18,31,0.18)" if deny else "rgba(43,147,72,0.08)",
-                line=dict(color=colour, width=1.6, dash="solid" if deny else "dash"),
+                x=lines.lon_deg, y=lines.lat_deg, mode="lines", fill="toself", **_area_style(area["action"]),
                 name=ptext(f"{area['action']}: {area['name']}"), hoveron="fills", hoverinfo="name",
             )
         )
@@ -212,6 +255,7 @@ def _add_areas(fig: go.Figure, d: ReportData) -> None:
                 name=ptext(f"{fault['kind']}: {fault['name']}"), hoveron="fills", hoverinfo="name",
             )
         )
+    return dated
 
 
 def _add_user_links(fig: go.Figure, d: ReportData) -> None:
@@ -597,21 +641,36 @@ def _add_moving_now(fig: go.Figure, d: ReportData) -> int | None:
     return len(fig.data) - 1
 
 
-def _add_slider(fig: go.Figure, d: ReportData, trace: int) -> None:
-    """Frames of the animated terminals and a time slider (with play/pause) above the map."""
-    m = d.moving
-    clock = [t[11:19] for t in times(d.headline["epoch_utc"], m.frame_t_ns)]
+def _frame_data(d: ReportData, i: int, now: int | None, dated: dict[int, dict]) -> tuple[list[int], list[go.Scatter]]:
+    """The traces frame ``i`` redraws: the animated terminals and the shapes of dated rules in force then."""
+    traces, data = [], []
+    if now is not None:
+        style = _now_style(d, i)
+        traces.append(now)
+        data.append(go.Scatter(x=style["x"], y=style["y"], hovertext=style["hovertext"], marker=dict(color=style["marker"]["color"])))
+    for k, area in dated.items():
+        x, y = _area_at(area, d.frame_t_ns[i])
+        traces.append(k)
+        data.append(go.Scatter(x=x, y=y))
+    return traces, data
+
+
+def _add_slider(fig: go.Figure, d: ReportData, now: int | None, dated: dict[int, dict]) -> None:
+    """Frames of the animated terminals and dated service areas, and a time slider (with play/pause) above the map."""
+    clock = [t[11:19] for t in times(d.headline["epoch_utc"], d.frame_t_ns)]
+    if len(set(clock)) < len(clock):  # a run longer than a day: the date too
+        clock = [t[:19] for t in times(d.headline["epoch_utc"], d.frame_t_ns)]
     frames, steps = [], []
     for i, label in enumerate(clock):
-        style = _now_style(d, i)
-        frames.append(go.Frame(name=label, traces=[trace], data=[go.Scatter(
-            x=style["x"], y=style["y"], hovertext=style["hovertext"], marker=dict(color=style["marker"]["color"]))]))
+        traces, data = _frame_data(d, i, now, dated)
+        frames.append(go.Frame(name=label, traces=traces, data=data))
         steps.append(dict(method="animate", label=label, args=[[label], _ANIMATE_NOW]))
     fig.frames = frames
+    what = "moving terminals" if now is not None else "service areas"
     fig.update_layout(
         sliders=[dict(
             active=0, steps=steps, x=0.09, len=0.91, xanchor="left", y=1.0, yanchor="bottom", pad=dict(t=0, b=4),
-            currentvalue=dict(prefix="moving terminals at ", suffix=" UTC", font=dict(size=12)),
+            currentvalue=dict(prefix=f"{what} at ", suffix=" UTC", font=dict(size=12)),
             ticklen=3, minorticklen=0, font=dict(size=9), tickcolor="#9aa5b1",
         )],
     )

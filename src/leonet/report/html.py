@@ -255,8 +255,11 @@ def _map_caption(d: ReportData) -> str:
         which = "serving satellites" if serving else "satellites nearest the centre"
         parts.append(f"ground tracks of {len(d.tracks)} {which} over the run (60 s samples)")
     parts += _moving_caption(d)
-    if any(a["lines"] is not None for a in d.service_areas):
+    if any(a["lines"] is not None or a.get("shapes") for a in d.service_areas):
         parts.append("service-area rules (deny: red, allow: green dashed)")
+    if any(a.get("shapes") for a in d.service_areas):
+        parts.append("a rule with dated shapes shows the shape in force at the slider's time (its lag included), "
+                     "every other shape dotted")
     text = "; ".join(parts) + "."
     return (
         esc(text[0].upper() + text[1:])
