@@ -399,3 +399,14 @@ def test_dated_service_area_follows_the_slider(moving_data, moving_page, moving_
                             "FROM service_events WHERE terminal = 1 ORDER BY t_ns")
     assert ev.values.tolist()[:2] == [[360 * 10**9, "cut-off", "policy"], [780 * 10**9, "restored", "policy"]]
     assert "moving line" in moving_page and "2 dated shapes, each switch 60 s late (lag_s)" in moving_page
+
+
+def test_headline_and_distances_match_the_run_summary(moving_data, moving_run):
+    summary = json.loads((moving_run / "manifest.json").read_text())["summary"]
+    if "moving_terminals" not in summary:
+        pytest.skip("this engine does not write moving-terminal tables yet: the scaffold's steps postdate its summary")
+    assert moving_data.headline["served_pct"] == pytest.approx(summary["served_pct"], abs=0.01)
+    assert moving_data.headline["rtt_p50_ms"] == pytest.approx(summary["rtt_p50_ms"], abs=0.01)
+    assert summary["moving_terminals"] == len(moving_data.moving)
+    total = sum(s["distance_km"] for s in moving_data.moving.stats.values())
+    assert total == pytest.approx(summary["distance_travelled_km"], abs=1e-3)
