@@ -89,7 +89,8 @@ CHROMIUM_ARGS = [
 #: boat from Odesa into Crimea (a route: it crosses the Crimea deny rule, then stops
 #: being in the run after its last waypoint), a real car drive (GPX, replayed two
 #: minutes in, split by `max_gap_s` = 20 s into legs with "no-position" between them),
-#: and a ping probe on the boat.  20 min in 10 s steps, 4 chunks.
+#: a ping probe on the boat, a dated deny rule that moves from Lviv Oblast to Odessa Oblast
+#: (60 s late), and a PoP no route uses (Sydney).  20 min in 10 s steps, 4 chunks.
 #: The boat's speed (1,200 km/h) is not a boat's: it crosses 300 km in the 20 min
 #: of a test run; the report does not care what moves.
 MOVING_BOAT = "Odesa boat <i>fast</i>"
