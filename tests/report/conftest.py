@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401  (pa.compute)
 import pyarrow.parquet as pq
 import pytest
 
@@ -26,7 +27,10 @@ from leonet.results.query import open_run
 from leonet.results.store import write_table_atomic
 from leonet.scenario.load import load_scenario
 
-from report_scene import CHROMIUM_ARGS, EVIL, INACTIVE_STEPS, POLICIES, TINY
+from report_scene import CHROMIUM_ARGS, EVIL, INACTIVE_STEPS, MOVING, POLICIES, TINY
+
+#: A real drive (GPX), shipped for the moving-terminal tests (tests/data/tracks/README.md).
+TRACK = Path(__file__).resolve().parents[1] / "data" / "tracks" / "around-visnjan-with-car.gpx"
 
 
 def _write(tmp: Path, text: str, name: str) -> Path:
@@ -66,14 +70,24 @@ def _add_table(run: Path, name: str, table: pa.Table) -> None:
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
-def _rewrite_steps(run: Path, change) -> None:
-    """Apply ``change(table) -> table`` to every terminal_steps chunk of a run, and record the new files."""
+def _rewrite_steps(run: Path, change, name: str = "terminal_steps") -> None:
+    """Apply ``change(table) -> table`` to every chunk of a per-chunk table of a run, and record the new files."""
     manifest = json.loads((run / "manifest.json").read_text())
     for chunk in manifest["chunks"]:
-        info = chunk["files"]["terminal_steps"]
+        info = chunk["files"][name]
         table = change(pq.read_table(run / info["file"]))
         write_table_atomic(run / info["file"], table)
-        chunk["files"]["terminal_steps"] = _record(run, info["file"], table.num_rows)
+        chunk["files"][name] = _record(run, info["file"], table.num_rows)
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+
+
+def _rewrite_table(run: Path, name: str, change) -> None:
+    """Apply ``change(table) -> table`` to a single-file table of a run, and record the new file."""
+    manifest = json.loads((run / "manifest.json").read_text())
+    info = manifest["tables"][name]
+    table = change(pq.read_table(run / info["file"]))
+    write_table_atomic(run / info["file"], table)
+    manifest["tables"][name] = _record(run, info["file"], table.num_rows)
     (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
 
@@ -187,6 +201,93 @@ def column_run(core_run, tmp_path_factory) -> Path:
         return pa.table(cols)
 
     _rewrite_steps(run, change)
+    return run
+
+
+@pytest.fixture(scope="session")
+def moving_scenario(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("moving-scenario")
+    return _write(tmp, MOVING.replace("{track}", TRACK.as_posix()), "moving.toml")
+
+
+@pytest.fixture(scope="session")
+def moving_engine_run(moving_scenario, tmp_path_factory) -> Path:
+    """The moving scenario as the engine writes it."""
+    run = tmp_path_factory.mktemp("moving-engine") / "run"
+    run_scenario(load_scenario(moving_scenario), run)
+    return run
+
+
+@pytest.fixture(scope="session")
+def moving_static_run(moving_engine_run, tmp_path_factory) -> Path:
+    """The moving run as a leonet older than moving terminals leaves it: no terminal_positions, no service_events."""
+    run = _copy(moving_engine_run, tmp_path_factory, "moving-static")
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["tables"].pop("service_events", None)
+    for chunk in manifest["chunks"]:
+        chunk["files"].pop("terminal_positions", None)
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return run
+
+
+@pytest.fixture(scope="session")
+def moving_run(moving_engine_run, tmp_path_factory) -> Path:
+    """The moving scenario with the engine's terminal_positions and service_events."""
+    run = _copy(moving_engine_run, tmp_path_factory, "moving")
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert "service_events" in manifest["tables"], "the engine writes service_events for moving terminals"
+    assert all("terminal_positions" in c["files"] for c in manifest["chunks"])
+    return run
+
+
+@pytest.fixture(scope="session")
+def unrecorded_run(moving_run, tmp_path_factory) -> Path:
+    """The moving run without its service_events table (positions, but events not recorded)."""
+    run = _copy(moving_run, tmp_path_factory, "unrecorded")
+    manifest = json.loads((run / "manifest.json").read_text())
+    del manifest["tables"]["service_events"]
+    (run / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return run
+
+
+@pytest.fixture(scope="session")
+def idle_run(moving_run, tmp_path_factory) -> Path:
+    """Edge cases: the boat has no position row at all, the car is inactive at every step, no event was recorded,
+    and the probe lost every ping."""
+    run = _copy(moving_run, tmp_path_factory, "idle")
+
+    def positions(t: pa.Table) -> pa.Table:
+        t = t.filter(pa.compute.equal(t["terminal"], 3))
+        nan = pa.array(np.full(t.num_rows, np.nan))
+        status = pa.DictionaryArray.from_arrays(pa.array(np.ones(t.num_rows, np.int8)), pa.array(["ok", "inactive", "no-position"]))
+        return t.set_column(t.schema.get_field_index("lat_deg"), "lat_deg", nan).set_column(
+            t.schema.get_field_index("lon_deg"), "lon_deg", nan).set_column(t.schema.get_field_index("status"), "status", status)
+
+    def steps(t: pa.Table) -> pa.Table:
+        car = pa.compute.equal(t["terminal"], 3).to_numpy(zero_copy_only=False)
+        reason = np.array(t["reason"].cast(pa.string()).to_pylist(), dtype=object)
+        reason[car] = "inactive"
+        served = t["served"].to_numpy(zero_copy_only=False) & ~car
+        t = t.set_column(t.schema.get_field_index("served"), "served", pa.array(served))
+        return t.set_column(t.schema.get_field_index("reason"), "reason", pa.array(list(reason), pa.string()).dictionary_encode())
+
+    def lose(t: pa.Table) -> pa.Table:
+        t = t.set_column(t.schema.get_field_index("rtt_ms"), "rtt_ms", pa.array(np.full(t.num_rows, np.nan)))
+        return t.set_column(t.schema.get_field_index("lost"), "lost", pa.array(np.ones(t.num_rows, bool)))
+
+    _rewrite_steps(run, positions, "terminal_positions")
+    _rewrite_steps(run, steps)
+    _rewrite_table(run, "service_events", lambda t: t.slice(0, 0))
+    _rewrite_table(run, "pings", lose)
+    return run
+
+
+@pytest.fixture(scope="session")
+def empty_positions_run(moving_run, tmp_path_factory) -> Path:
+    """A run whose terminal_positions table has no row (nothing moved) and no event."""
+    run = _copy(moving_run, tmp_path_factory, "empty-positions")
+    _rewrite_steps(run, lambda t: t.slice(0, 0), "terminal_positions")
+    _rewrite_table(run, "service_events", lambda t: t.slice(0, 0))
     return run
 
 

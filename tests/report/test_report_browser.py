@@ -126,7 +126,7 @@ def _distinct_colours(browser, png: bytes) -> int:
         blank.close()
 
 
-@pytest.mark.parametrize("which", ["tiny_run", "core_run", "service_run", "column_run"])
+@pytest.mark.parametrize("which", ["tiny_run", "core_run", "service_run", "column_run", "moving_run", "moving_static_run", "idle_run"])
 def test_report_renders_offline_with_no_errors(browser, opened, which):
     o = opened(which)
     page = o.page
@@ -200,4 +200,43 @@ def test_colour_buttons_recolour_the_terminals(opened):
     page.locator("#fig-map .updatemenu-button").nth(0).click()
     page.wait_for_timeout(200)
     assert page.evaluate(state) == [title0, fills0]
+    o.assert_clean()
+
+
+def _decoded(value) -> list[float]:
+    """A plotly JSON array (a list, or a typed array {dtype, bdata}) as floats (NaN for null)."""
+    import numpy as np
+
+    if isinstance(value, dict):
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"])).astype(float).tolist()
+    return [float("nan") if v is None else float(v) for v in value]
+
+
+def test_time_slider_moves_the_moving_terminals(opened):
+    import numpy as np
+
+    o = opened("moving_run")
+    page = o.page
+    o.assert_clean()
+    frames = json.loads(page.evaluate("document.getElementById('leonet-figures').textContent"))["fig-map"]["frames"]
+    state = """() => { const gd = document.getElementById('fig-map');
+        const k = gd.data.findIndex(t => t.name === "moving terminals at the slider's time");
+        const label = gd.querySelector('.slider-container .slider-label').textContent;
+        return {k: k, x: Array.from(gd._fullData[k].x), y: Array.from(gd._fullData[k].y),
+                active: gd.layout.sliders[0].active, label: label}; }"""
+    before = page.evaluate(state)
+    assert before["k"] >= 0 and before["active"] == 0 and len(frames) > 10
+    assert before["label"] == f"moving terminals at {frames[0]['name']} UTC"
+    np.testing.assert_allclose(before["x"], _decoded(frames[0]["data"][0]["x"]))
+    page.locator("#fig-map").scroll_into_view_if_needed()
+    rail = page.locator("#fig-map .slider-rail-rect").bounding_box()
+    page.mouse.click(rail["x"] + 0.5 * rail["width"], rail["y"] + rail["height"] / 2)
+    page.wait_for_timeout(300)
+    after = page.evaluate(state)
+    i = after["active"]
+    assert 0 < i < len(frames) - 1
+    assert after["label"] == f"moving terminals at {frames[i]['name']} UTC"
+    np.testing.assert_allclose(after["x"], _decoded(frames[i]["data"][0]["x"]))
+    np.testing.assert_allclose(after["y"], _decoded(frames[i]["data"][0]["y"]))
+    assert not np.allclose(after["x"], before["x"], equal_nan=True)
     o.assert_clean()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -211,3 +212,56 @@ def test_render_is_deterministic_apart_from_the_timestamp(tiny_run):
     a, b = render_report(d), render_report(d)
     strip = lambda s: re.sub(r"at \d{4}-\d\d-\d\d \d\d:\d\d UTC", "", s)  # noqa: E731
     assert strip(a) == strip(b)
+
+
+@pytest.fixture(scope="module")
+def interrupted_run(tmp_path_factory) -> Path:
+    """The tiny run stopped by Ctrl-C after its first chunk (30 of 60 steps): the engine marks it interrupted."""
+    from leonet.engine.run import run_scenario
+    from leonet.errors import RunInterrupted
+    from leonet.scenario.load import load_scenario
+
+    from report_scene import TINY
+
+    tmp = tmp_path_factory.mktemp("interrupted")
+    (tmp / "tiny.toml").write_text(TINY, encoding="utf-8")
+
+    def progress(done: int, total: int) -> None:
+        if done >= 30:
+            raise KeyboardInterrupt
+
+    with pytest.raises(RunInterrupted):
+        run_scenario(load_scenario(tmp / "tiny.toml"), tmp / "run", progress=progress)
+    return tmp / "run"
+
+
+def _banner(page: str) -> str:
+    m = re.search(r'<p class="warn" id="run-status">(.*?)</p>', page, re.S)
+    assert m, "no status banner"
+    return re.sub(r"<[^>]+>", "", m.group(1))
+
+
+def test_interrupted_run_says_so(interrupted_run):
+    assert json.loads((interrupted_run / "manifest.json").read_text())["status"] == "interrupted"
+    page = write_report(interrupted_run).read_text(encoding="utf-8")
+    text = _banner(page)
+    assert "interrupted" in text and "1 chunks written so far, 30 of 60 steps" in text
+    assert "--resume" in text
+    assert "<dd>interrupted · leonet" in page
+
+
+def test_killed_run_says_interrupted(interrupted_run, tmp_path):
+    # A run killed outright (SIGKILL, power cut) leaves "running" in its manifest and nobody holding its lock.
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(interrupted_run, run)
+    manifest = json.loads((run / "manifest.json").read_text())
+    manifest["status"] = "running"
+    (run / "manifest.json").write_text(json.dumps(manifest))
+    page = write_report(run, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "interrupted" in _banner(page) and "running" not in _banner(page)
+
+
+def test_complete_run_has_no_banner(tiny_page):
+    assert 'id="run-status"' not in tiny_page

@@ -3,11 +3,15 @@
 ``leonet report RUN`` (and the end of ``leonet run``) write ``RUN/report.html``:
 headline numbers, a map of terminals, gateways, PoPs, service areas and
 satellites drawn on the borders shipped with leonet, time series of service
-and RTT, RTT distributions by region and, when the run has them,
+and RTT, RTT distributions by region, the modelled RTT against its
+propagation floor and, when the run has them, the tracks of moving terminals
+(with a time slider), their cut-offs and restorations, the probes' pings,
 throughput, utilisation and cost by sponsor.
 
-Modules: `leonet.report.data` (DuckDB queries over the run),
-`leonet.report.geo` (outlines from the shipped borders),
+Modules: `leonet.report.data` (DuckDB queries over the run; it calls
+`leonet.report.moving` for moving terminals and service events and
+`leonet.report.latency` for the latency model's parts and the pings, all on
+`leonet.report.base`), `leonet.report.geo` (outlines from the shipped borders),
 `leonet.report.figures` (plotly figures) and `leonet.report.html` (the
 page, escaping, and writing the file).
 """

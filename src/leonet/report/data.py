@@ -24,13 +24,24 @@ their names, so the report keeps working as the engine grows:
   when the name ends in ``_pct``);
 * cost: a table with ``sponsor``, ``month`` and ``cost_usd``
   (`leonet.service.costs.LEDGER_SCHEMA`);
-* service areas: the ``policies`` of the scenario in the manifest.
+* service areas: the ``policies`` of the scenario in the manifest;
+* moving terminals: ``terminal_positions`` (`leonet.report.moving`);
+* cut-offs and restorations: ``service_events`` -- absent, the report says
+  they were not recorded and derives nothing from the steps;
+* the latency model's parts: ``propagation_rtt_ms`` and the other parts in
+  ``terminal_steps`` (`leonet.report.latency`); without them ``rtt_ms`` is
+  the propagation round trip of a run older than the model;
+* pings: a ``pings`` table (the scenario's ``[[probes]]``).
+
+The map's view frames the terminals (moving ones along their tracks) and
+the gateways and PoPs that the routes used; other sites are drawn outside it.
 
 Definitions (the same as `leonet.results.summary`)
 --------------------------------------------------
 *Served share* counts terminal-steps.  Terminal-steps of an inactive
-terminal (an ``active`` column that is false) are left out of every figure,
-as the service layer specifies.  RTT percentiles are over served
+terminal (an ``active`` column that is false, reason ``inactive``) and of a
+moving terminal without a position (reason ``no-position``) are left out of
+every figure, as the service layer specifies.  RTT percentiles are over served
 terminal-steps.  Handovers per terminal-hour count changes of serving
 satellite, not losses or regains of service.
 """
@@ -46,9 +57,17 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import LeonetError
 from ..results.query import open_run, read_manifest
+from ..results.store import run_status
 from . import geo
+from .areas import region_lines, rule_area
+from .base import Series
+from .base import epoch_of as _epoch
+from .base import f as _f
+from .base import q as _q
+from .base import times as _times
+from .latency import collect_latency, collect_pings
+from .moving import Moving, collect_events, collect_moving, moving_extent
 
 __all__ = ["ReportData", "Sites", "Series", "collect", "MAX_POINTS", "CDF_LEVELS"]
 
@@ -72,6 +91,10 @@ MAX_SNAPSHOT_SATELLITES = 3000
 
 #: The reason of a terminal-step of an inactive fleet terminal (not a failure).
 INACTIVE = "inactive"
+#: Reasons of terminal-steps left out of every figure, as `leonet.results.summary` leaves them out of
+#: availability: the terminal is not in the run (``inactive``), or where it was is unknown
+#: (``no-position``: a moving terminal on a gap of its track).
+LEFT_OUT = (INACTIVE, "no-position")
 _UTILISATION = re.compile(r"utili[sz]ation", re.IGNORECASE)
 _NUMERIC = ("DOUBLE", "FLOAT", "REAL", "DECIMAL", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
 
@@ -89,15 +112,6 @@ class Sites:
 
     def __len__(self) -> int:
         return len(self.names)
-
-
-@dataclass
-class Series:
-    """Time series on one time axis: ``t_utc`` ISO strings, named float64 columns."""
-
-    t_utc: list[str]
-    columns: dict[str, NDArray[np.float64]]
-    bucket_s: float = 0.0
 
 
 @dataclass
@@ -125,12 +139,19 @@ class ReportData:
     cost: dict | None = None
     service_areas: list[dict] = field(default_factory=list)
     faults: list[dict] = field(default_factory=list)
+    moving: Moving | None = None
+    frame_t_ns: NDArray[np.int64] = field(default_factory=lambda: np.empty(0, np.int64))
+    events: dict | None = None
+    latency: dict | None = None
+    pings: dict | None = None
     skipped: list[str] = field(default_factory=list)
 
+    @property
+    def moving_ids(self) -> set[int]:
+        """Indices of the moving terminals (empty when none moves or the run does not say)."""
+        return set(self.moving.terminals) if self.moving is not None else set()
 
-def _q(name: str) -> str:
-    """A quoted SQL identifier."""
-    return '"' + name.replace('"', '""') + '"'
+
 
 
 def _table_columns(con, names) -> dict[str, dict[str, str]]:
@@ -145,21 +166,10 @@ def _is_numeric(sql_type: str) -> bool:
     return sql_type.split("(")[0] in _NUMERIC
 
 
-def _f(value) -> float:
-    return float("nan") if value is None else float(value)
 
 
-def _times(epoch: dt.datetime, t_ns: NDArray[np.int64]) -> list[str]:
-    base = np.datetime64(epoch.replace(tzinfo=None), "ns")
-    stamps = base + np.asarray(t_ns, dtype=np.int64).astype("timedelta64[ns]")
-    unit = "s" if np.all(np.asarray(t_ns) % 1_000_000_000 == 0) else "ms"
-    return [s.replace("T", " ") for s in np.datetime_as_string(stamps, unit=unit)]
 
 
-def _epoch(manifest: dict) -> dt.datetime:
-    text = manifest.get("time_grid", {}).get("epoch_utc") or manifest["scenario"]["time"]["start_utc"]
-    when = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
 
 
 def _sites(con, name: str) -> Sites:
@@ -196,7 +206,8 @@ def collect(run_dir: Path | str) -> ReportData:
     """
     run_dir = Path(run_dir)
     manifest = read_manifest(run_dir)
-    con = open_run(run_dir)
+    # The report states the run's status itself (header), so no warning for an unfinished run.
+    con = open_run(run_dir, require_complete=False)
     try:
         return _collect(con, run_dir, manifest)
     finally:
@@ -215,15 +226,13 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
     h["steps"] = int(grid.get("steps") or 0)
     h["step_s"] = step_s
     h["epoch_utc"] = epoch
+    h["status"] = run_status(run_dir, manifest)
 
     for name in ("terminals", "gateways", "pops"):
         if name in tables:
             setattr(data, name, _sites(con, name))
-    lat = np.concatenate([s.lat_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] or [np.empty(0)])
-    lon = np.concatenate([s.lon_deg for s in (data.terminals, data.gateways, data.pops) if s is not None] or [np.empty(0)])
-    data.view = geo.view_of(lat, lon).widened(MAP_ASPECT)
-
     steps = "terminal_steps" in tables and {"t_ns", "terminal", "served"} <= set(tables["terminal_steps"])
+    data.view = _view(con, data, steps)
     if steps:
         thr = _steps_view(con, tables)
         h["throughput"] = thr
@@ -238,6 +247,7 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
         else:
             data.skipped.append("throughput: the run has no throughput values (capacity was not simulated)")
         _backhaul(con, data)
+        _moving_and_latency(con, data, step_s)
     else:
         data.skipped.append("terminals: the run has no terminal_steps table (no ground segment)")
     _utilisation(con, data, epoch, step_ns)
@@ -245,7 +255,71 @@ def _collect(con, run_dir: Path, manifest: dict) -> ReportData:
     _snapshot(con, data, epoch, steps)
     _cost(con, data)
     _service_areas(data)
+    _frames(data, step_ns)
     return data
+
+
+#: Frames of the map's time slider when only service areas change (moving terminals bring their own).
+AREA_FRAMES = 120
+
+
+def _frames(data: ReportData, step_ns: int) -> None:
+    """Times of the map's slider: the moving terminals' frames, else, when a service area is dated, steps spread over the run."""
+    if data.moving is not None and data.moving.frame_t_ns.size:
+        data.frame_t_ns = data.moving.frame_t_ns
+    elif any(a["shapes"] for a in data.service_areas) and data.headline["steps"]:
+        steps = data.headline["steps"]
+        k = np.unique(np.round(np.linspace(0, steps - 1, min(AREA_FRAMES, steps))).astype(np.int64))
+        data.frame_t_ns = k * step_ns
+
+
+def _view(con, data: ReportData, steps: bool) -> geo.View:
+    """The map's view: every terminal (moving ones along their tracks) and the gateways and PoPs the routes used.
+
+    A run draws on a catalogue of sites around the world (all of Starlink's
+    PoPs, say) but uses a few: framing them all would shrink the terminals
+    to a dot.  Sites the run never routed through are still drawn, outside
+    the view (pan or zoom out to see them).  Without routes, every site frames it.
+    """
+    cols = data.tables.get("terminal_steps", {})
+    lat, lon = [], []
+    for name, sites in (("terminals", data.terminals), ("gateway", data.gateways), ("pop", data.pops)):
+        if sites is None:
+            continue
+        pick = np.arange(len(sites))
+        if name != "terminals" and steps and name in cols:
+            used = [int(r[0]) for r in con.execute(f"SELECT DISTINCT {name} FROM terminal_steps WHERE {name} >= 0").fetchall()]
+            pick = np.array([k for k in used if k < len(sites)], dtype=np.int64)
+        lat.append(sites.lat_deg[pick])
+        lon.append(sites.lon_deg[pick])
+    m_lat, m_lon = moving_extent(con, data.tables)
+    lat.append(np.array(m_lat))
+    lon.append(np.array(m_lon))
+    return geo.view_of(np.concatenate(lat), np.concatenate(lon)).widened(MAP_ASPECT)
+
+
+def _moving_and_latency(con, data: ReportData, step_s: float) -> None:
+    """Moving terminals, cut-offs and restorations, the latency model's parts, the probes' pings (or why not)."""
+    tables = data.tables
+    data.moving = collect_moving(con, tables, step_s)
+    if data.moving is None and "terminal_positions" in tables:
+        data.skipped.append("moving terminals: none moved in this run (terminal_positions has no row)")
+    elif data.moving is None:
+        data.skipped.append("moving terminals: the run has no terminal_positions table (no terminal moves, or the run predates them)")
+    data.events = collect_events(con, tables, sorted(data.moving_ids))
+    if data.events is None:
+        data.skipped.append("cut-offs and restorations: not recorded (the run has no service_events table)")
+    elif data.moving is not None:
+        for g, n in data.events["per_terminal"].items():
+            if g in data.moving.stats:
+                data.moving.stats[g]["cutoffs"] = n.get("cut-off", 0)
+                data.moving.stats[g]["restorations"] = n.get("restored", 0)
+    data.latency = collect_latency(con, tables)
+    if data.latency is not None and not data.latency["modelled"]:
+        data.skipped.append("latency model: the run predates it (no propagation_rtt_ms): its RTT is propagation only")
+    data.pings = collect_pings(con, tables, sorted(data.moving_ids), MAX_POINTS)
+    if data.pings is None:
+        data.skipped.append("pings: the scenario has no [[probes]] (no pings table)")
 
 
 def _count(con, tables, name) -> int:
@@ -256,7 +330,7 @@ def _steps_view(con, tables) -> bool:
     """Create the temporary view ``steps``: active terminal-steps, with ``throughput_mbps`` when known.
 
     Inactive terminal-steps (reason ``inactive``, or an ``active`` column
-    that is false) are left out.  Throughput and demand that are not finite
+    that is false) and steps without a position (``no-position``) are left out.  Throughput and demand that are not finite
     (NaN: capacity not simulated) become NULL, so aggregates skip them.
     Returns whether the run has any throughput value.
     """
@@ -265,7 +339,8 @@ def _steps_view(con, tables) -> bool:
     if cols.get("active") == "BOOLEAN":
         where.append("s.active")
     if "reason" in cols:
-        where.append(f"CAST(s.reason AS VARCHAR) IS DISTINCT FROM '{INACTIVE}'")
+        left_out = ", ".join(f"'{r}'" for r in LEFT_OUT)
+        where.append(f"coalesce(CAST(s.reason AS VARCHAR) NOT IN ({left_out}), true)")
     where_sql = ("WHERE " + " AND ".join(where)) if where else ""
     replace = [c for c in ("throughput_mbps", "throughput_bps", "demand_mbps") if c in cols]
     select = "s.*" + (f" EXCLUDE ({', '.join(replace)})" if replace else "")
@@ -392,6 +467,14 @@ def _terminal_stats(con, data: ReportData, step_s: float) -> None:
 
 
 _REGION = "coalesce(nullif(t.region, ''), nullif(t.country_iso2, ''), '(unknown)')"
+#: Moving terminals cross regions: they form their own group.
+MOVING_GROUP = "(moving terminals)"
+
+
+def _region_sql(tables) -> str:
+    if "terminal_positions" not in tables:
+        return _REGION
+    return f"CASE WHEN t.index IN (SELECT DISTINCT terminal FROM terminal_positions) THEN '{MOVING_GROUP}' ELSE {_REGION} END"
 
 
 def _regions(con, data: ReportData, step_s: float) -> None:
@@ -401,7 +484,7 @@ def _regions(con, data: ReportData, step_s: float) -> None:
     levels = [k / (CDF_LEVELS - 1) for k in range(CDF_LEVELS)]
     rows = con.execute(
         f"""
-        SELECT {_REGION} AS region, count(DISTINCT s.terminal), count(*),
+        SELECT {_region_sql(data.tables)} AS region, count(DISTINCT s.terminal), count(*),
                avg(CAST(s.served AS DOUBLE)),
                quantile_cont(s.rtt_ms, 0.5) FILTER (WHERE s.served),
                quantile_cont(s.rtt_ms, 0.95) FILTER (WHERE s.served),
@@ -414,7 +497,7 @@ def _regions(con, data: ReportData, step_s: float) -> None:
     ho_by_region = {}
     if ho:
         ho_by_region = dict(
-            con.execute(f"SELECT {_REGION}, sum(h.n) FROM ({ho}) h JOIN terminals t ON h.terminal = t.index GROUP BY 1").fetchall()
+            con.execute(f"SELECT {_region_sql(data.tables)}, sum(h.n) FROM ({ho}) h JOIN terminals t ON h.terminal = t.index GROUP BY 1").fetchall()
         )
     for region, terminals, n, served, p50, p95, q in rows:
         hours = n * step_s / 3600.0
@@ -724,24 +807,6 @@ def _cost(con, data: ReportData) -> None:
     data.headline["cost_total_usd"] = data.cost["total_usd"]
 
 
-def _region_lines(data: ReportData, spec) -> tuple[geo.Lines | None, str]:
-    """Outline of a region spec of the scenario (clipped to the view), or None and why not."""
-    from ..ground.regions import load_region
-
-    if spec is None:
-        return None, "everywhere"
-    source = str(data.manifest.get("scenario_source", ""))
-    base = Path(source).parent if source and not source.startswith("<") else None
-    arg = str(spec)
-    if base is not None and ":" not in arg and arg.strip().lower() != "crimea" and not Path(arg).is_absolute():
-        arg = str(base / arg)
-    try:
-        region = load_region(arg)
-    except (LeonetError, OSError) as exc:
-        return None, f"region not drawn: {exc}"
-    return geo.region_outline(region.geometry, data.view), ""
-
-
 def _parse_time(value) -> dt.datetime | None:
     if value is None:
         return None
@@ -766,22 +831,8 @@ def _service_areas(data: ReportData) -> None:
     """The scenario's service-area rules (``policies``) and faults: tables, map outlines and time windows."""
     sc = data.manifest.get("scenario") or {}
     for k, rule in enumerate(sc.get("policies") or []):
-        if not isinstance(rule, dict):
-            continue
-        spec = rule.get("region")
-        lines, note = _region_lines(data, spec)
-        data.service_areas.append(
-            {
-                "name": str(rule.get("name") or f"policy {k + 1}"),
-                "action": str(rule.get("action", "")),
-                "region": "" if spec is None else str(spec),
-                "from": rule.get("from"),
-                "until": rule.get("until"),
-                "fleets": rule.get("fleets"),
-                "lines": lines,
-                "note": note,
-            }
-        )
+        if isinstance(rule, dict):
+            data.service_areas.append(rule_area(data.manifest, rule, k, data.view, data.headline["epoch_utc"]))
     h = data.headline
     start = h["epoch_utc"]
     end = start + dt.timedelta(seconds=h["steps"] * h["step_s"])
@@ -796,7 +847,7 @@ def _service_areas(data: ReportData) -> None:
                 continue
             details.append(fmt.format(", ".join(map(str, value)) if isinstance(value, list) else value))
         spec = fault.get("region")
-        lines, note = _region_lines(data, spec) if spec is not None else (None, "")
+        lines, note = region_lines(data.manifest, spec, data.view) if spec is not None else (None, "")
         entry = {
             "name": str(fault.get("name") or f"{kind} {k + 1}"),
             "kind": kind,

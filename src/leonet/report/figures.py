@@ -26,6 +26,8 @@ from plotly.colors import get_colorscale, sample_colorscale
 from plotly.subplots import make_subplots
 
 from . import geo
+from .areas import shape_at
+from .base import epoch_ms, times
 from .data import ReportData, Series
 
 __all__ = ["build_figures", "ptext", "FONT", "REASON_COLOURS"]
@@ -53,6 +55,7 @@ REASON_COLOURS = {
     "policy": "#7b2cbf",
     "capacity": "#e76f51",
     "fault": "#d00000",
+    "no-position": "#8d6e63",
     "unserved": "#e76f51",
 }
 _OTHER = ["#6c757d", "#adb5bd", "#495057", "#343a40"]
@@ -142,12 +145,13 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
     """
     fig = go.Figure()
     _add_borders(fig, d.view)
-    _add_areas(fig, d)
+    dated = _add_areas(fig, d)
     _add_user_links(fig, d)
     _add_ground_tracks(fig, d)
     _add_backhaul(fig, d)
     _add_satellites(fig, d)
     _add_ground_sites(fig, d)
+    _add_moving_tracks(fig, d)
     buttons = []
     terminals = _terminal_trace(d, colour_modes)
     if terminals is not None:
@@ -155,7 +159,12 @@ def map_figure(d: ReportData, colour_modes: list[str]) -> go.Figure:
         fig.add_trace(trace)
         if len(colour_modes) > 1:
             buttons = _colour_buttons(colour_modes, styles, len(fig.data) - 1)
-    _map_layout(fig, d.view, buttons)
+    _add_moving_events(fig, d)
+    now = _add_moving_now(fig, d)
+    slider = d.frame_t_ns.size > 0 and (now is not None or bool(dated))
+    _map_layout(fig, d.view, buttons, slider=slider)
+    if slider:
+        _add_slider(fig, d, now, dated)
     return fig
 
 
@@ -178,19 +187,60 @@ def _add_borders(fig: go.Figure, v: geo.View) -> None:
         )
 
 
-def _add_areas(fig: go.Figure, d: ReportData) -> None:
-    """Policy service areas (deny: red, solid; allow: green, dashed), then fault areas (orange, dash-dot)."""
+def _area_style(action: str) -> dict:
+    deny = action == "deny"
+    return dict(
+        fillcolor="rgba(193,18,31,0.18)" if deny else "rgba(43,147,72,0.08)",
+        line=dict(color="#c1121f" if deny else "#2b9348", width=1.6, dash="solid" if deny else "dash"),
+    )
+
+
+def _area_at(area: dict, t_ns: int) -> tuple[np.ndarray, np.ndarray]:
+    """The outline of a dated rule's shape in force at ``t_ns`` (empty when none is)."""
+    k = shape_at(area["shapes"], int(t_ns))
+    if k < 0 or not len(area["shapes"][k]["lines"]):
+        return np.array([np.nan], np.float32), np.array([np.nan], np.float32)
+    lines = area["shapes"][k]["lines"]
+    return lines.lon_deg, lines.lat_deg
+
+
+def _add_dated_area(fig: go.Figure, d: ReportData, area: dict) -> int:
+    """Every shape of a dated rule as a faint dotted outline, and the shape in force at the slider's time; returns its trace."""
+    xs, ys, text = [], [], []
+    for shape in area["shapes"]:
+        lines = shape["lines"]
+        xs += [lines.lon_deg, np.array([np.nan], np.float32)]
+        ys += [lines.lat_deg, np.array([np.nan], np.float32)]
+        text += [f"{ptext(area['name'])}<br>{shape['label']}"] * (len(lines) + 1)
+    colour = _area_style(area["action"])["line"]["color"]
+    fig.add_trace(go.Scatter(
+        x=np.concatenate(xs), y=np.concatenate(ys), mode="lines", line=dict(color=colour, width=0.8, dash="dot"),
+        name=ptext(f"{area['action']}: {area['name']} (every dated shape)"), hoverinfo="text", hovertext=text,
+    ))
+    x, y = _area_at(area, d.frame_t_ns[0] if d.frame_t_ns.size else 0)
+    fig.add_trace(go.Scatter(
+        x=x, y=y, mode="lines", fill="toself", **_area_style(area["action"]),
+        name=ptext(f"{area['action']}: {area['name']} (in force at the slider's time)"), hoveron="fills", hoverinfo="name",
+    ))
+    return len(fig.data) - 1
+
+
+def _add_areas(fig: go.Figure, d: ReportData) -> dict[int, dict]:
+    """Policy service areas (deny: red, solid; allow: green, dashed), then fault areas (orange, dash-dot).
+
+    Returns the traces of dated rules (trace number -> rule), which the time slider redraws.
+    """
+    dated = {}
     for area in d.service_areas:
+        if area.get("shapes"):
+            dated[_add_dated_area(fig, d, area)] = area
+            continue
         lines = area["lines"]
         if lines is None or not len(lines):
             continue
-        deny = area["action"] == "deny"
-        colour = "#c1121f" if deny else "#2b9348"
         fig.add_trace(
             go.Scatter(
-                x=lines.lon_deg, y=lines.lat_deg, mode="lines", fill="toself",
-                fillcolor="rgba(193,18,31,0.18)" if deny else "rgba(43,147,72,0.08)",
-                line=dict(color=colour, width=1.6, dash="solid" if deny else "dash"),
+                x=lines.lon_deg, y=lines.lat_deg, mode="lines", fill="toself", **_area_style(area["action"]),
                 name=ptext(f"{area['action']}: {area['name']}"), hoveron="fills", hoverinfo="name",
             )
         )
@@ -205,6 +255,7 @@ def _add_areas(fig: go.Figure, d: ReportData) -> None:
                 name=ptext(f"{fault['kind']}: {fault['name']}"), hoveron="fills", hoverinfo="name",
             )
         )
+    return dated
 
 
 def _add_user_links(fig: go.Figure, d: ReportData) -> None:
@@ -213,7 +264,10 @@ def _add_user_links(fig: go.Figure, d: ReportData) -> None:
     if snap is None or d.terminals is None or not snap["links"]:
         return
     xs, ys = [], []
+    moving = d.moving_ids
     for t, (slat, slon) in snap["links"]:
+        if t in moving:
+            continue  # its row in the terminals table is its first fix, not where it is at the snapshot
         xs += [d.terminals.lon_deg[t], slon, np.nan]
         ys += [d.terminals.lat_deg[t], slat, np.nan]
     fig.add_trace(
@@ -365,7 +419,12 @@ def _terminal_trace(d: ReportData, colour_modes: list[str]) -> tuple[go.Scatter,
     if d.terminals is None or d.terminal_stats is None or not len(d.terminals):
         return None
     hover = _terminal_hover(d)
-    idx = np.flatnonzero(d.terminal_stats["steps"] > 0)
+    # Moving terminals are drawn as their tracks (`_add_moving`), not at their first fix.
+    steps = d.terminal_stats["steps"] > 0
+    steps[sorted(t for t in d.moving_ids if t < steps.size)] = False
+    idx = np.flatnonzero(steps)
+    if idx.size == 0:
+        return None
     styles = _colour_styles(d, idx, colour_modes)
     first = styles[colour_modes[0]]
     marker = dict(
@@ -396,20 +455,21 @@ def _colour_buttons(colour_modes: list[str], styles: dict[str, dict], trace: int
     return buttons
 
 
-def _map_layout(fig: go.Figure, v: geo.View, buttons: list[dict]) -> None:
-    """Size the map to its view, put the legend under it, lock the aspect, add the colour buttons."""
+def _map_layout(fig: go.Figure, v: geo.View, buttons: list[dict], slider: bool = False) -> None:
+    """Size the map to its view, put the legend under it, lock the aspect, add the colour buttons (and room for a time slider)."""
     # The map card is ~1,150 px wide for the plot itself at a 1,400 px window;
     # the view was widened to MAP_ASPECT, so this height fills that width.
     # Legend rows below the map, ~5 entries a row.
     entries = sum(1 for t in fig.data if t.showlegend is not False and t.visible is not False)
     bottom = 30 + 22 * math.ceil(max(entries, 1) / 5)
-    height = int(min(max(1080 / max(v.aspect, 0.3), 420), 820)) + (40 if buttons else 10) + bottom
+    top = (40 if buttons else 10) + (SLIDER_PX if slider else 0)
+    height = int(min(max(1080 / max(v.aspect, 0.3), 420), 820)) + top + bottom
     fig.update_layout(
         _base_layout(
             height,
             hovermode="closest",
             plot_bgcolor=SEA,
-            margin=dict(l=44, r=96, t=40 if buttons else 10, b=bottom, autoexpand=False),
+            margin=dict(l=44, r=96, t=top, b=bottom, autoexpand=False),
             legend=dict(
                 orientation="h", yanchor="top", y=-28 / max(height - bottom, 1), xanchor="left", x=0, font=dict(size=11),
                 bgcolor="rgba(255,255,255,0)", entrywidth=0, itemwidth=30,
@@ -429,9 +489,285 @@ def _map_layout(fig: go.Figure, v: geo.View, buttons: list[dict]) -> None:
         fig.update_layout(
             updatemenus=[dict(
                 type="buttons", direction="right", buttons=buttons, x=0.0, xanchor="left", y=1.0, yanchor="bottom",
-                pad=dict(b=10), bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=True, active=0,
+                pad=dict(b=10 + (SLIDER_PX if slider else 0)), bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=True, active=0,
             )]
         )
+
+
+# --------------------------------------------------------------------------
+# Moving terminals on the map
+# --------------------------------------------------------------------------
+
+#: Height of the time slider above the map, px.
+SLIDER_PX = 64
+#: Served steps of moving terminals are coloured by the modelled RTT in these bands (ms): lower bound, label, colour.
+RTT_BANDS = (
+    (0.0, "served, RTT < 30 ms", "#1a9641"),
+    (30.0, "served, RTT 30–50 ms", "#78c679"),
+    (50.0, "served, RTT 50–80 ms", "#fdae61"),
+    (80.0, "served, RTT ≥ 80 ms", "#d7191c"),
+)
+MOVING_LINE = "#52606d"
+NOW = "#111827"
+
+
+def rtt_band(rtt_ms: float) -> int:
+    """Index of the `RTT_BANDS` band of a served step's RTT (a NaN RTT goes to the first band)."""
+    k = 0
+    for j, (lo, _, _) in enumerate(RTT_BANDS):
+        if rtt_ms >= lo:
+            k = j
+    return k
+
+
+def _state_colour(state: str, rtt_ms: float) -> str:
+    if state == "served":
+        return RTT_BANDS[rtt_band(rtt_ms)][2]
+    return REASON_COLOURS.get(state, _OTHER[0])
+
+
+def _tname(d: ReportData, g: int) -> str:
+    """A terminal's name (a table naming an index the terminals table lacks gets a placeholder, not an IndexError)."""
+    return d.terminals.names[g] if 0 <= g < len(d.terminals) else f"terminal {g}"
+
+
+def _hhmmss(d: ReportData, t_ns) -> list[str]:
+    return [t[11:19] for t in times(d.headline["epoch_utc"], np.asarray(t_ns, dtype=np.int64))]
+
+
+def _step_text(name: str, clock: str | None, state: str, rtt_ms: float) -> str:
+    """Hover text of a moving terminal's step, kept short (there can be thousands): name, time, RTT or reason."""
+    what = f"RTT {rtt_ms:.1f} ms" if state == "served" and math.isfinite(rtt_ms) else (
+        "served" if state == "served" else f"not served: {ptext(state)}")
+    return f"<b>{ptext(name)}</b><br>" + (f"{clock} · " if clock else "") + what
+
+
+def _add_moving_tracks(fig: go.Figure, d: ReportData) -> None:
+    """Each moving terminal's decimated track: one line for all, then its steps as markers by state.
+
+    Served steps are circles coloured by `RTT_BANDS`; unserved steps crosses
+    in the colour of their reason (`REASON_COLOURS`), one trace per band and
+    reason so that each has its legend entry.
+    """
+    m = d.moving
+    if m is None or not m.tracks or d.terminals is None:
+        return
+    xs, ys, groups = [], [], {}
+    for tr in m.tracks:
+        wraps = _break_lines(tr.lat_deg, tr.lon_deg)
+        xs += [wraps[1], [np.nan]]
+        ys += [wraps[0], [np.nan]]
+        clock = _hhmmss(d, tr.t_ns)
+        for k, state in enumerate(tr.state):
+            if state == "no-position":
+                continue  # nowhere known: the line breaks there (NaN), no marker
+            key = ("served", rtt_band(tr.rtt_ms[k])) if state == "served" else ("unserved", state)
+            g = groups.setdefault(key, ([], [], []))
+            g[0].append(tr.lon_deg[k])
+            g[1].append(tr.lat_deg[k])
+            g[2].append(_step_text(_tname(d, tr.terminal), clock[k], state, tr.rtt_ms[k]))
+    fig.add_trace(go.Scatter(
+        x=_round(np.concatenate(xs), 4), y=_round(np.concatenate(ys), 4), mode="lines", connectgaps=False,
+        line=dict(color=MOVING_LINE, width=1.2), hoverinfo="skip", name=f"tracks of {len(m.tracks)} moving terminals",
+    ))
+    for key in sorted(groups, key=lambda k: (k[0] != "served", str(k[1]))):
+        lon, lat, text = groups[key]
+        served = key[0] == "served"
+        colour = RTT_BANDS[key[1]][2] if served else REASON_COLOURS.get(key[1], _OTHER[0])
+        fig.add_trace(go.Scatter(
+            x=_round(lon, 4), y=_round(lat, 4), mode="markers", hovertext=text, hoverinfo="text",
+            name=RTT_BANDS[key[1]][1] if served else f"not served: {ptext(key[1])}",
+            marker=dict(color=colour, size=5 if served else 7, symbol="circle" if served else "x-thin-open",
+                        line=dict(color=colour, width=1.6) if not served else dict(width=0)),
+        ))
+
+
+def _break_lines(lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """NaN where a track crosses the antimeridian, so no segment spans the map."""
+    jumps = np.flatnonzero(np.abs(np.diff(lon)) > 180.0) + 1
+    return np.insert(lat, jumps, np.nan), np.insert(lon, jumps, np.nan)
+
+
+def _add_moving_events(fig: go.Figure, d: ReportData) -> None:
+    """The moving terminals' cut-offs (▼, in the reason's colour) and restorations (▲) where they happened."""
+    if d.events is None or not d.events["markers"] or d.terminals is None:
+        return
+    for event, symbol in (("cut-off", "triangle-down"), ("restored", "triangle-up")):
+        rows = [r for r in d.events["markers"] if r["event"] == event and math.isfinite(r["lat_deg"])]
+        if not rows:
+            continue
+        clock = _hhmmss(d, [r["t_ns"] for r in rows])
+        fig.add_trace(go.Scatter(
+            x=_round([r["lon_deg"] for r in rows], 4), y=_round([r["lat_deg"] for r in rows], 4), mode="markers",
+            name="cut-offs" if event == "cut-off" else "restorations", hoverinfo="text",
+            marker=dict(
+                symbol=symbol, size=10, opacity=0.9, line=dict(color=INK, width=0.8),
+                color=[REASON_COLOURS.get(r["reason"], FAULT) if event == "cut-off" else REASON_COLOURS["served"] for r in rows],
+            ),
+            hovertext=[
+                f"<b>{ptext(_tname(d, r['terminal']))}</b><br>{event} at {c} UTC"
+                + (f"<br>reason: {ptext(r['reason'])}" if r["reason"] else "")
+                for r, c in zip(rows, clock)
+            ],
+        ))
+
+
+def _now_style(d: ReportData, i: int) -> dict:
+    """Positions, colours and hover texts of the animated terminals at frame ``i``."""
+    m = d.moving
+    lat, lon, rtt = m.frame_lat_deg[i], m.frame_lon_deg[i], m.frame_rtt_ms[i]
+    states = m.frame_state[i]
+    return dict(
+        x=_round(lon, 4), y=_round(lat, 4),
+        marker=dict(color=[_state_colour(s, r) for s, r in zip(states, rtt)]),
+        # The slider shows the time: the frames' hover texts leave it out.
+        hovertext=[_step_text(_tname(d, g), None, s, r) for g, s, r in zip(m.animated, states, rtt)],
+    )
+
+
+def _add_moving_now(fig: go.Figure, d: ReportData) -> int | None:
+    """The animated terminals at the slider's time (labelled markers); returns the trace's number."""
+    m = d.moving
+    if m is None or not m.animated or m.frame_t_ns.size == 0 or d.terminals is None:
+        return None
+    first = _now_style(d, 0)
+    fig.add_trace(go.Scatter(
+        x=first["x"], y=first["y"], mode="markers+text", hoverinfo="text", hovertext=first["hovertext"],
+        text=[ptext(_tname(d, g)) for g in m.animated], textposition="top center",
+        textfont=dict(size=11, color=NOW),
+        marker=dict(size=15, symbol="circle", color=first["marker"]["color"], line=dict(color=NOW, width=2)),
+        name="moving terminals at the slider's time",
+    ))
+    return len(fig.data) - 1
+
+
+def _frame_data(d: ReportData, i: int, now: int | None, dated: dict[int, dict]) -> tuple[list[int], list[go.Scatter]]:
+    """The traces frame ``i`` redraws: the animated terminals and the shapes of dated rules in force then."""
+    traces, data = [], []
+    if now is not None:
+        style = _now_style(d, i)
+        traces.append(now)
+        data.append(go.Scatter(x=style["x"], y=style["y"], hovertext=style["hovertext"], marker=dict(color=style["marker"]["color"])))
+    for k, area in dated.items():
+        x, y = _area_at(area, d.frame_t_ns[i])
+        traces.append(k)
+        data.append(go.Scatter(x=x, y=y))
+    return traces, data
+
+
+def _add_slider(fig: go.Figure, d: ReportData, now: int | None, dated: dict[int, dict]) -> None:
+    """Frames of the animated terminals and dated service areas, and a time slider (with play/pause) above the map."""
+    clock = [t[11:19] for t in times(d.headline["epoch_utc"], d.frame_t_ns)]
+    if len(set(clock)) < len(clock):  # a run longer than a day: the date too
+        clock = [t[:19] for t in times(d.headline["epoch_utc"], d.frame_t_ns)]
+    frames, steps = [], []
+    for i, label in enumerate(clock):
+        traces, data = _frame_data(d, i, now, dated)
+        frames.append(go.Frame(name=label, traces=traces, data=data))
+        steps.append(dict(method="animate", label=label, args=[[label], _ANIMATE_NOW]))
+    fig.frames = frames
+    what = "moving terminals" if now is not None else "service areas"
+    fig.update_layout(
+        sliders=[dict(
+            active=0, steps=steps, x=0.09, len=0.91, xanchor="left", y=1.0, yanchor="bottom", pad=dict(t=0, b=4),
+            currentvalue=dict(prefix=f"{what} at ", suffix=" UTC", font=dict(size=12)),
+            ticklen=3, minorticklen=0, font=dict(size=9), tickcolor="#9aa5b1",
+        )],
+    )
+    play = dict(
+        type="buttons", direction="right", x=0.0, xanchor="left", y=1.0, yanchor="bottom", pad=dict(b=14),
+        bgcolor="white", bordercolor="#9aa5b1", font=dict(size=11), showactive=False,
+        buttons=[
+            dict(label="▶", method="animate", args=[None, {**_ANIMATE_NOW, "frame": {"duration": 250, "redraw": False}, "fromcurrent": True}]),
+            dict(label="❚❚", method="animate", args=[[None], _ANIMATE_NOW]),
+        ],
+    )
+    fig.update_layout(updatemenus=list(fig.layout.updatemenus) + [play])
+
+
+#: Jump to a frame at once (no tween: positions are not interpolated between frames by the browser).
+_ANIMATE_NOW = {"mode": "immediate", "frame": {"duration": 0, "redraw": False}, "transition": {"duration": 0}}
+
+
+# --------------------------------------------------------------------------
+# Latency
+# --------------------------------------------------------------------------
+
+
+def latency_figure(d: ReportData) -> go.Figure:
+    """Distribution of the modelled ping RTT and of its propagation floor over served terminal-steps."""
+    lat = d.latency
+    levels = 100.0 * lat["levels"]
+    fig = go.Figure()
+    curves = [("rtt_ms", "modelled ping RTT (rtt_ms)" if lat["modelled"] else "propagation RTT (rtt_ms)", LINES[0], "solid")]
+    if lat["propagation_rtt_ms"] is not None:
+        curves.append(("propagation_rtt_ms", "propagation floor (propagation_rtt_ms)", LINES[1], "dash"))
+    for key, name, colour, dash in curves:
+        fig.add_trace(go.Scatter(
+            x=_round(lat[key], 3), y=levels, mode="lines", name=name, line=dict(color=colour, width=2, dash=dash),
+            hovertemplate=f"{name}<br>%{{y:.1f}} % ≤ %{{x:.1f}} ms<extra></extra>",
+        ))
+    fig.update_layout(_base_layout(360, hovermode="closest"))
+    top = float(np.nanmax(lat["rtt_ms"]))
+    p99 = float(lat["rtt_ms"][int(round(0.99 * (len(lat["rtt_ms"]) - 1)))])
+    fig.update_xaxes(title_text="round trip to the PoP, ms (served terminal-steps)", range=[0, min(1.3 * p99, 1.02 * top)])
+    fig.update_yaxes(title_text="share ≤ RTT, %", range=[0, 100.5])
+    return fig
+
+
+def _ms_axis(d: ReportData, t_ns) -> np.ndarray:
+    return epoch_ms(d.headline["epoch_utc"], t_ns)
+
+
+def _ping_traces(fig: go.Figure, d: ReportData) -> None:
+    """The drawn probe's pings: one marker each, or per bucket the median with a min-max band; lost pings at 0 ms."""
+    s = d.pings["series"]
+    x = _ms_axis(d, s["t_ns"])
+    if not s["bucketed"]:
+        ok = ~s["lost"]
+        fig.add_trace(go.Scatter(
+            x=x[ok], y=_round(s["rtt_ms"][ok], 3), mode="markers", name="pings (one marker each)",
+            marker=dict(color=LINES[0], size=3, opacity=0.55, line=dict(width=0)),
+            hovertemplate="%{x|%H:%M:%S.%L}<br>%{y:.1f} ms<extra>ping</extra>",
+        ))
+        lost_x = x[s["lost"]]
+        lost_label = f"lost pings ({int(s['lost'].sum())})"
+    else:
+        b = f"{s['bucket_s']:.3g} s"
+        fig.add_trace(go.Scatter(x=x, y=_round(s["max_ms"], 3), mode="lines", line=dict(width=0), showlegend=False,
+                                 hoverinfo="skip", name="max"))
+        fig.add_trace(go.Scatter(x=x, y=_round(s["min_ms"], 3), mode="lines", line=dict(width=0), fill="tonexty",
+                                 fillcolor="rgba(0,114,178,0.25)", name=f"pings: min–max per {b}", hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=_round(s["p50_ms"], 3), mode="lines", line=dict(color=LINES[0], width=1),
+                                 name=f"pings: median per {b}", hovertemplate="%{x|%H:%M:%S}<br>median %{y:.1f} ms<extra></extra>"))
+        lost_x = x[s["lost"] > 0]
+        lost_label = f"buckets with lost pings ({int(s['lost'].sum())} lost)"
+    if lost_x.size:
+        fig.add_trace(go.Scatter(
+            x=lost_x, y=np.zeros(lost_x.size, np.float32), mode="markers", name=lost_label,
+            marker=dict(color=FAULT, symbol="line-ns-open", size=10, line=dict(width=1.5, color=FAULT)),
+            hovertemplate="%{x|%H:%M:%S.%L}<extra>lost</extra>",
+        ))
+
+
+def pings_figure(d: ReportData) -> go.Figure:
+    """One probe's pings over time against its terminal's modelled RTT and propagation floor per step."""
+    fig = go.Figure()
+    _ping_traces(fig, d)
+    model = d.pings["model"]
+    if model is not None and model["t_ns"].size:
+        x = _ms_axis(d, model["t_ns"])
+        fig.add_trace(go.Scatter(x=x, y=_round(model["rtt_ms"], 3), mode="lines", line=dict(color=INK, width=1.4, shape="hv"),
+                                 name="modelled RTT of the step (rtt_ms)", hovertemplate="%{y:.1f} ms<extra>rtt_ms</extra>"))
+        if model["propagation_rtt_ms"] is not None:
+            fig.add_trace(go.Scatter(x=x, y=_round(model["propagation_rtt_ms"], 3), mode="lines",
+                                     line=dict(color=LINES[1], width=1.2, dash="dash", shape="hv"),
+                                     name="propagation floor", hovertemplate="%{y:.1f} ms<extra>floor</extra>"))
+    fig.update_layout(_base_layout(380, hovermode="closest"))
+    fig.update_xaxes(type="date", hoverformat="%H:%M:%S.%L")
+    fig.update_yaxes(title_text="RTT to the PoP, ms", rangemode="tozero")
+    _fault_bands(fig, d)
+    return fig
 
 
 # --------------------------------------------------------------------------
@@ -643,4 +979,8 @@ def build_figures(d: ReportData) -> dict[str, go.Figure]:
         figs["fig-links"] = links_figure(d)
     if d.cost is not None:
         figs["fig-cost"] = cost_figure(d)
+    if d.latency is not None:
+        figs["fig-latency"] = latency_figure(d)
+    if d.pings is not None:
+        figs["fig-pings"] = pings_figure(d)
     return figs

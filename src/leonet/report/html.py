@@ -42,12 +42,15 @@ import plotly.io as pio
 
 from .._version import __version__
 from ..results.store import write_bytes_atomic
+from .base import times
 from .data import ReportData, collect
 from .figures import REASON_COLOURS, build_figures, cdf_x_max_ms
 
 __all__ = ["render_report", "write_report", "script_json", "esc", "REPORT_NAME"]
 
 REPORT_NAME = "report.html"
+#: Rows of the moving terminals table at most.
+MOVING_ROWS = 100
 
 #: Forbid every network request; allow the inline scripts and styles the
 #: file carries.  plotly.js needs 'unsafe-eval' (it compiles a few
@@ -159,14 +162,9 @@ def _header(d: ReportData) -> str:
     ]
     if any(n for n, _ in service):
         facts.append(("Service layer", " · ".join(f"{n} {w}{'' if n == 1 else 's'}" for n, w in service if n)))
-    status = m.get("status", "?")
+    status = h.get("status") or m.get("status", "?")
     facts.append(("Run", f"{status} · leonet {m.get('leonet_version', '?')} · seed {m.get('seed', '?')}"))
-    warn = ""
-    if status != "complete":
-        warn = (
-            f'<p class="warn">This run is <b>{esc(status)}</b>: the report covers the '
-            f"{len(m.get('chunks', []))} chunks written so far.</p>"
-        )
+    warn = _status_warning(d, status)
     dl = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in facts)
     return f"""
 <header class="top">
@@ -180,6 +178,24 @@ def _header(d: ReportData) -> str:
 </header>"""
 
 
+def _status_warning(d: ReportData, status: str) -> str:
+    """A banner for a run that did not finish: what it is, and how much of the window the report covers."""
+    if status == "complete":
+        return ""
+    m = d.manifest
+    chunks = m.get("chunks", [])
+    done = sum(int(c["steps"][1]) - int(c["steps"][0]) for c in chunks if isinstance(c.get("steps"), list))
+    total = int(d.headline.get("steps") or 0)
+    why = {
+        "interrupted": " (it stopped before it finished; continue it with leonet run --resume)",
+        "failed": f" ({m.get('error')})" if m.get("error") else "",
+    }.get(status, "")
+    return (
+        f'<p class="warn" id="run-status">This run is <b>{esc(status)}</b>{esc(why)}: the report covers the '
+        f"{len(chunks)} chunks written so far, {done:,} of {total:,} steps.</p>"
+    )
+
+
 def _kpis(d: ReportData) -> str:
     h = d.headline
     cards: list[tuple[str, str, str, str]] = []
@@ -189,7 +205,7 @@ def _kpis(d: ReportData) -> str:
         parts = [f"{esc(r)} {100.0 * n / total:.2f} %" for r, n in unserved.items()] if total else []
         sub = "unserved: " + ", ".join(parts) if parts else f"of {total:,} terminal-steps"
         cards.append(("Served", _n(h["served_pct"], ".2f"), "%", sub))
-        cards.append(("RTT median", _n(h["rtt_p50_ms"], ".1f"), "ms", "terminal → PoP round trip, served steps"))
+        cards.append(("RTT median", _n(h["rtt_p50_ms"], ".1f"), "ms", _rtt_words(d) + ", served steps"))
         cards.append(("RTT p95", _n(h["rtt_p95_ms"], ".1f"), "ms", "95th percentile"))
         if h.get("throughput"):
             cards.append(
@@ -238,14 +254,35 @@ def _map_caption(d: ReportData) -> str:
     if d.tracks:
         which = "serving satellites" if serving else "satellites nearest the centre"
         parts.append(f"ground tracks of {len(d.tracks)} {which} over the run (60 s samples)")
-    if any(a["lines"] is not None for a in d.service_areas):
+    parts += _moving_caption(d)
+    if any(a["lines"] is not None or a.get("shapes") for a in d.service_areas):
         parts.append("service-area rules (deny: red, allow: green dashed)")
+    if any(a.get("shapes") for a in d.service_areas):
+        parts.append("a rule with dated shapes shows the shape in force at the slider's time (its lag included), "
+                     "every other shape dotted")
     text = "; ".join(parts) + "."
     return (
         esc(text[0].upper() + text[1:])
         + " Borders: Natural Earth 10m admin-0 and geoBoundaries ADM1, drawn from the files shipped with leonet "
         "(equirectangular, true scale at the middle latitude). Drag to pan, scroll the axes or use the toolbar to zoom."
     )
+
+
+def _moving_caption(d: ReportData) -> list[str]:
+    m = d.moving
+    if m is None or not m.tracks:
+        return []
+    decimated = sum(1 for t in m.tracks if len(t.t_ns) < t.steps)
+    out = [
+        f"the tracks of {len(m.tracks):,} moving terminals: a dot per step where served, coloured by its modelled RTT, "
+        "a cross where not served in the colour of the reason"
+        + (", ▼ cut-offs and ▲ restorations" if d.events is not None and d.events["markers"] else "")
+        + (f" ({decimated} long tracks thinned to regularly spaced steps plus every change of state)" if decimated else "")
+    ]
+    if m.frame_t_ns.size:
+        which = "them" if len(m.animated) == len(m) else f"the first {len(m.animated)} of them"
+        out.append(f"the slider above the map (or ▶) moves {which} through {m.frame_t_ns.size} times of the run")
+    return out
 
 
 def _region_table(d: ReportData) -> str:
@@ -350,6 +387,135 @@ def _faults_table(d: ReportData) -> str:
     )
 
 
+def _table_card(title: str, caption: str, table_id: str, head: list[str], rows: list[str], wide: bool = False) -> str:
+    """A card holding one table; ``head`` entries starting with "#" are numeric (right-aligned) columns."""
+    ths = "".join(f"<th class=n>{esc(h[1:])}</th>" if h.startswith("#") else f"<th>{esc(h)}</th>" for h in head)
+    return (
+        f'<figure class="card{" wide" if wide else ""}"><figcaption><h2>{esc(title)}</h2><p>{caption}</p></figcaption>'
+        f'<div class="tablewrap"><table id="{esc(table_id)}"><thead><tr>{ths}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div></figure>"
+    )
+
+
+def _moving_table(d: ReportData) -> str:
+    """One row per moving terminal: distance, time in the run, service, handovers, cut-offs."""
+    m = d.moving
+    if m is None or d.terminals is None or d.terminal_stats is None:
+        return ""
+    st = d.terminal_stats
+    recorded = d.events is not None
+    rows = []
+    for g in m.terminals[:MOVING_ROWS]:
+        x = m.stats.get(g, {})
+        served, ho, p50 = (float(st[k][g]) if g < st[k].size else math.nan for k in ("served_share", "handovers_per_hour", "rtt_p50_ms"))
+        cut = f"{x.get('cutoffs', 0):,} / {x.get('restorations', 0):,}" if recorded else "not recorded"
+        rows.append(
+            f"<tr><td>{esc(_name(d, g))}</td><td class=mono>{esc(d.terminals.ids[g] if g < len(d.terminals) else '')}</td>"
+            f"<td class=n>{_n(x.get('distance_km'), ',.1f')}</td><td class=n>{_n(x.get('hours'), ',.2f')}</td>"
+            f"<td class=n>{_n(100.0 * served, '.1f')}</td><td class=n>{_n(x.get('no_position_pct'), '.1f')}</td>"
+            f"<td class=n>{_n(ho, ',.0f')}</td><td class=n>{_n(p50, '.1f')}</td>"
+            f"<td class=n>{_n(x.get('max_speed_kmh'), ',.0f')}</td><td class=n>{cut}</td></tr>"
+        )
+    more = f" The first {MOVING_ROWS} of {len(m):,} are listed." if len(m) > MOVING_ROWS else ""
+    caption = (
+        f"{len(m):,} terminal{'' if len(m) == 1 else 's'} moved in this run. Distance: along its track or route inside "
+        "the run window (great-circle legs; a gap in the track is not bridged). In run: from its first fix to its last, "
+        "within the window. Served % and handovers per hour count the steps with a position, as the run's summary does; "
+        f"no position % is the share of the time in the run spent on gaps of the track.{more}"
+    )
+    head = ["terminal", "id", "#distance km", "#in run h", "#served %", "#no position %", "#handovers /h",
+            "#RTT p50 ms", "#max km/h", "#cut-offs / restorations"]
+    return _table_card("Moving terminals", caption, "moving", head, rows, wide=True)
+
+
+def _events_table(d: ReportData) -> str:
+    """The cut-offs and restorations (time, terminal, event, reason, place), or "not recorded"."""
+    ev = d.events
+    if ev is None:
+        if d.moving is None:
+            return ""
+        return (
+            '<figure class="card"><figcaption><h2>Cut-offs and restorations</h2></figcaption>'
+            '<p id="events-not-recorded">Not recorded: this run has no <span class="mono">service_events</span> table '
+            "(it was made by a leonet that did not write one). Nothing is derived from the steps in its place.</p></figure>"
+        )
+    if d.terminals is None:
+        return ""
+    rows = [
+        f"<tr><td class=\"mono nw\">{esc(t)}</td><td>{esc(_name(d, r['terminal']))}</td>"
+        f"<td>{_reason_chip('served' if r['event'] == 'restored' else 'fault', r['event'])}</td>"
+        f"<td>{_event_reason(r)}</td><td>{esc(r['place'])}</td>"
+        f"<td class=mono>{esc(_lat_lon(r['lat_deg'], r['lon_deg']))}</td></tr>"
+        for r, t in zip(ev["rows"], _utc(d, [r["t_ns"] for r in ev["rows"]]))
+    ]
+    parts = []
+    for event in sorted(ev["counts"]):
+        why = ", ".join(f"{esc(k)} {n:,}" for k, n in sorted(ev["counts"][event].items(), key=lambda kv: -kv[1]) if k)
+        parts.append(f"{sum(ev['counts'][event].values()):,} {esc(event)}" + (f" ({why})" if why else ""))
+    shown = f" The first {len(ev['rows']):,} in time order are listed." if ev["total"] > len(ev["rows"]) else ""
+    caption = (
+        ("; ".join(parts) + "." if parts else "No terminal lost or regained service in this run.") + shown
+        + " From the run's service_events table; places from the borders shipped with leonet (admin-1 unit, country)."
+    )
+    head = ["time (UTC)", "terminal", "event", "reason", "place", "lat, lon"]
+    return _table_card("Cut-offs and restorations", caption, "events", head, rows)
+
+
+def _event_reason(r: dict) -> str:
+    """The reason of a cut-off; at a restoration, the reason service had been lost for ("was policy")."""
+    if not r["reason"] or r["reason"] == "served":
+        return ""
+    return _reason_chip(r["reason"], r["reason"] if r["event"] == "cut-off" else f"was {r['reason']}")
+
+
+def _name(d: ReportData, g: int) -> str:
+    return d.terminals.names[g] if 0 <= g < len(d.terminals) else f"terminal {g}"
+
+
+def _utc(d: ReportData, t_ns: list[int]) -> list[str]:
+    return times(d.headline["epoch_utc"], np.array(t_ns, dtype=np.int64)) if t_ns else []
+
+
+def _lat_lon(lat: float, lon: float) -> str:
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return "—"
+    return f"{abs(lat):.3f}° {'N' if lat >= 0 else 'S'}, {abs(lon):.3f}° {'E' if lon >= 0 else 'W'}"
+
+
+def _latency_table(d: ReportData) -> str:
+    """Mean, median and 95th percentile of each part of the modelled RTT."""
+    lat = d.latency
+    if lat is None or not lat["parts"]:
+        return ""
+    total = sum(p["mean_ms"] for p in lat["parts"] if math.isfinite(p["mean_ms"]))
+    rows = [
+        f"<tr><td>{esc(p['label'])}</td><td class=mono>{esc(p['column'])}</td><td class=n>{_n(p['mean_ms'], '.2f')}</td>"
+        f"<td class=n>{_n(p['p50_ms'], '.2f')}</td><td class=n>{_n(p['p95_ms'], '.2f')}</td>"
+        f"<td class=n>{_n(100.0 * p['mean_ms'] / total if total else float('nan'), '.1f')}</td></tr>"
+        for p in lat["parts"]
+    ]
+    loss = f" Mean expected ping loss (loss_prob): {_n(lat['loss_pct'], '.2f')} %." if _ok(lat.get("loss_pct")) else ""
+    caption = (
+        "The parts of the modelled ping RTT over served terminal-steps, round trip; the means add up to the mean "
+        f"rtt_ms ({_n(total, '.1f')} ms).{loss}"
+    )
+    return _table_card("Where the round trip goes", caption, "latency-parts", ["part", "column", "#mean ms", "#p50 ms", "#p95 ms", "#share of mean %"], rows)
+
+
+def _probes_table(d: ReportData) -> str:
+    p = d.pings
+    if p is None or d.terminals is None:
+        return ""
+    rows = [
+        f"<tr><td>{esc(_name(d, x['terminal']))}{' (drawn)' if x['terminal'] == p['terminal'] else ''}</td>"
+        f"<td class=n>{x['pings']:,}</td><td class=n>{_n(x['interval_ms'], ',.0f')}</td><td class=n>{_n(x['loss_pct'], '.2f')}</td>"
+        f"<td class=n>{_n(x['p05_ms'], '.1f')}</td><td class=n>{_n(x['p50_ms'], '.1f')}</td><td class=n>{_n(x['p95_ms'], '.1f')}</td></tr>"
+        for x in p["probes"]
+    ]
+    caption = "Every [[probes]] series of the scenario (the pings table): modelled pings to the PoP, lost pings left out of the percentiles."
+    return _table_card("Probes", caption, "probes", ["probe terminal", "#pings", "#interval ms", "#lost %", "#p5 ms", "#p50 ms", "#p95 ms"], rows)
+
+
 def _action_chip(action: str) -> str:
     colour = {"deny": "#c1121f", "allow": "#2b9348"}.get(action, "#6c757d")
     return f'<span class="chip" style="background:{colour}">{esc(action)}</span>'
@@ -362,10 +528,15 @@ def _footer(d: ReportData, size_note: str) -> str:
   <h2>How to read this report</h2>
   <ul>
     <li><b>Served</b> counts terminal-steps: a terminal is served at a step when it has a serving satellite and a
-      route to a PoP. Steps of inactive terminals are left out.</li>
-    <li><b>RTT</b> is the modelled round trip terminal → satellite → lasers → gateway → fibre → PoP and back,
-      propagation only (no queueing or processing), over served steps.</li>
+      route to a PoP. Steps of inactive terminals and of moving terminals without a position are left out.</li>
+    <li><b>RTT</b> (<span class="mono">rtt_ms</span>) is {_rtt_definition(d)}, over served steps.
+      It is a model's answer, not a measurement.</li>
     <li><b>Handovers</b> are changes of serving satellite; losing or regaining service is not counted.</li>
+    <li><b>Moving terminals</b> are drawn where they were at each step (terminal_positions), not at the first fix the
+      terminals table holds. Steps without a position (a gap in the track: reason no-position), before a track starts
+      and after it ends are left out of every figure but the map, like those of an inactive terminal.</li>
+    <li><b>Cut-offs and restorations</b> are changes between served and not served, as the run recorded them
+      (service_events).</li>
     <li>Time series with more than {1200:,} steps are averaged into buckets of whole steps.</li>
   </ul>
   {f'<h3>Not in this run</h3><ul class="skipped">{skipped}</ul>' if skipped else ''}
@@ -373,6 +544,25 @@ def _footer(d: ReportData, size_note: str) -> str:
   at {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC. {esc(size_note)} This file is self-contained and makes no
   network requests (plotly.js {esc(_plotly_version())} is embedded).</p>
 </footer>"""
+
+
+def _rtt_words(d: ReportData) -> str:
+    return "modelled ping RTT to the PoP" if _modelled(d) else "propagation round trip to the PoP"
+
+
+def _modelled(d: ReportData) -> bool:
+    return "propagation_rtt_ms" in d.tables.get("terminal_steps", {})
+
+
+def _rtt_definition(d: ReportData) -> str:
+    path = "terminal → satellite → lasers → gateway → fibre → PoP and back"
+    if _modelled(d):
+        return (
+            f"the modelled round trip of a ping from the dish to its PoP ({path}): the propagation floor "
+            "(<span class=\"mono\">propagation_rtt_ms</span>) plus MAC access, processing, queueing and the "
+            "reconfiguration pause of the latency model"
+        )
+    return f"the propagation round trip {path} (this run predates the latency model: no access, processing or queueing)"
 
 
 def _plotly_version() -> str:
@@ -415,6 +605,7 @@ table{border-collapse:collapse;width:100%;font-size:12.5px;font-variant-numeric:
 th{position:sticky;top:0;background:#f8f9fa;text-align:left;font-weight:600;color:#3e4c59;border-bottom:1px solid var(--line);padding:6px 8px;white-space:nowrap}
 td{border-bottom:1px solid #f0f2f4;padding:4px 8px}
 .n{text-align:right}
+.nw{white-space:nowrap}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:11.5px;color:#52606d}
 .chip{color:#fff;border-radius:9px;padding:1px 8px;font-size:11px;white-space:nowrap}
 .foot{color:var(--muted);font-size:12.5px;padding-top:18px;padding-bottom:28px}
@@ -430,7 +621,10 @@ _INIT_JS = """
   var drawn = [];
   Object.keys(figs).forEach(function (id) {
     var el = document.getElementById(id);
-    if (el) { drawn.push(Plotly.newPlot(el, figs[id].data, figs[id].layout, config)); }
+    if (el) {
+      var f = figs[id];
+      drawn.push(Plotly.newPlot(el, {data: f.data, layout: f.layout, frames: f.frames || [], config: config}));
+    }
   });
   Promise.all(drawn).then(function () { document.body.setAttribute("data-report-ready", "1"); });
 })();
@@ -454,11 +648,7 @@ def _pair(cards) -> list[str]:
     return out
 
 
-def render_report(d: ReportData) -> str:
-    """The report page of collected run data, as one HTML string."""
-    figs = build_figures(d)
-    meta = (d.manifest.get("scenario") or {}).get("scenario") or {}
-    title = f"leonet report: {meta.get('name') or 'run'}"
+def _core_cards(d: ReportData, figs: dict) -> list[str]:
     cards: list[str] = []
     if "fig-map" in figs:
         cards.append(_card("fig-map", "Map", _map_caption(d), wide=True))
@@ -466,19 +656,53 @@ def render_report(d: ReportData) -> str:
         b = d.reasons.bucket_s
         cards.append(_card("fig-service", "Service over time", f"Share of active terminals served (top) and why the others are not (bottom), per {b:g} s."))
     if "fig-rtt-terminals" in figs:
-        cards.append(_card("fig-rtt-terminals", "RTT of selected terminals", "Round trip to the PoP; gaps are steps without service. Jumps are handovers and gateway changes."))
+        cards.append(_card("fig-rtt-terminals", "RTT of selected terminals", f"The {_rtt_words(d)}; gaps are steps without service. Jumps are handovers and gateway changes."))
     if "fig-rtt-cdf" in figs:
         top = float(np.nanmax(d.rtt_cdf[0]["rtt_ms"]))
         cards.append(
             _card(
                 "fig-rtt-cdf", "RTT distribution by region",
-                f"Share of served terminal-steps at or below each RTT. The axis stops at {cdf_x_max_ms(d):.0f} ms; "
+                f"Share of served terminal-steps at or below each RTT ({_rtt_words(d)}). The axis stops at {cdf_x_max_ms(d):.0f} ms; "
                 f"the longest RTT is {top:.0f} ms (double-click the chart to see the tail). Click a legend entry to hide a region.",
             )
         )
-    table = _region_table(d)
-    if table:
-        cards.append(table)
+    cards.append(_region_table(d))
+    return cards
+
+
+def _moving_cards(d: ReportData) -> list[str]:
+    return [_moving_table(d), _events_table(d)]
+
+
+def _latency_cards(d: ReportData, figs: dict) -> list[str]:
+    cards: list[str] = []
+    if "fig-latency" in figs:
+        if d.latency["modelled"]:
+            text = (
+                "Distribution over served terminal-steps of <b>rtt_ms, the modelled ping RTT to the PoP</b> (what a ping "
+                "from the dish would measure, by the latency model) and of its floor, the propagation round trip "
+                "(propagation_rtt_ms). The gap between the curves is access, processing and queueing."
+            )
+        else:
+            text = "Distribution of rtt_ms over served terminal-steps: this run predates the latency model, so it is the propagation round trip alone."
+        cards.append(_card("fig-latency", "Modelled RTT and its propagation floor", text))
+        cards.append(_latency_table(d))
+    if "fig-pings" in figs:
+        p = d.pings
+        s = p["series"]
+        how = (f"every ping ({s['t_ns'].size:,})" if not s["bucketed"]
+               else f"{sum(x['pings'] for x in p['probes'] if x['terminal'] == p['terminal']):,} pings in buckets of {s['bucket_s']:.3g} s (min–max band, median)")
+        text = (
+            f"The probe of {esc(_name(d, p['terminal']))}: {how}, against the modelled RTT (rtt_ms) and propagation floor "
+            "of its steps. Pings are modelled too (the latency model's draws at the probe's interval); lost pings are marked at 0 ms."
+        )
+        cards.append(_card("fig-pings", "Pings of a probe", text, wide=True))
+        cards.append(_probes_table(d))
+    return cards
+
+
+def _service_cards(d: ReportData, figs: dict) -> list[str]:
+    cards: list[str] = []
     if "fig-throughput" in figs:
         cards.append(_card("fig-throughput", "Throughput", "Rate given to each served terminal by max-min fair sharing."))
     if "fig-utilisation" in figs:
@@ -488,9 +712,15 @@ def render_report(d: ReportData) -> str:
     if "fig-cost" in figs:
         cards.append(_card("fig-cost", "Cost by sponsor and month", "Who pays for keeping the fleets online, by calendar month (UTC)."))
         cards.append(_cost_table(d))
-    cards.append(_rules_table(d))
-    cards.append(_faults_table(d))
-    cards.append(_terminal_table(d))
+    return cards + [_rules_table(d), _faults_table(d), _terminal_table(d)]
+
+
+def render_report(d: ReportData) -> str:
+    """The report page of collected run data, as one HTML string."""
+    figs = build_figures(d)
+    meta = (d.manifest.get("scenario") or {}).get("scenario") or {}
+    title = f"leonet report: {meta.get('name') or 'run'}"
+    cards = _core_cards(d, figs) + _moving_cards(d) + _latency_cards(d, figs) + _service_cards(d, figs)
     body_cards = "".join(_pair(c for c in cards if c))
 
     fig_json = "{" + ",".join(
