@@ -58,7 +58,10 @@ builtin = "{c['constellation']}"
 kind = "cities"
 limit = {c['terminals']}
 [ground.gateways]
+catalog = "starperf-2024-01"   # the ids below, and the 23 PoPs of the history rows
 ids = [{ids}]
+[ground.pops]
+catalog = "starperf-2024-01"
 [capacity]
 generation = "v1.5"
 [output]

@@ -67,7 +67,7 @@ def test_the_notebook_example_runs_as_written(tmp_path, monkeypatch, capsys):
     steps, run = names["steps"], names["run"]
     assert isinstance(steps, pd.DataFrame) and str(steps["time_utc"].dt.tz) == "UTC"
     assert steps["time_utc"].iloc[0] == pd.Timestamp("2026-05-30T12:00:00Z")
-    assert len(steps) == 200 * 12  # 200 terminals x 12 steps of 5 s
+    assert len(steps) == 202 * 12  # 200 fixed and 2 moving terminals x 12 steps of 5 s
     assert 80.0 <= run.summary.served_pct <= 100.0
     assert (tmp_path / "runs" / "ukraine-1min" / "manifest.json").is_file()
     printed = capsys.readouterr().out

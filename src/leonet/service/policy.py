@@ -565,7 +565,8 @@ class PolicyEngine:
                            f"{'s' if len(shapes) != 1 else ''}: from {switches}{lag}; not in force while no shape is")
             n = int(self.applies[i].sum())
             if n == 0:
-                out.append(f"policies[{i}] ({rule.label()}) covers none of the {len(self.terminals)} terminals")
+                out.append(f"policies[{i}] ({rule.label()}) covers none of the {len(self.terminals)} terminals where "
+                           "they start (a moving terminal may still enter it)")
             if rule.action == "allow":
                 left_out = int((self.fleet_match[i] & ~self.in_region[i]).sum())
                 if left_out:
