@@ -30,6 +30,7 @@ from ..links.topology import IslTopology, no_isl_topology, plus_grid_topology
 from ..orbits.constellation import Constellation
 from ..ground.pops import assign_pops, backhaul_delay_s
 from ..routing.graph import GraphBuilder, NodeSpace
+from ..routing.homes import routes_to_homes
 from ..routing.shortest import routes_to_pops
 from ..scheduling.assign import SlotScheduler
 from ..scheduling.cells_assign import CellBeams
@@ -37,6 +38,18 @@ from ..scheduling.slots import SlotClock
 from ..timebase import TimeGrid, unix_ns
 
 __all__ = ["NetworkModel", "StepNetwork"]
+
+#: Bound each home PoP's shortest-path search to where its terminals can be served
+#: (`leonet.routing.homes`); the routes terminals use are the same either way (tests/routing/test_homes.py).
+BOUND_HOME_SEARCHES = True
+
+
+def _unit(lat_deg, lon_deg) -> NDArray[np.float64]:
+    """float64[N, 3]: unit vectors (ECEF, on a sphere) of points; NaN rows for NaN points."""
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1).reshape(-1, 3)
+
 
 class HomeRoutes(list):
     """Every satellite's route to each home PoP of one instant: a list of `SatelliteRoutes`, one per home.
@@ -51,10 +64,12 @@ class HomeRoutes(list):
         moving terminals change group when they cross a border).
     """
 
-    def __init__(self, routes, pops, groups):
+    def __init__(self, routes, pops, groups, spread=None):
         super().__init__(routes)
         self.pops = np.asarray(pops, dtype=np.int64)
         self.groups = groups
+        #: float64[H], rad: how far from its PoP each home's terminals are (bounds the searches); None: not known yet.
+        self.spread = spread
 
     def rows(self, g: int) -> NDArray[np.int64]:
         """int64[G]: each terminal's entry."""
@@ -272,6 +287,10 @@ class NetworkModel:
         self.home_groups = [np.flatnonzero(self.terminal_home == h) for h in range(len(self.route_sources))]
         self._static_routes = HomeRoutes([None] * len(self.route_sources), [] if self.home_pops is None else self.home_pops,
                                          self.home_groups)
+        # Where the terminals are, for bounding each home PoP's search (leonet.routing.homes).
+        self.pop_unit = _unit(pops.lat_deg, pops.lon_deg)
+        self._site_unit = _unit(terminals.lat_deg, terminals.lon_deg)
+        self._bound_scale: dict[int, float] = {}
 
     def _mover_homes(self, pops, home: NDArray[np.int64], overrides=None) -> None:
         """Moving terminals get their home PoP where they are, step by step (`leonet.ground.pops.HomeLocator`).
@@ -298,16 +317,18 @@ class NetworkModel:
             return
         t, m = state.status.shape
         home = self.locator.home_at(state.lat_deg.ravel(), state.lon_deg.ravel()).reshape(t, m)
-        self._home_memo = {int(x): home[i] for i, x in enumerate(state.offset_ns.tolist())}
+        unit = _unit(state.lat_deg.ravel(), state.lon_deg.ravel()).reshape(t, m, 3)
+        self._home_memo = {int(x): (home[i], unit[i]) for i, x in enumerate(state.offset_ns.tolist())}
 
     def homes_at(self, t_ns: int | None) -> HomeRoutes:
         """The home PoPs at step ``t_ns`` and each one's terminals (routes not filled in: `step_state` does)."""
         if self.locator is None or t_ns is None:
             return self._static_routes
-        moving = self._home_memo.get(int(t_ns))
-        if moving is None:
+        hit = self._home_memo.get(int(t_ns))
+        if hit is None:
             st = self.motion.at(np.array([t_ns], dtype=np.int64))
-            moving = self.locator.home_at(st.lat_deg[0], st.lon_deg[0])
+            hit = self.locator.home_at(st.lat_deg[0], st.lon_deg[0]), _unit(st.lat_deg[0], st.lon_deg[0])
+        moving, moving_unit = hit
         pop = self.home_pops[self.terminal_home].copy()
         # Without a position a moving terminal is blocked: it keeps a home of the step (or its first one).
         fixed = np.ones(pop.size, dtype=bool)
@@ -315,7 +336,20 @@ class NetworkModel:
         spare = pop[fixed][0] if fixed.any() else (moving[moving >= 0][0] if (moving >= 0).any() else self._first_home[0])
         pop[self.motion.terminals] = np.where(moving >= 0, moving, spare)
         pops, row = np.unique(pop, return_inverse=True)
-        return HomeRoutes([None] * pops.size, pops, [np.flatnonzero(row == h) for h in range(pops.size)])
+        homes = HomeRoutes([None] * pops.size, pops, [np.flatnonzero(row == h) for h in range(pops.size)])
+        unit = self._site_unit.copy()
+        unit[self.motion.terminals] = moving_unit  # NaN without a position: blocked, no satellite needed
+        homes.spread = self._spread(homes, unit)
+        return homes
+
+    def _spread(self, homes: HomeRoutes, unit: NDArray[np.float64]) -> NDArray[np.float64]:
+        """float64[H], rad: the largest angle between each home PoP and a terminal of its group (0 if none)."""
+        out = np.zeros(len(homes.pops))
+        for h, (p, group) in enumerate(zip(homes.pops.tolist(), homes.groups)):
+            cos = unit[group] @ self.pop_unit[p]
+            if np.isfinite(cos).any():
+                out[h] = np.arccos(np.clip(np.nanmin(cos), -1.0, 1.0))
+        return out
 
     # ------------------------------------------------------------------
     # One instant
@@ -346,8 +380,16 @@ class NetworkModel:
         feeders = limit_links_per_site(feeders, self.gateway_antennas)
         graph = self.graph_builder.build(ok, isl_delay, feeders.site, feeders.sat, feeders.delay_s)
         homes = self.homes_at(t_ns)
-        sources = self.route_sources if self.home_pops is None else [[int(p)] for p in homes.pops]
-        routes = HomeRoutes([routes_to_pops(graph, self.nodes, src) for src in sources], homes.pops, homes.groups)
+        if self.home_pops is None:
+            trees = [routes_to_pops(graph, self.nodes, src) for src in self.route_sources]
+        elif BOUND_HOME_SEARCHES:
+            if homes.spread is None:
+                homes.spread = self._spread(homes, self._site_unit)
+            trees = routes_to_homes(graph, self.nodes, homes.pops, self.pop_unit[homes.pops], homes.spread,
+                                    r_ecef_km, self.sin_mask_sat, scale=self._bound_scale)
+        else:
+            trees = [routes_to_pops(graph, self.nodes, [int(p)]) for p in homes.pops]
+        routes = HomeRoutes(trees, homes.pops, homes.groups)
         return StepNetwork(ok, isl_delay, feeders, graph, routes)
 
     def state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepNetwork:

@@ -105,7 +105,7 @@ class SatelliteRoutes:
         """float64[N]: exact weight of the edge from each node's predecessor to it (NaN: none)."""
         g = self.graph
         n = g.shape[1]
-        keys = np.repeat(np.arange(g.shape[0], dtype=np.int64), np.diff(g.indptr)) * n + g.indices
+        keys = _edge_keys(g)
         pred = self.predecessors.astype(np.int64)
         node = np.flatnonzero(pred >= 0)
         want = pred[node] * n + node
@@ -247,7 +247,22 @@ class SatelliteRoutes:
         return out
 
 
-def routes_to_pops(graph: csr_array, nodes: NodeSpace, pops: ArrayLike | None = None) -> SatelliteRoutes:
+def _edge_keys(graph: csr_array) -> NDArray[np.int64]:
+    """int64[E]: ``row * N + column`` of every edge, ascending (rows in order, columns sorted within rows).
+
+    Kept on the graph object: every home PoP's routes of a step read the same graph.
+    """
+    keys = getattr(graph, "_leonet_edge_keys", None)
+    if keys is None:
+        n = graph.shape[1]
+        keys = np.repeat(np.arange(graph.shape[0], dtype=np.int64), np.diff(graph.indptr)) * n + graph.indices
+        graph._leonet_edge_keys = keys
+    return keys
+
+
+def routes_to_pops(
+    graph: csr_array, nodes: NodeSpace, pops: ArrayLike | None = None, limit_s: float = np.inf
+) -> SatelliteRoutes:
     """Every satellite's nearest reachable PoP (of ``pops``), delay and path, at one step.
 
     Parameters
@@ -258,6 +273,12 @@ def routes_to_pops(graph: csr_array, nodes: NodeSpace, pops: ArrayLike | None = 
     pops : int[P'], optional
         The PoPs (indices among PoPs) routes may end at; default all.  One
         PoP gives every satellite's route to that PoP (a terminal's home PoP).
+    limit_s : float, s, optional
+        Stop the search at this delay: satellites farther away get ``inf``
+        (as unreachable ones).  Those within it get exactly the delay and
+        predecessors of an unbounded search (every node on their paths is
+        nearer still), which the engine uses to skip the far side of the
+        Earth (`leonet.engine.network`).
 
     Returns
     -------
@@ -275,7 +296,8 @@ def routes_to_pops(graph: csr_array, nodes: NodeSpace, pops: ArrayLike | None = 
             nodes, graph, np.full(s, np.inf), np.full(s, -1, np.int32), np.full(nodes.size, _NO_PRED, np.int32)
         )
     sources = nodes.pop_nodes if pops is None else nodes.first_pop + np.asarray(pops, dtype=np.int64)
-    dist, pred, source = dijkstra(graph, directed=True, indices=sources, min_only=True, return_predecessors=True)
+    dist, pred, source = dijkstra(graph, directed=True, indices=sources, min_only=True, return_predecessors=True,
+                                  limit=limit_s)
     ok = np.isfinite(dist[:s]) & (pred[:s] >= 0)
     return SatelliteRoutes(
         nodes=nodes,
