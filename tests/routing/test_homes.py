@@ -15,14 +15,13 @@ import textwrap
 import numpy as np
 import pytest
 
-import leonet.engine.network as network
+from leonet.engine import network
 from leonet.engine.context import RunContext
 from leonet.engine.run import run_scenario
 from leonet.orbits.propagate import propagate
+from leonet.results.query import query, run_tables
 from leonet.routing.homes import visibility_angle_rad
 from leonet.scenario.load import load_scenario
-
-from leonet.results.query import query, run_tables
 
 WORLD = """\
 [scenario]

@@ -346,7 +346,7 @@ class NetworkModel:
         """float64[H], rad: the largest angle between each home PoP and a terminal of its group (0 if none)."""
         out = np.zeros(len(homes.pops))
         for h, (p, group) in enumerate(zip(homes.pops.tolist(), homes.groups)):
-            cos = unit[group] @ self.pop_unit[p]
+            cos = (unit[group] * self.pop_unit[p]).sum(axis=1)  # not BLAS: its threads would busy-wait
             if np.isfinite(cos).any():
                 out[h] = np.arccos(np.clip(np.nanmin(cos), -1.0, 1.0))
         return out

@@ -100,7 +100,9 @@ def routes_to_homes(
     r = np.asarray(r_sat_ecef_km, dtype=np.float64)[:s]
     sat_unit = r / np.linalg.norm(r, axis=1)[:, None]
     reach = visibility_angle_rad(r, np.asarray(sin_mask, dtype=np.float64)[:s]) + MARGIN_RAD
-    angle = np.arccos(np.clip(np.asarray(pop_unit) @ sat_unit.T, -1.0, 1.0))  # [H, S]
+    # [H, S]; an explicit sum, not a BLAS product: BLAS threads would busy-wait on the other core.
+    pop_unit = np.asarray(pop_unit, dtype=np.float64)
+    angle = np.arccos(np.clip(sum(pop_unit[:, k, None] * sat_unit[None, :, k] for k in range(3)), -1.0, 1.0))
     out = []
     for h, p in enumerate(pops.tolist()):
         with np.errstate(invalid="ignore"):
