@@ -400,3 +400,24 @@ def test_moving_terminals_give_the_same_bits_whatever_the_chunking_and_executor(
         out = tmp / f"run-{kwargs['chunk_steps']}"
         run_scenario(loaded, out, **kwargs)
         _same(ref, _tables(out))
+
+
+def test_a_moving_terminal_shares_the_cell_where_it_is_with_the_background(mixed, tmp_path):
+    """[capacity] with its default background subscribers: the plane's cell is the H3 cell under it at each step."""
+    import h3
+
+    loaded, _ = mixed
+    run_scenario(loaded, tmp_path / "run")
+    rows = query(tmp_path / "run", """
+        SELECT p.t_ns, p.lat_deg, p.lon_deg, s.cell_utilisation, s.served
+        FROM terminal_positions p JOIN terminal_steps s ON s.t_ns = p.t_ns AND s.terminal = p.terminal
+        JOIN terminals t ON t.index = p.terminal WHERE t.name = 'plane' ORDER BY p.t_ns""").to_pylist()
+    load = {(r["t_ns"], r["cell"]): r for r in query(tmp_path / "run", "SELECT * FROM cell_load").to_pylist()}
+    served = [r for r in rows if r["served"]]
+    cells = set()
+    for r in served:
+        cell = h3.latlng_to_cell(r["lat_deg"], r["lon_deg"], 5)
+        cells.add(cell)
+        here = load[(r["t_ns"], cell)]  # the plane's cell has a load row at every step it is served
+        assert here["terminals"] >= 1
+    assert len(served) > 20 and len(cells) > 5  # it flew over many cells, each with its own background

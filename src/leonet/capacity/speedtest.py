@@ -1819,6 +1819,7 @@ class SpeedTestRun:
         demand_up_bps: ArrayLike | None = None,
         link_share: ArrayLike | None = None,
         validate: bool = True,
+        cells: tuple[ArrayLike, ArrayLike] | None = None,
     ) -> tuple[SpeedTestStep, SpeedTestStep]:
         """Down- and uplink speed tests of every terminal at one step.
 
@@ -1845,11 +1846,15 @@ class SpeedTestRun:
             faults); scales its dish's peaks.  Default 1.
         validate : bool
             Check the step's arrays (default); the engine's are trusted.
+        cells : (intp[G], uint64[C]), optional
+            The step's service cell of each terminal and the cells' H3
+            indexes, when terminals move (`leonet.engine.service.ServiceLayer.cells_at`);
+            default the run's (``terminal_cell``, ``cell_id``).
 
         Returns
         -------
         (SpeedTestStep, SpeedTestStep)
-            Downlink, uplink.
+            Downlink, uplink; their per-cell arrays follow ``cells``.
         """
         from ..orbits.frames import ecef_to_geodetic
         from .speedtest_params import (
@@ -1871,28 +1876,55 @@ class SpeedTestRun:
         q_down = link_factor(rng, alt, gain_offset_db=gain_down, zenith_margin_db=self.zenith_margin_db)
         peak_up = share * self.state.uplink_scale * dish_uplink_peak_bps(
             rng, alt, gain_offset_db=gain_up, zenith_efficiency_bps_per_hz=self.uplink_efficiency)
-        cell_d, cell_u, sat_d, sat_u, ratio = self._background(utc_hour, r, sat, gateway)
+        terminal_cell, cell_id = (self.terminal_cell, self.cell_id) if cells is None else (
+            np.asarray(cells[0], dtype=np.intp), np.asarray(cells[1], dtype=np.uint64))
+        subscribers, lon = self._cell_background(cell_id)
+        cell_d, cell_u, sat_d, sat_u, ratio = self._background(utc_hour, r, sat, gateway, subscribers, lon)
         up_demand = (np.asarray(demand_down_bps, dtype=np.float64) * ratio if demand_up_bps is None
                      else demand_up_bps)
         edges_up = None if isl_edges is None else np.asarray(isl_edges) ^ 1
-        n_cells = self.cell_id.size
-        xd = _step_inputs(self.down_model, self.terminal_cell, sat, gateway, demand_down_bps,
+        n_cells = cell_id.size
+        xd = _step_inputs(self.down_model, terminal_cell, sat, gateway, demand_down_bps,
                           share * self.peak_down_bps, q_down, cell_d, sat_d, ACTIVE_FLOW_DOWN_BPS, isl_indptr,
                           isl_edges, n_cells, n_isl, validate)
-        xu = _step_inputs(self.up_model, self.terminal_cell, sat, gateway, up_demand, peak_up, 1.0, cell_u, sat_u,
+        xu = _step_inputs(self.up_model, terminal_cell, sat, gateway, up_demand, peak_up, 1.0, cell_u, sat_u,
                           ACTIVE_FLOW_UP_BPS, isl_indptr, edges_up, n_cells, n_isl, validate)
         # One flow structure for both directions (the same as two speedtest_step calls).
         return _speedtest_pair(self.down_model, self.up_model, xd, xu, self._structure_cache)
 
-    def _background(self, utc_hour: float, r: NDArray[np.float64], sat: NDArray[np.intp], gateway: ArrayLike):
+    def _cell_background(self, cell_id: NDArray[np.uint64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Background subscribers and centre longitude of the service cells ``cell_id`` of a step.
+
+        The run's cells keep the values computed when the run was set up;
+        a cell that a moving terminal enters gets its own, from the
+        country of its centre, once.
+        """
+        if cell_id is self.cell_id:
+            return self.cell_subscribers, self.cell_lon_deg
+        if not hasattr(self, "_cell_memo"):
+            self._cell_memo = {int(c): (float(n), float(x)) for c, n, x in
+                               zip(self.cell_id.tolist(), self.cell_subscribers, self.cell_lon_deg)}
+        new = [c for c in cell_id.tolist() if c not in self._cell_memo]
+        if new:
+            from h3.api import basic_int as h3int
+
+            ids = np.array(new, dtype=np.uint64)
+            lon = np.array([h3int.cell_to_latlng(c)[1] for c in new])
+            subs = np.zeros(len(new)) if self.background is None else self.background.cell_subscribers(ids)
+            self._cell_memo.update({c: (float(n), float(x)) for c, n, x in zip(new, subs, lon)})
+        both = np.array([self._cell_memo[c] for c in cell_id.tolist()], dtype=np.float64).reshape(-1, 2)
+        return both[:, 0], both[:, 1]
+
+    def _background(self, utc_hour: float, r: NDArray[np.float64], sat: NDArray[np.intp], gateway: ArrayLike,
+                    cell_subscribers: NDArray[np.float64], cell_lon_deg: NDArray[np.float64]):
         """Cell and satellite background loads of a step, down and up, and the up / down demand ratio."""
         bg = self.background
         n_sat = self.down_model.n_satellites
         if bg is None:
-            zc, zs = np.zeros(self.cell_id.size), np.zeros(n_sat)
+            zc, zs = np.zeros(cell_subscribers.size), np.zeros(n_sat)
             return zc, zc, zs, zs, self.state.mean_up_bps / self.state.mean_down_bps
-        cell_d = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "down")
-        cell_u = bg.cell_load_bps(self.cell_subscribers, self.cell_lon_deg, utc_hour, "up")
+        cell_d = bg.cell_load_bps(cell_subscribers, cell_lon_deg, utc_hour, "down")
+        cell_u = bg.cell_load_bps(cell_subscribers, cell_lon_deg, utc_hour, "up")
         cap = self.down_model.satellite_capacity_bps
         if bg._visible_capacity is not None:
             used = np.unique(sat[(sat >= 0) & (np.asarray(gateway) >= 0)])

@@ -159,8 +159,15 @@ class ServiceLayer:
         visible = None
         if subscribers != 0 and len(constellation):
             visible = positions_at(constellation, self.epoch).r_ecef_km
+        # The background grid is cut to the places terminals can be: moving terminals' every fix counts.
+        lat, lon = np.asarray(self.terminals.lat_deg), np.asarray(self.terminals.lon_deg)
+        if self.motion is not None:
+            lat = np.concatenate([lat, *[tr.lat_deg for tr in self.motion.trajectories]])
+            lon = np.concatenate([lon, *[tr.lon_deg for tr in self.motion.trajectories]])
+            ok = np.isfinite(lat) & np.isfinite(lon)
+            lat, lon = lat[ok], lon[ok]
         return SpeedTestRun(
-            self.capacity, cells.terminal_cell, cells.cell_id, self.terminals.lat_deg, self.terminals.lon_deg,
+            self.capacity, cells.terminal_cell, cells.cell_id, lat, lon,
             dish=spec.dish, as_of=self.epoch if spec.as_of is None else spec.as_of, subscribers=subscribers,
             visibility_positions_km=visible, cell_country_iso2=countries,
         )
@@ -295,20 +302,18 @@ class ServiceLayer:
                                   isl_indptr, isl_ids, n_isl, link_share) -> StepCapacity:
         """`allocate` with the background subscribers in the sharing, and the speed tests."""
         utc_hour = (int(t_unix_ns) % (86400 * 10**9)) / 3.6e12
+        cell, cell_id = self._cell_ids_at(t_ns)
         down, up = self.speedtest.step(
             utc_hour, r_ecef_km, np.where(routed, sat, -1), np.where(routed, gateway, -1), demand,
             slant_range_km, isl_indptr=isl_indptr, isl_edges=isl_ids, n_isl=n_isl, link_share=link_share,
-            validate=False,
+            validate=False, cells=None if self.motion is None else (cell, cell_id),
         )
         thr = down.throughput_bps
-        cell = self.cells.terminal_cell
         flows = down.beamed
-        cell_used = np.bincount(cell[flows], weights=thr[flows], minlength=self.cells.n_cells)
+        cell_used = np.bincount(cell[flows], weights=thr[flows], minlength=cell_id.size)
         gw_used = np.bincount(np.asarray(gateway)[flows], weights=thr[flows], minlength=self.capacity.n_gateways)
         below = routed & (thr < np.minimum(self.capacity.min_rate_bps, demand) * (1.0 - 1e-9))
-        # The background subscribers live in the fixed service cells: a moving terminal shares the cell of its
-        # first fix here (docs/design.md, moving terminals).
-        where = (cell, self.cells.n_cells, self.cell_names)
+        where = self.cells_at(t_ns)
         out = self._step_capacity(t_ns, routed, demand, thr, below, cell_used, down.cell_capacity_bps,
                                   down.cell_beam_bps, gw_used, where)
         out.speedtest_down_bps, out.speedtest_up_bps = down.speedtest_bps, up.speedtest_bps
@@ -376,19 +381,26 @@ class ServiceLayer:
         of where it is.  Cells are indexed in H3 order, as `ServiceCells`
         does (the capacity allocator breaks ties by that order).
         """
+        terminal_cell, ids = self._cell_ids_at(t_ns)
+        if ids is self.cells.cell_id:
+            return terminal_cell, self.cells.n_cells, self.cell_names
+        names = self._hex_names
+        for c in ids.tolist():
+            if c not in names:
+                names[c] = _hex(c)
+        return terminal_cell, int(ids.size), np.array([names[c] for c in ids.tolist()], dtype=object)
+
+    def _cell_ids_at(self, t_ns: int) -> tuple[NDArray[np.intp], NDArray[np.uint64]]:
+        """``(terminal_cell intp[G], cell_id uint64[C])`` at step ``t_ns`` (the run's own without moving terminals)."""
         if self.motion is None:
-            return self.cells.terminal_cell, self.cells.n_cells, self.cell_names
+            return self.cells.terminal_cell, self.cells.cell_id
         ids = self._mover_cells.get(int(t_ns))
         if ids is None:
             ids = self._mover_cell_ids(self.motion.at(np.array([t_ns], dtype=np.int64)))[0]
         every = self.cells.cell_id[self.cells.terminal_cell]
         every[self.motion.terminals] = ids
         uniq, terminal_cell = np.unique(every, return_inverse=True)
-        names = self._hex_names
-        for c in uniq.tolist():
-            if c not in names:
-                names[c] = _hex(c)
-        return terminal_cell.astype(np.intp), int(uniq.size), np.array([names[c] for c in uniq.tolist()], dtype=object)
+        return terminal_cell.astype(np.intp), uniq
 
     # ------------------------------------------------------------------
     def notes(self) -> list[str]:
