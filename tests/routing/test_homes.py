@@ -157,3 +157,32 @@ def test_a_world_run_with_movers_and_an_outage_is_the_same_bounded_or_not(tmp_pa
             np.testing.assert_array_equal(x, y, err_msg=f"{name}.{col}")
     steps = a["terminal_steps"].to_pandas()
     assert steps["served"].mean() > 0.5 and steps["pop"].nunique() >= 20
+
+
+def test_terminal_routes_of_many_homes_equal_each_homes_own_description(world):
+    """`terminal_routes` walks all homes' trees at once; each terminal's parts are its home tree's `describe`."""
+    from leonet.routing.shortest import terminal_routes
+
+    ctx, r = world
+    model = ctx.model
+    routes = model.step_state(r[1], int(ctx.grid.offset_ns[1])).routes_by_home
+    rng = np.random.default_rng(7)
+    g = sum(len(group) for group in routes.groups)
+    sat = np.zeros(g, np.int64)
+    for tree, group in zip(routes, routes.groups):
+        near = np.flatnonzero(tree.reachable)
+        sat[group] = rng.choice(near, size=group.size)  # reachable satellites of the home, some beyond the bound
+    sat[:5] = np.flatnonzero(~routes[0].reachable)[:5] if (~routes[0].reachable).any() else sat[:5]
+    reachable, pop, parts = terminal_routes(routes, routes.groups, sat)
+    checked = 0
+    for tree, group in zip(routes, routes.groups):
+        own = tree.describe(sat[group])
+        np.testing.assert_array_equal(reachable[group], tree.reachable[sat[group]])
+        np.testing.assert_array_equal(pop[group], tree.pop[sat[group]])
+        for name in ("sat", "gateway", "entry_sat", "isl_hops", "isl_s", "feeder_s", "backhaul_s"):
+            x, y = getattr(parts, name)[group], getattr(own, name)
+            if x.dtype.kind == "f":
+                x, y = x.view(np.int64), y.view(np.int64)
+            np.testing.assert_array_equal(x, y, err_msg=name)
+        checked += int(tree.reachable[sat[group]].sum())
+    assert len(routes) >= 20 and checked > 100 and (parts.isl_hops > 0).sum() > 10

@@ -31,7 +31,7 @@ from ..orbits.constellation import Constellation
 from ..ground.pops import assign_pops, backhaul_delay_s
 from ..routing.graph import GraphBuilder, NodeSpace
 from ..routing.homes import routes_to_homes
-from ..routing.shortest import routes_to_pops
+from ..routing.shortest import routes_to_pops, stacked_routes
 from ..scheduling.assign import SlotScheduler
 from ..scheduling.cells_assign import CellBeams
 from ..scheduling.slots import SlotClock
@@ -464,23 +464,14 @@ class NetworkModel:
         ids : int64[indptr[-1]]
             Directed laser ids (link k: 2k from the lower satellite, 2k + 1 back).
         """
-        g = s_idx.size
         if len(routes_by_home) == 1:
             return self._lasers_of(routes_by_home[0], s_idx, routed)
-        lengths = np.zeros(g, np.int64)
-        owner, ids = [], []
-        for routes, group in zip(routes_by_home, getattr(routes_by_home, "groups", self.home_groups)):
-            mine = np.zeros(g, bool)
-            mine[group] = routed[group]
-            ptr, part = self._lasers_of(routes, s_idx, mine)
-            lengths += np.diff(ptr)
-            owner.append(np.repeat(np.arange(g), np.diff(ptr)))
-            ids.append(part)
-        indptr = np.zeros(g + 1, np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        owner_all = np.concatenate(owner) if owner else np.zeros(0, np.int64)
-        ids_all = np.concatenate(ids) if ids else np.zeros(0, np.int64)
-        return indptr, ids_all[np.argsort(owner_all, kind="stable")]
+        # Several homes: walk every terminal's path at once in the homes' forest (node h * N + satellite).
+        home = np.zeros(s_idx.size, np.int64)
+        for h, group in enumerate(getattr(routes_by_home, "groups", self.home_groups)):
+            home[group] = h
+        forest = stacked_routes(routes_by_home)
+        return self._lasers_of(forest, home * forest.nodes.size + np.asarray(s_idx, dtype=np.int64), routed)
 
     def _lasers_of(self, routes, s_idx: NDArray[np.int64], routed: NDArray[np.bool_]):
         g = s_idx.size

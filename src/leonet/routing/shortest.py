@@ -38,7 +38,9 @@ from scipy.sparse.csgraph import dijkstra
 from ..errors import NoRouteError
 from .graph import NodeSpace
 
-__all__ = ["SatelliteRoutes", "RouteParts", "routes_to_pops", "terminal_routes", "GroundRoutes", "ground_to_ground"]
+__all__ = [
+    "SatelliteRoutes", "RouteParts", "routes_to_pops", "terminal_routes", "stacked_routes", "GroundRoutes", "ground_to_ground",
+]
 
 #: csgraph's "no predecessor" value.
 _NO_PRED = -9999
@@ -333,29 +335,114 @@ def terminal_routes(
     if len(routes_by_home) == 1:
         routes = routes_by_home[0]
         return routes.reachable[sat], routes.pop[sat], routes.describe(sat)
-    g = sat.size
-    reachable = np.zeros(g, bool)
-    pop = np.full(g, -1, np.int32)
-    columns = {
-        "sat": np.asarray(sat, dtype=np.int64).copy(),
-        "gateway": np.full(g, -1, np.int32),
-        "entry_sat": np.full(g, -1, np.int32),
-        "isl_hops": np.full(g, -1, np.int16),
-        "isl_s": np.full(g, np.nan),
-        "feeder_s": np.full(g, np.nan),
-        "backhaul_s": np.full(g, np.nan),
-    }
-    for routes, group in zip(routes_by_home, groups):
-        if group.size == 0:
-            continue
-        mine = sat[group]
-        reachable[group] = routes.reachable[mine]
-        pop[group] = routes.pop[mine]
-        parts = routes.describe(mine)
-        for name, column in columns.items():
-            if name != "sat":
-                column[group] = getattr(parts, name)
-    return reachable, pop, RouteParts(**columns)
+    sat = np.asarray(sat, dtype=np.int64)
+    home = np.zeros(sat.size, np.int64)
+    for h, group in enumerate(groups):
+        home[group] = h
+    stacked = stacked_routes(routes_by_home)
+    parts = stacked.describe(home * stacked.nodes.size + sat)
+    n_sat = len(routes_by_home[0].delay_s)
+    pops = np.stack([r.pop for r in routes_by_home]).reshape(-1)
+    reachable = np.stack([r.reachable for r in routes_by_home]).reshape(-1)
+    flat = home * n_sat + sat
+    return reachable[flat], pops[flat], RouteParts(sat.copy(), *[getattr(parts, f) for f in (
+        "gateway", "entry_sat", "isl_hops", "isl_s", "feeder_s", "backhaul_s")])
+
+
+class _StackedRoutes:
+    """The trees of several homes as one forest of H x N nodes (node ``h * N + i`` is node i of home h).
+
+    `describe` walks every terminal's route in one vectorised pass, whatever
+    its home (`terminal_routes`); the answers are those of each home's own
+    `SatelliteRoutes.describe`, read from the same arrays.
+    """
+
+    def __init__(self, routes_by_home: list[SatelliteRoutes]):
+        first = routes_by_home[0]
+        self.nodes = first.nodes
+        n = self.nodes.size
+        offsets = (np.arange(len(routes_by_home), dtype=np.int64) * n)[:, None]
+        pred = np.stack([r.predecessors for r in routes_by_home]).astype(np.int64)
+        self.pred = np.where(pred >= 0, pred + offsets, pred).reshape(-1)
+        # Each node's incoming edge weight, all homes in one search of the (shared) graph's sorted edges.
+        keys = _edge_keys(first.graph)
+        node = np.flatnonzero(self.pred >= 0)
+        want = (self.pred[node] % n) * n + node % n
+        self.w_in = np.full(self.pred.size, np.nan)
+        if keys.size:
+            pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+            self.w_in[node] = np.where(keys[pos] == want, first.graph.data[pos], np.nan)
+        self.reachable = np.concatenate([
+            np.concatenate([r.reachable, np.zeros(n - r.reachable.size, bool)]) for r in routes_by_home])
+
+    def describe(self, nodes: NDArray[np.int64]) -> RouteParts:
+        """`SatelliteRoutes.describe` of forest nodes (``h * N + satellite``)."""
+        n, s = self.nodes.size, self.nodes.satellites
+        k = nodes.size
+        gateway = np.full(k, -1, np.int32)
+        entry = np.full(k, -1, np.int32)
+        hops = np.full(k, -1, np.int16)
+        isl = np.full(k, np.nan)
+        feeder = np.full(k, np.nan)
+        backhaul = np.full(k, np.nan)
+        walking = np.flatnonzero(self.reachable[nodes])
+        cur = nodes[walking]
+        total = np.zeros(walking.size)
+        count = np.zeros(walking.size, np.int64)
+        while walking.size:
+            p = self.pred[cur]
+            w = self.w_in[cur]
+            down = p % n >= s  # reached the gateway: cur is the entry satellite
+            done = walking[down]
+            gw = p[down]
+            gateway[done] = gw % n - s
+            entry[done] = cur[down] % n
+            hops[done] = count[down]
+            isl[done] = total[down]
+            feeder[done] = w[down]
+            backhaul[done] = self.w_in[gw]
+            on = ~down
+            walking, cur = walking[on], p[on]
+            total = total[on] + w[on]
+            count = count[on] + 1
+        return RouteParts(nodes % n, gateway, entry, hops, isl, feeder, backhaul)
+
+    def laser_path(self, nodes: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+        """`SatelliteRoutes.laser_path` of forest nodes (``h * N + satellite``); links as satellite indices."""
+        n, s = self.nodes.size, self.nodes.satellites
+        nodes = np.asarray(nodes, dtype=np.int64).reshape(-1)
+        walking = np.flatnonzero(self.reachable[nodes])
+        cur = nodes[walking]
+        owners, tails, heads = [], [], []
+        while walking.size:
+            p = self.pred[cur]
+            on = p % n < s  # still on lasers
+            owners.append(walking[on])
+            tails.append(cur[on] % n)
+            heads.append(p[on] % n)
+            walking, cur = walking[on], p[on]
+        if owners:
+            owner = np.concatenate(owners)
+            tail, head = np.concatenate(tails), np.concatenate(heads)
+            order = np.argsort(owner, kind="stable")
+            owner, tail, head = owner[order], tail[order], head[order]
+        else:
+            owner = tail = head = np.zeros(0, np.int64)
+        indptr = np.zeros(nodes.size + 1, np.int64)
+        np.cumsum(np.bincount(owner, minlength=nodes.size), out=indptr[1:])
+        return indptr, tail, head
+
+
+def stacked_routes(routes_by_home) -> _StackedRoutes:
+    """The homes' forest, built once per list of trees (a step's `HomeRoutes`)."""
+    hit = getattr(routes_by_home, "_stacked", None)
+    if hit is None:
+        hit = _StackedRoutes(list(routes_by_home))
+        try:
+            routes_by_home._stacked = hit
+        except AttributeError:  # a plain list
+            pass
+    return hit
 
 
 @dataclass(frozen=True, eq=False)
