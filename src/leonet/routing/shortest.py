@@ -364,16 +364,22 @@ class _StackedRoutes:
         offsets = (np.arange(len(routes_by_home), dtype=np.int64) * n)[:, None]
         pred = np.stack([r.predecessors for r in routes_by_home]).astype(np.int64)
         self.pred = np.where(pred >= 0, pred + offsets, pred).reshape(-1)
-        # Each node's incoming edge weight, all homes in one search of the (shared) graph's sorted edges.
-        keys = _edge_keys(first.graph)
-        node = np.flatnonzero(self.pred >= 0)
-        want = (self.pred[node] % n) * n + node % n
-        self.w_in = np.full(self.pred.size, np.nan)
-        if keys.size:
-            pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
-            self.w_in[node] = np.where(keys[pos] == want, first.graph.data[pos], np.nan)
+        self.graph = first.graph
         self.reachable = np.concatenate([
             np.concatenate([r.reachable, np.zeros(n - r.reachable.size, bool)]) for r in routes_by_home])
+
+    def _weight_in(self, nodes: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Exact weight of the edge from each forest node's predecessor to it (NaN: none), looked up when walked."""
+        n = self.nodes.size
+        out = np.full(nodes.size, np.nan)
+        keys = _edge_keys(self.graph)
+        p = self.pred[nodes]
+        has = np.flatnonzero(p >= 0)
+        if keys.size and has.size:
+            want = (p[has] % n) * n + nodes[has] % n
+            pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
+            out[has] = np.where(keys[pos] == want, self.graph.data[pos], np.nan)
+        return out
 
     def describe(self, nodes: NDArray[np.int64]) -> RouteParts:
         """`SatelliteRoutes.describe` of forest nodes (``h * N + satellite``)."""
@@ -391,7 +397,7 @@ class _StackedRoutes:
         count = np.zeros(walking.size, np.int64)
         while walking.size:
             p = self.pred[cur]
-            w = self.w_in[cur]
+            w = self._weight_in(cur)
             down = p % n >= s  # reached the gateway: cur is the entry satellite
             done = walking[down]
             gw = p[down]
@@ -400,7 +406,7 @@ class _StackedRoutes:
             hops[done] = count[down]
             isl[done] = total[down]
             feeder[done] = w[down]
-            backhaul[done] = self.w_in[gw]
+            backhaul[done] = self._weight_in(gw)
             on = ~down
             walking, cur = walking[on], p[on]
             total = total[on] + w[on]
