@@ -103,19 +103,9 @@ class SatelliteRoutes:
         return self.pop >= 0
 
     @cached_property
-    def _weight_in(self) -> NDArray[np.float64]:
-        """float64[N]: exact weight of the edge from each node's predecessor to it (NaN: none)."""
-        g = self.graph
-        n = g.shape[1]
-        keys = _edge_keys(g)
-        pred = self.predecessors.astype(np.int64)
-        node = np.flatnonzero(pred >= 0)
-        want = pred[node] * n + node
-        out = np.full(n, np.nan)
-        if keys.size:
-            pos = np.minimum(np.searchsorted(keys, want), keys.size - 1)
-            out[node] = np.where(keys[pos] == want, g.data[pos], np.nan)
-        return out
+    def _forest(self) -> _StackedRoutes:
+        """This tree as a forest of one home (the walks of `describe` and `laser_path` live there)."""
+        return _StackedRoutes([self])
 
     def describe(self, sats: ArrayLike) -> RouteParts:
         """Gateway, entry satellite, hop count and delay parts of the routes of ``sats``.
@@ -133,42 +123,10 @@ class SatelliteRoutes:
         -----
         All K walks advance together, one hop per round; a round costs
         O(walks still on lasers), and there are as many rounds as the
-        longest route has laser hops.  Link delays come from one lookup of
-        every node's incoming edge in the graph (a binary search of the
-        sorted CSR entries), done once per step.
+        longest route has laser hops.  Link delays are read back from the
+        graph's sorted CSR entries (a binary search) for the nodes walked.
         """
-        s = self.nodes.satellites
-        sats = np.asarray(sats, dtype=np.int64).reshape(-1)
-        k = sats.size
-        pred = self.predecessors
-        gateway = np.full(k, -1, np.int32)
-        entry = np.full(k, -1, np.int32)
-        hops = np.full(k, -1, np.int16)
-        isl = np.full(k, np.nan)
-        feeder = np.full(k, np.nan)
-        backhaul = np.full(k, np.nan)
-        walking = np.flatnonzero(self.reachable[sats])
-        cur = sats[walking]
-        total = np.zeros(walking.size)
-        count = np.zeros(walking.size, np.int64)
-        w_in = self._weight_in
-        while walking.size:
-            p = pred[cur].astype(np.int64)
-            w = w_in[cur]
-            down = p >= s  # reached the gateway: cur is the entry satellite
-            done = walking[down]
-            gw = p[down]
-            gateway[done] = gw - s
-            entry[done] = cur[down]
-            hops[done] = count[down]
-            isl[done] = total[down]
-            feeder[done] = w[down]
-            backhaul[done] = w_in[gw]
-            on = ~down
-            walking, cur = walking[on], p[on]
-            total = total[on] + w[on]
-            count = count[on] + 1
-        return RouteParts(sats, gateway, entry, hops, isl, feeder, backhaul)
+        return self._forest.describe(np.asarray(sats, dtype=np.int64).reshape(-1))
 
     def laser_path(self, sats: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """The laser links on the routes of ``sats``, as a ragged array.
@@ -181,29 +139,7 @@ class SatelliteRoutes:
         tail, head : int64[M]
             Satellite indices; empty for unreachable satellites.
         """
-        s = self.nodes.satellites
-        sats = np.asarray(sats, dtype=np.int64).reshape(-1)
-        pred = self.predecessors
-        walking = np.flatnonzero(self.reachable[sats])
-        cur = sats[walking]
-        owners, tails, heads = [], [], []
-        while walking.size:
-            p = pred[cur].astype(np.int64)
-            on = p < s  # still on lasers
-            owners.append(walking[on])
-            tails.append(cur[on])
-            heads.append(p[on])
-            walking, cur = walking[on], p[on]
-        if owners:
-            owner = np.concatenate(owners)
-            tail, head = np.concatenate(tails), np.concatenate(heads)
-            order = np.argsort(owner, kind="stable")
-            owner, tail, head = owner[order], tail[order], head[order]
-        else:
-            owner = tail = head = np.zeros(0, np.int64)
-        indptr = np.zeros(sats.size + 1, np.int64)
-        np.cumsum(np.bincount(owner, minlength=sats.size), out=indptr[1:])
-        return indptr, tail, head
+        return self._forest.laser_path(sats)
 
     @cached_property
     def _all(self) -> RouteParts:
