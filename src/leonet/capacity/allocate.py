@@ -593,6 +593,14 @@ def check_step_inputs(
     demand = _step_demand(
         _per_terminal("demand_bps", demand_bps, n_term), _per_terminal("demand_multiplier", demand_multiplier, n_term)
     )
+    n_cells = _check_routing_indices(model, cell, sat, gw, n_cells)
+    ptr, edges, n_isl = _check_laser_inputs(isl_indptr, isl_edges, n_isl, n_term)
+    return StepInputs(cell, sat, gw, demand, ptr, edges, n_cells, n_isl)
+
+
+def _check_routing_indices(model: CapacityModel, cell, sat, gw, n_cells: int | None) -> int:
+    """Check each terminal's cell, serving satellite and gateway index; return ``n_cells`` (filled in when None)."""
+    n_term = cell.size
     n_cells = int(cell.max()) + 1 if n_cells is None and n_term else int(n_cells or 0)
     if n_term and (cell.min() < 0 or cell.max() >= n_cells):
         raise ScenarioError(f"terminal_cell values must be in 0..{n_cells - 1}, got {cell.min()}..{cell.max()}.")
@@ -601,6 +609,11 @@ def check_step_inputs(
         raise ScenarioError(f"serving_satellite values must be -1 or in 0..{n_sat - 1}, got {sat.min()}..{sat.max()}.")
     if n_term and (gw.min() < -1 or gw.max() >= n_gw):
         raise ScenarioError(f"gateway values must be -1 or in 0..{n_gw - 1}, got {gw.min()}..{gw.max()}.")
+    return n_cells
+
+
+def _check_laser_inputs(isl_indptr, isl_edges, n_isl: int | None, n_term: int):
+    """Checked ragged laser ids of ``n_term`` terminals: ``(indptr, edges, n_isl)``, ``n_isl`` filled in when None."""
     if (isl_indptr is None) != (isl_edges is None):
         raise ScenarioError("give isl_indptr and isl_edges together (or neither, for bent-pipe paths).")
     if isl_indptr is None:
@@ -619,7 +632,7 @@ def check_step_inputs(
     n_isl = (int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl)
     if edges.size and edges.max() >= n_isl:
         raise ScenarioError(f"isl_edges values must be < n_isl = {n_isl}, got {edges.max()}.")
-    return StepInputs(cell, sat, gw, demand, ptr, edges, n_cells, n_isl)
+    return ptr, edges, n_isl
 
 
 def _trusted_step_inputs(

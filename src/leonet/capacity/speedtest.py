@@ -131,7 +131,9 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import ScenarioError
 from .allocate import (
     CapacityModel,
+    _check_laser_inputs,
     _check_nonnegative,
+    _check_routing_indices,
     _int_array,
     _per_terminal,
     _progressive_filling,
@@ -702,14 +704,8 @@ def _step_inputs(model, terminal_cell, serving_satellite, gateway, demand_bps, d
     quality = _per_terminal("link_quality", link_quality, n_term)
     if np.any(quality > 1.0):
         raise ScenarioError(f"link_quality must be in [0, 1], got a maximum of {quality.max()!r}.")
-    n_cells = (int(cell.max()) + 1 if n_term else 0) if n_cells is None else int(n_cells)
-    if n_term and (cell.min() < 0 or cell.max() >= n_cells):
-        raise ScenarioError(f"terminal_cell values must be in 0..{n_cells - 1}, got {cell.min()}..{cell.max()}.")
-    n_sat, n_gw = model.n_satellites, model.n_gateways
-    if n_term and (sat.min() < -1 or sat.max() >= n_sat):
-        raise ScenarioError(f"serving_satellite values must be -1 or in 0..{n_sat - 1}, got {sat.min()}..{sat.max()}.")
-    if n_term and (gw.min() < -1 or gw.max() >= n_gw):
-        raise ScenarioError(f"gateway values must be -1 or in 0..{n_gw - 1}, got {gw.min()}..{gw.max()}.")
+    n_cells = _check_routing_indices(model, cell, sat, gw, n_cells)
+    n_sat = model.n_satellites
     cell_bg = np.zeros(n_cells) if cell_background_bps is None else np.asarray(cell_background_bps, np.float64)
     sat_bg = np.zeros(n_sat) if satellite_background_bps is None else np.asarray(satellite_background_bps, np.float64)
     if cell_bg.shape != (n_cells,):
@@ -722,31 +718,9 @@ def _step_inputs(model, terminal_cell, serving_satellite, gateway, demand_bps, d
     _check_nonnegative("satellite_background_bps", sat_bg)
     if not background_flow_bps > 0:
         raise ScenarioError(f"background_flow_bps must be > 0, got {background_flow_bps!r}.")
-    ptr, edges, n_isl = _laser_inputs(isl_indptr, isl_edges, n_isl, n_term)
+    ptr, edges, n_isl = _check_laser_inputs(isl_indptr, isl_edges, n_isl, n_term)
     return _StepInputs(cell, sat, gw, demand, peak, quality, cell_bg, sat_bg, float(background_flow_bps), ptr, edges,
                        n_cells, n_isl)
-
-
-def _laser_inputs(isl_indptr, isl_edges, n_isl, n_term):
-    """Checked ragged laser ids: (indptr, edges, n_isl)."""
-    if (isl_indptr is None) != (isl_edges is None):
-        raise ScenarioError("give isl_indptr and isl_edges together (or neither, for bent-pipe paths).")
-    if isl_indptr is None:
-        ptr = np.zeros(n_term + 1, dtype=np.intp)
-        edges = np.zeros(0, dtype=np.intp)
-    else:
-        ptr = _int_array("isl_indptr", isl_indptr, n_term + 1)
-        edges = _int_array("isl_edges", isl_edges)
-        if ptr[0] != 0 or ptr[-1] != edges.size or np.any(np.diff(ptr) < 0):
-            raise ScenarioError(
-                f"isl_indptr must start at 0, never decrease and end at len(isl_edges) = {edges.size}."
-            )
-        if edges.size and edges.min() < 0:
-            raise ScenarioError(f"isl_edges must be >= 0, got {edges.min()}.")
-    n_isl = (int(edges.max()) + 1 if edges.size else 0) if n_isl is None else int(n_isl)
-    if edges.size and edges.max() >= n_isl:
-        raise ScenarioError(f"isl_edges values must be < n_isl = {n_isl}, got {edges.max()}.")
-    return ptr, edges, n_isl
 
 
 @dataclass
