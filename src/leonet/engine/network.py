@@ -29,6 +29,7 @@ from ..links.visibility import SiteGeometry, visible_links
 from ..links.topology import IslTopology, no_isl_topology, plus_grid_topology
 from ..orbits.constellation import Constellation
 from ..ground.pops import assign_pops, backhaul_delay_s
+from ..ground.sites import unit_vectors
 from ..routing.graph import GraphBuilder, NodeSpace
 from ..routing.homes import routes_to_homes
 from ..routing.shortest import routes_to_pops, stacked_routes
@@ -42,13 +43,6 @@ __all__ = ["NetworkModel", "StepNetwork"]
 #: Bound each home PoP's shortest-path search to where its terminals can be served
 #: (`leonet.routing.homes`); the routes terminals use are the same either way (tests/routing/test_homes.py).
 BOUND_HOME_SEARCHES = True
-
-
-def _unit(lat_deg, lon_deg) -> NDArray[np.float64]:
-    """float64[N, 3]: unit vectors (ECEF, on a sphere) of points; NaN rows for NaN points."""
-    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
-    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1).reshape(-1, 3)
 
 
 class HomeRoutes(list):
@@ -68,7 +62,7 @@ class HomeRoutes(list):
         super().__init__(routes)
         self.pops = np.asarray(pops, dtype=np.int64)
         self.groups = groups
-        #: float64[H], rad: how far from its PoP each home's terminals are (bounds the searches); None: not known yet.
+        #: float64[H], rad: how far from its PoP each home's terminals are (bounds the searches).
         self.spread = spread
 
     def rows(self, g: int) -> NDArray[np.int64]:
@@ -288,9 +282,10 @@ class NetworkModel:
         self._static_routes = HomeRoutes([None] * len(self.route_sources), [] if self.home_pops is None else self.home_pops,
                                          self.home_groups)
         # Where the terminals are, for bounding each home PoP's search (leonet.routing.homes).
-        self.pop_unit = _unit(pops.lat_deg, pops.lon_deg)
-        self._site_unit = _unit(terminals.lat_deg, terminals.lon_deg)
+        self.pop_unit = unit_vectors(pops.lat_deg, pops.lon_deg).reshape(-1, 3)
+        self._site_unit = unit_vectors(terminals.lat_deg, terminals.lon_deg).reshape(-1, 3)
         self._bound_scale: dict[int, float] = {}
+        self._static_routes.spread = self._spread(self._static_routes, self._site_unit)
 
     def _mover_homes(self, pops, home: NDArray[np.int64], overrides=None) -> None:
         """Moving terminals get their home PoP where they are, step by step (`leonet.ground.pops.HomeLocator`).
@@ -317,7 +312,7 @@ class NetworkModel:
             return
         t, m = state.status.shape
         home = self.locator.home_at(state.lat_deg.ravel(), state.lon_deg.ravel()).reshape(t, m)
-        unit = _unit(state.lat_deg.ravel(), state.lon_deg.ravel()).reshape(t, m, 3)
+        unit = unit_vectors(state.lat_deg, state.lon_deg).reshape(t, m, 3)
         self._home_memo = {int(x): (home[i], unit[i]) for i, x in enumerate(state.offset_ns.tolist())}
 
     def homes_at(self, t_ns: int | None) -> HomeRoutes:
@@ -327,7 +322,7 @@ class NetworkModel:
         hit = self._home_memo.get(int(t_ns))
         if hit is None:
             st = self.motion.at(np.array([t_ns], dtype=np.int64))
-            hit = self.locator.home_at(st.lat_deg[0], st.lon_deg[0]), _unit(st.lat_deg[0], st.lon_deg[0])
+            hit = self.locator.home_at(st.lat_deg[0], st.lon_deg[0]), unit_vectors(st.lat_deg[0], st.lon_deg[0]).reshape(-1, 3)
         moving, moving_unit = hit
         pop = self.home_pops[self.terminal_home].copy()
         # Without a position a moving terminal is blocked: it keeps a home of the step (or its first one).
@@ -383,8 +378,6 @@ class NetworkModel:
         if self.home_pops is None:
             trees = [routes_to_pops(graph, self.nodes, src) for src in self.route_sources]
         elif BOUND_HOME_SEARCHES:
-            if homes.spread is None:
-                homes.spread = self._spread(homes, self._site_unit)
             trees = routes_to_homes(graph, self.nodes, homes.pops, self.pop_unit[homes.pops], homes.spread,
                                     r_ecef_km, self.sin_mask_sat, scale=self._bound_scale)
         else:

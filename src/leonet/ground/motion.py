@@ -96,7 +96,7 @@ from ..errors import InputFileError, ScenarioError
 from ..inputs import excerpt, listing, read_input_bytes, short_repr
 from ..orbits.frames import enu_basis, geodetic_to_ecef
 from ..scenario.sources import TRACK_SUFFIXES
-from .sites import MEAN_EARTH_RADIUS_KM
+from .sites import MEAN_EARTH_RADIUS_KM, unit_vectors
 
 __all__ = [
     "POSITIONED",
@@ -712,14 +712,6 @@ def read_track(
     return _read_geojson(text_path, raw, time_format)
 
 
-def _unit_vectors(lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.float64]:
-    """Unit vectors ``[..., 3]`` of (lat, lon) taken as spherical coordinates."""
-    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
-    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
-    c = np.cos(lat)
-    return np.stack([c * np.cos(lon), c * np.sin(lon), np.sin(lat)], axis=-1)
-
-
 def _angles(a: NDArray[np.float64], b: NDArray[np.float64]) -> NDArray[np.float64]:
     """Angle between unit vectors, rad (``atan2(|a x b|, a . b)``: accurate for tiny and near-opposite angles)."""
     cx = a[..., 1] * b[..., 2] - a[..., 2] * b[..., 1]
@@ -735,7 +727,7 @@ def great_circle_m(lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike
     >>> round(float(great_circle_m(0.0, 0.0, 0.0, 1.0)), 3)   # one degree of the equator: R1 x pi / 180
     111195.08
     """
-    return _angles(_unit_vectors(lat1_deg, lon1_deg), _unit_vectors(lat2_deg, lon2_deg)) * MEAN_EARTH_RADIUS_KM * 1000.0
+    return _angles(unit_vectors(lat1_deg, lon1_deg), unit_vectors(lat2_deg, lon2_deg)) * MEAN_EARTH_RADIUS_KM * 1000.0
 
 
 # --------------------------------------------------------------------------
@@ -877,7 +869,7 @@ class Trajectory:
         for k, c in cols.items():
             set_(self, k, c)
         set_(self, "connected", conn)
-        xyz = _unit_vectors(cols["lat_deg"], cols["lon_deg"])
+        xyz = unit_vectors(cols["lat_deg"], cols["lon_deg"])
         angle = _angles(xyz[:-1], xyz[1:])
         speed = angle * MEAN_EARTH_RADIUS_KM * 1000.0 / (np.diff(t) / NS_PER_S)
         set_(self, "xyz", xyz)

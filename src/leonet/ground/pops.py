@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..constants import C_KM_S
 from ..errors import ScenarioError
-from .sites import great_circle_km, nearest
+from .sites import great_circle_km, nearest, unit_vectors
 
 __all__ = [
     "assign_pops", "backhaul_delay_s", "check_pop_overrides", "home_pops", "HomeLocator", "HOME_BOX_DEG",
@@ -367,7 +367,7 @@ class HomeLocator:
         self._boxes: dict[int, int] = {}  # box key -> home PoP, _NEAREST or _EXACT
         self.unassigned: set[str] = set()
         self.absent: set[str] = set()
-        self._pop_tree = cKDTree(_unit(pops.lat_deg, pops.lon_deg))
+        self._pop_tree = cKDTree(unit_vectors(pops.lat_deg, pops.lon_deg).reshape(-1, 3))
 
     # -- labels -----------------------------------------------------------------
 
@@ -454,7 +454,7 @@ class HomeLocator:
     def _nearest(self, lat: NDArray[np.float64], lon: NDArray[np.float64]) -> NDArray[np.int64]:
         """The great-circle-nearest PoP of each point (ties: the lower index), as `nearest` gives it."""
         k = min(2, len(self.pops))
-        dist, idx = self._pop_tree.query(_unit(lat, lon), k=k)
+        dist, idx = self._pop_tree.query(unit_vectors(lat, lon).reshape(-1, 3), k=k)
         dist, idx = dist.reshape(lat.size, k), idx.reshape(lat.size, k)
         out = idx[:, 0].astype(np.int64)
         # Chord and great circle order the PoPs alike; where two are (nearly) as close, the great circle decides.
@@ -483,12 +483,6 @@ class HomeLocator:
     def notes(self) -> list[str]:
         """The fallbacks met so far (as `home_pops` notes them)."""
         return _fallback_notes(self.unassigned, self.absent)
-
-
-def _unit(lat_deg, lon_deg) -> NDArray[np.float64]:
-    """float64[N, 3]: unit vectors of points taken on the sphere (for chord distances)."""
-    lat, lon = np.radians(np.asarray(lat_deg, dtype=np.float64)), np.radians(np.asarray(lon_deg, dtype=np.float64))
-    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1).reshape(-1, 3)
 
 
 #: Box grid of `HomeLocator` per level: offsets that make row and column indices non-negative.

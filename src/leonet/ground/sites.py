@@ -67,6 +67,7 @@ __all__ = [
     "load_pops",
     "sites_from_coordinates",
     "great_circle_km",
+    "unit_vectors",
     "GATEWAY_CATALOGS",
     "POP_CATALOGS",
     "DEFAULT_GATEWAY_CATALOG",
@@ -1306,6 +1307,17 @@ def _row_numbers(row: Mapping[str, Any], where: str, source: str) -> dict[str, f
 # --------------------------------------------------------------------------
 # Distances on the ground
 # --------------------------------------------------------------------------
+
+
+def unit_vectors(lat_deg: ArrayLike, lon_deg: ArrayLike) -> NDArray[np.float64]:
+    """Unit vectors ``float64[..., 3]`` (ECEF axes) of points taken as spherical latitude and longitude.
+
+    For angles and chord distances on a sphere (nearest PoPs, how far terminals spread); NaN in, NaN out.
+    """
+    lat = np.radians(np.asarray(lat_deg, dtype=np.float64))
+    lon = np.radians(np.asarray(lon_deg, dtype=np.float64))
+    c = np.cos(lat)
+    return np.stack([c * np.cos(lon), c * np.sin(lon), np.sin(lat)], axis=-1)
 
 
 def great_circle_km(lat1_deg: ArrayLike, lon1_deg: ArrayLike, lat2_deg: ArrayLike, lon2_deg: ArrayLike) -> NDArray[np.float64]:
