@@ -313,7 +313,7 @@ class ServiceLayer:
         cell_used = np.bincount(cell[flows], weights=thr[flows], minlength=cell_id.size)
         gw_used = np.bincount(np.asarray(gateway)[flows], weights=thr[flows], minlength=self.capacity.n_gateways)
         below = routed & (thr < np.minimum(self.capacity.min_rate_bps, demand) * (1.0 - 1e-9))
-        where = self.cells_at(t_ns)
+        where = (cell, int(cell_id.size), self._cell_names_of(cell_id))
         out = self._step_capacity(t_ns, routed, demand, thr, below, cell_used, down.cell_capacity_bps,
                                   down.cell_beam_bps, gw_used, where)
         out.speedtest_down_bps, out.speedtest_up_bps = down.speedtest_bps, up.speedtest_bps
@@ -382,13 +382,17 @@ class ServiceLayer:
         does (the capacity allocator breaks ties by that order).
         """
         terminal_cell, ids = self._cell_ids_at(t_ns)
+        return terminal_cell, int(ids.size), self._cell_names_of(ids)
+
+    def _cell_names_of(self, ids: NDArray[np.uint64]) -> NDArray:
+        """H3 names of service cells (the run's own array when ``ids`` is the run's)."""
         if ids is self.cells.cell_id:
-            return terminal_cell, self.cells.n_cells, self.cell_names
+            return self.cell_names
         names = self._hex_names
         for c in ids.tolist():
             if c not in names:
                 names[c] = _hex(c)
-        return terminal_cell, int(ids.size), np.array([names[c] for c in ids.tolist()], dtype=object)
+        return np.array([names[c] for c in ids.tolist()], dtype=object)
 
     def _cell_ids_at(self, t_ns: int) -> tuple[NDArray[np.intp], NDArray[np.uint64]]:
         """``(terminal_cell intp[G], cell_id uint64[C])`` at step ``t_ns`` (the run's own without moving terminals)."""
