@@ -25,7 +25,7 @@ from leonet.errors import RunDirectoryError
 from leonet.results.query import query
 from leonet.scenario.load import load_scenario
 
-from test_parallel import _assert_identical, _tables  # noqa: E402
+from same_tables import assert_same_bits, tables_of  # tests/same_tables.py
 
 pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
 
@@ -53,7 +53,7 @@ def scenario_file(tmp_path_factory):
 def reference(scenario_file, tmp_path_factory):
     out = tmp_path_factory.mktemp("ref") / "run"
     run_scenario(load_scenario(scenario_file), out)
-    return _tables(out)
+    return tables_of(out)
 
 
 def _chunks_done(out) -> int:
@@ -86,7 +86,7 @@ TOTAL_CHUNKS = 100  # 300 steps of 2 s in chunks of 3
 
 
 @pytest.mark.parametrize("sequence", range(SEQUENCES))
-def test_killed_runs_resume_to_identical_tables(scenario_file, reference, tmp_path, sequence):
+def test_killed_runs_resume_to_identicaltables_of(scenario_file, reference, tmp_path, sequence):
     rng = random.Random(1000 + sequence)
     out = tmp_path / "run"
     # Kill points: one during start-up (0 chunks), the rest at random progress.
@@ -101,7 +101,7 @@ def test_killed_runs_resume_to_identical_tables(scenario_file, reference, tmp_pa
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete"
     assert kills == KILL_POINTS_PER_SEQUENCE
-    _assert_identical(reference, _tables(out), f"sequence {sequence}")
+    assert_same_bits(reference, tables_of(out), f"sequence {sequence}")
     counts = os.environ.get("LEONET_KILL_COUNTS")
     if counts:
         with open(counts, "a") as f:
@@ -177,6 +177,6 @@ def test_kills_while_replacing_a_run_never_leave_a_mixed_directory(scenario_file
     cmd = _leonet("run", "--resume", str(out), "--no-report") if status != "complete" else None
     if cmd:
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=600)
-    _assert_identical(reference, _tables(out), "replace + kills")
+    assert_same_bits(reference, tables_of(out), "replace + kills")
     rows = pq.read_table(out / "terminal_steps").num_rows
     assert rows == reference["terminal_steps"].num_rows

@@ -17,8 +17,10 @@ import pyarrow as pa
 import pytest
 
 from leonet.engine.run import run_scenario
-from leonet.results.query import query, run_tables
+from leonet.results.query import query
 from leonet.scenario.load import load_scenario
+
+from same_tables import assert_same_bits, tables_of  # tests/same_tables.py
 
 pytestmark = pytest.mark.slow  # real runs: deselect with -m "not slow"
 
@@ -363,33 +365,11 @@ def mixed(tmp_path_factory):
     return load_scenario(path), tmp
 
 
-KEYS = {"terminal_steps": "t_ns, terminal", "handovers": "t_ns, terminal", "terminal_positions": "t_ns, terminal",
-        "service_events": "t_ns, terminal", "cell_load": "t_ns, cell"}
-
-
-def _tables(run_dir) -> dict[str, pa.Table]:
-    names = set(run_tables(run_dir))
-    return {n: query(run_dir, f"SELECT * FROM {n} ORDER BY {k}") for n, k in KEYS.items() if n in names}
-
-
-def _same(a: dict, b: dict) -> None:
-    assert a.keys() == b.keys()
-    for name in a:
-        assert a[name].schema == b[name].schema, name
-        for col in a[name].column_names:
-            x = a[name].column(col).to_numpy(zero_copy_only=False)
-            y = b[name].column(col).to_numpy(zero_copy_only=False)
-            if x.dtype.kind == "f":
-                assert np.array_equal(x.view(np.int64), y.view(np.int64)), (name, col)
-            else:
-                assert np.array_equal(x, y), (name, col)
-
-
 def test_moving_terminals_give_the_same_bits_whatever_the_chunking_and_executor(mixed):
     loaded, tmp = mixed
     serial = tmp / "serial"
     run_scenario(loaded, serial, chunk_steps=600)
-    ref = _tables(serial)
+    ref = tables_of(serial)
     assert {"terminal_positions", "service_events", "cell_load"} <= set(ref)
     reasons = set(ref["terminal_steps"].column("reason").cast(pa.string()).to_pylist())
     assert {"served", "no-position", "inactive", "policy"} <= reasons
@@ -399,7 +379,7 @@ def test_moving_terminals_give_the_same_bits_whatever_the_chunking_and_executor(
     for kwargs in ({"chunk_steps": 1}, {"chunk_steps": 7}, {"chunk_steps": 11, "workers": 2}):
         out = tmp / f"run-{kwargs['chunk_steps']}"
         run_scenario(loaded, out, **kwargs)
-        _same(ref, _tables(out))
+        assert_same_bits(ref, tables_of(out))
 
 
 def test_a_moving_terminal_shares_the_cell_where_it_is_with_the_background(mixed, tmp_path):

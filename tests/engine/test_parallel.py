@@ -2,54 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pyarrow as pa
 import pytest
 
 from leonet.engine.run import run_scenario
-from leonet.results.query import query, run_tables
 from leonet.scenario.load import load_scenario
 
+from same_tables import assert_same_bits, tables_of  # tests/same_tables.py
 from test_run import short  # noqa: E402  (tests/engine is on sys.path: rootdir-relative import)
 
 pytestmark = pytest.mark.slow  # a real run, fuzzing or the browser: deselect with -m "not slow"
-
-KEYS = {
-    "terminal_steps": "t_ns, terminal",
-    "handovers": "t_ns, terminal",
-    "link_drops": "t_ns",
-    "sat_positions": "t_ns, sat",
-    "cell_load": "t_ns, cell",
-    "gateway_load": "t_ns, gateway",
-    "pings": "t_ns, terminal",
-    "terminal_positions": "t_ns, terminal",
-    "service_events": "t_ns, terminal",
-}
-
-
-def _tables(run_dir) -> dict[str, pa.Table]:
-    names = set(run_tables(run_dir))
-    out = {}
-    for name, key in KEYS.items():
-        if name in names:
-            out[name] = query(run_dir, f"SELECT * FROM {name} ORDER BY {key}")
-    return out
-
-
-def _assert_identical(a: dict, b: dict, label: str):
-    assert a.keys() == b.keys(), label
-    for name in a:
-        ta, tb = a[name], b[name]
-        assert ta.schema == tb.schema, (label, name)
-        assert ta.num_rows == tb.num_rows, (label, name)
-        for col in ta.column_names:
-            x = ta.column(col).to_numpy(zero_copy_only=False)
-            y = tb.column(col).to_numpy(zero_copy_only=False)
-            if x.dtype.kind == "f":
-                assert np.array_equal(x.view(np.int64), y.view(np.int64)), (label, name, col)  # bit for bit
-            else:
-                assert np.array_equal(x, y), (label, name, col)
-
 
 @pytest.fixture(scope="module")
 def ukraine_small():
@@ -63,7 +25,7 @@ def ukraine_small():
 def serial(ukraine_small, tmp_path_factory):
     out = tmp_path_factory.mktemp("serial") / "run"
     run_scenario(ukraine_small, out, chunk_steps=600)
-    tables = _tables(out)
+    tables = tables_of(out)
     assert tables["pings"].num_rows == 650  # 65 s at 10 Hz
     return tables
 
@@ -71,18 +33,18 @@ def serial(ukraine_small, tmp_path_factory):
 @pytest.mark.parametrize("chunk", [1, 7])
 def test_chunk_size_does_not_change_any_value(ukraine_small, serial, tmp_path, chunk):
     run_scenario(ukraine_small, tmp_path / "run", chunk_steps=chunk)
-    _assert_identical(serial, _tables(tmp_path / "run"), f"chunk {chunk}")
+    assert_same_bits(serial, tables_of(tmp_path / "run"), f"chunk {chunk}")
 
 
-def test_two_local_workers_give_the_same_tables(ukraine_small, serial, tmp_path):
+def test_two_local_workers_give_the_sametables_of(ukraine_small, serial, tmp_path):
     run_scenario(ukraine_small, tmp_path / "run", chunk_steps=4, workers=2)
-    _assert_identical(serial, _tables(tmp_path / "run"), "workers 2")
+    assert_same_bits(serial, tables_of(tmp_path / "run"), "workers 2")
 
 
-def test_dask_local_cluster_gives_the_same_tables(ukraine_small, serial, tmp_path):
+def test_dask_local_cluster_gives_the_sametables_of(ukraine_small, serial, tmp_path):
     import dask.distributed  # noqa: F401  (a test dependency: never skipped)
     run_scenario(ukraine_small, tmp_path / "run", chunk_steps=5, dask_local=2)
-    _assert_identical(serial, _tables(tmp_path / "run"), "dask-local 2")
+    assert_same_bits(serial, tables_of(tmp_path / "run"), "dask-local 2")
 
 
 def test_the_serial_run_has_the_story_in_it(serial):

@@ -19,9 +19,10 @@ from leonet.engine import network
 from leonet.engine.context import RunContext
 from leonet.engine.run import run_scenario
 from leonet.orbits.propagate import propagate
-from leonet.results.query import query, run_tables
 from leonet.routing.homes import visibility_angle_rad
 from leonet.scenario.load import load_scenario
+
+from same_tables import assert_same_bits, tables_of  # tests/same_tables.py
 
 WORLD = """\
 [scenario]
@@ -65,14 +66,6 @@ def _scenario(tmp_path, duration: int):
     path = tmp_path / "world.toml"
     path.write_text(textwrap.dedent(WORLD.format(duration=duration)), encoding="utf-8")
     return load_scenario(path)
-
-
-def tables_of(run_dir) -> dict:
-    """Every per-step table of a run, in a fixed row order."""
-    keys = {"terminal_steps": "t_ns, terminal", "handovers": "t_ns, terminal", "terminal_positions": "t_ns, terminal",
-            "service_events": "t_ns, terminal", "cell_load": "t_ns, cell", "gateway_load": "t_ns, gateway"}
-    names = set(run_tables(run_dir))
-    return {name: query(run_dir, f"SELECT * FROM {name} ORDER BY {key}") for name, key in keys.items() if name in names}
 
 
 def _visible(terminal_ecef_km, terminal_up, r_sat_km, sin_mask) -> np.ndarray:
@@ -147,14 +140,7 @@ def test_a_world_run_with_movers_and_an_outage_is_the_same_bounded_or_not(tmp_pa
     run_scenario(scenario, tmp_path / "full")
     a, b = tables_of(tmp_path / "bounded"), tables_of(tmp_path / "full")
     assert a.keys() == b.keys() and {"terminal_steps", "terminal_positions"} <= a.keys()
-    for name in a:
-        assert a[name].schema == b[name].schema and a[name].num_rows == b[name].num_rows, name
-        for col in a[name].column_names:
-            x = a[name].column(col).to_numpy(zero_copy_only=False)
-            y = b[name].column(col).to_numpy(zero_copy_only=False)
-            if x.dtype.kind == "f":
-                x, y = x.view(np.int64), y.view(np.int64)  # bit for bit (NaN included)
-            np.testing.assert_array_equal(x, y, err_msg=f"{name}.{col}")
+    assert_same_bits(a, b, "bounded vs unbounded")
     steps = a["terminal_steps"].to_pandas()
     assert steps["served"].mean() > 0.5 and steps["pop"].nunique() >= 20
 
