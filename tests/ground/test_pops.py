@@ -64,6 +64,22 @@ def test_overrides_replace_the_assignment_a_region_winning_over_its_country(term
     assert check_pop_overrides({regional: "FRA"}, pops) == {regional: pops.ids.index(fra)}
 
 
+def test_a_dependency_missing_from_the_feed_takes_its_sovereigns_pop(pops):
+    # Norfolk Island (NF, an Australian dependency) is not in Starlink's feed: it is served as Australia,
+    # not from the nearest PoP (Auckland); an override of the sovereign reaches it, its own wins.
+    norfolk = sites_from_coordinates("terminal", [{"name": "Kingston NF", "lat_deg": -29.05, "lon_deg": 167.96}])
+    assert ("NF", "") not in pop_assignment_table()
+    home, notes = home_pops(norfolk, pops)
+    assert _ids(pops, home) == [pop_assignment_table()[("AU", "")]] != ["acklnzl1"]
+    assert not any("no Starlink assignment" in n for n in notes)
+    assert _ids(pops, home_pops(norfolk, pops, {"AU": "brseaus1"})[0]) == ["brseaus1"]
+    assert _ids(pops, home_pops(norfolk, pops, {"AU": "brseaus1", "NF": "acklnzl1"})[0]) == ["acklnzl1"]
+    # A disputed territory does not get a sovereign's PoP by this rule.
+    from leonet.ground.regions import sovereign_of_dependencies
+
+    assert "PS" not in sovereign_of_dependencies() and "FK" not in sovereign_of_dependencies()
+
+
 @pytest.mark.parametrize(
     "overrides,needles",
     [

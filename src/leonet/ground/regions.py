@@ -61,6 +61,7 @@ __all__ = [
     "admin1_codes_of",
     "admin1_regions",
     "country_of",
+    "sovereign_of_dependencies",
     "place_codes",
     "countries_in_box",
     "admin1_codes_in_box",
@@ -465,6 +466,31 @@ def _world_index() -> tuple[dict[str, int], dict[str, list[int]], dict[str, str]
         for key in (iso2, str(p["adm0_a3"]), str(p["admin"])):
             country_key.setdefault(fold_name(key), iso2.upper())
     return by_code, by_country, country_key
+
+
+@lru_cache(maxsize=1)
+def sovereign_of_dependencies() -> dict[str, str]:
+    """ISO alpha-2 of each dependency in the shipped borders -> ISO alpha-2 of its sovereign country.
+
+    From Natural Earth's admin-0 ``TYPE`` ("Dependency") and ``SOVEREIGNT``
+    (the sovereign's ``ADMIN`` name): Norfolk Island -> AU, Guam -> US,
+    Pitcairn -> GB.  Disputed and indeterminate territories are left out on
+    purpose: a sovereign there is a political claim, not a service fact.
+
+    Examples
+    --------
+    >>> deps = sovereign_of_dependencies()
+    >>> deps["NF"], deps["GU"], "PS" in deps
+    ('AU', 'US', False)
+    """
+    props, _, _ = _shipped(_WORLD)
+    by_admin = {str(p.get("ADMIN")): _iso2(p) for p in props if str(p.get("TYPE")) in ("Sovereign country", "Country")}
+    out: dict[str, str] = {}
+    for p in props:
+        iso2, sovereign = _iso2(p), by_admin.get(str(p.get("SOVEREIGNT")), "")
+        if str(p.get("TYPE")) == "Dependency" and iso2 and sovereign and sovereign != iso2:
+            out.setdefault(iso2, sovereign)
+    return out
 
 
 def place_codes() -> tuple[frozenset[str], frozenset[str]]:
