@@ -156,7 +156,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import KU_BEAM_BANDWIDTH_HZ
+from .params import KU_BEAM_BANDWIDTH_HZ, KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 __all__ = [
     "ACTIVE_FLOW_DOWN_BPS",
@@ -175,7 +175,8 @@ __all__ = [
     "TYPICAL_ALTITUDE_KM",
     "TYPICAL_SLANT_RANGE_KM",
     "UPLINK_CHANNEL_HZ",
-    "UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ",
+    "UPLINK_GRANT_SHARE",
+    "UPLINK_ZENITH_MARGIN_DB",
     "UPLINK_TO_DOWNLINK_SATELLITE",
     "V2_MINI_FIRST_NAME_NUMBER",
     "ZENITH_LINK_MARGIN_DB",
@@ -193,15 +194,18 @@ __all__ = [
 #: uplink in 8 channels of 62.5 MHz; [Pekhterev21] gives "240/62 MHz".
 UPLINK_CHANNEL_HZ = 62.5e6
 
-#: Spectral efficiency a dish's uplink reaches alone with the satellite at
-#: zenith, bit/s/Hz.  CALIBRATED (see the module docstring).  A dish's
-#: uplink is power limited: its transmitter, not the spectrum, sets the
-#: rate, so its peak is ``UPLINK_CHANNEL_HZ x`` this at zenith and falls
-#: with the SNR, as 1 / range^2 (`leonet.capacity.speedtest.dish_uplink_peak_bps`).  The beam's
-#: uplink *capacity* is the whole channel at the top modulation (many dishes
-#: transmitting at once in parts of the OFDM channel, as [SdrX25] saw --
-#: ASSUMPTION), like the downlink's.
-UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.017
+#: Most of its beam's uplink channel the scheduler grants one dish.
+#: CALIBRATED (best-20 % uploads, see the module docstring); [SdrX25] saw
+#: uplink bursts on a quarter of the channel's subcarriers.  A dish's uplink
+#: is *not* power limited at this share: its EIRP ([FCCUT21]) gives it a high
+#: SNR in a part of the channel, so its rate is the grant times the
+#: efficiency the link's SNR allows (`leonet.capacity.speedtest.dish_uplink_peak_bps`).
+UPLINK_GRANT_SHARE = 0.201
+
+#: The uplink's margin above the top modulation's threshold at zenith, dB.
+#: ASSUMPTION: the downlink's (`ZENITH_LINK_MARGIN_DB`, the beam-edge
+#: contour); the SNR then falls as 1 / range^2 as on the downlink.
+UPLINK_ZENITH_MARGIN_DB = -3.0
 
 #: Beam (and satellite) uplink capacity / downlink capacity: 62.5 MHz /
 #: 240 MHz per beam and 500 / 2,000 MHz per satellite [Pekhterev21], at the
@@ -285,9 +289,10 @@ class DishType:
 #: module docstring and validation/throughput.py).
 _STANDARD_PEAK_DOWN_BPS = 463e6
 
-#: Uplink peak at zenith: the dish's 62.5 MHz channel at the efficiency its
-#: power allows (see `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`): 63.6 Mbit/s.
-_STANDARD_PEAK_UP_BPS = UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+#: Uplink peak at the top modulation: the dish's grant of its beam's 62.5 MHz
+#: channel (`UPLINK_GRANT_SHARE`) at 5.11 bit/s/Hz; scaled by the link's
+#: quality at each step (`leonet.capacity.speedtest.dish_uplink_peak_bps`).
+_STANDARD_PEAK_UP_BPS = UPLINK_GRANT_SHARE * UPLINK_CHANNEL_HZ * KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 #: Known dishes.  The Mini and the Flat High Performance dish share the
 #: Standard dish's peak rates (same modem generation, ASSUMPTION); they
