@@ -444,13 +444,14 @@ def dish_uplink_peak_bps(
 
     Examples
     --------
-    A Standard dish's grant, 81.5 Mbit/s at the top modulation (a quarter of
-    the beam's 319 Mbit/s), at zenith and at 25 deg elevation (1,100 km):
+    A Standard dish's grant, 64.2 Mbit/s at the top modulation (a fifth of
+    the beam's 319 Mbit/s), at zenith and at ~26 deg elevation (1,100 km): the
+    same 0.81 and 0.47 of the top modulation as the downlink's `link_factor`.
 
-    >>> round(float(dish_uplink_peak_bps(550.0, 550.0, peak_bps=81.5e6, zenith_margin_db=-3.0)) / 1e6, 1)
-    66.2
-    >>> round(float(dish_uplink_peak_bps(1100.0, 550.0, peak_bps=81.5e6, zenith_margin_db=-3.0)) / 1e6, 1)
-    44.4
+    >>> round(float(dish_uplink_peak_bps(550.0, 550.0, peak_bps=64.2e6, zenith_margin_db=-3.0)) / 1e6, 1)
+    52.2
+    >>> round(float(dish_uplink_peak_bps(1100.0, 550.0, peak_bps=64.2e6, zenith_margin_db=-3.0)) / 1e6, 1)
+    29.9
     """
     from .speedtest_params import DISHES, UPLINK_ZENITH_MARGIN_DB
 
@@ -1704,7 +1705,7 @@ class SpeedTestRun:
     >>> r_sat = np.array([[3807.3, 2244.4, 5318.9]])  # 550 km above Kyiv
     >>> down, up = run.step(12.0, r_sat, [0], [0], 0.0, [552.0])
     >>> round(float(down.speedtest_bps[0]) / 1e6), round(float(up.speedtest_bps[0]) / 1e6)
-    (376, 63)
+    (376, 52)
     """
 
     def __init__(
