@@ -80,7 +80,9 @@ max-min allocation once and `greedy_rates` once.
 * Background of the terminal's own cell crosses the cell's beam, the
   satellite, the gateway and the lasers of the cell's path.
 * Background of the satellite's other cells crosses the satellite only.
-* The terminal's dish caps the speed test at ``peak x link_factor``.
+* The terminal's dish caps the speed test at ``peak x link_factor``; on the
+  uplink the peak is the dish's grant of the beam's channel and the link
+  factor follows the same law (`dish_uplink_peak_bps`).
 
 `BackgroundLoad` turns population into these background loads (subscribers
 per person, daily profile, sell-out cap per cell, and every satellite's
@@ -507,8 +509,8 @@ def uplink_model(model: CapacityModel) -> CapacityModel:
     satellite's 500 MHz instead of 2,000 MHz, at the same top modulation
     ([Pekhterev21] in `leonet.capacity.speedtest_params`).  Gateways and
     lasers keep their (per-direction) capacities.  A single dish's uplink
-    is limited by its own power, far below its beam's capacity: see
-    `leonet.capacity.speedtest_params.UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`.
+    is the grant the scheduler gives it, a fifth of its beam's channel
+    (`leonet.capacity.speedtest_params.UPLINK_GRANT_SHARE`, `dish_uplink_peak_bps`).
 
     Examples
     --------
