@@ -7,13 +7,14 @@ Which numbers, fitted to what (medians over the 96 calibration countries, termin
 placed like the model's subscribers, leonet runs as in validation/throughput.py):
 
 * the Standard dish's downlink peak       <- published best-20 % download / simulated p80 = 1
-* the dish's uplink efficiency at zenith  <- published best-20 % upload / simulated p80 = 1
+* the dish's uplink grant (share of its   <- published best-20 % upload / simulated p80 = 1
+  beam's uplink channel)
 
 at the downlink zenith margin of ``speedtest_params`` (an assumption), with the network of
 the calibration date.  Each round runs every hour once with the current values and
 scales them by the median ratio (a lightly loaded speed test is the dish's peak times
-the link quality, so the downlink ratio is nearly exact in one round; the uplink's
-Shannon rate is close to linear in the efficiency).  The published *medians* are never
+the link quality, so both ratios are nearly exact in one round: the uplink is the
+grant times the link quality too).  The published *medians* are never
 used to choose anything: they are what validation/throughput.py judges the model on
 (printed for information only).  Prints the values to be copied into
 ``leonet/capacity/speedtest_params.py``.
@@ -30,12 +31,18 @@ import numpy as np
 import throughput as T
 
 
-def _set(peak_down_bps: float, uplink_se: float) -> None:
-    """Use these values in this process's runs (the runs compute here: one worker)."""
-    from leonet.capacity import speedtest_params as sp
+def _set(peak_down_bps: float, grant_share: float) -> None:
+    """Use these values in this process's runs (the runs compute here: one worker).
 
-    sp.DISHES = {k: dataclasses.replace(d, peak_down_bps=peak_down_bps) for k, d in sp.DISHES.items()}
-    sp.UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = uplink_se
+    Every dish shares the Standard's peaks (`speedtest_params.DISHES`).
+    """
+    from leonet.capacity import speedtest_params as sp
+    from leonet.capacity.params import KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+
+    peak_up = grant_share * sp.UPLINK_CHANNEL_HZ * KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+    sp.DISHES.update({k: dataclasses.replace(d, peak_down_bps=peak_down_bps, peak_up_bps=peak_up)
+                      for k, d in sp.DISHES.items()})
+    sp.UPLINK_GRANT_SHARE = grant_share
 
 
 def main(argv=None):
@@ -55,8 +62,8 @@ def main(argv=None):
     calib = T.read_calibration()
     sites, owner = T.sites_for_countries(calib, args.per_country, args.seed)
     peak = sp.DISHES["standard"].peak_down_bps
-    se_up = sp.UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
-    print("| round | dish peak Mbit/s | uplink bit/s/Hz | best-20 / p80 down | best-20 / p80 up | "
+    se_up = sp.UPLINK_GRANT_SHARE
+    print("| round | dish peak Mbit/s | uplink grant share | best-20 / p80 down | best-20 / p80 up | "
           "(medians within 25 %, down / up: not fitted) |")
     print("|---|---|---|---|---|---|")
     for k in range(args.rounds + 1):
@@ -82,9 +89,10 @@ def main(argv=None):
         if k < args.rounds:
             peak *= rd
             se_up *= ru
-    print(f"\nFitted at the assumed zenith margin {sp.ZENITH_LINK_MARGIN_DB} dB: dish downlink peak {peak / 1e6:.0f} "
-          f"Mbit/s, dish uplink efficiency {se_up:.3f} bit/s/Hz (peak {sp.UPLINK_CHANNEL_HZ * se_up / 1e6:.1f} Mbit/s "
-          f"at zenith).  Copy them into leonet/capacity/speedtest_params.py.")
+    print(f"\nFitted at the assumed zenith margins {sp.ZENITH_LINK_MARGIN_DB} dB (down) and "
+          f"{sp.UPLINK_ZENITH_MARGIN_DB} dB (up): dish downlink peak {peak / 1e6:.0f} Mbit/s, dish uplink grant "
+          f"{se_up:.3f} of the channel (peak {sp.UPLINK_CHANNEL_HZ * 5.11 * se_up / 1e6:.1f} Mbit/s at the top "
+          f"modulation).  Copy them into leonet/capacity/speedtest_params.py.")
 
 
 if __name__ == "__main__":

@@ -408,6 +408,43 @@ def test_link_factor_falls_with_range_and_gain():
     assert lo < f[2] < hi
 
 
+def test_uplink_is_a_grant_at_the_links_quality_like_the_downlink():
+    """A lone dish's upload / download ratio does not depend on where its satellite is.
+
+    Starlink's published 2025-12 medians: upload / download ~0.14 in every
+    kind of country (IQR 0.12-0.15 over 96 countries, uncorrelated with the
+    latency, i.e. with laser or bent-pipe service).  The uplink is the dish's
+    scheduled grant (``UPLINK_GRANT_SHARE`` of the 62.5 MHz channel at 5.11
+    bit/s/Hz) at a link quality that follows the downlink's law; a power-limited
+    Shannon rate at ~1 bit/s/Hz (the model before) fell 3x from zenith to 25 deg.
+    """
+    from leonet.capacity.speedtest import dish_uplink_peak_bps
+    from leonet.capacity.speedtest_params import DISHES, UPLINK_GRANT_SHARE, UPLINK_ZENITH_MARGIN_DB
+
+    std = DISHES["standard"]
+    np.testing.assert_allclose(std.peak_up_bps, UPLINK_GRANT_SHARE * 62.5e6 * 5.11, rtol=1e-12)
+    rng = np.array([550.0, 700.0, 900.0, 1123.0])  # zenith .. 25 deg at 550 km
+    up = dish_uplink_peak_bps(rng, 550.0)
+    down = std.peak_down_bps * link_factor(rng, 550.0, zenith_margin_db=UPLINK_ZENITH_MARGIN_DB)
+    np.testing.assert_allclose(up / down, std.peak_up_bps / std.peak_down_bps, rtol=1e-12)
+    # ... and that ratio is the published one within its spread (0.12-0.15).
+    assert 0.12 < std.peak_up_bps / std.peak_down_bps < 0.15
+    # Zenith to 25 deg costs the uplink what it costs the downlink (~0.47 / 0.81), not 3x.
+    assert 0.5 < up[-1] / up[0] < 0.65
+    # A smaller transmit array (the Mini) sends less at every range.
+    mini = dish_uplink_peak_bps(rng, 550.0, gain_offset_db=DISHES["mini"].uplink_gain_offset_db)
+    assert np.all(mini < up)
+
+
+@pytest.mark.parametrize("module", ["leonet.capacity.speedtest", "leonet.capacity.speedtest_params"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0 and result.attempted > 0
+
+
 def test_generations_of_the_shipped_snapshot_follow_launch_batches():
     text = data_path("tle", "starlink_gp_20260530.tle").read_text().splitlines()
     names = [text[i].strip() for i in range(0, len(text), 3)]

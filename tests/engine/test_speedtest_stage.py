@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from leonet.capacity.speedtest_params import DISHES
-from leonet.capacity.speedtest_params import UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ as UPLINK_SE
+from leonet.capacity.speedtest_params import UPLINK_GRANT_SHARE, UPLINK_ZENITH_MARGIN_DB
 from leonet.constants import C_KM_S
 from leonet.engine.run import run_scenario
 from leonet.results.query import query
@@ -121,9 +121,9 @@ def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
     and mostly on other satellites: the steps where Kyiv shares its satellite are
     left out).  Downlink: min(dish peak, beam) x link quality (-3 dB at zenith,
     free-space loss over the slant range; the dish peak, 463 Mbit/s, is calibrated).
-    Uplink: the dish's power-limited rate, 62.5 MHz x log2(1 + (2^e - 1)
-    (altitude / range)^2) with e its calibrated efficiency at zenith (1.017
-    bit/s/Hz), below the uplink beam (62.5 MHz x 5.11 = 319 Mbit/s).
+    Uplink: the dish's grant, a calibrated share (0.201) of its beam's 62.5 MHz
+    channel at 5.11 bit/s/Hz, at the uplink's link quality (the same law, -3 dB at
+    zenith), below the uplink beam (62.5 MHz x 5.11 = 319 Mbit/s) at that quality.
     """
     cap = "[capacity]\nbackground_subscribers = 0\n"
     if beam_bps is not None:
@@ -145,8 +145,8 @@ def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
         q = _link_factor(rng, alt[key])
         beam = 1.2264e9 if beam_bps is None else beam_bps
         want_down = min(DISHES["standard"].peak_down_bps, beam) * q
-        want_up = min(62.5e6 * math.log2(1 + (2 ** UPLINK_SE - 1) * min((alt[key] / rng) ** 2, 1.0)),
-                      62.5e6 * 5.11 * (beam / 1.2264e9))
+        q_up = _link_factor(rng, alt[key], margin_db=UPLINK_ZENITH_MARGIN_DB)
+        want_up = min(UPLINK_GRANT_SHARE, beam / 1.2264e9) * 62.5e6 * 5.11 * q_up
         assert t["down"][i] * 1e6 == pytest.approx(want_down, rel=1e-6), limit
         assert t["up"][i] * 1e6 == pytest.approx(want_up, rel=1e-6)
         # Its throughput is its demand (100 Mbit/s) or what the beam allows.

@@ -80,7 +80,9 @@ max-min allocation once and `greedy_rates` once.
 * Background of the terminal's own cell crosses the cell's beam, the
   satellite, the gateway and the lasers of the cell's path.
 * Background of the satellite's other cells crosses the satellite only.
-* The terminal's dish caps the speed test at ``peak x link_factor``.
+* The terminal's dish caps the speed test at ``peak x link_factor``; on the
+  uplink the peak is the dish's grant of the beam's channel and the link
+  factor follows the same law (`dish_uplink_peak_bps`).
 
 `BackgroundLoad` turns population into these background loads (subscribers
 per person, daily profile, sell-out cap per cell, and every satellite's
@@ -413,52 +415,52 @@ def dish_uplink_peak_bps(
     altitude_km: ArrayLike,
     *,
     gain_offset_db: ArrayLike = 0.0,
-    zenith_efficiency_bps_per_hz: float | None = None,
-    channel_hz: float | None = None,
+    peak_bps: float | None = None,
+    zenith_margin_db: float | None = None,
     top_efficiency_bps_per_hz: float = KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ,
 ) -> NDArray[np.float64]:
-    """Most a dish can send, bit/s: its channel at the spectral efficiency its power allows.
+    """Most a dish can send, bit/s: its scheduled share of the uplink channel at its link's quality.
 
     Parameters
     ----------
     slant_range_km, altitude_km : float64[...], km
     gain_offset_db : float64[...], dB
-        EIRP relative to the Standard dish (`DishType.uplink_gain_offset_db`).
-    zenith_efficiency_bps_per_hz : float, bit/s/Hz
-        What the Standard dish reaches with the satellite at zenith
-        (`UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`).
-    channel_hz : float, Hz
-        The dish's uplink channel (`UPLINK_CHANNEL_HZ`).
+        EIRP relative to the Standard dish (`DishType.uplink_gain_offset_db`),
+        with any mount loss.
+    peak_bps : float, bit/s
+        The dish's uplink at the top modulation: its grant of the beam's
+        uplink channel (`DishType.peak_up_bps`, default the Standard's:
+        ``UPLINK_GRANT_SHARE x UPLINK_CHANNEL_HZ x 5.11``).
+    zenith_margin_db : float, dB
+        The uplink's margin above the top modulation at zenith
+        (`UPLINK_ZENITH_MARGIN_DB`).
     top_efficiency_bps_per_hz : float
-        The top modulation, which caps the efficiency.
+        The top modulation.
 
     Returns
     -------
     peak_bps : float64[...]
-        ``channel x min(top, log2(1 + snr))``, ``snr = (2^zenith - 1) x
-        10^(gain/10) x (altitude / range)^2``: the SNR of a power-limited
-        link falls as 1 / range^2.
+        ``peak x link_factor(range, altitude, gain, margin)``: the grant is
+        fixed by the scheduler, the modulation by the link's SNR, which falls
+        as 1 / range^2 -- the same law as the downlink's.
 
     Examples
     --------
-    >>> round(float(dish_uplink_peak_bps(550.0, 550.0, zenith_efficiency_bps_per_hz=1.0)) / 1e6, 1)
-    62.5
-    >>> round(float(dish_uplink_peak_bps(1100.0, 550.0, zenith_efficiency_bps_per_hz=1.0)) / 1e6, 1)
-    20.1
-    """
-    from .speedtest_params import (
-        UPLINK_CHANNEL_HZ,
-        UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ,
-    )
+    A Standard dish's grant, 64.2 Mbit/s at the top modulation (a fifth of
+    the beam's 319 Mbit/s), at zenith and at ~26 deg elevation (1,100 km): the
+    same 0.81 and 0.47 of the top modulation as the downlink's `link_factor`.
 
-    se0 = UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ if zenith_efficiency_bps_per_hz is None else zenith_efficiency_bps_per_hz
-    bw = UPLINK_CHANNEL_HZ if channel_hz is None else channel_hz
-    rng = np.maximum(np.asarray(slant_range_km, dtype=np.float64), 1e-9)
-    alt = np.maximum(np.asarray(altitude_km, dtype=np.float64), 1e-9)
-    snr = (2.0**se0 - 1.0) * 10.0 ** (np.asarray(gain_offset_db, dtype=np.float64) / 10.0) * np.minimum(
-        (alt / rng) ** 2, 1.0
-    )
-    return bw * np.minimum(np.log2(1.0 + snr), top_efficiency_bps_per_hz)
+    >>> round(float(dish_uplink_peak_bps(550.0, 550.0, peak_bps=64.2e6, zenith_margin_db=-3.0)) / 1e6, 1)
+    52.2
+    >>> round(float(dish_uplink_peak_bps(1100.0, 550.0, peak_bps=64.2e6, zenith_margin_db=-3.0)) / 1e6, 1)
+    29.9
+    """
+    from .speedtest_params import DISHES, UPLINK_ZENITH_MARGIN_DB
+
+    peak = DISHES["standard"].peak_up_bps if peak_bps is None else float(peak_bps)
+    margin = UPLINK_ZENITH_MARGIN_DB if zenith_margin_db is None else float(zenith_margin_db)
+    return peak * link_factor(slant_range_km, altitude_km, gain_offset_db=gain_offset_db, zenith_margin_db=margin,
+                              top_efficiency_bps_per_hz=top_efficiency_bps_per_hz)
 
 
 _NAME_NUMBER = re.compile(r"STARLINK-(\d+)")
@@ -507,8 +509,8 @@ def uplink_model(model: CapacityModel) -> CapacityModel:
     satellite's 500 MHz instead of 2,000 MHz, at the same top modulation
     ([Pekhterev21] in `leonet.capacity.speedtest_params`).  Gateways and
     lasers keep their (per-direction) capacities.  A single dish's uplink
-    is limited by its own power, far below its beam's capacity: see
-    `leonet.capacity.speedtest_params.UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`.
+    is the grant the scheduler gives it, a fifth of its beam's channel
+    (`leonet.capacity.speedtest_params.UPLINK_GRANT_SHARE`, `dish_uplink_peak_bps`).
 
     Examples
     --------
@@ -1694,8 +1696,8 @@ class SpeedTestRun:
         Country of each service cell ("" unknown: from its centre).
     zenith_margin_db : float, dB
         Downlink margin (`ZENITH_LINK_MARGIN_DB`).
-    uplink_efficiency_bps_per_hz : float, bit/s/Hz
-        The dish's uplink efficiency at zenith (`UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`).
+    uplink_zenith_margin_db : float, dB, optional
+        Uplink margin at zenith (`UPLINK_ZENITH_MARGIN_DB`).
 
     Examples
     --------
@@ -1705,7 +1707,7 @@ class SpeedTestRun:
     >>> r_sat = np.array([[3807.3, 2244.4, 5318.9]])  # 550 km above Kyiv
     >>> down, up = run.step(12.0, r_sat, [0], [0], 0.0, [552.0])
     >>> round(float(down.speedtest_bps[0]) / 1e6), round(float(up.speedtest_bps[0]) / 1e6)
-    (376, 63)
+    (376, 52)
     """
 
     def __init__(
@@ -1723,11 +1725,11 @@ class SpeedTestRun:
         visibility_positions_km: NDArray[np.float64] | None = None,
         cell_country_iso2: Sequence[str] | None = None,
         zenith_margin_db: float = ZENITH_LINK_MARGIN_DB,
-        uplink_efficiency_bps_per_hz: float | None = None,
+        uplink_zenith_margin_db: float | None = None,
     ):
         from h3.api import basic_int as h3int
 
-        from .speedtest_params import CALIBRATION_DATE, DISHES, UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ, network_state
+        from .speedtest_params import CALIBRATION_DATE, DISHES, UPLINK_ZENITH_MARGIN_DB, network_state
 
         self.down_model = down_model
         self.up_model = uplink_model(down_model)
@@ -1745,9 +1747,9 @@ class SpeedTestRun:
         self.gain_up_db = np.array([DISHES[d].uplink_gain_offset_db for d in dishes])
         self.flat_mounted = np.array([DISHES[d].flat_mounted for d in dishes], dtype=bool)
         self.zenith_margin_db = float(zenith_margin_db)
-        self.uplink_efficiency = (
-            UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ if uplink_efficiency_bps_per_hz is None
-            else float(uplink_efficiency_bps_per_hz)
+        self.peak_up_bps = np.array([DISHES[d].peak_up_bps for d in dishes])
+        self.uplink_margin_db = (
+            UPLINK_ZENITH_MARGIN_DB if uplink_zenith_margin_db is None else float(uplink_zenith_margin_db)
         )
         self.state = network_state(CALIBRATION_DATE if as_of is None else as_of)
         self._structure_cache: dict = {}
@@ -1848,8 +1850,10 @@ class SpeedTestRun:
             mount = np.where(self.flat_mounted, flat_mount_loss_db(_sin_elevation(rng, alt)), 0.0)
             gain_down, gain_up = gain_down + mount, gain_up + mount
         q_down = link_factor(rng, alt, gain_offset_db=gain_down, zenith_margin_db=self.zenith_margin_db)
-        peak_up = share * self.state.uplink_scale * dish_uplink_peak_bps(
-            rng, alt, gain_offset_db=gain_up, zenith_efficiency_bps_per_hz=self.uplink_efficiency)
+        # Uplink: the dish's scheduled grant (its peak, scaled by its era) at its own link's
+        # quality; the quality also scales its beam's uplink capacity, as on the downlink.
+        q_up = link_factor(rng, alt, gain_offset_db=gain_up, zenith_margin_db=self.uplink_margin_db)
+        peak_up = share * self.state.uplink_scale * self.peak_up_bps
         terminal_cell, cell_id = (self.terminal_cell, self.cell_id) if cells is None else (
             np.asarray(cells[0], dtype=np.intp), np.asarray(cells[1], dtype=np.uint64))
         subscribers, lon = self._cell_background(cell_id)
@@ -1861,7 +1865,7 @@ class SpeedTestRun:
         xd = _step_inputs(self.down_model, terminal_cell, sat, gateway, demand_down_bps,
                           share * self.peak_down_bps, q_down, cell_d, sat_d, ACTIVE_FLOW_DOWN_BPS, isl_indptr,
                           isl_edges, n_cells, n_isl, validate)
-        xu = _step_inputs(self.up_model, terminal_cell, sat, gateway, up_demand, peak_up, 1.0, cell_u, sat_u,
+        xu = _step_inputs(self.up_model, terminal_cell, sat, gateway, up_demand, peak_up, q_up, cell_u, sat_u,
                           ACTIVE_FLOW_UP_BPS, isl_indptr, edges_up, n_cells, n_isl, validate)
         # One flow structure for both directions (the same as two speedtest_step calls).
         return _speedtest_pair(self.down_model, self.up_model, xd, xu, self._structure_cache)

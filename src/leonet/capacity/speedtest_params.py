@@ -58,8 +58,9 @@ downlink channel of one terminal       240 MHz            [Pekhterev21]
 uplink channel of one terminal/beam    62.5 MHz           [Pekhterev21] (500 MHz / 8)
 top spectral efficiency (beams)        5.11 bit/s/Hz      [Pekhterev21]; uplink: ASSUMPTION same
 downlink SNR margin at zenith          -3 dB              ASSUMPTION: beam-edge (half-power) contour
+uplink SNR margin at zenith            -3 dB              ASSUMPTION: the downlink's (see "Uplink")
 dish peak down (Standard)              see `DISHES`       CALIBRATED (best-20 % downloads)
-dish uplink efficiency at zenith       1.017 bit/s/Hz     CALIBRATED (best-20 % uploads)
+dish uplink grant (share of channel)   0.201              CALIBRATED (best-20 % uploads); [SdrX25]: 1/4
 antenna gain vs Standard               10 log10(area)     [StarlinkSpecs]
 subscribers (2025-12)                  8.0 million        [StarlinkSubs25], extrapolated
 mean demand per subscriber, down       1.80 Mbit/s        [OpenVault25]: 592.8 GB / month
@@ -75,7 +76,7 @@ upload 20-40 Mbit/s"), so they are fitted to the *best-20 %* quantiles of
 Starlink's published per-country speeds (the calibration file's
 ``*_best20_mbps``, median over the 96 countries, with terminals placed like
 the model's subscribers): the Standard dish's downlink peak and its uplink
-efficiency at zenith.  When the network is lightly loaded a speed test is
+grant (the share of its beam's uplink channel the scheduler gives one dish).  When the network is lightly loaded a speed test is
 the dish's peak scaled by the link quality, so the upper quantile measures
 the peak; the medians -- what the model is judged on -- and everything
 about Osnabrück stay predictions.  validation/throughput_fit.py does the
@@ -123,6 +124,29 @@ fit; its numbers are in the report.
     power density (the exposure limit), transmit duty cycle 14 %.  The
     transmit array is not the receive aperture.
 
+Uplink: a scheduled grant, not a power-limited link
+---------------------------------------------------
+A dish's upload is the share of its beam's 62.5 MHz uplink channel the
+scheduler grants it (`UPLINK_GRANT_SHARE`: fitted 0.201 -- [SdrX25] saw
+single-dish bursts on a quarter of the channel's subcarriers) at the
+modulation its link's SNR allows, which falls with the slant range by the
+same law as the downlink's (`leonet.capacity.speedtest.link_factor`, with
+`UPLINK_ZENITH_MARGIN_DB`).  The evidence is Starlink's own: over the 96
+published countries the upload / download median ratio is 0.14 with an
+interquartile range of 0.12-0.15, and it is uncorrelated with the latency
+(r = 0.15: laser-served islands and bent-pipe countries alike), while a
+power-limited Shannon rate near 1 bit/s/Hz (this model before 2026-11:
+``UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.017``) falls 3x from zenith to
+25 deg elevation, twice as fast as the downlink: it made uploads ~2x too high
+where the serving satellite is near zenith (bent-pipe countries next to a
+gateway) and ~0.6x too low on laser-served islands.  Power is not what
+limits the dish: [FCCUT21]'s 2.44 W into a 29 x 29 cm transmit array
+(~32 dBi at 14.25 GHz with 70 % efficiency) is ~36 dBW EIRP, so at 550 km
+(170.3 dB of free-space loss) in a fifth of the channel (12.5 MHz) its C/N
+is ~23 dB + the satellite's G/T (not public): above the top modulation's
+15.3 dB for any G/T above about -8 dB/K (ASSUMPTION that it is).  Fitted, the Standard dish's grant at the top modulation is
+64.2 Mbit/s, 0.139 of its downlink peak: the published ratio.
+
 Eras: the network at a date
 ---------------------------
 Subscribers, what a subscriber downloads and uploads, and what one dish may
@@ -143,7 +167,8 @@ outside them):
   few % of a beam's uplink), so a rise of measured uploads is a rise of
   the dish's own rate: it scales `dish_uplink_peak_bps`.  What limits a
   dish's uplink in the operator's scheduler (duty cycle, grants, power
-  [FCCUT21]) is not public; the scale stands for all of it.
+  [FCCUT21]) is not public; the scale stands for all of it: it multiplies
+  the grant (`UPLINK_GRANT_SHARE`).
 
 The downlink has no era factor: its changes over time are the fleet (the
 run's satellites, V1.5 / V2 mini) and the load (subscribers, demand),
@@ -156,7 +181,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .params import KU_BEAM_BANDWIDTH_HZ
+from .params import KU_BEAM_BANDWIDTH_HZ, KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 __all__ = [
     "ACTIVE_FLOW_DOWN_BPS",
@@ -175,7 +200,8 @@ __all__ = [
     "TYPICAL_ALTITUDE_KM",
     "TYPICAL_SLANT_RANGE_KM",
     "UPLINK_CHANNEL_HZ",
-    "UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ",
+    "UPLINK_GRANT_SHARE",
+    "UPLINK_ZENITH_MARGIN_DB",
     "UPLINK_TO_DOWNLINK_SATELLITE",
     "V2_MINI_FIRST_NAME_NUMBER",
     "ZENITH_LINK_MARGIN_DB",
@@ -193,15 +219,13 @@ __all__ = [
 #: uplink in 8 channels of 62.5 MHz; [Pekhterev21] gives "240/62 MHz".
 UPLINK_CHANNEL_HZ = 62.5e6
 
-#: Spectral efficiency a dish's uplink reaches alone with the satellite at
-#: zenith, bit/s/Hz.  CALIBRATED (see the module docstring).  A dish's
-#: uplink is power limited: its transmitter, not the spectrum, sets the
-#: rate, so its peak is ``UPLINK_CHANNEL_HZ x`` this at zenith and falls
-#: with the SNR, as 1 / range^2 (`leonet.capacity.speedtest.dish_uplink_peak_bps`).  The beam's
-#: uplink *capacity* is the whole channel at the top modulation (many dishes
-#: transmitting at once in parts of the OFDM channel, as [SdrX25] saw --
-#: ASSUMPTION), like the downlink's.
-UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ = 1.017
+#: Most of its beam's uplink channel the scheduler grants one dish.
+#: CALIBRATED (best-20 % uploads, see the module docstring); [SdrX25] saw
+#: uplink bursts on a quarter of the channel's subcarriers.  A dish's uplink
+#: is *not* power limited at this share: its EIRP ([FCCUT21]) gives it a high
+#: SNR in a part of the channel, so its rate is the grant times the
+#: efficiency the link's SNR allows (`leonet.capacity.speedtest.dish_uplink_peak_bps`).
+UPLINK_GRANT_SHARE = 0.201
 
 #: Beam (and satellite) uplink capacity / downlink capacity: 62.5 MHz /
 #: 240 MHz per beam and 500 / 2,000 MHz per satellite [Pekhterev21], at the
@@ -220,6 +244,12 @@ UPLINK_TO_DOWNLINK_SATELLITE = 500e6 / 2000e6
 #: model lacks the spread between users: obstructions, old dishes,
 #: deprioritised plans), see the report.
 ZENITH_LINK_MARGIN_DB = -3.0
+
+#: The uplink's margin above the top modulation's threshold at zenith, dB.
+#: ASSUMPTION: the downlink's (`ZENITH_LINK_MARGIN_DB`, the beam-edge
+#: contour); the SNR then falls as 1 / range^2 as on the downlink.
+UPLINK_ZENITH_MARGIN_DB = ZENITH_LINK_MARGIN_DB
+
 
 #: Slant range of a "typical" serving geometry, km: 45 deg elevation at
 #: 550 km.  The sell-out cap is computed against the beam capacity there.
@@ -240,10 +270,11 @@ class DishType:
         Most one dish receives at the top modulation on an idle network;
         scaled by the link quality (`leonet.capacity.speedtest.link_factor`).
     peak_up_bps : float, bit/s
-        What a Standard dish sends with the satellite at zenith
-        (``UPLINK_CHANNEL_HZ x UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ``); the
-        uplink peak at a step is `leonet.capacity.speedtest.dish_uplink_peak_bps`
-        (range and ``uplink_gain_offset_db``).
+        Most one dish sends at the top modulation: its grant of the beam's
+        uplink channel (``UPLINK_GRANT_SHARE x UPLINK_CHANNEL_HZ x 5.11``);
+        scaled at each step by the uplink's link quality
+        (`leonet.capacity.speedtest.dish_uplink_peak_bps`: range and
+        ``uplink_gain_offset_db``) and by the era (`NetworkState.uplink_scale`).
     source : str
     flat_mounted : bool
         Mounted flat (facing the zenith), as vehicle dishes are: its gain
@@ -285,9 +316,10 @@ class DishType:
 #: module docstring and validation/throughput.py).
 _STANDARD_PEAK_DOWN_BPS = 463e6
 
-#: Uplink peak at zenith: the dish's 62.5 MHz channel at the efficiency its
-#: power allows (see `UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ`): 63.6 Mbit/s.
-_STANDARD_PEAK_UP_BPS = UPLINK_CHANNEL_HZ * UPLINK_SPECTRAL_EFFICIENCY_BPS_PER_HZ
+#: Uplink peak at the top modulation: the dish's grant of its beam's 62.5 MHz
+#: channel (`UPLINK_GRANT_SHARE`) at 5.11 bit/s/Hz; scaled by the link's
+#: quality at each step (`leonet.capacity.speedtest.dish_uplink_peak_bps`).
+_STANDARD_PEAK_UP_BPS = UPLINK_GRANT_SHARE * UPLINK_CHANNEL_HZ * KU_SPECTRAL_EFFICIENCY_BPS_PER_HZ
 
 #: Known dishes.  The Mini and the Flat High Performance dish share the
 #: Standard dish's peak rates (same modem generation, ASSUMPTION); they
