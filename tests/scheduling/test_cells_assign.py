@@ -23,7 +23,7 @@ from leonet.orbits.propagate import propagate
 from leonet.results.query import query
 from leonet.scenario.load import load_scenario
 from leonet.scheduling.assign import POLICIES, SlotScheduler
-from leonet.scheduling.cells_assign import CellBeams, assign_cells, deferred_acceptance
+from leonet.scheduling.cells_assign import CellBeams, assign_cells, deferred_acceptance, lex_order
 from leonet.timebase import TimeGrid
 
 S = 10**9
@@ -429,3 +429,25 @@ def test_ukraine_capacity_share_drops_and_rtt_holds(tmp_path, monkeypatch):
     assert abs(after["p50"] - before["p50"]) < 3.0  # ms
     assert before["max_cells_per_sat"] > 16  # why cells went without beams
     assert after["max_cells_per_sat"] <= 16  # v1.5: 16 beams
+
+
+def test_lex_order_is_lexsort():
+    """The packed-key sort gives numpy.lexsort's permutation: ties, NaNs, -0.0, repeats and small ints included."""
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        k = int(rng.integers(0, 500))
+        keys = []
+        for _ in range(int(rng.integers(1, 5))):
+            kind = int(rng.integers(0, 4))
+            if kind == 0:
+                keys.append(rng.integers(0, int(rng.integers(1, 40)), k))
+            elif kind == 1:
+                keys.append(rng.choice([0.0, -0.0, 1.5, np.nan, -2.0, np.inf, -np.inf], k))
+            elif kind == 2:
+                keys.append(rng.random(k))
+            else:
+                keys.append(rng.integers(0, 3, k).astype(np.int8))
+        assert np.array_equal(lex_order(tuple(keys)), np.lexsort(tuple(keys)))
+    # Keys too wide to pack fall back to lexsort itself.
+    wide = (rng.integers(0, 2**40, 50), rng.integers(0, 2**40, 50))
+    assert np.array_equal(lex_order(wide), np.lexsort(wide))

@@ -276,12 +276,14 @@ def terminal_routes(
     for h, group in enumerate(groups):
         home[group] = h
     stacked = stacked_routes(routes_by_home)
-    parts = stacked.describe(home * stacked.nodes.size + sat)
+    # Terminals of a cell share their satellite (and mostly their home): walk each route once.
+    nodes, inverse = np.unique(home * stacked.nodes.size + sat, return_inverse=True)
+    parts = stacked.describe(nodes)
     n_sat = len(routes_by_home[0].delay_s)
     pops = np.stack([r.pop for r in routes_by_home]).reshape(-1)
     reachable = np.stack([r.reachable for r in routes_by_home]).reshape(-1)
     flat = home * n_sat + sat
-    return reachable[flat], pops[flat], RouteParts(sat.copy(), *[getattr(parts, f) for f in (
+    return reachable[flat], pops[flat], RouteParts(sat.copy(), *[getattr(parts, f)[inverse] for f in (
         "gateway", "entry_sat", "isl_hops", "isl_s", "feeder_s", "backhaul_s")])
 
 

@@ -86,7 +86,7 @@ from numpy.typing import NDArray
 
 from ..errors import ScenarioError
 
-__all__ = ["CellBeams", "CellAssignment", "deferred_acceptance", "assign_cells"]
+__all__ = ["CellBeams", "CellAssignment", "deferred_acceptance", "assign_cells", "lex_order"]
 
 
 @dataclass(frozen=True)
@@ -168,6 +168,70 @@ class CellAssignment(NamedTuple):
     rounds: int
 
 
+def lex_order(keys: tuple[NDArray, ...]) -> NDArray[np.intp]:
+    """``numpy.lexsort(keys)`` (last key most significant), faster for the scheduler's big sorts.
+
+    Parameters
+    ----------
+    keys : tuple of int or float64 arrays, each [K]
+        Integer keys >= 0 or floats (NaN sorts last, all NaNs equal), as
+        ``numpy.lexsort`` takes them.
+
+    Returns
+    -------
+    intp[K]
+        The same permutation ``numpy.lexsort`` returns.
+
+    Notes
+    -----
+    ``lexsort`` makes one stable merge sort per key: ~90 ms for the
+    ~370,000 candidate pairs of a 10,000-terminal slot.  Here each float key
+    is replaced by its dense rank (one quicksort; equal values, -0.0 and 0.0
+    included, share a rank, as they tie in ``lexsort``), the keys are packed
+    into one int64 (mixed radix) and sorted once; the pairs come nearly
+    sorted by their most significant keys, which quicksort handles well.
+    When the packed keys repeat (rows equal in every key, whose order only
+    a stable sort fixes) or would not fit in 63 bits, ``lexsort`` itself
+    runs.
+    """
+    k = keys[0].size if keys else 0
+    if k == 0:
+        return np.lexsort(keys)
+    digits, radix = [], []
+    for key in keys:
+        key = np.asarray(key)
+        if key.dtype.kind == "f":
+            key = _dense_rank(key)
+        elif key.dtype.kind not in "iub" or (key.size and key.min() < 0):
+            return np.lexsort(keys)
+        digits.append(key.astype(np.int64, copy=False))
+        radix.append(int(key.max()) + 1)
+    if np.prod([float(r) for r in radix]) >= 2.0**62:
+        return np.lexsort(keys)
+    packed = digits[-1].copy()
+    for digit, base in zip(digits[-2::-1], radix[-2::-1]):
+        packed *= base
+        packed += digit
+    order = np.argsort(packed)
+    ordered = packed[order]
+    if (ordered[1:] == ordered[:-1]).any():
+        return np.lexsort(keys)
+    return order
+
+
+def _dense_rank(x: NDArray[np.float64]) -> NDArray[np.int64]:
+    """int64[K]: rank of each value among the distinct values of ``x`` (NaNs one rank, the last)."""
+    order = np.argsort(x)
+    xs = x[order]
+    step = np.zeros(xs.size, dtype=np.int64)
+    new = xs[1:] != xs[:-1]
+    new &= ~(np.isnan(xs[1:]) & np.isnan(xs[:-1]))  # NaNs sort last and are one value, as in lexsort
+    step[1:] = new
+    rank = np.empty(xs.size, dtype=np.int64)
+    rank[order] = np.cumsum(step)
+    return rank
+
+
 def deferred_acceptance(
     unit: NDArray[np.int64],
     sat: NDArray[np.int64],
@@ -212,7 +276,7 @@ def deferred_acceptance(
     match = np.full(num_units, -1, dtype=np.int64)
     if unit.size == 0 or num_units == 0:
         return match, 0
-    order = np.lexsort((sat, *keys, unit))
+    order = lex_order((sat, *keys, unit))
     u, s = unit[order], sat[order]
     k = [key[order] for key in keys]
     ids = np.arange(num_units)
