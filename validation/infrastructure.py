@@ -2,8 +2,9 @@
 
 Three tables, all in ``src/leonet/data/gateways/`` (provenance in ``SOURCES-2026.md`` there):
 
-* ``starlink_pop_assignment_2026-10.csv``: which PoP Starlink assigns to each country
-  (and region), with the share of the country's customer prefixes on each PoP;
+* ``starlink_pop_assignment_YYYY-MM.csv`` (2026-10 and 2025-12): which PoP Starlink assigns
+  to each country (and region) in one snapshot, with the share of the country's customer
+  prefixes on each PoP;
 * ``starlink_pops_2026-10.csv``: every PoP site code seen, with coordinates;
 * ``starlink_gateways_2026-03.csv``: the 2024-01 StarPerf gateway list merged with a
   2026-03 community list (starlinkinsider.com + starlink.sx, collected by
@@ -16,12 +17,21 @@ Usage::
         --pops-2024-08 tests/data/starlink-geoip-data-excerpts/geoip-20240808-0304.pop_subnet_count.json \\
         --viz-stations tests/data/starlink-viz/ground-stations.json \\
         [--calibration ../../shared/data/measurements/starlink_published_country_metrics_2025-12_calibration.csv] \\
+        [--snapshot geoip/202512/geoip-pops-ptr-20251215-2106.csv ...] \\
         [--write src/leonet/data/gateways]
 
 ``--geoip-data`` is a checkout, full or partial, of github.com/clarkzjw/starlink-geoip-data:
 the newest ``geoip/*/geoip-pops-ptr-*.csv`` in it and ``map/pop.json`` are read.  Nothing is
-downloaded.  Without ``--write`` the tables are derived in memory and compared with the
-shipped files (exit status 1 when they differ); the summary is printed either way.
+downloaded.  The PoP list and the gateway table come from the newest snapshot; an assignment
+table ``starlink_pop_assignment_<YYYY-MM>.csv`` is derived from every snapshot named with
+``--snapshot`` (a path, relative to ``--geoip-data`` or absolute), by default from the
+snapshots of the shipped tables (``SHIPPED_SNAPSHOTS``) found in the checkout and the newest
+one.  Without ``--write`` the tables are derived in memory and compared with the shipped
+files (exit status 1 when they differ); the summary is printed either way.
+
+A site of an older snapshot that is not in the PoP list (derived from the newest snapshot and
+``map/pop.json``) has no coordinates from these sources: its prefixes are left unassigned and
+listed in the summary (2025-12: the ship sites ``rcxship1``, ``rcxship2``, ``spxship1``).
 
 How the PoP of a customer prefix is decided
 -------------------------------------------
@@ -56,6 +66,11 @@ from leonet.ground.regions import country_of
 from leonet.ground.sites import data_path
 
 SNAPSHOT_RE = re.compile(r"geoip-pops-ptr-(\d{8})-(\d{4})\.csv$")
+#: The snapshot each shipped assignment table is derived from (month -> path in the checkout).
+SHIPPED_SNAPSHOTS = {
+    "2025-12": "geoip/202512/geoip-pops-ptr-20251215-2106.csv",
+    "2026-10": "geoip/202610/geoip-pops-ptr-20261008-2106.csv",
+}
 PTR_RE = re.compile(r"^customer\.([a-z0-9]+)\.(?:pop\.starlinkisp\.net|isp\.starlink\.com)\.$")
 # Sites that are test/staging placeholders, not customer PoPs (clarkzjw pop.json notes:
 # "staging placeholder", "probably a testing site"; the feed's own code for kentwax2 is "staging2").
@@ -211,8 +226,13 @@ def fmt(x: float, nd: int = 6) -> str:
 # --------------------------------------------------------------------------- assignment
 
 
-def derive_assignment(rows: list[dict], snapshot: str, pops: dict[str, dict]) -> list[dict]:
-    """Country (and region) -> PoP shares; see the module docstring."""
+def derive_assignment(rows: list[dict], snapshot: str, pops: dict[str, dict],
+                      skipped: Counter | None = None) -> list[dict]:
+    """Country (and region) -> PoP shares; see the module docstring.
+
+    A site that is not in ``pops`` (no coordinates in the sources) is not assigned; its
+    prefixes are counted in ``skipped`` (site -> prefixes) when given.
+    """
     by_country: dict[str, Counter] = defaultdict(Counter)
     by_region: dict[tuple[str, str], Counter] = defaultdict(Counter)
     agree: Counter = Counter()
@@ -221,6 +241,10 @@ def derive_assignment(rows: list[dict], snapshot: str, pops: dict[str, dict]) ->
     for r in rows:
         site, how = prefix_pop(r)
         if not site or not r["country"]:
+            continue
+        if site not in pops:
+            if skipped is not None:
+                skipped[site] += 1
             continue
         cc, reg = r["country"], r["region"]
         by_country[cc][site] += 1
@@ -411,7 +435,7 @@ def to_csv(rows: list[dict], columns: list[str]) -> str:
     return buf.getvalue()
 
 
-def summary(gateways, pops, assignment, snapshot, namibia_fixed, n_rows, calibration, ne) -> None:
+def summary(gateways, pops, snapshot, ne) -> None:
     p = print
     cont = {cc: props["CONTINENT"] for cc, props in ne.items()}
     p(f"== gateways: {len(gateways)} rows at {len({(g['lat'], g['lon']) for g in gateways})} distinct coordinates")
@@ -427,11 +451,18 @@ def summary(gateways, pops, assignment, snapshot, namibia_fixed, n_rows, calibra
     p(f"== PoPs: {len(pops)} sites; {sum(int(v['prefixes_2026_10_08']) > 0 for v in pops.values())} carry pops.csv prefixes on {snapshot};"
       f" GeoNames-city coordinates for {sum(v['coord_source'].startswith('GeoNames') for v in pops.values())}")
     p("   first seen:", dict(Counter(v["first_seen_bound"] for v in pops.values())))
+
+
+def assignment_summary(assignment, snapshot, namibia_fixed, n_rows, skipped, calibration, ne) -> None:
+    p = print
     countries = sorted({a["country_iso2"] for a in assignment})
     multi = [cc for cc in countries if sum(a["country_iso2"] == cc and not a["region_iso3166_2"] for a in assignment) > 1]
     p(f"== assignment ({snapshot}, {n_rows} feed rows, Namibia rows fixed: {namibia_fixed}): {len(assignment)} rows,"
       f" {len(countries)} countries, {len(multi)} with several PoPs")
-    for cc, reg in [("UA", ""), ("DE", ""), ("PL", ""), ("CA", "CA-BC"), ("CA", ""), ("SC", ""), ("US", "US-WA")]:
+    if skipped:
+        p("   sites not in the PoP list (no coordinates; their prefixes left unassigned):", dict(sorted(skipped.items())))
+    for cc, reg in [("UA", ""), ("DE", ""), ("PL", ""), ("CA", "CA-BC"), ("CA", ""), ("SC", ""), ("US", "US-WA"),
+                    ("SN", ""), ("ML", "")]:
         rows = [a for a in assignment if a["country_iso2"] == cc and a["region_iso3166_2"] == reg]
         p(f"   {cc} {reg or '(country)'}:", ", ".join(f"{a['pop_code']} {a['pop_city']} {a['share']}" for a in rows))
     if calibration:
@@ -446,18 +477,46 @@ def summary(gateways, pops, assignment, snapshot, namibia_fixed, n_rows, calibra
         p(f"== calibration countries: {len(want) - len(miss)} of {len(want)} have an assigned PoP; missing: {miss}")
 
 
+def snapshot_of(path: Path) -> str:
+    """``YYYY-MM-DD`` of a ``geoip-pops-ptr-YYYYMMDD-HHMM.csv``."""
+    m = SNAPSHOT_RE.search(path.name)
+    if m is None:
+        sys.exit(f"{path}: not a geoip-pops-ptr-YYYYMMDD-HHMM.csv snapshot file")
+    d = m.group(1)
+    return f"{d[:4]}-{d[4:6]}-{d[6:]}"
+
+
+def assignment_snapshots(root: Path, named: list[Path] | None, newest: Path) -> list[Path]:
+    """The snapshot files to derive assignment tables from: those named, else the shipped ones present and the newest."""
+    if named:
+        paths = [p if p.is_absolute() else root / p for p in named]
+    else:
+        paths = [root / rel for rel in SHIPPED_SNAPSHOTS.values() if (root / rel).is_file()]
+        paths += [] if newest in paths else [newest]
+    for p in paths:
+        if not p.is_file():
+            sys.exit(f"--snapshot {p}: no such file")
+    months = Counter(snapshot_of(p)[:7] for p in paths)
+    if any(n > 1 for n in months.values()):
+        sys.exit(f"--snapshot: one snapshot per month (the tables are named by month), got {dict(months)}")
+    return sorted(paths, key=snapshot_of)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--geoip-data", type=Path, required=True, help="checkout of clarkzjw/starlink-geoip-data")
     ap.add_argument("--pops-2024-08", type=Path, required=True, help="pop_subnet_count of geoip-20240808-0304.json")
     ap.add_argument("--viz-stations", type=Path, required=True, help="juliensimon/starlink-viz data/ground-stations.json")
     ap.add_argument("--calibration", type=Path, help="country metrics CSV with an iso3 column (coverage check)")
+    ap.add_argument("--snapshot", type=Path, action="append",
+                    help="a geoip-pops-ptr-YYYYMMDD-HHMM.csv (relative to --geoip-data or absolute) to derive "
+                    "starlink_pop_assignment_YYYY-MM.csv from; repeatable; default: the shipped tables' snapshots "
+                    "found in the checkout, and the newest")
     ap.add_argument("--write", type=Path, help="write the tables into this folder instead of comparing")
     a = ap.parse_args(argv)
 
     path = latest_geoip_csv(a.geoip_data)
-    d, t = SNAPSHOT_RE.search(path.name).groups()
-    snapshot = f"{d[:4]}-{d[4:6]}-{d[6:]}"
+    snapshot = snapshot_of(path)
     rows, fixed = read_geoip(path)
     pop_json = json.loads((a.geoip_data / "map" / "pop.json").read_text(encoding="utf-8"))
     old = json.loads(a.pops_2024_08.read_text(encoding="utf-8"))["pop_subnet_count"]
@@ -468,22 +527,27 @@ def main(argv=None) -> int:
         starperf_gw = list(csv.DictReader(f))
     viz = json.loads(a.viz_stations.read_text(encoding="utf-8"))
 
+    ne = ne_countries()
     pops = derive_pops(rows, pop_json, starperf_pops, ptr_2024)
-    assignment = derive_assignment(rows, snapshot, pops)
     gateways = derive_gateways(starperf_gw, viz)
-    out = {
-        "starlink_pop_assignment_2026-10.csv": to_csv(assignment, ASSIGN_COLUMNS),
-        "starlink_pops_2026-10.csv": to_csv(list(pops.values()), POP_COLUMNS),
-        "starlink_gateways_2026-03.csv": to_csv(gateways, GATEWAY_COLUMNS),
-    }
-    summary(gateways, pops, assignment, snapshot, fixed, len(rows), a.calibration, ne_countries())
+    summary(gateways, pops, snapshot, ne)
+    out = {}
+    for snap_path in assignment_snapshots(a.geoip_data, a.snapshot, path):
+        snap = snapshot_of(snap_path)
+        snap_rows, snap_fixed = (rows, fixed) if snap_path == path else read_geoip(snap_path)
+        skipped: Counter = Counter()
+        assignment = derive_assignment(snap_rows, snap, pops, skipped)
+        assignment_summary(assignment, snap, snap_fixed, len(snap_rows), skipped, a.calibration, ne)
+        out[f"starlink_pop_assignment_{snap[:7]}.csv"] = to_csv(assignment, ASSIGN_COLUMNS)
+    out["starlink_pops_2026-10.csv"] = to_csv(list(pops.values()), POP_COLUMNS)
+    out["starlink_gateways_2026-03.csv"] = to_csv(gateways, GATEWAY_COLUMNS)
     status = 0
     for name, text in out.items():
         if a.write:
             (a.write / name).write_text(text, encoding="utf-8")
             print(f"wrote {a.write / name} ({text.count(chr(10)) - 1} rows)")
         else:
-            shipped = data_path("gateways", name)
+            shipped = data_path("gateways", "starlink_pops_2026-10.csv").parent / name
             same = shipped.is_file() and shipped.read_text(encoding="utf-8") == text
             print(f"{name}: {'identical to' if same else 'DIFFERS from'} {shipped}")
             status |= not same

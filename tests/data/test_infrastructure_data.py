@@ -25,6 +25,7 @@ REPO = HERE.parents[1]
 GATEWAYS = data_path("gateways", "starlink_gateways_2026-03.csv")
 POPS = data_path("gateways", "starlink_pops_2026-10.csv")
 ASSIGNMENT = data_path("gateways", "starlink_pop_assignment_2026-10.csv")
+ASSIGNMENT_2025_12 = data_path("gateways", "starlink_pop_assignment_2025-12.csv")
 EUROPE = {  # sovereign states whose PoPs can serve Ukraine over European fibre
     "AT", "BE", "BG", "CH", "CZ", "DE", "DK", "ES", "FI", "FR", "GB", "HU", "IT", "LT", "NL", "NO",
     "PL", "PT", "RO", "SE", "SK",
@@ -173,6 +174,29 @@ def test_calibration_countries_have_a_pop(assignment):
     assert len(want) == 96 and missing == ["ATA", "CCK", "CXR", "NFK"]
 
 
+def test_assignment_2025_12_is_consistent_and_differs_where_starlink_moved_countries(assignment, pops, iso2):
+    old = rows(ASSIGNMENT_2025_12)
+    groups = defaultdict(list)
+    for a in old:
+        assert a["country_iso2"] in iso2, a
+        assert a["pop_id"] in pops, a  # every 2025-12 site used is in the 2026-10 PoP list
+        assert a["pop_city"] == pops[a["pop_id"]]["city"]
+        assert a["snapshot_date"] == "2025-12-15"
+        groups[(a["country_iso2"], a["region_iso3166_2"])].append(a)
+    for key, group in groups.items():
+        total = {int(a["n_prefixes_total"]) for a in group}
+        assert len(total) == 1 and sum(int(a["n_prefixes"]) for a in group) == total.pop(), key
+        assert sum(float(a["share"]) for a in group) == pytest.approx(1.0, abs=5e-4), key
+    assert len({c for c, _ in groups}) == 176
+    # West Africa before the Dakar PoP (not in the 2025-12 feed): Senegal exits at Lagos, Mali at
+    # Madrid; in 2026-10 Dakar takes Senegal.
+    assert [a["pop_code"] for a in pops_of(old, "SN")] == ["lgosnga1"]
+    assert [a["pop_code"] for a in pops_of(old, "ML")] == ["mdrdesp1"]
+    assert pops_of(assignment, "SN")[0]["pop_code"] == "dkrrsen1"
+    assert not any(a["pop_code"] == "dkrrsen1" for a in old)
+    assert pops_of(old, "UA")[0]["pop_code"] == "wrswpol1"  # Warsaw in both
+
+
 # ----------------------------------------------------------------------------- re-derivation
 
 
@@ -187,7 +211,8 @@ def test_rederivation_reproduces_the_shipped_tables(capsys):
     ])
     out = capsys.readouterr().out
     assert status == 0, out
-    assert out.count("identical to") == 3
+    assert out.count("identical to") == 4  # both assignment snapshots, the PoPs, the gateways
+    assert "'rcxship1': 1" in out  # 2025-12 ship sites without coordinates are reported
 
 
 def test_sha256_in_sources_2026_md():
@@ -197,7 +222,7 @@ def test_sha256_in_sources_2026_md():
     text = data_path("gateways", "SOURCES-2026.md").read_text(encoding="utf-8")
     tables = re.findall(r"^\| `([^`]+)` \| [\d,]+ \| ([\d,]+) \| ([0-9a-f]{64}) \|", text, flags=re.M)
     extracts = re.findall(r"^\| `([^`]+)` \| ([\d,]+) \| ([0-9a-f]{64}) \|", text, flags=re.M)
-    assert len(tables) == 3 and len(extracts) == 4
+    assert len(tables) == 4 and len(extracts) == 5
     for rel, size, sha in tables:
         blob = data_path("gateways", rel).read_bytes()
         assert (len(blob), hashlib.sha256(blob).hexdigest()) == (int(size.replace(",", "")), sha), rel

@@ -106,3 +106,68 @@ def test_a_bad_override_in_a_scenario_exits_2_at_validate(tmp_path, capsys):
     err = capsys.readouterr().err
     assert info.value.code == 2
     assert str(path) in err and "country_pop.UA" in err and "'WAW'" in err
+
+
+# ----------------------------------------------------------------------------- assignment snapshots
+
+DAKAR = [{"name": "Dakar", "lat_deg": 14.69, "lon_deg": -17.45}]
+
+
+def test_the_2025_12_table_loads_and_senegal_moved_to_dakar_by_2026_10(pops):
+    from leonet.ground.pops import POP_ASSIGNMENT_SNAPSHOTS
+    from leonet.scenario.catalog import POP_ASSIGNMENT_NAMES
+
+    assert POP_ASSIGNMENT_NAMES == ("auto", *POP_ASSIGNMENT_SNAPSHOTS)
+    old, new = pop_assignment_table("2025-12"), pop_assignment_table("2026-10")
+    assert len(old) > 150 and old[("UA", "")] == new[("UA", "")] == "wrswpol1"
+    # West Africa before the Dakar PoP: Senegal exits at Lagos, Mali at Madrid (geofeed 2025-12-15).
+    assert (old[("SN", "")], old[("ML", "")]) == ("lgosnga1", "mdrdesp1")
+    assert new[("SN", "")] == "dkrrsen1"
+    assert pop_assignment_table() == new  # no snapshot: the newest
+    t = sites_from_coordinates("terminal", DAKAR)
+    assert _ids(pops, home_pops(t, pops, snapshot="2025-12")[0]) == ["lgosnga1"]
+    assert _ids(pops, home_pops(t, pops, snapshot="2026-10")[0]) == ["dkrrsen1"]
+
+
+@pytest.mark.parametrize(
+    "start,choice,expected",
+    [
+        ("2025-12-01T00:00:00Z", "auto", "lgosnga1"),  # the month of the calibration medians
+        ("2026-05-30T12:00:00Z", "auto", "lgosnga1"),  # newest snapshot not after the start: 2025-12
+        ("2026-10-01T00:00:00Z", "auto", "dkrrsen1"),  # same month as the 2026-10-08 snapshot
+        ("2024-01-01T00:00:00Z", "auto", "lgosnga1"),  # before every snapshot: the oldest
+        ("2025-12-01T00:00:00Z", "2026-10", "dkrrsen1"),  # an explicit snapshot wins over the date
+    ],
+)
+def test_a_scenario_homes_a_senegal_terminal_at_the_pop_of_its_date(start, choice, expected):
+    from leonet.engine.network import NetworkModel
+    from leonet.orbits.constellation import walker_constellation
+    from leonet.orbits.walker import WalkerShell
+    from leonet.scenario.schema import PopSpec
+    from leonet.timebase import parse_utc
+
+    epoch = parse_utc(start)
+    shell = WalkerShell("toy", 1200.0, 53.0, 3, 8, phase_factor=1, min_elevation_deg=10.0)
+    pops_ = load_pops(catalog="2026-10", names=["LOS", "MAD", "dkrrsen1", "FRA"])
+    gateway = sites_from_coordinates("gateway", [{"name": "Thies", "lat_deg": 14.79, "lon_deg": -16.93}])
+    model = NetworkModel(walker_constellation("toy", [shell], epoch), sites_from_coordinates("terminal", DAKAR),
+                         gateway, pops_, pop_spec=PopSpec(assignment_snapshot=choice), epoch_utc=epoch)
+    assert model.assignment_snapshot == ("2026-10" if expected == "dkrrsen1" else "2025-12")
+    assert pops_.ids[model.home_pops[model.terminal_home[0]]] == expected
+
+
+def test_a_bad_assignment_snapshot_exits_2_with_the_field_value_and_choices(tmp_path, capsys):
+    path = tmp_path / "s.toml"
+    text = toy_scenario(duration_s=30)
+    path.write_text(text.replace("[ground.pops]", '[ground.pops]\nassignment_snapshot = "2024-01"'))
+    with pytest.raises(SystemExit) as info:
+        main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert info.value.code == 2
+    assert "assignment_snapshot" in err and "2024-01" in err
+    for allowed in ("auto", "2025-12", "2026-10"):
+        assert allowed in err
+    from leonet.ground.pops import assignment_snapshot_for
+
+    with pytest.raises(ScenarioError, match=r"assignment_snapshot: '2024-01' .*'auto', '2025-12', '2026-10'"):
+        assignment_snapshot_for("2024-01")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputFileError, ScenarioError
-from ..ground.pops import assign_pops, check_pop_overrides
+from ..ground.pops import assign_pops, assignment_snapshot_for, check_pop_overrides
 from ..ground.sites import (
     GroundSites,
     data_path,
@@ -284,7 +284,8 @@ def build_ground(loaded: LoadedScenario) -> GroundSegment | None:
         # Checked here, at load, so `leonet validate` reports a bad assignment too.
         pop_of_gateway = assign_pops(gateways, pops, dict(assignment))
         if loaded.spec.ground.pops is not None:
-            check_pop_overrides(loaded.spec.ground.pops.country_pop, pops)
+            check_pop_overrides(loaded.spec.ground.pops.country_pop, pops, assignment_snapshot_for(
+                loaded.spec.ground.pops.assignment_snapshot, loaded.spec.time.start_utc))
     except ScenarioError as exc:
         raise ScenarioError(f"{loaded.source}: {exc}", source=loaded.source) from None
     return GroundSegment(terminals, gateways, pops, np.asarray(pop_of_gateway, dtype=np.int64))

@@ -192,7 +192,7 @@ class NetworkModel:
         self.gateway_antennas = np.asarray(gateways.antenna_count, dtype=np.int64)
         self.sin_mask_sat = np.sin(np.radians(constellation.min_elevation_deg))
         self.gateway_pop = assign_pops(gateways, pops, dict(pop_spec.assignment))
-        self._route_to_pops(terminals, gateways, pops, pop_spec)
+        self._route_to_pops(terminals, gateways, pops, pop_spec, epoch_utc)
         self.service = service
         self.faults = None if service is None else service.faults
         # Directed laser ids for capacity: link k carries 2k (a->b, a<b) and 2k+1 (b->a).
@@ -239,7 +239,7 @@ class NetworkModel:
         #: Directed laser links (two per link of the topology), the capacity stage's laser ids.
         self.directed_isls = 2 * len(self.topology)
 
-    def _route_to_pops(self, terminals, gateways, pops, pop_spec) -> None:
+    def _route_to_pops(self, terminals, gateways, pops, pop_spec, epoch_utc=None) -> None:
         """Where terminals' traffic leaves for the internet, and the backhaul links that take it there.
 
         ``terminal_pop = "country"``: every terminal has a home PoP
@@ -247,22 +247,28 @@ class NetworkModel:
         PoP over fibre, and each home PoP gets its own shortest-path tree.
         ``"nearest"``: each gateway backhauls to its own PoP and a terminal's
         traffic leaves at the PoP nearest in delay (one multi-source tree).
+        The assignment snapshot is ``pop_spec.assignment_snapshot`` at the
+        run's epoch (`leonet.ground.pops.assignment_snapshot_for`).
         """
         w = len(gateways)
         self.pop_notes: list[str] = []
         self.locator = None
+        #: The month of Starlink's PoP assignment the run uses ("country" mode).
+        self.assignment_snapshot = None
         if pop_spec.terminal_pop == "country" and len(terminals) and w:
-            from ..ground.pops import home_pops
+            from ..ground.pops import assignment_snapshot_for, home_pops
 
+            snapshot = self.assignment_snapshot = assignment_snapshot_for(pop_spec.assignment_snapshot, epoch_utc)
             if self.motion is None:
-                home, self.pop_notes = home_pops(terminals, pops, pop_spec.country_pop)
+                home, self.pop_notes = home_pops(terminals, pops, pop_spec.country_pop, snapshot)
                 reachable = home
             else:
                 home = np.zeros(len(terminals), dtype=np.int64)
                 fixed = np.setdiff1d(np.arange(len(terminals)), self.motion.terminals)
                 if fixed.size:
-                    home[fixed], self.pop_notes = home_pops(terminals.subset(fixed), pops, pop_spec.country_pop)
-                self._mover_homes(pops, home, pop_spec.country_pop)
+                    home[fixed], self.pop_notes = home_pops(terminals.subset(fixed), pops, pop_spec.country_pop,
+                                                            snapshot)
+                self._mover_homes(pops, home, pop_spec.country_pop, snapshot)
                 # A moving terminal may cross into any PoP's country: every PoP is reachable over fibre.
                 reachable = np.arange(len(pops))
             self.home_pops, self.terminal_home = np.unique(home, return_inverse=True)
@@ -287,7 +293,7 @@ class NetworkModel:
         self._bound_scale: dict[int, float] = {}
         self._static_routes.spread = self._spread(self._static_routes, self._site_unit)
 
-    def _mover_homes(self, pops, home: NDArray[np.int64], overrides=None) -> None:
+    def _mover_homes(self, pops, home: NDArray[np.int64], overrides=None, snapshot=None) -> None:
         """Moving terminals get their home PoP where they are, step by step (`leonet.ground.pops.HomeLocator`).
 
         ``home`` (the fixed terminals' homes) is changed in place: a moving
@@ -296,7 +302,7 @@ class NetworkModel:
         """
         from ..ground.pops import HomeLocator
 
-        self.locator = HomeLocator(pops, overrides)
+        self.locator = HomeLocator(pops, overrides, snapshot)
         trs = self.motion.trajectories
         # Warm the locator on every fix (its notes: moving terminals at sea use the nearest PoP).
         self.locator.home_at(np.concatenate([tr.lat_deg for tr in trs]), np.concatenate([tr.lon_deg for tr in trs]))

@@ -24,7 +24,8 @@ from .sites import great_circle_km, nearest, unit_vectors
 
 __all__ = [
     "assign_pops", "backhaul_delay_s", "check_pop_overrides", "home_pops", "HomeLocator", "HOME_BOX_DEG",
-    "pop_assignment_table", "pop_site_codes",
+    "pop_assignment_table", "pop_site_codes", "POP_ASSIGNMENT_FILES", "POP_ASSIGNMENT_SNAPSHOTS",
+    "assignment_snapshot_for",
 ]
 
 
@@ -108,24 +109,78 @@ def backhaul_delay_s(
 
 
 #: Starlink's own assignment of customers to PoPs, by country and, for some
-#: countries, by first-level region: from its geoip feed and reverse DNS
-#: (leonet/data/SOURCES.md, "PoP assignment").
-POP_ASSIGNMENT_FILE = ("gateways", "starlink_pop_assignment_2026-10.csv")
+#: countries, by first-level region: from its geoip feed and reverse DNS, one
+#: table per shipped snapshot month (leonet/data/gateways/SOURCES-2026.md).
+POP_ASSIGNMENT_FILES = {
+    "2025-12": ("gateways", "starlink_pop_assignment_2025-12.csv"),  # snapshot of 2025-12-15
+    "2026-10": ("gateways", "starlink_pop_assignment_2026-10.csv"),  # snapshot of 2026-10-08
+}
+#: The shipped snapshot months, oldest first.
+POP_ASSIGNMENT_SNAPSHOTS = tuple(sorted(POP_ASSIGNMENT_FILES))
+#: The newest snapshot's table (the default where no date is known).
+POP_ASSIGNMENT_FILE = POP_ASSIGNMENT_FILES[POP_ASSIGNMENT_SNAPSHOTS[-1]]
 
 
-@lru_cache(maxsize=1)
-def pop_assignment_table() -> dict[tuple[str, str], str]:
+def assignment_snapshot_for(choice: str | None = "auto", start_utc=None) -> str:
+    """The shipped assignment snapshot a run uses (``ground.pops.assignment_snapshot``).
+
+    Parameters
+    ----------
+    choice : str or None
+        A snapshot month (``"2025-12"``, ``"2026-10"``), or ``"auto"``/None:
+        the newest snapshot whose month is not after the month of
+        ``start_utc``, the oldest when every snapshot is later; the newest
+        when ``start_utc`` is None.
+    start_utc : datetime.datetime, optional
+        The run's first instant (UTC).
+
+    Raises
+    ------
+    ScenarioError
+        For a month that is not shipped.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> assignment_snapshot_for("auto", dt.datetime(2025, 12, 1)), assignment_snapshot_for("auto", dt.datetime(2026, 11, 2))
+    ('2025-12', '2026-10')
+    >>> assignment_snapshot_for("auto", dt.datetime(2024, 1, 1)), assignment_snapshot_for("2026-10", dt.datetime(2025, 12, 1))
+    ('2025-12', '2026-10')
+    """
+    if choice in (None, "auto"):
+        if start_utc is None:
+            return POP_ASSIGNMENT_SNAPSHOTS[-1]
+        month = f"{start_utc.year:04d}-{start_utc.month:02d}"
+        earlier = [s for s in POP_ASSIGNMENT_SNAPSHOTS if s <= month]
+        return earlier[-1] if earlier else POP_ASSIGNMENT_SNAPSHOTS[0]
+    if choice not in POP_ASSIGNMENT_FILES:
+        raise ScenarioError(
+            f"ground.pops.assignment_snapshot: {choice!r} is no shipped snapshot of Starlink's PoP assignment; "
+            f"use one of {', '.join(repr(s) for s in ('auto', *POP_ASSIGNMENT_SNAPSHOTS))}"
+        )
+    return choice
+
+
+@lru_cache(maxsize=None)
+def pop_assignment_table(snapshot: str | None = None) -> dict[tuple[str, str], str]:
     """(country ISO2, region ISO 3166-2 or "") -> PoP site code, the largest share of each.
 
+    ``snapshot`` is a shipped month (`POP_ASSIGNMENT_SNAPSHOTS`); None = the newest.
     Ties in share go to the PoP whose reverse DNS agrees most with the feed
     (a PoP announced but not yet used has no agreement), then to the code.
+
+    Examples
+    --------
+    >>> pop_assignment_table("2025-12")[("SN", "")], pop_assignment_table("2026-10")[("SN", "")]
+    ('lgosnga1', 'dkrrsen1')
     """
     import csv
 
     from .names import data_path
 
+    path = POP_ASSIGNMENT_FILES[assignment_snapshot_for(snapshot or POP_ASSIGNMENT_SNAPSHOTS[-1])]
     best: dict[tuple[str, str], tuple[float, float, str]] = {}
-    with open(data_path(*POP_ASSIGNMENT_FILE), newline="", encoding="utf-8") as f:
+    with open(data_path(*path), newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             key = (row["country_iso2"].strip().upper(), row["region_iso3166_2"].strip().upper())
             rank = (float(row["share"]), float(row["ptr_agree_share"] or 0.0), row["pop_code"].strip().lower())
@@ -152,8 +207,11 @@ OWN_COUNTRY_CODE = {"FR-GP": "GP", "FR-MQ": "MQ", "FR-GF": "GF", "FR-RE": "RE", 
 OWN_CODES_IN = {code.split("-")[0] for code in OWN_COUNTRY_CODE}
 
 
-def check_pop_overrides(overrides: Mapping[str, str], pops) -> dict[str, int]:
+def check_pop_overrides(overrides: Mapping[str, str], pops, snapshot: str | None = None) -> dict[str, int]:
     """``ground.pops.country_pop`` checked: place code (upper case) -> index among ``pops``.
+
+    ``snapshot``: the assignment snapshot whose countries and regions are valid keys too
+    (`pop_assignment_table`; None = the newest).
 
     Raises
     ------
@@ -177,7 +235,7 @@ def check_pop_overrides(overrides: Mapping[str, str], pops) -> dict[str, int]:
     from .names import suggest
 
     countries, regions = place_codes()
-    table = pop_assignment_table()
+    table = pop_assignment_table(snapshot)
     countries = countries | {c for c, _ in table} | set(OWN_COUNTRY_CODE.values())
     regions = regions | {r for _, r in table if r}
     codes = pop_site_codes(pops)
@@ -202,18 +260,19 @@ def check_pop_overrides(overrides: Mapping[str, str], pops) -> dict[str, int]:
     return out
 
 
-def _pop_lookup(pops, overrides: Mapping[str, str] | None = None) -> tuple[dict[tuple[str, str], str], dict[str, int], set[str]]:
+def _pop_lookup(pops, overrides: Mapping[str, str] | None = None,
+                snapshot: str | None = None) -> tuple[dict[tuple[str, str], str], dict[str, int], set[str]]:
     """Starlink's assignment table with the user's ``overrides`` applied, the run's PoP index of each site code,
     and the countries assigned by region."""
     if len(pops) == 0:
         raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
-    table = dict(pop_assignment_table())
+    table = dict(pop_assignment_table(snapshot))
     by_code: dict[str, int] = {}
     for k, codes in enumerate(pop_site_codes(pops)):
         for c in codes:
             by_code.setdefault(c, k)
     # The user's overrides become entries of the table that name a PoP of the run by its id.
-    forced = check_pop_overrides(overrides or {}, pops)
+    forced = check_pop_overrides(overrides or {}, pops, snapshot)
     for place, pop in forced.items():
         country, _, region = place.partition("-")
         if not region:
@@ -282,7 +341,8 @@ def _fallback_notes(unassigned: set, absent: set) -> list[str]:
     return notes
 
 
-def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None) -> tuple[NDArray[np.int64], list[str]]:
+def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None,
+              snapshot: str | None = None) -> tuple[NDArray[np.int64], list[str]]:
     """Each terminal's home PoP, as Starlink assigns it: by country (and region where the feed has one).
 
     Parameters
@@ -294,6 +354,10 @@ def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None) -> tu
         (``ground.pops.country_pop``): replaces the shipped assignment there,
         a region's entry winning over its country's.  Checked by
         `check_pop_overrides`.
+    snapshot : str, optional
+        The month of Starlink's assignment (`POP_ASSIGNMENT_SNAPSHOTS`;
+        ``ground.pops.assignment_snapshot`` resolved by
+        `assignment_snapshot_for`); None = the newest.
 
     Returns
     -------
@@ -315,7 +379,7 @@ def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None) -> tu
     ['wrswpol1', 'sttlwax1']
     """
     g = len(terminals)
-    lookup = _pop_lookup(pops, overrides)
+    lookup = _pop_lookup(pops, overrides, snapshot)
     regional = lookup[2]
     countries = [c.strip().upper() for c in terminals.country_iso2]
     codes = [""] * g
@@ -368,6 +432,8 @@ class HomeLocator:
     pops : leonet.ground.sites.GroundSites
     overrides : mapping of str to str, optional
         ``ground.pops.country_pop``, as `home_pops` takes it.
+    snapshot : str, optional
+        The month of Starlink's assignment, as `home_pops` takes it.
 
     Examples
     --------
@@ -380,11 +446,11 @@ class HomeLocator:
     [-1]
     """
 
-    def __init__(self, pops, overrides: Mapping[str, str] | None = None):
+    def __init__(self, pops, overrides: Mapping[str, str] | None = None, snapshot: str | None = None):
         from scipy.spatial import cKDTree
 
         self.pops = pops
-        self._lookup = _pop_lookup(pops, overrides)
+        self._lookup = _pop_lookup(pops, overrides, snapshot)
         self._boxes: dict[int, int] = {}  # box key -> home PoP, _NEAREST or _EXACT
         self.unassigned: set[str] = set()
         self.absent: set[str] = set()

@@ -13,6 +13,7 @@ __all__ = [
     "BUILTIN_CONSTELLATIONS",
     "GATEWAY_CATALOG_NAMES",
     "POP_CATALOG_NAMES",
+    "POP_ASSIGNMENT_NAMES",
     "unknown_constellation_message",
 ]
 
@@ -37,6 +38,9 @@ BUILTIN_CONSTELLATIONS: dict[str, tuple[str, str]] = {
 #: ``POP_CATALOGS``; a test keeps them equal), as a `typing.Literal`'s choices.
 GATEWAY_CATALOG_NAMES = ("2026-03", "starperf-2024-01")
 POP_CATALOG_NAMES = ("2026-10", "starperf-2024-01")
+#: ``ground.pops.assignment_snapshot``: "auto" and the shipped assignment snapshots
+#: (`leonet.ground.pops.POP_ASSIGNMENT_SNAPSHOTS`; a test keeps them equal).
+POP_ASSIGNMENT_NAMES = ("auto", "2025-12", "2026-10")
 
 
 def unknown_constellation_message(name: str) -> str:

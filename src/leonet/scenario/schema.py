@@ -36,7 +36,13 @@ from ..timebase import parse_utc
 from .base import Strict
 from .capacity import CapacitySpec
 from .latency import LatencySpec, ProbeSpec
-from .catalog import BUILTIN_CONSTELLATIONS, GATEWAY_CATALOG_NAMES, POP_CATALOG_NAMES, unknown_constellation_message
+from .catalog import (
+    BUILTIN_CONSTELLATIONS,
+    GATEWAY_CATALOG_NAMES,
+    POP_ASSIGNMENT_NAMES,
+    POP_CATALOG_NAMES,
+    unknown_constellation_message,
+)
 from .service import FaultSpec, FleetSpec, LedgerSpec, PolicySpec, SponsorSpec, service_problems
 from .sources import SiteSpec, TerminalSiteSpec, TerminalSource
 
@@ -369,9 +375,16 @@ class PopSpec(Strict):
     terminal_pop: Literal["country", "nearest"] = Field(
         "country",
         description="Where a terminal's traffic leaves: \"country\" = the PoP Starlink assigns the terminal's country "
-        "(and region, where its geoip feed has one; shipped assignment of 2026-10), reached over any gateway and "
+        "(and region, where its geoip feed has one; the assignment_snapshot), reached over any gateway and "
         "fibre; \"nearest\" = the PoP nearest in delay, each gateway backhauled to its own PoP (assignment).",
         json_schema_extra={"examples": ["country"]},
+    )
+    assignment_snapshot: Literal[POP_ASSIGNMENT_NAMES] = Field(  # type: ignore[valid-type]
+        "auto",
+        description="With terminal_pop = \"country\": which shipped snapshot of Starlink's country -> PoP assignment "
+        "to use: \"2025-12\" (2025-12-15), \"2026-10\" (2026-10-08), or \"auto\" = the newest whose month is not "
+        "after the month of time.start_utc (the oldest for earlier runs).",
+        json_schema_extra={"examples": ["auto"]},
     )
     country_pop: dict[str, str] = Field(
         default_factory=dict,
