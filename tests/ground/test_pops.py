@@ -64,6 +64,18 @@ def test_overrides_replace_the_assignment_a_region_winning_over_its_country(term
     assert check_pop_overrides({regional: "FRA"}, pops) == {regional: pops.ids.index(fra)}
 
 
+def test_a_country_missing_from_one_snapshot_borrows_the_nearest_other_snapshots_entry(pops):
+    # Saint Helena is not in the 2025-12 feed; in 2026-10 it exits at Lagos: a 2025-12 run uses that,
+    # not the nearest PoP nor a rule.  A country present in the snapshot keeps its own entry.
+    jamestown = sites_from_coordinates("terminal", [{"name": "Jamestown SH", "lat_deg": -15.92, "lon_deg": -5.72},
+                                                    {"name": "Dakar", "lat_deg": 14.69, "lon_deg": -17.44}])
+    assert ("SH", "") not in pop_assignment_table("2025-12")
+    home, notes = home_pops(jamestown, pops, snapshot="2025-12")
+    assert _ids(pops, home) == [pop_assignment_table("2026-10")[("SH", "")], pop_assignment_table("2025-12")[("SN", "")]]
+    assert _ids(pops, home) == ["lgosnga1", "lgosnga1"] and not any("no Starlink assignment" in n for n in notes)
+    assert _ids(pops, home_pops(jamestown, pops, snapshot="2026-10")[0]) == ["lgosnga1", "dkrrsen1"]
+
+
 def test_a_dependency_missing_from_the_feed_takes_its_sovereigns_pop(pops):
     # Norfolk Island (NF, an Australian dependency) is not in Starlink's feed: it is served as Australia,
     # not from the nearest PoP (Auckland); an override of the sovereign reaches it, its own wins.

@@ -267,6 +267,7 @@ def _pop_lookup(pops, overrides: Mapping[str, str] | None = None,
     if len(pops) == 0:
         raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
     table = dict(pop_assignment_table(snapshot))
+    _borrow_from_other_snapshots(table, assignment_snapshot_for(snapshot or POP_ASSIGNMENT_SNAPSHOTS[-1]))
     by_code: dict[str, int] = {}
     for k, codes in enumerate(pop_site_codes(pops)):
         for c in codes:
@@ -284,6 +285,31 @@ def _pop_lookup(pops, overrides: Mapping[str, str] | None = None,
     _inherit_sovereign_homes(table)
     regional = {c for c, r in table if r} | set(OWN_CODES_IN)
     return table, by_code, regional
+
+
+def _borrow_from_other_snapshots(table: dict[tuple[str, str], str], snapshot: str) -> None:
+    """Give a country absent from ``snapshot``'s feed its entries in the nearest other shipped snapshot (in place).
+
+    A country can drop out of one geofeed snapshot and be in the next (Saint
+    Helena and the U.S. Minor Outlying Islands are not in 2025-12's feed, in
+    2026-10's they exit at Lagos and Los Angeles): the same place's
+    assignment a few months away is better evidence than any rule.  Nearest
+    in months first, the newer on a tie.
+    """
+    have = {country for country, _ in table}
+    order = sorted((s for s in POP_ASSIGNMENT_SNAPSHOTS if s != snapshot),
+                   key=lambda s: (abs(_months(s) - _months(snapshot)), -_months(s)))
+    for other in order:
+        for (country, region), site in pop_assignment_table(other).items():
+            if country not in have:
+                table[(country, region)] = site
+        have = {country for country, _ in table}
+
+
+def _months(snapshot: str) -> int:
+    """A snapshot month ``"YYYY-MM"`` as a month count."""
+    year, month = snapshot.split("-")
+    return 12 * int(year) + int(month)
 
 
 def _inherit_sovereign_homes(table: dict[tuple[str, str], str]) -> None:
