@@ -6,8 +6,8 @@ month (``starlink_published_country_metrics_2025-12_calibration.csv``: 96
 countries outside Europe, 2025-12).  This script places terminals in every
 one of those countries (population-weighted samples of the shipped GeoNames
 places, so where people live), runs leonet on the real constellation with the
-current gateways and PoPs, each terminal exiting at the PoP Starlink assigns
-its country, over a whole day (the load follows local solar time), and
+current gateways and PoPs, each terminal exiting at the PoP Starlink assigned
+its country in the month of the figures (the 2025-12 snapshot), over a whole day (the load follows local solar time), and
 compares each country's median modelled ``rtt_ms`` with the published one.
 
     PYTHONPATH=src python validation/countries.py [--per-country 6] [--step-min 20] [--cache DIR]
@@ -38,6 +38,10 @@ SEED = 20251201
 #: shared/data (held out: Europe): leonet's predictions for them are printed, never fitted.
 PREDICT = ("UKR", "DEU", "POL", "GBR", "FRA", "ITA", "ESP")
 DAY = "2026-05-30T00:00:00Z"  # the shipped TLE snapshot's day
+#: Starlink's country -> PoP assignment of the month of the published medians (2025-12):
+#: the network they measured (in 2026-10 e.g. West Africa exits at a new Dakar PoP,
+#: Kazakhstan at Almaty; in 2025-12 at Lagos/Madrid and Sofia).
+ASSIGNMENT_SNAPSHOT = "2025-12"
 
 
 def published() -> dict[str, dict[str, float]]:
@@ -155,6 +159,7 @@ catalog = "2026-03"
 [ground.pops]
 catalog = "2026-10"
 terminal_pop = "country"
+assignment_snapshot = "{ASSIGNMENT_SNAPSHOT}"
 [output]
 directory = "{out_dir}"
 chunk_steps = 24
@@ -165,7 +170,7 @@ def run(per_country: int, step_min: int, cache: Path | None, latency: dict | Non
     """Per terminal-step (country, rtt_ms, propagation parts, served, PoP) of the run (cached by its parameters)."""
     import pyarrow.parquet as pq
 
-    key = f"countries_{per_country}_{step_min}_{'-'.join(PREDICT)}.parquet"
+    key = f"countries_{per_country}_{step_min}_{'-'.join(PREDICT)}_pops{ASSIGNMENT_SNAPSHOT}.parquet"
     if cache is not None and (cache / key).is_file() and latency is None:
         return pq.read_table(cache / key).to_pandas()
     sites, skipped = terminals(list(published()) + [c for c in PREDICT if c not in published()], per_country)
