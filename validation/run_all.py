@@ -758,13 +758,20 @@ KNOWN_LIMITS = """Known limits (not computed here; see `src/leonet/latency/param
 - **One background load for the world.**  Queueing follows `busy_hour_utilisation` x a residential day profile at
   local *solar* time, the same for every beam; real beams differ (sold-out cells, rural vs city), so countries with
   unusually loaded or empty cells miss.
-- **The path to the PoP.**  Terminals exit at the PoP Starlink assigns their country (2026-10 geofeed), over the
-  public gateway list (2026-03) plus gateways assumed at PoPs the list leaves bare, with fibre at 1.5x the great
-  circle.  Where the real gateway or PoP is elsewhere (an unlisted gateway, a country split over PoPs), the
-  propagation floor itself is wrong; such countries show up above with their floor.
+- **The path to the PoP.**  Terminals exit at the PoP Starlink assigned their country in the month of the figures
+  (the 2025-12 geofeed snapshot; a country absent from it borrows the 2026-10 entry, a dependency absent from both
+  its sovereign's), over the public gateway list (2026-03) plus gateways assumed at PoPs the list leaves bare, with
+  fibre at 1.5x the great circle.  Where the real gateway or PoP is elsewhere (an unlisted gateway, a country split
+  over PoPs), the propagation floor itself is wrong; such countries show up above with their floor.  Shifting each
+  country's modelled distribution so that its best-20 % matches the published best-20 % would put ~95 % of the
+  countries within 10 %: what is left is almost all in the floor (the path), not in the queueing model.
 - **The published medians are Starlink's own**, over a month of 15-s samples from every router to the PoP;
   leonet samples a few population-weighted places per country over one day.
-- **Throughput** is the speed-test model's (`validation/throughput.py`); its misses are discussed in its output."""
+- **Throughput** is the speed-test model's (`validation/throughput.py`); its misses are discussed in its output.
+  The Osnabrück dish reads fast because the `min-latency` scheduler serves it from near-zenith satellites next to a
+  gateway, where the dish runs at its peak (simulated p5-p95 296-408 Mbit/s against a measured 96-414);
+  `throughput.py --policy longest-visible` gives 184 / 14.8 Mbit/s.  Keeping dishes 22 deg off the geostationary
+  arc (SpaceX's FCC filings) was tried and changes nothing at 52 deg N."""
 
 
 # ----------------------------------------------------------------------
