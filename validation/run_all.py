@@ -415,7 +415,8 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
     doc.sections["countries"] = "\n\n".join([
         f"`validation/countries.py`: {per} population-weighted terminals in each of the {s['countries']} calibration "
         "countries (Starlink's published medians of 2025-12, 96 countries outside Europe), the real constellation, "
-        "the current gateways and PoPs, each terminal at the PoP Starlink assigns its country, over a whole day at "
+        "the current gateways and PoPs, each terminal at the PoP Starlink assigned its country in 2025-12 (the geofeed "
+        "snapshot of the month of the figures), over a whole day at "
         f"{step}-minute steps (the load follows local solar time), latency era **2025** (the shipped `ERAS[\"2025\"]`).  "
         "The modelled median of all served terminal-steps of a country against the published median.",
         md_table(["", "value"], [
@@ -470,8 +471,8 @@ def miss_reason(r: dict) -> str:
     if sim < pub and pub - floor > 2.0 * added:
         return (f"the published median is {pub - floor:.0f} ms above leonet's floor, more than twice what the model adds "
                 f"here ({added:.0f} ms): most likely the real path is longer than leonet's (another PoP or gateway "
-                "in 2025-12 than the 2026-10 PoP assignment and 2026-03 gateway list give, or lasers where leonet has "
-                "none)")
+                "in 2025-12 than the 2025-12 PoP assignment's top PoP and the 2026-03 gateway list give, or lasers "
+                "where leonet has none)")
     if sim < pub:
         return (f"the model adds {added:.0f} ms to its floor; the real network adds more here than the world-wide "
                 "load profile gives")
