@@ -202,6 +202,7 @@ def _print_summary(result) -> None:
         ("distance travelled", f"{s['distance_travelled_km']:,.1f} km" if s.get("moving_terminals") else None),
         ("handovers per mover-hour", s.get("mover_handovers_per_hour") if s.get("moving_terminals") else None),
         ("unserved terminal-steps", ", ".join(f"{k} {v:,}" for k, v in s.get("unserved_steps_by_reason", {}).items()) or None),
+        ("PoP assignment", f"Starlink's of {s['pop_assignment_snapshot']}" if s.get("pop_assignment_snapshot") else None),
         ("wall time", f"{s['wall_s']:.1f} s"),
     ]
     for key, value in rows:

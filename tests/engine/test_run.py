@@ -80,6 +80,8 @@ def test_summary_is_consistent_with_the_tables(toy_run):
     served = query(out, "SELECT avg(CAST(served AS DOUBLE)) * 100 AS p FROM terminal_steps").to_pylist()[0]["p"]
     assert s["served_pct"] == pytest.approx(served, abs=0.01)
     assert s["terminals"] == 2
+    # The month of Starlink's PoP assignment that homed the terminals: "auto" = the newest not after the start.
+    assert s["pop_assignment_snapshot"] == "2025-12"  # the toy run starts 2026-05-30: before the 2026-10 snapshot
 
 
 def test_refuses_a_non_empty_directory_that_is_not_a_run(tmp_path):

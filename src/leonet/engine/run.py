@@ -287,6 +287,9 @@ def _execute(run: RunDirectory, ctx: RunContext, payload, chunk, progress, worke
         summary = {"satellites": len(ctx.constellation), "steps": total_steps, "satellites_failed_propagation": failed}
         if ctx.model is not None:
             summary.update(summarize_run(run.path, step_s=spec.time.step_s))
+            if ctx.model.assignment_snapshot is not None:
+                # Which month of Starlink's country -> PoP assignment homed the terminals ("auto" picks by date).
+                summary["pop_assignment_snapshot"] = ctx.model.assignment_snapshot
             notes = ctx.model.pop_notes + ctx.service.notes()
             if notes:
                 summary["notes"] = notes
