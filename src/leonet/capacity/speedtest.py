@@ -1709,11 +1709,13 @@ class BackgroundLoad:
             return out
         k = ok[pairs["i"]]
         g = pairs["j"].astype(np.intp)
-        d = r[k] - self._grid_r[g]
-        vis = np.einsum("ij,ij->i", d, self._grid_up[g]) >= sin_e * np.linalg.norm(d, axis=1)
+        # (np.take: the same rows as r[k], ~2x faster for (N, 3) arrays.)
+        d = np.take(r, k, axis=0) - np.take(self._grid_r, g, axis=0)
+        vis = np.einsum("ij,ij->i", d, np.take(self._grid_up, g, axis=0)) >= sin_e * np.linalg.norm(d, axis=1)
         g, k = g[vis], k[vis]
-        local = float(utc_hour) + self.grid.lon_deg[g] / 15.0
-        demand = self.grid_subscribers[g] * self._mean(direction) * diurnal_factor(local)
+        # Each place's load once, then per pair: the same values as computing it per pair,
+        # without repeating it for every satellite that sees the place.
+        demand = self._grid_demand(utc_hour, direction)[g]
         mean_cap = self._visible_capacity[g]
         cap = np.asarray(capacity_bps, dtype=np.float64)[sats[k]]
         share = np.divide(cap, mean_cap, out=np.zeros(k.size), where=mean_cap > 0)
