@@ -702,6 +702,39 @@ def test_paired_directions_equal_separate_steps():
         assert "structure" in cache
 
 
+def test_cached_structure_follows_the_cells_and_routes():
+    """A pair of directions computed on a cache of earlier steps equals one computed afresh.
+
+    Steps that change only the terminals' cells (a moving terminal) or only
+    their gateways (a new route, the beams reused) must not reuse what no
+    longer holds.
+    """
+    from leonet.capacity.speedtest import _speedtest_pair, _step_inputs
+
+    rng = np.random.default_rng(12)
+    for _ in range(10):
+        model, cell, sat, gw, demand, cell_bg, sat_bg = random_step(rng)
+        up_model = uplink_model(model)
+        peak = np.full(cell.size, 400e6)
+        moved = cell.copy()
+        moved[: cell.size // 3] = (cell[: cell.size // 3] + 1) % 8
+        rerouted = gw.copy()
+        rerouted[sat == sat[0]] = 1 - gw[0]  # every terminal of a satellite keeps one gateway, as in a run
+        cache: dict = {}
+        for c, g in ((cell, gw), (moved, gw), (moved, rerouted), (cell, rerouted)):
+            def inputs(m, scale, flow_bps):
+                return _step_inputs(m, c, sat, g, demand * scale, peak * scale, 0.8, cell_bg * scale, sat_bg * scale,
+                                    flow_bps, None, None, 8, None, True)
+            xd, xu = inputs(model, 1.0, 25e6), inputs(up_model, 0.1, 4e6)
+            got = _speedtest_pair(model, up_model, xd, xu, cache)
+            want = _speedtest_pair(model, up_model, xd, xu, None)
+            for a, b in zip(got, want):
+                np.testing.assert_array_equal(a.speedtest_bps, b.speedtest_bps)
+                np.testing.assert_array_equal(a.throughput_bps, b.throughput_bps)
+                np.testing.assert_array_equal(a.cell_capacity_bps, b.cell_capacity_bps)
+        assert "beams" in cache
+
+
 def test_capacity_model_by_name_is_the_real_fleet_mix():
     from leonet.capacity import capacity_model
     from leonet.scenario.capacity import CapacitySpec

@@ -1035,14 +1035,16 @@ def _speedtest_pair(down_model: CapacityModel, up_model: CapacityModel, xd: _Ste
     scheduler ensures) and have background in the same places; else the
     directions are computed apart.  With a *cache*, the structure of the
     previous call is reused when everything it is built from is equal
-    (within a scheduler slot only the link quality and the loads change),
-    so results never depend on it.
+    (the link quality and the loads change every step; the routes often,
+    the satellites and cells only at scheduler slots), and the beams alone
+    while the satellites, cells and routed set are (`_beams_cached`), so
+    results never depend on it.
     """
     key = _structure_key(xd, xu)
     if cache is not None and cache.get("key") is not None and _same_key(cache["key"], key):
         beams, classes, net = cache["structure"]
     else:
-        beams = _choose_beams(down_model, xd)
+        beams = _beams_cached(down_model, xd, cache)
         if beams is None:
             return _no_beam(down_model, xd), _no_beam(up_model, xu)
         pairs_cell = beams.pair_cell[beams.beam_pairs]
@@ -1064,10 +1066,35 @@ def _structure_key(xd: _StepInputs, xu: _StepInputs) -> tuple:
     t = np.flatnonzero(routed)
     # Copies: a caller may reuse its arrays for the next step.
     return (
-        xd.sat.copy(), xd.gw.copy(), xd.ptr.copy(), xd.edges.copy(), xd.n_cells,
+        xd.sat.copy(), xd.gw.copy(), xd.ptr.copy(), xd.edges.copy(), xd.n_cells, xd.cell.copy(),
         _capped_demand(xd, t), _capped_demand(xu, t), np.where(routed, xd.demand, 0.0),
         xd.cell_bg > 0, xu.cell_bg > 0, xd.sat_bg > 0, xu.sat_bg > 0,
     )
+
+
+def _beams_cached(model: CapacityModel, x: _StepInputs, cache: dict | None) -> _Beams | None:
+    """`_choose_beams`, reused while the terminals' satellites, cells and routed set are the same.
+
+    Only a choice that kept every (satellite, cell) pair is reused: the
+    busiest-first ranking then keeps them all whatever the demands and
+    loads, so the beams depend on nothing else.  In a big run the routes
+    (gateways, lasers) change nearly every step, the serving satellites
+    only at scheduler slots: the beams outlive the rest of the structure.
+    """
+    if cache is None:
+        return _choose_beams(model, x)
+    routed = (x.sat >= 0) & (x.gw >= 0)
+    key = (x.sat, x.cell, routed, x.n_cells)
+    held = cache.get("beams_key")
+    if held is not None and _same_key(held, key):
+        return cache["beams"]
+    beams = _choose_beams(model, x)
+    if beams is not None and beams.all_kept:
+        # Copies: a caller may reuse its arrays for the next step.
+        cache["beams_key"], cache["beams"] = (x.sat.copy(), x.cell.copy(), routed, x.n_cells), beams
+    else:
+        cache.pop("beams_key", None)
+    return beams
 
 
 def _same_key(a: tuple, b: tuple) -> bool:
