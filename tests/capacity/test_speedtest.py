@@ -49,6 +49,29 @@ def brute_greedy(demand, a, capacity):
 # ---------------------------------------------------------------- the kernel
 
 
+def test_breakpoint_sort_and_counts_equal_the_lexsorts():
+    """The kernel's integer sort and complex search give the lexsorts' permutation and counts, ties and all."""
+    from leonet.capacity.speedtest import _by_resource_then_rate, _count_at_most, _count_at_most_lexsort
+
+    rng = np.random.default_rng(3)
+    for case in range(40):
+        n_rows, n_res = int(rng.integers(1, 60)), int(rng.integers(1, 12))
+        lens = rng.integers(0, 5, n_rows)
+        row_of = np.repeat(np.arange(n_rows), lens)
+        col_of = rng.integers(0, n_res, row_of.size)  # some rows list a resource twice
+        rate = rng.choice([0.0, 1.0, 2.5, 1.0 + 2**-52, np.inf], n_rows)  # ties and near-ties
+        order = _by_resource_then_rate(row_of, col_of, rate)
+        np.testing.assert_array_equal(order, np.lexsort((rate[row_of], col_of)), err_msg=f"case {case}")
+        res = np.sort(col_of)
+        value = rng.choice([0.0, 3.0, 3.0 + 2**-51, 7.0, np.inf], res.size)
+        target = rng.choice([0.0, 3.0, 3.0 + 2**-51, 5.0, np.inf], res.size)
+        want = _count_at_most_lexsort(res, value, target)
+        np.testing.assert_array_equal(_count_at_most(res, value, target), want, err_msg=f"case {case}")
+        if res.size:
+            value[0] = np.nan  # NaN takes the lexsort
+            np.testing.assert_array_equal(_count_at_most(res, value, target), _count_at_most_lexsort(res, value, target))
+
+
 def test_single_link_greedy_is_the_water_level():
     # Link of 10; others want 1, 2 and 6.  Greedy flow g: W + 1 + 2 + min(6, W) = 10 -> W = 3.5.
     a = incidence([[0], [0], [0], [0]], 1)

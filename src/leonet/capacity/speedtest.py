@@ -293,7 +293,8 @@ def _count_at_most(res: NDArray[np.intp], value: NDArray[np.float64],
         Each entry's breakpoint value (G_r at it); not necessarily sorted
         within a resource (rounding at tied rates).
     target : float64[E]
-        Each entry's query (C_r + x_f), sorted within each resource.
+        Each entry's query (C_r + x_f); sorted within each resource (then
+        the search is cheap; any order gives the same counts).
 
     Returns
     -------
@@ -1080,6 +1081,7 @@ def _beams_cached(model: CapacityModel, x: _StepInputs, cache: dict | None) -> _
     loads, so the beams depend on nothing else.  In a big run the routes
     (gateways, lasers) change nearly every step, the serving satellites
     only at scheduler slots: the beams outlive the rest of the structure.
+    One *cache* serves one *model* (a `SpeedTestRun`'s downlink).
     """
     if cache is None:
         return _choose_beams(model, x)
