@@ -49,6 +49,29 @@ def brute_greedy(demand, a, capacity):
 # ---------------------------------------------------------------- the kernel
 
 
+def test_breakpoint_sort_and_counts_equal_the_lexsorts():
+    """The kernel's integer sort and complex search give the lexsorts' permutation and counts, ties and all."""
+    from leonet.capacity.speedtest import _by_resource_then_rate, _count_at_most, _count_at_most_lexsort
+
+    rng = np.random.default_rng(3)
+    for case in range(40):
+        n_rows, n_res = int(rng.integers(1, 60)), int(rng.integers(1, 12))
+        lens = rng.integers(0, 5, n_rows)
+        row_of = np.repeat(np.arange(n_rows), lens)
+        col_of = rng.integers(0, n_res, row_of.size)  # some rows list a resource twice
+        rate = rng.choice([0.0, 1.0, 2.5, 1.0 + 2**-52, np.inf], n_rows)  # ties and near-ties
+        order = _by_resource_then_rate(row_of, col_of, rate)
+        np.testing.assert_array_equal(order, np.lexsort((rate[row_of], col_of)), err_msg=f"case {case}")
+        res = np.sort(col_of)
+        value = rng.choice([0.0, 3.0, 3.0 + 2**-51, 7.0, np.inf], res.size)
+        target = rng.choice([0.0, 3.0, 3.0 + 2**-51, 5.0, np.inf], res.size)
+        want = _count_at_most_lexsort(res, value, target)
+        np.testing.assert_array_equal(_count_at_most(res, value, target), want, err_msg=f"case {case}")
+        if res.size:
+            value[0] = np.nan  # NaN takes the lexsort
+            np.testing.assert_array_equal(_count_at_most(res, value, target), _count_at_most_lexsort(res, value, target))
+
+
 def test_single_link_greedy_is_the_water_level():
     # Link of 10; others want 1, 2 and 6.  Greedy flow g: W + 1 + 2 + min(6, W) = 10 -> W = 3.5.
     a = incidence([[0], [0], [0], [0]], 1)
@@ -700,6 +723,39 @@ def test_paired_directions_equal_separate_steps():
                 np.testing.assert_allclose(got.throughput_bps, want.throughput_bps, rtol=1e-12, atol=1e-6)
                 np.testing.assert_array_equal(got.bottleneck, want.bottleneck)
         assert "structure" in cache
+
+
+def test_cached_structure_follows_the_cells_and_routes():
+    """A pair of directions computed on a cache of earlier steps equals one computed afresh.
+
+    Steps that change only the terminals' cells (a moving terminal) or only
+    their gateways (a new route, the beams reused) must not reuse what no
+    longer holds.
+    """
+    from leonet.capacity.speedtest import _speedtest_pair, _step_inputs
+
+    rng = np.random.default_rng(12)
+    for _ in range(10):
+        model, cell, sat, gw, demand, cell_bg, sat_bg = random_step(rng)
+        up_model = uplink_model(model)
+        peak = np.full(cell.size, 400e6)
+        moved = cell.copy()
+        moved[: cell.size // 3] = (cell[: cell.size // 3] + 1) % 8
+        rerouted = gw.copy()
+        rerouted[sat == sat[0]] = 1 - gw[0]  # every terminal of a satellite keeps one gateway, as in a run
+        cache: dict = {}
+        for c, g in ((cell, gw), (moved, gw), (moved, rerouted), (cell, rerouted)):
+            def inputs(m, scale, flow_bps):
+                return _step_inputs(m, c, sat, g, demand * scale, peak * scale, 0.8, cell_bg * scale, sat_bg * scale,
+                                    flow_bps, None, None, 8, None, True)
+            xd, xu = inputs(model, 1.0, 25e6), inputs(up_model, 0.1, 4e6)
+            got = _speedtest_pair(model, up_model, xd, xu, cache)
+            want = _speedtest_pair(model, up_model, xd, xu, None)
+            for a, b in zip(got, want):
+                np.testing.assert_array_equal(a.speedtest_bps, b.speedtest_bps)
+                np.testing.assert_array_equal(a.throughput_bps, b.throughput_bps)
+                np.testing.assert_array_equal(a.cell_capacity_bps, b.cell_capacity_bps)
+        assert "beams" in cache
 
 
 def test_capacity_model_by_name_is_the_real_fleet_mix():

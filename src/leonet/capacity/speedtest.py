@@ -201,7 +201,7 @@ def _greedy_levels(
     if n_e == 0:
         return out, arg
     # Breakpoints of every G_r: the entries sorted by (resource, rate).
-    order = np.lexsort((rate[row_of], col_of))
+    order = _by_resource_then_rate(row_of, col_of, rate)
     res_s = col_of[order]
     y = rate[row_of[order]]
     w = weight[row_of[order]]
@@ -217,20 +217,11 @@ def _greedy_levels(
     a_at = cum_wy[np.arange(n_e)] - cum_wy[base]
     b_at = (cum_w[seg_start[res_s + 1]] - cum_w[np.arange(n_e)])
     g_at = y * (1.0 + b_at) + a_at  # G_r at each breakpoint
-    # Queries: every entry (f, r) looks for G_r(W) = C_r + x_f.
+    # Queries: every entry (f, r) looks for G_r(W) = C_r + x_f; j is the global
+    # index of the first breakpoint of r above the target (as many below it as G <= target).
     target = capacity[col_of] + rate[row_of]
-    # Count breakpoints of the same resource with G <= target by one merged
-    # sort: breakpoints sort before equal-valued queries.
-    keys_res = np.concatenate((res_s, col_of))
-    keys_val = np.concatenate((g_at, target))
-    kind = np.concatenate((np.zeros(n_e, np.int8), np.ones(n_e, np.int8)))
-    merged = np.lexsort((kind, keys_val, keys_res))
-    is_bp = kind[merged] == 0
-    cum_bp = np.cumsum(is_bp)
-    q_pos = np.empty(n_e, dtype=np.intp)
-    q_pos[merged[~is_bp] - n_e] = np.flatnonzero(~is_bp)
-    n_le = cum_bp[q_pos] - seg_start[col_of]  # breakpoints of r with G <= target
-    j = seg_start[col_of] + n_le  # global index of the first breakpoint above
+    j = np.empty(n_e, dtype=np.intp)
+    j[order] = _count_at_most(res_s, g_at, capacity[res_s] + y)
     end = seg_start[col_of + 1]
     total_wy = cum_wy[end] - cum_wy[seg_start[col_of]]
     inside = j < end
@@ -254,6 +245,94 @@ def _greedy_levels(
     arg[rows_hit[first]] = col_of[hit[first]]
     arg[np.isinf(out)] = -1
     return out, arg
+
+
+def _by_resource_then_rate(row_of: NDArray[np.intp], col_of: NDArray[np.intp],
+                           rate: NDArray[np.float64]) -> NDArray[np.intp]:
+    """The permutation ``np.lexsort((rate[row_of], col_of))``, by one integer sort.
+
+    Parameters
+    ----------
+    row_of, col_of : intp[E]
+        Row and resource of each incidence entry, entries sorted by row.
+    rate : float64[F]
+        Each row's rate.
+
+    Returns
+    -------
+    order : intp[E]
+        Entries by resource, then rate, then entry (lexsort is stable).
+
+    Notes
+    -----
+    Rows ranked by a stable sort of their rates tie-break equal rates by
+    row, which is the entries' order, so the key ``resource x F + rank``
+    orders the entries as the lexsort does.  An unstable sort of the key
+    (~2x faster than a stable one) gives the same permutation when the keys
+    are distinct (no row lists a resource twice), which the sorted keys show.
+    """
+    n_rows = rate.size
+    rank = np.empty(n_rows, dtype=np.int64)
+    rank[np.argsort(rate, kind="stable")] = np.arange(n_rows)
+    key = col_of.astype(np.int64) * n_rows + rank[row_of]
+    order = np.argsort(key)
+    if key.size > 1 and not np.all(key[order[1:]] > key[order[:-1]]):
+        order = np.argsort(key, kind="stable")
+    return order
+
+
+def _count_at_most(res: NDArray[np.intp], value: NDArray[np.float64],
+                   target: NDArray[np.float64]) -> NDArray[np.intp]:
+    """For each query, how many entries come before its resource's, or are of it with ``value <= target``.
+
+    Parameters
+    ----------
+    res : intp[E]
+        Resource of each entry (breakpoint and query alike), sorted.
+    value : float64[E]
+        Each entry's breakpoint value (G_r at it); not necessarily sorted
+        within a resource (rounding at tied rates).
+    target : float64[E]
+        Each entry's query (C_r + x_f); sorted within each resource (then
+        the search is cheap; any order gives the same counts).
+
+    Returns
+    -------
+    count : intp[E]
+        ``#{i: res_i < res_q or (res_i == res_q and value_i <= target_q)}``.
+
+    Notes
+    -----
+    A complex number sorts by its real part, then its imaginary part, so
+    (resource, value) pairs packed as ``res + 1j value`` sort and search
+    lexicographically and exactly (both halves keep their float64 bits; no
+    arithmetic).  The queries arrive sorted, which makes the search cheap.
+    NaN sorts differently as an imaginary part, so a NaN takes the merged
+    lexsort (never in practice: rates, weights and capacities are finite).
+    """
+    if np.isnan(value).any() or np.isnan(target).any():
+        return _count_at_most_lexsort(res, value, target)
+    bp = np.empty(res.size, dtype=np.complex128)
+    bp.real, bp.imag = res, value
+    bp.sort(kind="stable")  # (timsort: the values are sorted within each resource but for ties)
+    q = np.empty(res.size, dtype=np.complex128)
+    q.real, q.imag = res, target
+    return np.searchsorted(bp, q, side="right")
+
+
+def _count_at_most_lexsort(res: NDArray[np.intp], value: NDArray[np.float64],
+                           target: NDArray[np.float64]) -> NDArray[np.intp]:
+    """`_count_at_most` by one merged lexsort: breakpoints sort before equal-valued queries."""
+    n_e = res.size
+    keys_res = np.concatenate((res, res))
+    keys_val = np.concatenate((value, target))
+    kind = np.concatenate((np.zeros(n_e, np.int8), np.ones(n_e, np.int8)))
+    merged = np.lexsort((kind, keys_val, keys_res))
+    is_bp = kind[merged] == 0
+    cum_bp = np.cumsum(is_bp)
+    q_pos = np.empty(n_e, dtype=np.intp)
+    q_pos[merged[~is_bp] - n_e] = np.flatnonzero(~is_bp)
+    return cum_bp[q_pos]
 
 
 def greedy_rates(
@@ -957,14 +1036,16 @@ def _speedtest_pair(down_model: CapacityModel, up_model: CapacityModel, xd: _Ste
     scheduler ensures) and have background in the same places; else the
     directions are computed apart.  With a *cache*, the structure of the
     previous call is reused when everything it is built from is equal
-    (within a scheduler slot only the link quality and the loads change),
-    so results never depend on it.
+    (the link quality and the loads change every step; the routes often,
+    the satellites and cells only at scheduler slots), and the beams alone
+    while the satellites, cells and routed set are (`_beams_cached`), so
+    results never depend on it.
     """
     key = _structure_key(xd, xu)
     if cache is not None and cache.get("key") is not None and _same_key(cache["key"], key):
         beams, classes, net = cache["structure"]
     else:
-        beams = _choose_beams(down_model, xd)
+        beams = _beams_cached(down_model, xd, cache)
         if beams is None:
             return _no_beam(down_model, xd), _no_beam(up_model, xu)
         pairs_cell = beams.pair_cell[beams.beam_pairs]
@@ -986,10 +1067,36 @@ def _structure_key(xd: _StepInputs, xu: _StepInputs) -> tuple:
     t = np.flatnonzero(routed)
     # Copies: a caller may reuse its arrays for the next step.
     return (
-        xd.sat.copy(), xd.gw.copy(), xd.ptr.copy(), xd.edges.copy(), xd.n_cells,
+        xd.sat.copy(), xd.gw.copy(), xd.ptr.copy(), xd.edges.copy(), xd.n_cells, xd.cell.copy(),
         _capped_demand(xd, t), _capped_demand(xu, t), np.where(routed, xd.demand, 0.0),
         xd.cell_bg > 0, xu.cell_bg > 0, xd.sat_bg > 0, xu.sat_bg > 0,
     )
+
+
+def _beams_cached(model: CapacityModel, x: _StepInputs, cache: dict | None) -> _Beams | None:
+    """`_choose_beams`, reused while the terminals' satellites, cells and routed set are the same.
+
+    Only a choice that kept every (satellite, cell) pair is reused: the
+    busiest-first ranking then keeps them all whatever the demands and
+    loads, so the beams depend on nothing else.  In a big run the routes
+    (gateways, lasers) change nearly every step, the serving satellites
+    only at scheduler slots: the beams outlive the rest of the structure.
+    One *cache* serves one *model* (a `SpeedTestRun`'s downlink).
+    """
+    if cache is None:
+        return _choose_beams(model, x)
+    routed = (x.sat >= 0) & (x.gw >= 0)
+    key = (x.sat, x.cell, routed, x.n_cells)
+    held = cache.get("beams_key")
+    if held is not None and _same_key(held, key):
+        return cache["beams"]
+    beams = _choose_beams(model, x)
+    if beams is not None and beams.all_kept:
+        # Copies: a caller may reuse its arrays for the next step.
+        cache["beams_key"], cache["beams"] = (x.sat.copy(), x.cell.copy(), routed, x.n_cells), beams
+    else:
+        cache.pop("beams_key", None)
+    return beams
 
 
 def _same_key(a: tuple, b: tuple) -> bool:
@@ -1631,11 +1738,13 @@ class BackgroundLoad:
             return out
         k = ok[pairs["i"]]
         g = pairs["j"].astype(np.intp)
-        d = r[k] - self._grid_r[g]
-        vis = np.einsum("ij,ij->i", d, self._grid_up[g]) >= sin_e * np.linalg.norm(d, axis=1)
+        # (np.take: the same rows as r[k], ~2x faster for (N, 3) arrays.)
+        d = np.take(r, k, axis=0) - np.take(self._grid_r, g, axis=0)
+        vis = np.einsum("ij,ij->i", d, np.take(self._grid_up, g, axis=0)) >= sin_e * np.linalg.norm(d, axis=1)
         g, k = g[vis], k[vis]
-        local = float(utc_hour) + self.grid.lon_deg[g] / 15.0
-        demand = self.grid_subscribers[g] * self._mean(direction) * diurnal_factor(local)
+        # Each place's load once, then per pair: the same values as computing it per pair,
+        # without repeating it for every satellite that sees the place.
+        demand = self._grid_demand(utc_hour, direction)[g]
         mean_cap = self._visible_capacity[g]
         cap = np.asarray(capacity_bps, dtype=np.float64)[sats[k]]
         share = np.divide(cap, mean_cap, out=np.zeros(k.size), where=mean_cap > 0)
