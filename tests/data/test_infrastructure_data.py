@@ -120,20 +120,27 @@ def test_pops_load_and_sit_in_their_country(pops, iso2):
 # ----------------------------------------------------------------------------- assignment
 
 
-def test_assignment_is_consistent(assignment, pops, iso2):
+def check_assignment_rows(table, pops, iso2, snapshot_date) -> dict:
+    """Every row of an assignment table names a known country, region and PoP of the snapshot; the prefix counts
+    and shares of each (country, region) add up.  Returns the rows grouped by (country, region)."""
     groups = defaultdict(list)
-    for a in assignment:
+    for a in table:
         assert a["country_iso2"] in iso2, a
         assert a["region_iso3166_2"] == "" or a["region_iso3166_2"].startswith(a["country_iso2"] + "-"), a
-        assert a["pop_id"] in pops, a
+        assert a["pop_id"] in pops, a  # every site used is in the 2026-10 PoP list
         assert a["pop_city"] == pops[a["pop_id"]]["city"]
         assert a["pop_country_iso2"] == pops[a["pop_id"]]["country_iso2"]
-        assert a["snapshot_date"] == "2026-10-08"
+        assert a["snapshot_date"] == snapshot_date
         groups[(a["country_iso2"], a["region_iso3166_2"])].append(a)
     for key, group in groups.items():
         total = {int(a["n_prefixes_total"]) for a in group}
         assert len(total) == 1 and sum(int(a["n_prefixes"]) for a in group) == total.pop(), key
         assert sum(float(a["share"]) for a in group) == pytest.approx(1.0, abs=5e-4), key
+    return groups
+
+
+def test_assignment_is_consistent(assignment, pops, iso2):
+    groups = check_assignment_rows(assignment, pops, iso2, "2026-10-08")
     countries = {c for c, _ in groups}
     assert len(countries) == 224
     assert all((c, "") in groups for c in countries)  # every country has a whole-country row
@@ -176,17 +183,7 @@ def test_calibration_countries_have_a_pop(assignment):
 
 def test_assignment_2025_12_is_consistent_and_differs_where_starlink_moved_countries(assignment, pops, iso2):
     old = rows(ASSIGNMENT_2025_12)
-    groups = defaultdict(list)
-    for a in old:
-        assert a["country_iso2"] in iso2, a
-        assert a["pop_id"] in pops, a  # every 2025-12 site used is in the 2026-10 PoP list
-        assert a["pop_city"] == pops[a["pop_id"]]["city"]
-        assert a["snapshot_date"] == "2025-12-15"
-        groups[(a["country_iso2"], a["region_iso3166_2"])].append(a)
-    for key, group in groups.items():
-        total = {int(a["n_prefixes_total"]) for a in group}
-        assert len(total) == 1 and sum(int(a["n_prefixes"]) for a in group) == total.pop(), key
-        assert sum(float(a["share"]) for a in group) == pytest.approx(1.0, abs=5e-4), key
+    groups = check_assignment_rows(old, pops, iso2, "2025-12-15")
     assert len({c for c, _ in groups}) == 176
     # West Africa before the Dakar PoP (not in the 2025-12 feed): Senegal exits at Lagos, Mali at
     # Madrid; in 2026-10 Dakar takes Senegal.

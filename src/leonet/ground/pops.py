@@ -117,8 +117,6 @@ POP_ASSIGNMENT_FILES = {
 }
 #: The shipped snapshot months, oldest first.
 POP_ASSIGNMENT_SNAPSHOTS = tuple(sorted(POP_ASSIGNMENT_FILES))
-#: The newest snapshot's table (the default where no date is known).
-POP_ASSIGNMENT_FILE = POP_ASSIGNMENT_FILES[POP_ASSIGNMENT_SNAPSHOTS[-1]]
 
 
 def assignment_snapshot_for(choice: str | None = "auto", start_utc=None) -> str:
@@ -161,7 +159,6 @@ def assignment_snapshot_for(choice: str | None = "auto", start_utc=None) -> str:
     return choice
 
 
-@lru_cache(maxsize=None)
 def pop_assignment_table(snapshot: str | None = None) -> dict[tuple[str, str], str]:
     """(country ISO2, region ISO 3166-2 or "") -> PoP site code, the largest share of each.
 
@@ -174,11 +171,17 @@ def pop_assignment_table(snapshot: str | None = None) -> dict[tuple[str, str], s
     >>> pop_assignment_table("2025-12")[("SN", "")], pop_assignment_table("2026-10")[("SN", "")]
     ('lgosnga1', 'dkrrsen1')
     """
+    return _assignment_table(assignment_snapshot_for(snapshot))
+
+
+@lru_cache(maxsize=None)
+def _assignment_table(month: str) -> dict[tuple[str, str], str]:
+    """`pop_assignment_table` of a resolved snapshot month (read once per month, however it was named)."""
     import csv
 
     from .names import data_path
 
-    path = POP_ASSIGNMENT_FILES[assignment_snapshot_for(snapshot or POP_ASSIGNMENT_SNAPSHOTS[-1])]
+    path = POP_ASSIGNMENT_FILES[month]
     best: dict[tuple[str, str], tuple[float, float, str]] = {}
     with open(data_path(*path), newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
@@ -267,7 +270,7 @@ def _pop_lookup(pops, overrides: Mapping[str, str] | None = None,
     if len(pops) == 0:
         raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
     table = dict(pop_assignment_table(snapshot))
-    _borrow_from_other_snapshots(table, assignment_snapshot_for(snapshot or POP_ASSIGNMENT_SNAPSHOTS[-1]))
+    _borrow_from_other_snapshots(table, assignment_snapshot_for(snapshot))
     by_code: dict[str, int] = {}
     for k, codes in enumerate(pop_site_codes(pops)):
         for c in codes:
