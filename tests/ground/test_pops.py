@@ -82,7 +82,10 @@ def test_a_dependency_missing_from_the_feed_takes_its_sovereigns_pop(pops):
     norfolk = sites_from_coordinates("terminal", [{"name": "Kingston NF", "lat_deg": -29.05, "lon_deg": 167.96}])
     assert ("NF", "") not in pop_assignment_table()
     home, notes = home_pops(norfolk, pops)
-    assert _ids(pops, home) == [pop_assignment_table()[("AU", "")]] != ["acklnzl1"]
+    # Australia is assigned by state: Norfolk Island is served like a state the feed does not list, from the
+    # nearest of Australia's state PoPs (Brisbane 1,450 km, Sydney 1,680 km), not from Auckland (1,060 km).
+    assert _ids(pops, home) == ["brseaus1"] and "brseaus1" in {s for (c, r), s in pop_assignment_table().items()
+                                                             if c == "AU" and r}
     assert not any("no Starlink assignment" in n for n in notes)
     assert _ids(pops, home_pops(norfolk, pops, {"AU": "brseaus1"})[0]) == ["brseaus1"]
     assert _ids(pops, home_pops(norfolk, pops, {"AU": "brseaus1", "NF": "acklnzl1"})[0]) == ["acklnzl1"]
@@ -90,6 +93,28 @@ def test_a_dependency_missing_from_the_feed_takes_its_sovereigns_pop(pops):
     from leonet.ground.regions import sovereign_of_dependencies
 
     assert "PS" not in sovereign_of_dependencies() and "FK" not in sovereign_of_dependencies()
+
+
+def test_a_region_the_feed_does_not_list_exits_at_the_nearest_of_its_countrys_regional_pops(pops):
+    # Australia is split by state in both snapshots; Christmas and Cocos Islands (Australian territories in the
+    # borders, no state) and South Australia are not listed: each takes the nearest PoP the listed states exit
+    # at (Perth 2,600 km from Christmas Island; Melbourne 650 km from Adelaide), not the country's most
+    # frequent PoP (Sydney); `HomeLocator` agrees point for point.
+    from leonet.ground.pops import HomeLocator
+
+    places = [("Flying Fish Cove CX", -10.49, 105.62), ("West Island CC", -12.19, 96.83),
+              ("Adelaide", -34.93, 138.60), ("Sydney", -33.87, 151.21)]
+    t = sites_from_coordinates("terminal", [{"name": n, "lat_deg": a, "lon_deg": b} for n, a, b in places])
+    for snapshot in ("2025-12", "2026-10"):
+        table = pop_assignment_table(snapshot)
+        assert table[("AU", "")] == "sydyaus1" and ("AU", "AU-SA") not in table
+        home, notes = home_pops(t, pops, snapshot=snapshot)
+        assert _ids(pops, home) == ["prthaus1", "prthaus1", "mlbeaus1", table[("AU", "AU-NSW")]]
+        assert not notes
+        where = HomeLocator(pops, snapshot=snapshot)
+        assert where.home_at([p[1] for p in places], [p[2] for p in places]).tolist() == home.tolist()
+    # A country's override replaces the rule with its PoP everywhere in it.
+    assert _ids(pops, home_pops(t, pops, {"AU": "sydyaus1"})[0]) == ["sydyaus1"] * 4
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -263,10 +264,23 @@ def check_pop_overrides(overrides: Mapping[str, str], pops, snapshot: str | None
     return out
 
 
-def _pop_lookup(pops, overrides: Mapping[str, str] | None = None,
-                snapshot: str | None = None) -> tuple[dict[tuple[str, str], str], dict[str, int], set[str]]:
+class _Lookup(NamedTuple):
+    """What `home_pops` and `HomeLocator` look a terminal's PoP up in (`_pop_lookup`)."""
+
+    #: (country, region code or "") -> site code: Starlink's table with the user's overrides.
+    table: dict[tuple[str, str], str]
+    #: Site code -> index among the run's PoPs.
+    by_code: dict[str, int]
+    #: Countries whose terminals need their region code (assigned by region, or with regions of their own).
+    regional: set[str]
+    #: Country assigned by region -> the run's PoPs (sorted indices) its regions exit at: the candidates of a
+    #: point in one of its regions the table does not list (`_nearest_regional`).
+    region_pops: dict[str, NDArray[np.int64]]
+
+
+def _pop_lookup(pops, overrides: Mapping[str, str] | None = None, snapshot: str | None = None) -> _Lookup:
     """Starlink's assignment table with the user's ``overrides`` applied, the run's PoP index of each site code,
-    and the countries assigned by region."""
+    the countries assigned by region and the PoPs of their regions."""
     if len(pops) == 0:
         raise ScenarioError("terminals need a PoP; add [ground.pops] to the scenario")
     table = dict(pop_assignment_table(snapshot))
@@ -285,9 +299,36 @@ def _pop_lookup(pops, overrides: Mapping[str, str] | None = None,
                 del table[key]
         table[(country, place if region else "")] = pops.ids[pop].strip().lower()
         by_code[pops.ids[pop].strip().lower()] = pop
-    _inherit_sovereign_homes(table)
+    inherited = _inherit_sovereign_homes(table)
     regional = {c for c, r in table if r} | set(OWN_CODES_IN)
-    return table, by_code, regional
+    region_pops: dict[str, set[int]] = {}
+    for (country, region), site in table.items():
+        if region and site in by_code:
+            region_pops.setdefault(country, set()).add(by_code[site])
+    # A dependency of a country assigned by region is one of its regions the table does not list.
+    for dependency, sovereign in inherited.items():
+        if sovereign in region_pops:
+            region_pops[dependency] = region_pops[sovereign]
+    return _Lookup(table, by_code, regional,
+                   {c: np.array(sorted(k), dtype=np.int64) for c, k in region_pops.items()})
+
+
+def _nearest_regional(candidates: NDArray[np.int64], lat_deg, lon_deg, pops) -> NDArray[np.int64]:
+    """The great-circle-nearest of ``candidates`` (PoP indices) to each point (ties: the lower index).
+
+    The rule for a point of a country Starlink assigns by region whose
+    region the table does not list (Australia's Cocos and Christmas Islands
+    and its Northern Territory; Brazil's states other than CE, DF and SP):
+    it exits at the nearest of the PoPs the country's listed regions exit at,
+    not at the country's most frequent PoP.  Starlink splits a country by
+    region to keep each region's traffic near it; the country's own PoPs
+    nearest the point are where that logic sends it (Christmas Island: Perth,
+    2,600 km, not Sydney, 5,300 km).  docs/design.md, "PoP assignment".
+    """
+    d = great_circle_km(np.asarray(lat_deg, dtype=np.float64).reshape(-1, 1),
+                        np.asarray(lon_deg, dtype=np.float64).reshape(-1, 1),
+                        pops.lat_deg[candidates][None, :], pops.lon_deg[candidates][None, :])
+    return candidates[np.argmin(d, axis=1)]
 
 
 def _borrow_from_other_snapshots(table: dict[tuple[str, str], str], snapshot: str) -> None:
@@ -315,7 +356,7 @@ def _months(snapshot: str) -> int:
     return 12 * int(year) + int(month)
 
 
-def _inherit_sovereign_homes(table: dict[tuple[str, str], str]) -> None:
+def _inherit_sovereign_homes(table: dict[tuple[str, str], str]) -> dict[str, str]:
     """Give a dependency absent from Starlink's feed its sovereign country's PoP (in place).
 
     Starlink licenses and prices a dependency under its sovereign (Norfolk
@@ -324,23 +365,38 @@ def _inherit_sovereign_homes(table: dict[tuple[str, str], str]) -> None:
     country's (Auckland for Norfolk Island: 20 % too fast against Starlink's
     published median, within 3-7 % with Australia's PoP; docs/design.md).
     Entries already in the table (the feed's or the user's overrides) win; an
-    override of the sovereign is inherited.
+    override of the sovereign is inherited.  Where the sovereign is assigned
+    by region, `_pop_lookup` makes the dependency one of its unlisted regions
+    (the nearest of its regional PoPs: Brisbane for Norfolk Island).
+
+    Returns
+    -------
+    dict of str to str
+        Dependency -> sovereign, for the entries added.
     """
     from .regions import sovereign_of_dependencies
 
+    added = {}
     for dependency, sovereign in sovereign_of_dependencies().items():
         if (dependency, "") not in table and (sovereign, "") in table:
             table[(dependency, "")] = table[(sovereign, "")]
+            added[dependency] = sovereign
+    return added
 
 
 def _homes_of(countries, codes, lat_deg, lon_deg, pops, lookup, unassigned: set, absent: set) -> NDArray[np.int64]:
-    """Home PoP of points with known (country, region code); the great-circle-nearest PoP where Starlink's table
-    has none or names a PoP the run lacks (collected in ``unassigned``, ``absent``)."""
-    table, by_code, _ = lookup
+    """Home PoP of points with known (country, region code); the nearest of the country's regional PoPs where the
+    table lists the country by region but not the point's region (`_nearest_regional`); the great-circle-nearest
+    PoP where Starlink's table has none or names a PoP the run lacks (collected in ``unassigned``, ``absent``)."""
+    table, by_code = lookup.table, lookup.by_code
     g = len(countries)
     home = np.full(g, -1, dtype=np.int64)
     for t in range(g):
-        site = table.get((countries[t], codes[t])) or table.get((countries[t], ""))
+        site = table.get((countries[t], codes[t])) if codes[t] else None
+        if site is None and countries[t] in lookup.region_pops:
+            home[t] = _nearest_regional(lookup.region_pops[countries[t]], lat_deg[t], lon_deg[t], pops)[0]
+            continue
+        site = site or table.get((countries[t], ""))
         if site is None:
             unassigned.add(countries[t] or "(no country)")
         elif site not in by_code:
@@ -409,7 +465,7 @@ def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None,
     """
     g = len(terminals)
     lookup = _pop_lookup(pops, overrides, snapshot)
-    regional = lookup[2]
+    regional = lookup.regional
     countries = [c.strip().upper() for c in terminals.country_iso2]
     codes = [""] * g
     need_region = [t for t in range(g) if countries[t] in regional]
@@ -480,6 +536,7 @@ class HomeLocator:
 
         self.pops = pops
         self._lookup = _pop_lookup(pops, overrides, snapshot)
+        self._regional_countries = sorted(self._lookup.region_pops)
         self._boxes: dict[int, int] = {}  # box key -> home PoP, _NEAREST or _EXACT
         self.unassigned: set[str] = set()
         self.absent: set[str] = set()
@@ -489,7 +546,7 @@ class HomeLocator:
 
     def _note(self, country: str, code: str) -> None:
         """Note a label without an assigned PoP of the run (the run's notes)."""
-        table, by_code, _ = self._lookup
+        table, by_code = self._lookup.table, self._lookup.by_code
         site = table.get((country, code)) or table.get((country, ""))
         if site is None:
             self.unassigned.add(country or "(no country)")
@@ -497,9 +554,13 @@ class HomeLocator:
             self.absent.add(site)
 
     def _label_home(self, country: str, code: str, note: bool) -> int:
-        """The assigned PoP of a label, `_NEAREST` where the nearest PoP decides (noted when ``note``)."""
-        table, by_code, _ = self._lookup
-        site = table.get((country, code)) or table.get((country, ""))
+        """The assigned PoP of a label; `_NEAREST` where the nearest PoP decides (noted when ``note``), or the
+        country's `_REGIONAL` marker where the nearest of its regional PoPs does."""
+        table, by_code = self._lookup.table, self._lookup.by_code
+        site = table.get((country, code)) if code else None
+        if site is None and country in self._lookup.region_pops:
+            return _REGIONAL - self._regional_countries.index(country)
+        site = site or table.get((country, ""))
         if site is not None and site in by_code:
             return by_code[site]
         if note:
@@ -516,7 +577,7 @@ class HomeLocator:
         labels = set()
         codes = None
         for country in countries_in_box(*box):
-            if country not in self._lookup[2]:
+            if country not in self._lookup.regional:
                 labels.add((country, ""))
                 continue
             codes = admin1_codes_in_box(*box) if codes is None else codes
@@ -552,7 +613,7 @@ class HomeLocator:
 
         countries = country_of(lat, lon) if lat.size else []
         codes = [""] * lat.size
-        need = [p for p in range(lat.size) if countries[p] in self._lookup[2]]
+        need = [p for p in range(lat.size) if countries[p] in self._lookup.regional]
         if need:
             for p, code in zip(need, admin1_codes_of(lat[need], lon[need])):
                 codes[p] = code.upper()
@@ -593,6 +654,10 @@ class HomeLocator:
         far = np.flatnonzero(got == _NEAREST)  # at sea, or a country without an assigned PoP of the run
         if far.size:
             got[far] = self._nearest(lat[ok][far], lon[ok][far])
+        for k in np.unique(got[got <= _REGIONAL]).tolist():  # regions the table does not list
+            here = np.flatnonzero(got == k)
+            country = self._regional_countries[_REGIONAL - k]
+            got[here] = _nearest_regional(self._lookup.region_pops[country], lat[ok][here], lon[ok][here], self.pops)
         home[ok] = got
         return home
 
@@ -605,5 +670,6 @@ class HomeLocator:
 _ROWS_HALF = [int(round(90.0 * 2**k / HOME_BOX_DEG)) + 1 for k in range(HOME_BOX_LEVELS)]
 _COLUMNS_HALF = [int(round(180.0 * 2**k / HOME_BOX_DEG)) + 2 for k in range(HOME_BOX_LEVELS)]
 _MASK21 = (1 << 21) - 1
-#: Box memory values besides PoP indices: the nearest PoP decides (per point); points differ (look each up).
-_NEAREST, _EXACT = -2, -1
+#: Box memory values besides PoP indices: the nearest PoP decides (per point); points differ (look each up);
+#: ``_REGIONAL - k``: the nearest of the k-th regional country's PoPs decides (`_nearest_regional`, per point).
+_NEAREST, _EXACT, _REGIONAL = -2, -1, -3
