@@ -19,16 +19,18 @@ def constellation():
 
 @pytest.fixture(scope="session")
 def make_model(constellation):
-    def make(policy="min-latency", slot_s=15.0, step_ns=10**9, isl="plus-grid", terminals=TERMINALS):
+    def make(policy="min-latency", slot_s=15.0, step_ns=10**9, isl="plus-grid", terminals=TERMINALS, slack_ms=0.0,
+             seed=0):
         return NetworkModel(
             constellation,
             sites("terminal", terminals),
             sites("gateway", GATEWAYS, antenna_count=4),
             sites("pop", POPS),
             # Slots aligned to the scene's epoch (a whole UTC minute): the tests count slots from it.
-            NetworkSpec(policy=policy, slot_s=slot_s, slot_offset_s=0.0, isl=isl),
+            NetworkSpec(policy=policy, slot_s=slot_s, slot_offset_s=0.0, isl=isl, scheduler_slack_ms=slack_ms),
             PopSpec(terminal_pop="nearest"),  # the scheduler tests compare with nearest-PoP delays
             step_ns=step_ns,
+            seed=seed,
         )
 
     return make

@@ -233,6 +233,8 @@ class NetworkModel:
             satellite_failed=None if self.faults is None else self.faults.satellite_failed,
             cell_beams=cell_beams,
             motion=self.motion,
+            slack_s=network.scheduler_slack_ms * 1e-3,
+            seed=self.seed,
         )
         self._state_cache: dict[int, tuple[NDArray[np.float64], StepNetwork]] = {}
         self.terminal_index = np.arange(len(self.terminal_sites), dtype=np.int64)

@@ -487,6 +487,24 @@ class NetworkSpec(Strict):
         description="How the scheduler picks a terminal's satellite among those visible for the whole slot: lowest "
         "round trip to a PoP, highest elevation, or longest time left above the mask.",
     )
+    scheduler_slack_ms: float = Field(
+        0.0,
+        ge=0.0,
+        le=100.0,
+        description="min-latency only: satellites whose round trip to the PoP is within this many ms of a terminal's "
+        "best are equally good, and a keyed draw (seed, slot, terminal) picks among them, as a global scheduler that "
+        "spreads cells over the satellites serves them; 0 = always the best.",
+        json_schema_extra={"examples": [0.0, 5.0]},
+    )
+
+    @model_validator(mode="after")
+    def _slack_needs_min_latency(self):
+        if self.scheduler_slack_ms > 0.0 and self.policy != "min-latency":
+            raise ValueError(
+                f"scheduler_slack_ms = {self.scheduler_slack_ms:g} needs policy = \"min-latency\" (it is "
+                f"{self.policy!r}): the slack is a tolerance on the round trip; set it to 0 or the policy to min-latency"
+            )
+        return self
 
     @model_validator(mode="after")
     def _offset_within_slot(self):

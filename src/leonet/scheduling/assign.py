@@ -23,7 +23,13 @@ them:
     ``2 x (uplink + satellite's delay to its nearest PoP)``, from a routing
     state computed at the slot start (a callback, see `SlotScheduler`).
     When no candidate reaches a PoP, the highest candidate is kept; its steps
-    are then reported ``no-gateway-path``.
+    are then reported ``no-gateway-path``.  With a *slack* (``[network]
+    scheduler_slack_ms``, `SlotScheduler` ``slack_s``) every candidate whose
+    round trip is within the slack of the terminal's best counts as equally
+    good, and the terminal takes one of them by a keyed draw
+    (`slack_draws`): the operator's global scheduler spreads the cells over
+    the satellites that serve them about as well, instead of giving each
+    cell its nearest one (docs/design.md, "Scheduler slack").
 ``longest-visible``
     the longest remaining time above the mask from the slot start, looked
     ahead at `LOOKAHEAD_STEP_S` steps up to `LOOKAHEAD_HORIZON_S` (600 s;
@@ -62,7 +68,7 @@ from enum import IntEnum
 from typing import Callable
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from sgp4.api import SatrecArray
 
 from ..constants import C_KM_S, NS_PER_S
@@ -82,6 +88,7 @@ __all__ = [
     "slot_candidates",
     "choose_per_site",
     "remaining_visible_s",
+    "slack_draws",
     "SlotScheduler",
 ]
 
@@ -108,6 +115,56 @@ class Reason(IntEnum):
 REASON_NAMES = ("served", "no-satellite", "no-gateway-path", "policy", "capacity", "fault", "inactive", "no-position")
 
 POLICIES = ("min-latency", "max-elevation", "longest-visible")
+
+#: Largest scheduler slack, s: beyond it "equally good" would span paths of different continents.
+MAX_SLACK_S = 0.1
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix64(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """SplitMix64's finaliser (Steele, Lea & Flood, OOPSLA 2014): a bijection of uint64 that scatters every bit."""
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def slack_draws(seed: int, slot_start_ns: int, terminal: ArrayLike, sat: ArrayLike) -> NDArray[np.float64]:
+    """A uniform in [0, 1) for each (terminal, satellite) pair of one slot, keyed by ``(seed, slot, terminal, sat)``.
+
+    The scheduler's draw among candidates within its slack.  A pure function
+    of its arguments (no generator state, integer arithmetic only: the same
+    bits on every platform and numpy version), so a slot gets the same draw
+    whichever chunk or worker computes it.  Hand-written because the draws
+    must be keyed by four integers per pair, which numpy's generators
+    (keyed by two words, drawn in sequence) do not offer cheaply.
+
+    Parameters
+    ----------
+    seed : int
+        The scenario seed.
+    slot_start_ns : int
+        The slot's first sample, ns from the run's epoch (the slot's identity).
+    terminal, sat : int[N]
+        Terminal and satellite indices of the pairs.
+
+    Returns
+    -------
+    float64[N]
+
+    Examples
+    --------
+    >>> u = slack_draws(7, 15_000_000_000, [0, 0, 1], [5, 6, 5])
+    >>> bool(((u >= 0) & (u < 1)).all()), bool(np.array_equal(u, slack_draws(7, 15_000_000_000, [0, 0, 1], [5, 6, 5])))
+    (True, True)
+    """
+    with np.errstate(over="ignore"):  # uint64 arithmetic wraps by design
+        h = _mix64(np.uint64(int(seed) & 0xFFFFFFFFFFFFFFFF) + _GOLDEN)
+        h = _mix64(h ^ np.uint64(int(slot_start_ns) & 0xFFFFFFFFFFFFFFFF))
+        h = _mix64(h ^ (np.asarray(terminal, dtype=np.int64).astype(np.uint64) * _GOLDEN))
+        h = _mix64(h ^ np.asarray(sat, dtype=np.int64).astype(np.uint64))
+    return (h >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
 
 #: Look-ahead of the ``longest-visible`` policy, s.
 LOOKAHEAD_HORIZON_S = 600
@@ -276,6 +333,13 @@ class SlotScheduler:
         assigned, at most ``beams_per_satellite[s]`` cells per satellite
         (`leonet.scheduling.cells_assign`).  Default: no limit, every
         terminal takes its own best candidate.
+    slack_s : float
+        ``min-latency`` only: candidates whose round trip is within this of
+        the terminal's best are equally good, and a keyed draw
+        (`slack_draws` with ``seed``) picks among them; 0 (default) takes the
+        best, ties to the lowest satellite index.  At most `MAX_SLACK_S`.
+    seed : int
+        The scenario seed (the slack's draws).
     motion : leonet.ground.motion.Motion, optional
         The run's moving terminals.  Their rows of ``terminals`` (the first
         fix) are not used: at each sample of a slot a moving terminal is
@@ -310,9 +374,18 @@ class SlotScheduler:
         satellite_failed: Callable[[NDArray[np.int64]], NDArray[np.bool_]] | None = None,
         cell_beams: CellBeams | None = None,
         motion=None,
+        slack_s: float = 0.0,
+        seed: int = 0,
     ):
         if policy not in POLICIES:
             raise ScenarioError(f"unknown scheduler policy {policy!r}; use one of {', '.join(POLICIES)}")
+        if not 0.0 <= slack_s <= MAX_SLACK_S:
+            raise ScenarioError(f"network.scheduler_slack_ms = {slack_s * 1e3:g} is outside [0, {MAX_SLACK_S * 1e3:g}] ms")
+        if slack_s > 0.0 and policy != "min-latency":
+            raise ScenarioError(f"network.scheduler_slack_ms = {slack_s * 1e3:g} needs policy = \"min-latency\" "
+                                f"(it is {policy!r}): the slack is a tolerance on the round trip")
+        self.slack_s = float(slack_s)
+        self.seed = int(seed)
         if policy == "min-latency" and sat_delay_s is None:
             raise ScenarioError("the min-latency policy needs a routing callback (sat_delay_s)")
         self.satrecs = list(satrecs)
@@ -454,8 +527,16 @@ class SlotScheduler:
             delay = delays[sat] if delays.ndim == 1 else delays[home[site], sat]
             rtt = 2.0 * (links.range_km / C_KM_S + delay)
             no_path = ~np.isfinite(rtt)
+            value = np.where(no_path, -links.sin_elevation, rtt)
+            if self.slack_s > 0.0:
+                # Within the slack of the site's best: equally good, ranked by the slot's draw (values in
+                # [-2, -1), ahead of every round trip; the tier is untouched, so cells still prefer reachable).
+                best = np.full(len(self.terminals), np.inf)
+                np.minimum.at(best, site, np.where(no_path, np.inf, rtt))
+                near = ~no_path & (rtt <= best[site] + self.slack_s)
+                value = np.where(near, slack_draws(self.seed, t0, site, sat) - 2.0, value)
             # Reachable candidates first, by RTT; a site with none keeps its highest.
-            return no_path.astype(np.int8), np.where(no_path, -links.sin_elevation, rtt)
+            return no_path.astype(np.int8), value
         # longest-visible
         m = LOOKAHEAD_HORIZON_S // LOOKAHEAD_STEP_S + 1
         ahead_sats = np.unique(sat)
