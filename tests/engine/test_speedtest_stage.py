@@ -21,6 +21,17 @@ from leonet.engine.run import run_scenario
 from leonet.results.query import query
 from leonet.scenario.load import load_scenario
 
+#: One real gateway (Wola Krobowska, PL) and Starlink's Warsaw PoP: the ground of every scenario here.
+GROUND = """[ground.gateways]
+[[ground.gateways.extra]]
+name = "Wola Krobowska"
+lat_deg = 51.86417
+lon_deg = 20.92105
+antenna_count = 8
+[ground.pops]
+ids = ["wrswpol1"]
+"""
+
 # Kyiv and Kharkiv are served; Sevastopol is geofenced (policy: active, not served); the
 # "later" fleet is switched on only in 2027 (inactive).
 SCENARIO = """
@@ -39,15 +50,7 @@ builtin = "starlink-550"
 kind = "coordinates"
 sites = [{{name = "Kyiv", lat_deg = 50.45, lon_deg = 30.52}}, {{name = "Kharkiv", lat_deg = 49.99, lon_deg = 36.23}},
          {{name = "Sevastopol", lat_deg = 44.60, lon_deg = 33.52}}]
-[ground.gateways]
-[[ground.gateways.extra]]
-name = "Wola Krobowska"
-lat_deg = 51.86417
-lon_deg = 20.92105
-antenna_count = 8
-[ground.pops]
-ids = ["wrswpol1"]
-{capacity}
+{ground}{capacity}
 [[fleets]]
 name = "later"
 active_from = 2027-01-01
@@ -67,7 +70,7 @@ chunk_steps = {chunk_steps}
 def _run(tmp_path, capacity="[capacity]", duration_s=60, chunk_steps=600, **kwargs):
     tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "scenario.toml"
-    path.write_text(textwrap.dedent(SCENARIO.format(capacity=capacity, duration_s=duration_s,
+    path.write_text(textwrap.dedent(SCENARIO.format(ground=GROUND, capacity=capacity, duration_s=duration_s,
                                                     chunk_steps=chunk_steps)))
     out = tmp_path / "run"
     run_scenario(load_scenario(path), out, **kwargs)
@@ -201,15 +204,7 @@ altitude_m = 10_000.0
 speed_kmh = 3_600.0
 start_utc = "2026-05-30T11:56:28Z"
 waypoints = [{lat_deg = 48.00, lon_deg = 30.52}, {lat_deg = 52.50, lon_deg = 30.52}]
-[ground.gateways]
-[[ground.gateways.extra]]
-name = "Wola Krobowska"
-lat_deg = 51.86417
-lon_deg = 20.92105
-antenna_count = 8
-[ground.pops]
-ids = ["wrswpol1"]
-[capacity]
+""" + GROUND + """[capacity]
 """
 
 
