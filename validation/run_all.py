@@ -778,7 +778,10 @@ KNOWN_LIMITS = """Known limits (not computed here; see `src/leonet/latency/param
   (232 against 253 Mbit/s), the reverse of the model's order (331 against 252).  Bent-pipe countries are the
   populous ones next to gateways: in the real network their load weighs more than the geometry that favours them in
   the model (a satellite beam shared by more active cells, gateways carrying a whole country's traffic); the model's
-  background load reaches a speed test only through its own cell's beam and its satellite."""
+  background load reaches a speed test only through its own cell's beam and its satellite.  `[network]
+  scheduler_slack_ms` (a keyed draw among the satellites within S ms of the best round trip) addresses the serving
+  side; measured and not yet the default, because every constant was calibrated without it (docs/design.md,
+  "Scheduler slack")."""
 
 
 # ----------------------------------------------------------------------
