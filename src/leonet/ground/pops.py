@@ -391,10 +391,11 @@ def _homes_of(countries, codes, lat_deg, lon_deg, pops, lookup, unassigned: set,
     table, by_code = lookup.table, lookup.by_code
     g = len(countries)
     home = np.full(g, -1, dtype=np.int64)
+    unlisted: dict[str, list[int]] = {}  # country -> its points in regions the table does not list
     for t in range(g):
         site = table.get((countries[t], codes[t])) if codes[t] else None
         if site is None and countries[t] in lookup.region_pops:
-            home[t] = _nearest_regional(lookup.region_pops[countries[t]], lat_deg[t], lon_deg[t], pops)[0]
+            unlisted.setdefault(countries[t], []).append(t)
             continue
         site = site or table.get((countries[t], ""))
         if site is None:
@@ -403,6 +404,9 @@ def _homes_of(countries, codes, lat_deg, lon_deg, pops, lookup, unassigned: set,
             absent.add(site)
         else:
             home[t] = by_code[site]
+    for country, points in unlisted.items():
+        home[points] = _nearest_regional(lookup.region_pops[country], np.asarray(lat_deg)[points],
+                                         np.asarray(lon_deg)[points], pops)
     missing = np.flatnonzero(home < 0)
     if missing.size:
         d = great_circle_km(np.asarray(lat_deg)[missing, None], np.asarray(lon_deg)[missing, None],
@@ -447,10 +451,12 @@ def home_pops(terminals, pops, overrides: Mapping[str, str] | None = None,
     Returns
     -------
     home : int64[G]
-        Index among ``pops`` of each terminal's PoP.  A terminal whose
-        country has no assignment (at sea, a country Starlink does not
-        serve) or whose assigned PoP is not among ``pops`` goes to the
-        great-circle-nearest of ``pops``.
+        Index among ``pops`` of each terminal's PoP.  In a country the
+        table lists by region, a terminal in a region it does not list goes
+        to the nearest of the PoPs the listed regions exit at
+        (`_nearest_regional`).  A terminal whose country has no assignment
+        (at sea, a country Starlink does not serve) or whose assigned PoP is
+        not among ``pops`` goes to the great-circle-nearest of ``pops``.
     notes : list of str
         One line per fallback kind, for the run's notes.
 
