@@ -202,7 +202,7 @@ def fleet_before(year_2digits, out_path):
 
 
 def scenario(sites, start_utc, duration_s, step_s, *, dish="standard", as_of=None, tle_file=None, name="speedtests",
-             policy="min-latency"):
+             policy="min-latency", slack_ms=0.0):
     """A scenario (dict) of idle terminals at *sites* on the real Starlink fleet, with speed tests."""
     constellation = ({"kind": "builtin", "builtin": "starlink-tle-2026-05"} if tle_file is None
                      else {"kind": "elements", "name": "starlink-launched-by-2023", "file": str(tle_file)})
@@ -219,7 +219,7 @@ def scenario(sites, start_utc, duration_s, step_s, *, dish="standard", as_of=Non
             "gateways": {},
             "pops": {},
         },
-        "network": {"isl": "plus-grid", "slot_s": 15, "policy": policy},
+        "network": {"isl": "plus-grid", "slot_s": 15, "policy": policy, "scheduler_slack_ms": slack_ms},
         "capacity": capacity,
         "output": {"chunk_steps": 1000},
     }
@@ -355,6 +355,9 @@ def main(argv=None):
     ap.add_argument("--policy", default="min-latency",
                     help="serving-satellite policy of the runs (leonet.scheduling.assign.POLICIES): the speed tests "
                          "depend on it through the serving satellite's elevation")
+    ap.add_argument("--slack-ms", type=float, default=0.0,
+                    help="[network] scheduler_slack_ms of the runs (min-latency only; docs/design.md, "
+                         "\"Scheduler slack\")")
     args = ap.parse_args(argv)
     hours = [float(h) for h in args.hours.split(",")]
     osn_hours = [float(h) for h in args.osn_hours.split(",")]
@@ -369,15 +372,15 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="leonet-speedtest-") as tmp:
         if sites:
             runs["countries"] = run_speedtests(sites, args.date, hours, args.duration_s, args.step_s, tmp,
-                                               name="countries", policy=args.policy)
+                                               name="countries", policy=args.policy, slack_ms=args.slack_ms)
         runs["osn-2026"] = run_speedtests(osn, args.date, osn_hours, args.duration_s, args.step_s, tmp, dish="fhp",
-                                          name="osn-2026", policy=args.policy)
+                                          name="osn-2026", policy=args.policy, slack_ms=args.slack_ms)
         if not args.skip_2024:
             tle = Path(tmp) / "starlink_launched_by_2023.tle"
             n_old = fleet_before(23, tle)
             runs["osn-2024"] = run_speedtests(osn, args.date, osn_hours, args.duration_s, args.step_s, tmp,
                                               dish="fhp", as_of=OSNABRUECK_AS_OF, tle_file=tle, name="osn-2024",
-                                              policy=args.policy)
+                                              policy=args.policy, slack_ms=args.slack_ms)
     t_run = time.perf_counter() - t0
 
     if sites:
@@ -405,7 +408,8 @@ def main(argv=None):
           f"({sd / md:.2f} x), upload {su:.1f} vs {mu:.1f} ({su / mu:.2f} x)** (acceptance: within 25 %).")
     if "osn-2024" in runs:
         print(f"The 2024 fleet: {n_old} satellites of the 2026 snapshot launched by 2023.")
-    print(f"\n(serving-satellite policy {args.policy}; runs {t_run:.0f} s)")
+    slack = f", slack {args.slack_ms:g} ms" if args.slack_ms else ""
+    print(f"\n(serving-satellite policy {args.policy}{slack}; runs {t_run:.0f} s)")
 
 
 if __name__ == "__main__":
