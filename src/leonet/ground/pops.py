@@ -277,6 +277,22 @@ class _Lookup(NamedTuple):
     #: point in one of its regions the table does not list (`_nearest_regional`).
     region_pops: dict[str, NDArray[np.int64]]
 
+    def unlisted_region(self, country: str, code: str) -> bool:
+        """Whether a (country, region code) label takes the nearest of its country's regional PoPs: the
+        country is assigned by region and the table lists no entry for the label's region (or it has none)."""
+        return country in self.region_pops and (not code or (country, code) not in self.table)
+
+    def site(self, country: str, code: str) -> str | None:
+        """The site code the table assigns a label: its region's entry, else its country's; None if neither."""
+        return self.table.get((country, code)) or self.table.get((country, ""))
+
+    def note_fallback(self, country: str, site: str | None, unassigned: set, absent: set) -> None:
+        """Collect a label whose PoP falls back to the nearest: no assignment, or a site the run lacks."""
+        if site is None:
+            unassigned.add(country or "(no country)")
+        elif site not in self.by_code:
+            absent.add(site)
+
 
 def _pop_lookup(pops, overrides: Mapping[str, str] | None = None, snapshot: str | None = None) -> _Lookup:
     """Starlink's assignment table with the user's ``overrides`` applied, the run's PoP index of each site code,
@@ -388,22 +404,18 @@ def _homes_of(countries, codes, lat_deg, lon_deg, pops, lookup, unassigned: set,
     """Home PoP of points with known (country, region code); the nearest of the country's regional PoPs where the
     table lists the country by region but not the point's region (`_nearest_regional`); the great-circle-nearest
     PoP where Starlink's table has none or names a PoP the run lacks (collected in ``unassigned``, ``absent``)."""
-    table, by_code = lookup.table, lookup.by_code
     g = len(countries)
     home = np.full(g, -1, dtype=np.int64)
     unlisted: dict[str, list[int]] = {}  # country -> its points in regions the table does not list
     for t in range(g):
-        site = table.get((countries[t], codes[t])) if codes[t] else None
-        if site is None and countries[t] in lookup.region_pops:
+        if lookup.unlisted_region(countries[t], codes[t]):
             unlisted.setdefault(countries[t], []).append(t)
             continue
-        site = site or table.get((countries[t], ""))
-        if site is None:
-            unassigned.add(countries[t] or "(no country)")
-        elif site not in by_code:
-            absent.add(site)
+        site = lookup.site(countries[t], codes[t])
+        if site in lookup.by_code:
+            home[t] = lookup.by_code[site]
         else:
-            home[t] = by_code[site]
+            lookup.note_fallback(countries[t], site, unassigned, absent)
     for country, points in unlisted.items():
         home[points] = _nearest_regional(lookup.region_pops[country], np.asarray(lat_deg)[points],
                                          np.asarray(lon_deg)[points], pops)
@@ -543,6 +555,7 @@ class HomeLocator:
         self.pops = pops
         self._lookup = _pop_lookup(pops, overrides, snapshot)
         self._regional_countries = sorted(self._lookup.region_pops)
+        self._regional_index = {c: k for k, c in enumerate(self._regional_countries)}
         self._boxes: dict[int, int] = {}  # box key -> home PoP, _NEAREST or _EXACT
         self.unassigned: set[str] = set()
         self.absent: set[str] = set()
@@ -550,27 +563,16 @@ class HomeLocator:
 
     # -- labels -----------------------------------------------------------------
 
-    def _note(self, country: str, code: str) -> None:
-        """Note a label without an assigned PoP of the run (the run's notes)."""
-        table, by_code = self._lookup.table, self._lookup.by_code
-        site = table.get((country, code)) or table.get((country, ""))
-        if site is None:
-            self.unassigned.add(country or "(no country)")
-        elif site not in by_code:
-            self.absent.add(site)
-
     def _label_home(self, country: str, code: str, note: bool) -> int:
         """The assigned PoP of a label; `_NEAREST` where the nearest PoP decides (noted when ``note``), or the
         country's `_REGIONAL` marker where the nearest of its regional PoPs does."""
-        table, by_code = self._lookup.table, self._lookup.by_code
-        site = table.get((country, code)) if code else None
-        if site is None and country in self._lookup.region_pops:
-            return _REGIONAL - self._regional_countries.index(country)
-        site = site or table.get((country, ""))
-        if site is not None and site in by_code:
-            return by_code[site]
+        if self._lookup.unlisted_region(country, code):
+            return _REGIONAL - self._regional_index[country]
+        site = self._lookup.site(country, code)
+        if site in self._lookup.by_code:
+            return self._lookup.by_code[site]
         if note:
-            self._note(country, code)
+            self._lookup.note_fallback(country, site, self.unassigned, self.absent)
         return _NEAREST
 
     def _box_home(self, level: int, i: int, j: int) -> int:

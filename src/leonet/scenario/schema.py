@@ -376,7 +376,8 @@ class PopSpec(Strict):
         "country",
         description="Where a terminal's traffic leaves: \"country\" = the PoP Starlink assigns the terminal's country "
         "(and region, where its geoip feed has one; a region it leaves out takes the nearest of the country's "
-        "regional PoPs; the assignment_snapshot), reached over any gateway and fibre; \"nearest\" = the PoP nearest in delay, each gateway backhauled to its own PoP (assignment).",
+        "regional PoPs; the assignment_snapshot), reached over any gateway and fibre; \"nearest\" = the PoP "
+        "nearest in delay, each gateway backhauled to its own PoP (assignment).",
         json_schema_extra={"examples": ["country"]},
     )
     assignment_snapshot: Literal[POP_ASSIGNMENT_NAMES] = Field(  # type: ignore[valid-type]
