@@ -769,16 +769,18 @@ KNOWN_LIMITS = """Known limits (not computed here; see `src/leonet/latency/param
 - **The published medians are Starlink's own**, over a month of 15-s samples from every router to the PoP;
   leonet samples a few population-weighted places per country over one day.
 - **Throughput** is the speed-test model's (`validation/throughput.py`); its misses are discussed in its output.
-  The Osnabrück dish reads fast because the `min-latency` scheduler serves it from near-zenith satellites next to a
-  gateway, where the dish runs at its peak (simulated p5-p95 296-408 Mbit/s against a measured 96-414);
-  `throughput.py --policy longest-visible` gives 184 / 14.8 Mbit/s.  Keeping dishes 22 deg off the geostationary
-  arc (SpaceX's FCC filings) was tried and changes nothing at 52 deg N.  The same bias shows across countries: where
-  the model's median path is a bent pipe (33 countries) its download medians are 1.26x Starlink's (48 % within 25 %),
-  where it crosses lasers (63 countries) 0.96x (76 %); and Starlink's own medians are *lower* in the bent-pipe countries
-  (232 against 253 Mbit/s), the reverse of the model's order (331 against 252).  Bent-pipe countries are the
-  populous ones next to gateways: in the real network their load weighs more than the geometry that favours them in
-  the model (a satellite beam shared by more active cells, gateways carrying a whole country's traffic); the model's
-  background load reaches a speed test only through its own cell's beam and its satellite.  `[network]
+  A satellite's 16 beams (V1.5) hop among the cells it sees, so each beam carries a balanced share of the
+  satellite's load (docs/design.md, "Beam hopping"): over Germany in 2024 (a mostly V1.5 fleet, satellites 40-75 %
+  loaded) that is what spreads the Osnabrück dish's downloads like the measured ones.  Its upload is still 1.85x:
+  the model's upload is the dish's grant (its p95 matches the measured 35 Mbit/s) and uploads are 8 % of
+  downloads, so nothing loads an uplink beam enough to slow it, while the measured per-second upload varies 2x
+  inside a 15-s slot (the request-grant scheduler's share of the channel, which the model does not represent).
+  Across countries, where the model's median path is a bent pipe (33 countries) its download medians are 1.26x
+  Starlink's (48 % within 25 %), where it crosses lasers (63 countries) 0.96x (76 %); Starlink's own medians are
+  *lower* in the bent-pipe countries (232 against 253 Mbit/s), the reverse of the model's order (325 against 252).
+  The populous bent-pipe countries (NGA, GHA, BEN, PHL, SGP, KEN, GTM) are congested in the real network, while the
+  model spreads subscribers evenly per person over the served world (too many in dense poor countries and small
+  islands, too few in the US) and the 2026 fleet's V2 minis leave their satellites lightly loaded.  `[network]
   scheduler_slack_ms` (a keyed draw among the satellites within S ms of the best round trip) addresses the serving
   side; measured and not yet the default, because every constant was calibrated without it (docs/design.md,
   "Scheduler slack")."""

@@ -200,16 +200,50 @@ def test_beam_saturated_by_others_gives_the_fair_share():
 
 
 def test_satellite_and_gateway_limits():
-    # Satellite: 20 Gbit/s, 19.9 Gbit/s of other cells' background: 100 Mbit/s left.
-    m = one_satellite()
-    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=400e6, satellite_background_bps=[19.9e9])
+    # Satellite of 2 Gbit/s, 19 other cells' terminals streaming 100 Mbit/s each: 100 Mbit/s left.
+    m = CapacityModel(satellite_capacity_bps=[2e9], beams_per_satellite=32, beam_capacity_bps=BEAM_CAPACITY_BPS,
+                      gateway_capacity_bps=[100e9], isl_capacity_bps=100e9)
+    r = speedtest_step(m, np.arange(20), np.zeros(20, int), np.zeros(20, int), [0.0] + [100e6] * 19,
+                       dish_peak_bps=400e6)
     np.testing.assert_allclose(r.speedtest_bps[0], 100e6, rtol=1e-9)
     assert BOTTLENECK_NAMES[r.bottleneck[0]] == "satellite"
+    # Background of other cells is different: a balanced scheduler runs every beam at the
+    # satellite's utilisation, so 19.9 of V1.5's 20 Gbit/s put 19.9 x 1.2264 / 20 = 1.220 Gbit/s
+    # on the test's beam too: the test is one more flow among 48.8 flows of 25 Mbit/s on it.
+    r = speedtest_step(one_satellite(), [0], [0], [0], 0.0, dish_peak_bps=400e6,
+                       satellite_background_bps=[19.9e9], background_flow_bps=25e6)
+    hop = 19.9e9 * BEAM_CAPACITY_BPS / 20e9
+    np.testing.assert_allclose(r.speedtest_bps[0], BEAM_CAPACITY_BPS / (1.0 + hop / 25e6), rtol=1e-9)
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "beam"
     # Gateway of 300 Mbit/s, one other terminal in another cell streaming 100: 200 left.
     m = one_satellite(gateway_bps=300e6)
     r = speedtest_step(m, [0, 1], [0, 0], [0, 0], [0.0, 100e6], dish_peak_bps=400e6)
     np.testing.assert_allclose(r.speedtest_bps[0], 200e6, rtol=1e-9)
     assert BOTTLENECK_NAMES[r.bottleneck[0]] == "gateway"
+
+
+def test_beam_hopping_shares_the_satellite_load_over_its_beams():
+    # V1.5: 16 beams of R = 1.2264 Gbit/s, C = 20 Gbit/s.  8 Gbit/s of other cells: a balanced
+    # scheduler runs the test's beam at the satellite's utilisation, 8 / 20, so it carries
+    # 8 x R / C = 0.49 Gbit/s of them.
+    m = one_satellite()
+    share = BEAM_CAPACITY_BPS / 20e9
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9, satellite_background_bps=[8e9])
+    np.testing.assert_allclose(r.speedtest_bps[0], BEAM_CAPACITY_BPS - 8e9 * share, rtol=1e-9)
+    assert BOTTLENECK_NAMES[r.bottleneck[0]] == "beam"
+    # The cell's own 0.2 Gbit/s is part of the beam's balanced load, 8.2 x R / C.
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9, satellite_background_bps=[8e9],
+                       cell_background_bps=[0.2e9])
+    np.testing.assert_allclose(r.speedtest_bps[0], BEAM_CAPACITY_BPS - 8.2e9 * share, rtol=1e-9)
+    # A cell busier than that (0.6 > 8.6 x R / C = 0.53) keeps its beam to itself.
+    r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9, satellite_background_bps=[8e9],
+                       cell_background_bps=[0.6e9])
+    np.testing.assert_allclose(r.speedtest_bps[0], BEAM_CAPACITY_BPS - 0.6e9, rtol=1e-9)
+    # The satellite carries the same total either way: the hop share moves load, never adds it.
+    for cell_bg in (0.0, 0.2e9, 0.6e9):
+        r = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9, satellite_background_bps=[8e9],
+                           cell_background_bps=[cell_bg])
+        np.testing.assert_allclose(r.satellite_load_bps[0], 8e9 + cell_bg + r.throughput_bps[0], rtol=1e-12)
 
 
 def test_laser_link_limits():
@@ -261,7 +295,13 @@ def test_step_bad_inputs_are_reported():
 
 
 def brute_step(model, cell, sat, gw, demand, peak, quality, cell_bg_flows, sat_bg_flows, flow_bps, paths):
-    """Build every flow (terminals + one row per background flow) and re-allocate per terminal."""
+    """Build every flow (terminals + one row per background flow) and re-allocate per terminal.
+
+    Beam hopping: each (satellite, cell) beam also carries ``max((L + x) R / C - x, 0)`` flows of
+    its satellite's ``L`` regional flows (``x``: its cell's, ``R / C``: beam over satellite
+    capacity), crossing the beam and the satellite; the satellite's own row keeps the rest.  The
+    caller picks loads that make these whole numbers of flows.
+    """
     res = {}
 
     def rid(key):
@@ -288,8 +328,17 @@ def brute_step(model, cell, sat, gw, demand, peak, quality, cell_bg_flows, sat_b
         for _ in range(cell_bg_flows[c]):
             rows.append([rid(("beam", s, c)), rid(("sat", s)), rid(("gw", gw[t]))] + [rid(("isl", e)) for e in paths[t]])
             dem.append(flow_bps)
-    for s in {k[0] for k in rep_of_pair}:
-        for _ in range(sat_bg_flows[s]):
+    left = {s: int(sat_bg_flows[s]) for s in {k[0] for k in rep_of_pair}}
+    for (s, c) in rep_of_pair:
+        share = min(model.beam_capacity_bps[s] / model.satellite_capacity_bps[s], 1 / model.beams_per_satellite[s])
+        hop = round((sat_bg_flows[s] + cell_bg_flows[c]) * share - cell_bg_flows[c], 9)
+        assert hop == int(hop), "pick loads that hop whole flows"
+        for _ in range(max(int(hop), 0)):
+            rows.append([rid(("beam", s, c)), rid(("sat", s))])
+            dem.append(flow_bps)
+        left[s] -= max(int(hop), 0)
+    for s, k in left.items():
+        for _ in range(k):
             rows.append([rid(("sat", s))])
             dem.append(flow_bps)
     capacity = np.zeros(len(res))
@@ -320,9 +369,10 @@ def test_step_equals_brute_force_on_random_small_cases():
     for case in range(30):
         n_sat, n_gw, n_cells, n_isl = 3, 2, 4, 4
         g = int(rng.integers(2, 9))
+        beam = rng.uniform(0.3e9, 1.2e9, n_sat)
         model = CapacityModel(
-            satellite_capacity_bps=rng.uniform(0.5e9, 3e9, n_sat), beams_per_satellite=16,
-            beam_capacity_bps=rng.uniform(0.3e9, 1.2e9, n_sat), gateway_capacity_bps=rng.uniform(0.5e9, 4e9, n_gw),
+            satellite_capacity_bps=4 * beam, beams_per_satellite=4,
+            beam_capacity_bps=beam, gateway_capacity_bps=rng.uniform(0.5e9, 4e9, n_gw),
             isl_capacity_bps=float(rng.uniform(0.5e9, 3e9)))
         cell = rng.integers(0, n_cells, g)
         sat = rng.integers(-1, n_sat, g)
@@ -336,8 +386,10 @@ def test_step_equals_brute_force_on_random_small_cases():
         demand = np.where(rng.random(g) < 0.5, rng.uniform(0, 300e6, g), 0.0)
         peak = rng.uniform(100e6, 800e6, g)
         quality = rng.uniform(0.5, 1.0, g)
-        cell_bg_flows = rng.integers(0, 30, n_cells)
-        sat_bg_flows = rng.integers(0, 40, n_sat)
+        # Satellites of 4 beams' capacity and loads in multiples of 4 flows: every beam's hop
+        # share is a whole number of flows (0-10).
+        cell_bg_flows = 4 * rng.integers(0, 8, n_cells)
+        sat_bg_flows = 4 * rng.integers(0, 11, n_sat)
         indptr = np.concatenate(([0], np.cumsum([len(p) for p in paths])))
         edges = np.array([e for p in paths for e in p], dtype=np.int64)
         r = speedtest_step(model, cell, sat, gw, demand, dish_peak_bps=peak, link_quality=quality,
@@ -394,8 +446,10 @@ def test_more_background_on_its_own_path_never_raises_a_speedtest():
             r = speedtest_step(model, cell, sat, gw, demand, dish_peak_bps=800e6, cell_background_bps=cb,
                                satellite_background_bps=sb, n_cells=8)
             # Terminal t's own cell and satellite got more load; so did every terminal sharing them.
+            # (More cell load lowers its beam's hop share but never the beam's total,
+            # max(x, (L + x) / n); 1e-9: the split loads round differently.)
             same = (cell == cell[t]) & (sat == sat[t]) if cb is more_cell else sat == sat[t]
-            assert np.all(r.speedtest_bps[same] <= base[same] * (1 + 1e-12))
+            assert np.all(r.speedtest_bps[same] <= base[same] * (1 + 1e-9))
 
 
 def test_offpath_load_can_raise_a_speedtest():
@@ -565,8 +619,8 @@ def test_restricted_grid_keeps_the_loads_of_satellites_near_the_terminals(backgr
 
 def test_speedtest_run_matches_the_step_function(background):
     from leonet.capacity.cells import ServiceCells
-    from leonet.capacity.speedtest import SpeedTestRun, dish_uplink_peak_bps
-    from leonet.capacity.speedtest_params import ACTIVE_FLOW_DOWN_BPS, DISHES
+    from leonet.capacity.speedtest import SpeedTestRun, _sin_elevation, dish_uplink_peak_bps
+    from leonet.capacity.speedtest_params import ACTIVE_FLOW_DOWN_BPS, DISHES, flat_mount_loss_db
     from leonet.orbits.frames import geodetic_to_ecef
 
     lat, lon = np.array([52.28, 52.30, 51.0]), np.array([8.05, 8.10, 10.0])
@@ -578,7 +632,11 @@ def test_speedtest_run_matches_the_step_function(background):
     r = geodetic_to_ecef(np.array([52.0, 51.5]), np.array([8.0, 10.5]), 550.0)
     rng = np.linalg.norm(r[[0, 0, 1]] - geodetic_to_ecef(lat, lon, 0.0), axis=1)
     down, up = run.step(19.5, r, [0, 0, 1], [0, 0, 0], 5e6, rng)
-    q = link_factor(rng, 550.0, gain_offset_db=[DISHES[d].gain_offset_db for d in ("standard", "mini", "fhp")])
+    # The FHP lies flat on its mount: its gain falls with the satellite's zenith angle.
+    mount = np.where([DISHES[d].flat_mounted for d in ("standard", "mini", "fhp")],
+                     flat_mount_loss_db(_sin_elevation(rng, np.full(3, 550.0))), 0.0)
+    q = link_factor(rng, 550.0,
+                    gain_offset_db=np.array([DISHES[d].gain_offset_db for d in ("standard", "mini", "fhp")]) + mount)
     want = speedtest_step(model, cells.terminal_cell, [0, 0, 1], [0, 0, 0], 5e6,
                           dish_peak_bps=DISHES["standard"].peak_down_bps, link_quality=q,
                           cell_background_bps=near.cell_load_bps(run.cell_subscribers, run.cell_lon_deg, 19.5),

@@ -79,7 +79,20 @@ max-min allocation once and `greedy_rates` once.
   top modulation) -- a 20 km cell sees its satellite at one range.
 * Background of the terminal's own cell crosses the cell's beam, the
   satellite, the gateway and the lasers of the cell's path.
-* Background of the satellite's other cells crosses the satellite only.
+* Background of the satellite's other cells crosses the satellite; a
+  share of it also crosses each beam (beam hopping, `_hop_share`).  A
+  satellite has far fewer beams (V1.5: 16, [Pekhterev21]) than cells with
+  subscribers in view, so each beam hops among several cells, and the
+  operator's scheduler balances its beams: every beam runs at its
+  satellite's utilisation, so it carries ``(L + x) R / C`` (``L`` the
+  satellite's other cells' load, ``x`` the beam's own cell's, ``R / C`` the
+  beam's share of the satellite's capacity: 1/16 on V1.5), or just ``x``
+  when the cell alone is busier.  A dish is served by one beam at a time, so a loaded satellite
+  slows a speed test even when its total capacity is far from used up:
+  with a 60 %-loaded V1.5 satellite a beam of 1.23 Gbit/s keeps ~0.5
+  Gbit/s.  This is what spreads the Osnabrück dish's measured downloads
+  (validation/throughput.py); without it every test there was the dish's
+  own peak.
 * The terminal's dish caps the speed test at ``peak x link_factor``; on the
   uplink the peak is the dish's grant of the beam's channel and the link
   factor follows the same law (`dish_uplink_peak_bps`).
@@ -695,7 +708,11 @@ def speedtest_step(
         gateway and lasers.
     satellite_background_bps : float64[S], bit/s, optional
         Load of each satellite's *other* cells (`BackgroundLoad.satellite_load_bps`).
-        Crosses the satellite only.
+        Crosses the satellite; each of the satellite's beams here also carries
+        its balanced share of it, ``max((L + x) R / C - x, 0)`` with *x* its
+        cell's background and ``R / C`` the beam's share of the satellite's
+        capacity (beam hopping; the module docstring), which the satellite's
+        own row then leaves out.
     background_flow_bps : float, bit/s
         Demand of one active background flow (the load is split into flows of this size).
     isl_indptr, isl_edges, n_cells, n_isl
@@ -937,11 +954,13 @@ class _FlowRows:
     b_rep: NDArray[np.intp]  #: each beam's representative terminal
     b_sat: NDArray[np.intp]  #: each beam's satellite
     b_bg: NDArray[np.intp]  #: beams with a cell-background row
+    b_hop: NDArray[np.intp]  #: beams with a row of their satellite's other cells (beam hopping)
     s_bg: NDArray[np.intp]  #: satellites with a regional-background row
 
 
 def _flow_rows(x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
-    """Rows: terminal classes, then each beam's cell background, then each satellite's regional background.
+    """Rows: terminal classes, each beam's cell background, each beam's share of its satellite's other cells
+    (`_hop_share`), then each satellite's regional background.
 
     Columns: beams, satellites, gateways, lasers.
     """
@@ -950,14 +969,15 @@ def _flow_rows(x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
     b_sat = beams.pair_sat[beams.beam_pairs]
     n_beam = b_rep.size
     b_bg = np.flatnonzero(x.cell_bg[beams.pair_cell[beams.beam_pairs]] > 0)
+    b_hop = np.flatnonzero(x.sat_bg[b_sat] > 0)
     sats_used = np.unique(sat[beams.flow_term])
     s_bg = sats_used[x.sat_bg[sats_used] > 0]
     row_beam = np.concatenate((classes.beam, b_bg))
     row_path = np.concatenate((classes.rep, b_rep[b_bg]))  # whose gateway / lasers the row follows
     n_path_rows = row_beam.size
-    n_rows = n_path_rows + s_bg.size
+    n_rows = n_path_rows + b_hop.size + s_bg.size
     # (np.unique on these few hundred ids, not dense tables of every satellite and laser.)
-    sats_r, c_sat = np.unique(np.concatenate((sat[row_path], s_bg)), return_inverse=True)
+    sats_r, c_sat = np.unique(np.concatenate((sat[row_path], b_sat[b_hop], s_bg)), return_inverse=True)
     gws_r, c_gw = np.unique(gw[row_path], return_inverse=True)
     n_links = ptr[row_path + 1] - ptr[row_path]
     within = np.arange(int(n_links.sum())) - np.repeat(np.cumsum(n_links) - n_links, n_links)
@@ -968,7 +988,7 @@ def _flow_rows(x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
         np.full(n_beam, _BEAM, np.int8), np.full(sats_r.size, _SAT, np.int8),
         np.full(gws_r.size, _GW, np.int8), np.full(isls_r.size, _ISL, np.int8),
     ))
-    row_len = np.concatenate((3 + n_links, np.ones(s_bg.size, np.intp)))
+    row_len = np.concatenate((3 + n_links, np.full(b_hop.size, 2, np.intp), np.ones(s_bg.size, np.intp)))
     row_ptr = np.zeros(n_rows + 1, dtype=np.intp)
     np.cumsum(row_len, out=row_ptr[1:])
     col_of = np.empty(int(row_ptr[-1]), dtype=np.intp)
@@ -977,9 +997,43 @@ def _flow_rows(x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
     col_of[p0 + 1] = n_beam + c_sat[:n_path_rows]
     col_of[p0 + 2] = base_gw + c_gw
     col_of[np.repeat(p0 + 3, n_links) + within] = base_isl + c_isl
-    col_of[row_ptr[n_path_rows:-1]] = n_beam + c_sat[n_path_rows:]
+    n_hop_end = n_path_rows + b_hop.size
+    p_hop = row_ptr[n_path_rows:n_hop_end]
+    col_of[p_hop] = b_hop
+    col_of[p_hop + 1] = n_beam + c_sat[n_path_rows:n_hop_end]
+    col_of[row_ptr[n_hop_end:-1]] = n_beam + c_sat[n_hop_end:]
     row_of = np.repeat(np.arange(n_rows, dtype=np.intp), row_len)
-    return _FlowRows(row_of, col_of, row_ptr, kind, sats_r, c_sat, gws_r, isls_r.size, b_rep, b_sat, b_bg, s_bg)
+    return _FlowRows(row_of, col_of, row_ptr, kind, sats_r, c_sat, gws_r, isls_r.size, b_rep, b_sat, b_bg, b_hop,
+                     s_bg)
+
+
+def _hop_share(satellite_load: NDArray[np.float64], cell_load: NDArray[np.float64],
+               beam_share: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Load of a satellite's other cells on the beam of one cell: beam hopping with balanced beams.
+
+    Parameters
+    ----------
+    satellite_load : float64[B], bit/s
+        Regional background of each beam's satellite (its other cells), ``L``.
+    cell_load : float64[B], bit/s
+        Background of the beam's own cell, ``x``.
+    beam_share : float64[B]
+        The beam's share of its satellite, ``min(R / C, 1 / n)``: its capacity
+        over the satellite's, at most one of the satellite's *n* beams (a
+        model whose satellite is smaller than its beams together would
+        otherwise move more than ``L`` onto them).  1/16 for V1.5.
+
+    Returns
+    -------
+    hop : float64[B], bit/s
+        ``max((L + x) R / C - x, 0)``: a satellite has far fewer beams than
+        cells in view, so each beam hops among several of them, and a
+        scheduler that balances its beams runs each at the satellite's
+        utilisation ``(L + x) / C``; the cell's own ``x`` is part of its
+        beam's ``(L + x) R / C``, and a cell busier than that keeps its beam
+        to itself.
+    """
+    return np.maximum((satellite_load + cell_load) * beam_share - cell_load, 0.0)
 
 
 def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Classes, net: _FlowRows,
@@ -991,10 +1045,18 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
         model.gateway_capacity_bps[net.gws],
         np.full(net.n_isl_cols, model.isl_capacity_bps),
     ))
-    b_load = x.cell_bg[beams.pair_cell[beams.beam_pairs]][net.b_bg]
-    s_load = x.sat_bg[net.s_bg]
-    weight = np.concatenate((classes.weight, b_load / x.flow_bps, s_load / x.flow_bps))
-    demand = np.concatenate((classes.demand[k], np.full(b_load.size + s_load.size, x.flow_bps)))
+    cell_load = x.cell_bg[beams.pair_cell[beams.beam_pairs]]
+    b_load = cell_load[net.b_bg]
+    hop_sat = net.b_sat[net.b_hop]
+    share = np.minimum(model.beam_capacity_bps[hop_sat] / model.satellite_capacity_bps[hop_sat],
+                       1.0 / np.maximum(model.beams_per_satellite[hop_sat], 1))
+    hop = _hop_share(x.sat_bg[hop_sat], cell_load[net.b_hop], share)
+    # The hop rows carry part of their satellite's regional load: the rest stays on its own row.
+    s_load = x.sat_bg.copy()
+    np.subtract.at(s_load, net.b_sat[net.b_hop], hop)
+    s_load = np.maximum(s_load[net.s_bg], 0.0)
+    weight = np.concatenate((classes.weight, b_load / x.flow_bps, hop / x.flow_bps, s_load / x.flow_bps))
+    demand = np.concatenate((classes.demand[k], np.full(b_load.size + hop.size + s_load.size, x.flow_bps)))
     rate, _ = _progressive_filling(net.row_of, net.col_of, net.row_ptr, demand, capacity, weight)
     greedy, limiting = _greedy_levels(net.row_ptr, net.col_of, rate, weight, capacity)
     n_term = x.cell.size
