@@ -87,10 +87,10 @@ max-min allocation once and `greedy_rates` once.
   satellite's utilisation, so it carries ``(L + x) R / C`` (``L`` the
   satellite's other cells' load, ``x`` the beam's own cell's, ``R / C`` the
   beam's share of the satellite's capacity: 1/16 on V1.5), or just ``x``
-  when the cell alone is busier.  A dish is served by one beam at a time, so a loaded satellite
-  slows a speed test even when its total capacity is far from used up:
-  with a 60 %-loaded V1.5 satellite a beam of 1.23 Gbit/s keeps ~0.5
-  Gbit/s.  This is what spreads the Osnabrück dish's measured downloads
+  when the cell alone is busier.  A dish is served by one beam at a
+  time, so a loaded satellite slows a speed test even when its total
+  capacity is far from used up: with a 60 %-loaded V1.5 satellite a beam
+  of 1.23 Gbit/s keeps ~0.5 Gbit/s.  This is what spreads the Osnabrück dish's measured downloads
   (validation/throughput.py); without it every test there was the dish's
   own peak.
 * The terminal's dish caps the speed test at ``peak x link_factor``; on the
@@ -1007,21 +1007,20 @@ def _flow_rows(x: _StepInputs, beams: _Beams, classes: _Classes) -> _FlowRows:
                      s_bg)
 
 
-def _hop_share(satellite_load: NDArray[np.float64], cell_load: NDArray[np.float64],
-               beam_share: NDArray[np.float64]) -> NDArray[np.float64]:
+def _hop_share(model: CapacityModel, satellite: NDArray[np.intp], satellite_load: NDArray[np.float64],
+               cell_load: NDArray[np.float64]) -> NDArray[np.float64]:
     """Load of a satellite's other cells on the beam of one cell: beam hopping with balanced beams.
 
     Parameters
     ----------
+    model : CapacityModel
+        The direction's capacities.
+    satellite : intp[B]
+        Each beam's satellite.
     satellite_load : float64[B], bit/s
         Regional background of each beam's satellite (its other cells), ``L``.
     cell_load : float64[B], bit/s
         Background of the beam's own cell, ``x``.
-    beam_share : float64[B]
-        The beam's share of its satellite, ``min(R / C, 1 / n)``: its capacity
-        over the satellite's, at most one of the satellite's *n* beams (a
-        model whose satellite is smaller than its beams together would
-        otherwise move more than ``L`` onto them).  1/16 for V1.5.
 
     Returns
     -------
@@ -1031,9 +1030,14 @@ def _hop_share(satellite_load: NDArray[np.float64], cell_load: NDArray[np.float6
         scheduler that balances its beams runs each at the satellite's
         utilisation ``(L + x) / C``; the cell's own ``x`` is part of its
         beam's ``(L + x) R / C``, and a cell busier than that keeps its beam
-        to itself.
+        to itself.  ``R / C`` is the beam's capacity over the satellite's
+        (1/16 for V1.5), at most one of the satellite's *n* beams, ``1 / n``:
+        a model whose satellite is smaller than its beams together would
+        otherwise move more than ``L`` onto them.
     """
-    return np.maximum((satellite_load + cell_load) * beam_share - cell_load, 0.0)
+    share = np.minimum(model.beam_capacity_bps[satellite] / model.satellite_capacity_bps[satellite],
+                       1.0 / np.maximum(model.beams_per_satellite[satellite], 1))
+    return np.maximum((satellite_load + cell_load) * share - cell_load, 0.0)
 
 
 def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Classes, net: _FlowRows,
@@ -1048,12 +1052,11 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     cell_load = x.cell_bg[beams.pair_cell[beams.beam_pairs]]
     b_load = cell_load[net.b_bg]
     hop_sat = net.b_sat[net.b_hop]
-    share = np.minimum(model.beam_capacity_bps[hop_sat] / model.satellite_capacity_bps[hop_sat],
-                       1.0 / np.maximum(model.beams_per_satellite[hop_sat], 1))
-    hop = _hop_share(x.sat_bg[hop_sat], cell_load[net.b_hop], share)
-    # The hop rows carry part of their satellite's regional load: the rest stays on its own row.
+    hop = _hop_share(model, hop_sat, x.sat_bg[hop_sat], cell_load[net.b_hop])
+    # The hop rows carry part of their satellite's regional load: the rest stays on its own row
+    # (at most all of it: the shares of a satellite's <= n beams sum to <= L; the clip is for rounding).
     s_load = x.sat_bg.copy()
-    np.subtract.at(s_load, net.b_sat[net.b_hop], hop)
+    np.subtract.at(s_load, hop_sat, hop)
     s_load = np.maximum(s_load[net.s_bg], 0.0)
     weight = np.concatenate((classes.weight, b_load / x.flow_bps, hop / x.flow_bps, s_load / x.flow_bps))
     demand = np.concatenate((classes.demand[k], np.full(b_load.size + hop.size + s_load.size, x.flow_bps)))
