@@ -771,10 +771,12 @@ KNOWN_LIMITS = """Known limits (not computed here; see `src/leonet/latency/param
 - **Throughput** is the speed-test model's (`validation/throughput.py`); its misses are discussed in its output.
   A satellite's 16 beams (V1.5) hop among the cells it sees, so each beam carries a balanced share of the
   satellite's load (docs/design.md, "Beam hopping"): over Germany in 2024 (a mostly V1.5 fleet, satellites 40-75 %
-  loaded) that is what spreads the Osnabrück dish's downloads like the measured ones.  Its upload is still 1.85x:
-  the model's upload is the dish's grant (its p95 matches the measured 35 Mbit/s) and uploads are 8 % of
-  downloads, so nothing loads an uplink beam enough to slow it, while the measured per-second upload varies 2x
-  inside a 15-s slot (the request-grant scheduler's share of the channel, which the model does not represent).
+  loaded) that is what spreads the Osnabrück dish's downloads like the measured ones.  A beam serves a cell in both
+  directions during the same visits, so the dish's uplink grant is scaled by the share of its beam's time the
+  downlink leaves its cell ("The uplink shares its cell's beam visits"): that spreads its uploads too (measured
+  per-second down- and uploads correlate 0.6), with no era factor on the uplink.  The spread's low end is still
+  narrower than measured (upload p5 11 against 6 Mbit/s, download p5 166 against 96): short dips (obstructions,
+  handovers, the measured seconds at 0) are not modelled.
   Across countries, where the model's median path is a bent pipe (33 countries) its download medians are 1.26x
   Starlink's (48 % within 25 %), where it crosses lasers (63 countries) 0.96x (76 %); Starlink's own medians are
   *lower* in the bent-pipe countries (232 against 253 Mbit/s), the reverse of the model's order (325 against 252).

@@ -246,6 +246,39 @@ def test_beam_hopping_shares_the_satellite_load_over_its_beams():
         np.testing.assert_allclose(r.satellite_load_bps[0], 8e9 + cell_bg + r.throughput_bps[0], rtol=1e-12)
 
 
+def test_uplink_shares_its_cells_beam_visits_with_the_downlink():
+    # V1.5, 8 Gbit/s of other cells: the test's beam spends 8 x R / C = 0.49 Gbit/s of its
+    # R = 1.2264 Gbit/s on them, so its cell is visited 1 - 8 / 20 = 60 % of the time.
+    m = one_satellite()
+    up_m = uplink_model(m)
+    down = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9, satellite_background_bps=[8e9])
+    np.testing.assert_allclose(down.cell_visit, [1.0 - 8e9 / 20e9], rtol=1e-12)
+    # The uplink gets those visits only: a dish granted 60 Mbit/s at link quality 0.8 sends
+    # 60 x 0.8 x 0.6 = 28.8 Mbit/s, whatever (little) uplink load the other cells have.
+    for up_bg in (0.0, 0.6e9):
+        up = speedtest_step(up_m, [0], [0], [0], 0.0, dish_peak_bps=60e6, link_quality=0.8,
+                            satellite_background_bps=[up_bg], background_flow_bps=4e6, cell_visit=down.cell_visit)
+        np.testing.assert_allclose(up.speedtest_bps[0], 60e6 * 0.8 * 0.6, rtol=1e-9)
+        assert BOTTLENECK_NAMES[up.bottleneck[0]] == "dish"
+    # The beam's own uplink in those visits, 0.6 x 0.8 x 319 Mbit/s = 153, is shared with the
+    # cell's own uplink background: 35 flows of 4 Mbit/s leave the test 13.3 Mbit/s.
+    up_beam = float(up_m.beam_capacity_bps[0])
+    up = speedtest_step(up_m, [0], [0], [0], 0.0, dish_peak_bps=60e6, link_quality=0.8,
+                        cell_background_bps=[140e6], background_flow_bps=4e6, cell_visit=down.cell_visit)
+    np.testing.assert_allclose(up.speedtest_bps[0], 0.6 * 0.8 * up_beam - 140e6, rtol=1e-9)
+    assert BOTTLENECK_NAMES[up.bottleneck[0]] == "beam"
+    # No other cells: the cell has its beam all the time and the dish sends its whole grant.
+    down = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9)
+    np.testing.assert_array_equal(down.cell_visit, [1.0])
+    # A cell whose beam is taken by other cells is not visited: nothing up; no beam: 0 too.
+    down = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9, satellite_background_bps=[30e9])
+    assert down.cell_visit[0] < 1e-2
+    up = speedtest_step(up_m, [0, 1], [0, -1], [0, -1], 0.0, dish_peak_bps=60e6, cell_visit=[0.0, 1.0])
+    np.testing.assert_array_equal(up.speedtest_bps, [0.0, 0.0])
+    with pytest.raises(ScenarioError, match="cell_visit"):
+        speedtest_step(up_m, [0], [0], [0], 0.0, dish_peak_bps=60e6, cell_visit=[1.5])
+
+
 def test_laser_link_limits():
     m = CapacityModel(satellite_capacity_bps=[20e9, 20e9], beams_per_satellite=16,
                       beam_capacity_bps=BEAM_CAPACITY_BPS, gateway_capacity_bps=[100e9], isl_capacity_bps=300e6)
@@ -698,24 +731,21 @@ def test_network_state_interpolates_the_dated_sources():
         network_state,
     )
 
-    # At the calibration date: the calibration's numbers, uplink scale 1; held after it.
+    # At the calibration date: the calibration's numbers; held after it.
     for when in ("2025-12-01", "2026-05-30T12:00:00Z"):
         s = network_state(when)
-        assert (s.subscribers, s.uplink_scale) == (SUBSCRIBERS_2025_12, 1.0)
+        assert s.subscribers == SUBSCRIBERS_2025_12
         assert s.mean_down_bps == pytest.approx(MEAN_DOWN_BPS_PER_SUBSCRIBER, rel=1e-12)
     # Starlink's "more than 2.3 million" of 2023-12-21, and 4.6 million at the end of 2024:
     # linear in between.
     assert network_state("2023-12-21").subscribers == SUBSCRIBERS_2024_01
     mid = network_state("2024-06-26T12:00:00Z").subscribers
     assert mid == pytest.approx(0.5 * (2.3e6 + 4.6e6), rel=1e-3)
-    # Ookla's US upload medians, 9.7 (Q3 2023) -> 16.91 Mbit/s (Q3 2025): the 2024 dish sends less.
-    assert network_state("2023-08-15").uplink_scale == pytest.approx(9.7 / 16.91, rel=1e-12)
-    assert 0.6 < network_state("2024-02-01").uplink_scale < 0.7
-    # More subscribers, more use per subscriber, faster uplinks: monotone in time.
+    # More subscribers, more use per subscriber: monotone in time.
     days = ["2023-01-01", "2024-01-01", "2025-01-01", "2025-12-01"]
     states = [network_state(d) for d in days]
     for a, b in zip(states, states[1:]):
-        assert a.subscribers < b.subscribers and a.mean_down_bps <= b.mean_down_bps and a.uplink_scale < b.uplink_scale
+        assert a.subscribers < b.subscribers and a.mean_down_bps <= b.mean_down_bps
 
 
 def test_serving_load_approximates_the_instantaneous_sharing(background):
@@ -768,7 +798,7 @@ def test_paired_directions_equal_separate_steps():
                                 cell_background_bps=cell_bg, satellite_background_bps=sat_bg, n_cells=8)
         want_u = speedtest_step(up_model, cell, sat, gw, up["demand"], dish_peak_bps=up["peak"],
                                 cell_background_bps=up["cell_bg"], satellite_background_bps=up["sat_bg"],
-                                background_flow_bps=4e6, n_cells=8)
+                                background_flow_bps=4e6, n_cells=8, cell_visit=want_d.cell_visit)
         xd = _step_inputs(model, cell, sat, gw, demand, peak, quality, cell_bg, sat_bg, 25e6, None, None, 8, None,
                           True)
         xu = _step_inputs(up_model, cell, sat, gw, up["demand"], up["peak"], 1.0, up["cell_bg"], up["sat_bg"], 4e6,
@@ -776,6 +806,7 @@ def test_paired_directions_equal_separate_steps():
         cache: dict = {}
         for _ in range(2):  # the second call reuses the cached structure
             got_d, got_u = _speedtest_pair(model, up_model, xd, xu, cache)
+            np.testing.assert_allclose(got_d.cell_visit, want_d.cell_visit, rtol=1e-12, atol=1e-12)
             for got, want in ((got_d, want_d), (got_u, want_u)):
                 np.testing.assert_allclose(got.speedtest_bps, want.speedtest_bps, rtol=1e-12, atol=1e-6)
                 np.testing.assert_allclose(got.throughput_bps, want.throughput_bps, rtol=1e-12, atol=1e-6)

@@ -126,9 +126,10 @@ def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
     and mostly on other satellites: the steps where Kyiv shares its satellite are
     left out).  Downlink: min(dish peak, beam) x link quality (-3 dB at zenith,
     free-space loss over the slant range; the dish peak, 463 Mbit/s, is calibrated).
-    Uplink: the dish's grant, a calibrated share (0.201) of its beam's 62.5 MHz
+    Uplink: the dish's grant, a calibrated share (0.210) of its beam's 62.5 MHz
     channel at 5.11 bit/s/Hz, at the uplink's link quality (the same law, -3 dB at
-    zenith), below the uplink beam (62.5 MHz x 5.11 = 319 Mbit/s) at that quality.
+    zenith), below the uplink beam (62.5 MHz x 5.11 = 319 Mbit/s) at that quality;
+    with no other cells its cell has its beam all the time (visit share 1).
     """
     cap = "[capacity]\nbackground_subscribers = 0\n"
     if beam_bps is not None:

@@ -96,14 +96,22 @@ max-min allocation once and `greedy_rates` once.
 * The terminal's dish caps the speed test at ``peak x link_factor``; on the
   uplink the peak is the dish's grant of the beam's channel and the link
   factor follows the same law (`dish_uplink_peak_bps`).
+* A beam visits a cell in both directions at once: the share of its time
+  the downlink leaves a terminal's cell (``SpeedTestStep.cell_visit``, one
+  less the other cells' hop rows' share of the beam) also scales the
+  cell's uplink beam and the dish's grant.  The hop schedule is set by the
+  downlink, which carries ~12x the uplink's traffic.  This is why uploads
+  fall with downloads: at Osnabrück their per-second rates correlate 0.6,
+  over Starlink's 96 published countries the median / best-20 % ratio is
+  0.78 for both (their per-country correlation 0.71), and Ookla's US
+  upload / download median ratio stayed 0.14 while both doubled from 2022
+  to 2025 ([Ookla22-25] in `speedtest_params`).
 
 `BackgroundLoad` turns population into these background loads (subscribers
 per person, daily profile, sell-out cap per cell, and every satellite's
 share of the demand of the ground it can see); `satellite_generations`
 classes the shipped Starlink snapshot by generation (``[capacity]
-generation = "by-name"``); `uplink_model` derives the uplink capacities;
-the dish's uplink rate is scaled by its era
-(`speedtest_params.NetworkState.uplink_scale`).
+generation = "by-name"``); `uplink_model` derives the uplink capacities.
 
 Plugging it into a run
 ----------------------
@@ -652,6 +660,9 @@ class SpeedTestStep:
         quality (0: no beam).
     cell_beam_bps : float64[C], bit/s
         The same at the top modulation (the generation's beam capacity).
+    cell_visit : float64[G], in [0, 1]
+        Share of its beam's time each terminal's cell gets (beam hopping):
+        1 less the share its satellite's other cells take (0: no beam).
     """
 
     speedtest_bps: NDArray[np.float64]
@@ -662,6 +673,7 @@ class SpeedTestStep:
     satellite_capacity_bps: NDArray[np.float64]
     cell_capacity_bps: NDArray[np.float64] | None = None
     cell_beam_bps: NDArray[np.float64] | None = None
+    cell_visit: NDArray[np.float64] | None = None
 
 
 def speedtest_step(
@@ -680,6 +692,7 @@ def speedtest_step(
     isl_edges: ArrayLike | None = None,
     n_cells: int | None = None,
     n_isl: int | None = None,
+    cell_visit: ArrayLike | None = None,
     validate: bool = True,
 ) -> SpeedTestStep:
     """Speed test of every terminal at one step, in one direction.
@@ -717,6 +730,13 @@ def speedtest_step(
         Demand of one active background flow (the load is split into flows of this size).
     isl_indptr, isl_edges, n_cells, n_isl
         As in `allocate_step` (directed laser-link ids; reverse them for the uplink).
+    cell_visit : float64[G], in [0, 1], optional
+        Uplink only: the downlink step's `SpeedTestStep.cell_visit`, the
+        share of its beam's time each terminal's cell gets.  A beam hops
+        among its cells in both directions at once, so it scales the
+        terminal's uplink beam and its dish's grant, and the satellite's
+        other cells are not charged again on the beam.  Default: none (the
+        direction hops on its own loads, as the downlink does).
     validate : bool
         Check the inputs (default).  The engine passes its own arrays,
         checked once per run, with ``False``.
@@ -747,7 +767,13 @@ def speedtest_step(
     x = _step_inputs(model, terminal_cell, serving_satellite, gateway, demand_bps, dish_peak_bps, link_quality,
                      cell_background_bps, satellite_background_bps, background_flow_bps, isl_indptr, isl_edges,
                      n_cells, n_isl, validate)
-    return _one_direction(model, x)
+    visit = None
+    if cell_visit is not None:
+        visit = (_per_terminal("cell_visit", cell_visit, x.cell.size) if validate
+                 else np.broadcast_to(np.asarray(cell_visit, dtype=np.float64), x.cell.shape))
+        if validate and np.any((visit < 0) | (visit > 1)):
+            raise ScenarioError(f"cell_visit must be in [0, 1], got values from {visit.min()!r} to {visit.max()!r}.")
+    return _one_direction(model, x, visit)
 
 
 @dataclass
@@ -1041,10 +1067,21 @@ def _hop_share(model: CapacityModel, satellite: NDArray[np.intp], satellite_load
 
 
 def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Classes, net: _FlowRows,
-               k: int) -> SpeedTestStep:
-    """One direction's max-min allocation and greedy rates on the shared structure (*k*: its demand in *classes*)."""
+               k: int, visit: NDArray[np.float64] | None = None) -> SpeedTestStep:
+    """One direction's max-min allocation and greedy rates on the shared structure (*k*: its demand in *classes*).
+
+    *visit* (float64[G], uplink only): the share of its beam's time each
+    terminal's cell gets on the downlink (`SpeedTestStep.cell_visit`).  The
+    beam serves a cell in both directions during the same visits, so the
+    uplink beam and the dish's grant are scaled by it, and the time the beam
+    spends on the satellite's other cells, already out of it, is not charged
+    again as uplink hop rows.
+    """
+    beam_cap = model.beam_capacity_bps[net.b_sat] * x.quality[net.b_rep]
+    if visit is not None:
+        beam_cap = beam_cap * visit[net.b_rep]
     capacity = np.concatenate((
-        model.beam_capacity_bps[net.b_sat] * x.quality[net.b_rep],
+        beam_cap,
         model.satellite_capacity_bps[net.sats],
         model.gateway_capacity_bps[net.gws],
         np.full(net.n_isl_cols, model.isl_capacity_bps),
@@ -1052,7 +1089,8 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     cell_load = x.cell_bg[beams.pair_cell[beams.beam_pairs]]
     b_load = cell_load[net.b_bg]
     hop_sat = net.b_sat[net.b_hop]
-    hop = _hop_share(model, hop_sat, x.sat_bg[hop_sat], cell_load[net.b_hop])
+    hop = (_hop_share(model, hop_sat, x.sat_bg[hop_sat], cell_load[net.b_hop]) if visit is None
+           else np.zeros(hop_sat.size))
     # The hop rows carry part of their satellite's regional load: the rest stays on its own row
     # (at most all of it: the shares of a satellite's <= n beams sum to <= L; the clip is for rounding).
     s_load = x.sat_bg.copy()
@@ -1069,6 +1107,8 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     ft, class_of = beams.flow_term, classes.class_of
     beamed[ft] = True
     cap_t = x.peak[ft] * x.quality[ft]
+    if visit is not None:
+        cap_t = cap_t * visit[ft]
     g_t = greedy[class_of]
     speed[ft] = np.minimum(cap_t, g_t)
     thr[ft] = rate[class_of]
@@ -1081,7 +1121,15 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     n_beam = b_cell.size
     cell_cap = np.bincount(b_cell, weights=capacity[:n_beam], minlength=x.n_cells)
     cell_beam = np.bincount(b_cell, weights=model.beam_capacity_bps[net.b_sat], minlength=x.n_cells)
-    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy(), cell_cap, cell_beam)
+    # The share of its beam's time each terminal's cell gets: what the other cells' hop rows leave.
+    n_head = classes.weight.size + b_load.size
+    beam_visit = np.ones(n_beam)
+    beam_visit[net.b_hop] = np.clip(
+        1.0 - rate[n_head:n_head + hop.size] * weight[n_head:n_head + hop.size] / capacity[net.b_hop], 0.0, 1.0)
+    cell_visit = np.zeros(n_term)
+    cell_visit[ft] = beam_visit[beams.t_beam]
+    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy(), cell_cap, cell_beam,
+                         cell_visit)
 
 
 def _no_beam(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
@@ -1089,7 +1137,7 @@ def _no_beam(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
     n = x.cell.size
     return SpeedTestStep(np.zeros(n), np.zeros(n), np.zeros(n, np.int8), np.zeros(n, bool),
                          np.zeros(model.n_satellites), model.satellite_capacity_bps.copy(),
-                         np.zeros(x.n_cells), np.zeros(x.n_cells))
+                         np.zeros(x.n_cells), np.zeros(x.n_cells), np.zeros(n))
 
 
 def _speedtest_pair(down_model: CapacityModel, up_model: CapacityModel, xd: _StepInputs, xu: _StepInputs,
@@ -1118,12 +1166,14 @@ def _speedtest_pair(down_model: CapacityModel, up_model: CapacityModel, xd: _Ste
         shared = (beams.all_kept and np.array_equal(xd.cell_bg[pairs_cell] > 0, xu.cell_bg[pairs_cell] > 0)
                   and np.array_equal(xd.sat_bg[sats] > 0, xu.sat_bg[sats] > 0))
         if not shared:
-            return _one_direction(down_model, xd), _one_direction(up_model, xu)
+            down = _one_direction(down_model, xd)
+            return down, _one_direction(up_model, xu, down.cell_visit)
         classes = _terminal_classes((xd, xu), beams)
         net = _flow_rows(xd, beams, classes)
         if cache is not None:
             cache["key"], cache["structure"] = key, (beams, classes, net)
-    return _direction(down_model, xd, beams, classes, net, 0), _direction(up_model, xu, beams, classes, net, 1)
+    down = _direction(down_model, xd, beams, classes, net, 0)
+    return down, _direction(up_model, xu, beams, classes, net, 1, down.cell_visit)
 
 
 def _structure_key(xd: _StepInputs, xu: _StepInputs) -> tuple:
@@ -1170,12 +1220,12 @@ def _same_key(a: tuple, b: tuple) -> bool:
     )
 
 
-def _one_direction(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
+def _one_direction(model: CapacityModel, x: _StepInputs, visit: NDArray[np.float64] | None = None) -> SpeedTestStep:
     beams = _choose_beams(model, x)
     if beams is None:
         return _no_beam(model, x)
     classes = _terminal_classes((x,), beams)
-    return _direction(model, x, beams, classes, _flow_rows(x, beams, classes), 0)
+    return _direction(model, x, beams, classes, _flow_rows(x, beams, classes), 0, visit)
 
 
 # --------------------------------------------------------------------------
@@ -1855,8 +1905,7 @@ class SpeedTestRun:
         ``False``: no background (only the simulated terminals).
     as_of : date, datetime or str, optional
         The network's date (`leonet.capacity.speedtest_params.network_state`):
-        subscribers and demand of the default background, and the dish's
-        uplink scale.  Default: the calibration date (2025-12).
+        subscribers and demand of the default background.  Default: the calibration date (2025-12).
     subscribers : float, optional
         Override of the subscribers world-wide (0: no background).
     visibility_positions_km : float64[S, 3], km, ECEF, optional
@@ -1881,7 +1930,7 @@ class SpeedTestRun:
     >>> r_sat = np.array([[3807.3, 2244.4, 5318.9]])  # 550 km above Kyiv
     >>> down, up = run.step(12.0, r_sat, [0], [0], 0.0, [552.0])
     >>> round(float(down.speedtest_bps[0]) / 1e6), round(float(up.speedtest_bps[0]) / 1e6)
-    (376, 52)
+    (376, 54)
     """
 
     def __init__(
@@ -2027,7 +2076,7 @@ class SpeedTestRun:
         # Uplink: the dish's scheduled grant (its peak, scaled by its era) at its own link's
         # quality; the quality also scales its beam's uplink capacity, as on the downlink.
         q_up = link_factor(rng, alt, gain_offset_db=gain_up, zenith_margin_db=self.uplink_margin_db)
-        peak_up = share * self.state.uplink_scale * self.peak_up_bps
+        peak_up = share * self.peak_up_bps
         terminal_cell, cell_id = (self.terminal_cell, self.cell_id) if cells is None else (
             np.asarray(cells[0], dtype=np.intp), np.asarray(cells[1], dtype=np.uint64))
         subscribers, lon = self._cell_background(cell_id)

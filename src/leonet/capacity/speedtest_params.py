@@ -60,7 +60,7 @@ top spectral efficiency (beams)        5.11 bit/s/Hz      [Pekhterev21]; uplink:
 downlink SNR margin at zenith          -3 dB              ASSUMPTION: beam-edge (half-power) contour
 uplink SNR margin at zenith            -3 dB              ASSUMPTION: the downlink's (see "Uplink")
 dish peak down (Standard)              see `DISHES`       CALIBRATED (best-20 % downloads)
-dish uplink grant (share of channel)   0.201              CALIBRATED (best-20 % uploads); [SdrX25]: 1/4
+dish uplink grant (share of channel)   0.210              CALIBRATED (best-20 % uploads); [SdrX25]: 1/4
 antenna gain vs Standard               10 log10(area)     [StarlinkSpecs]
 subscribers (2025-12)                  8.0 million        [StarlinkSubs25], extrapolated
 mean demand per subscriber, down       1.80 Mbit/s        [OpenVault25]: 592.8 GB / month
@@ -95,14 +95,11 @@ fit; its numbers are in the report.
 [OpenVault23-24]
     OpenVault Broadband Insights, 3Q 2023 (514.3 GB down, 35.9 GB up a
     month) and 2Q 2024 (544.0 / 41.5 GB), average US subscriber.
-[Ookla23-25]
-    Ookla Speedtest Intelligence, median Starlink upload in the United
-    States: Q3 2022 7.50 Mbit/s and Q1 2025 14.84 Mbit/s (Ookla, "Starlink's
-    U.S. performance", 2025; Telecompetitor 2025), Q3 2023 9.7 Mbit/s
-    (Ookla Q3 2023 satellite report, reported 2023-12), 2025 16.91 Mbit/s
-    (Ookla "2025 Global Satellite Broadband Performance Report", Q3 2025
-    data; Telecompetitor 2025-12).  One method, one country, over three
-    years: the trend of what a dish could send.
+[Ookla22-25]
+    Ookla Speedtest Intelligence, median Starlink speeds in the United
+    States: Q3 2022 53.95 Mbit/s down, 7.50 up; Q1 2025 104.71 down, 14.84
+    up (Ookla, "Starlink's U.S. performance", 2025; Telecompetitor, RCR
+    Wireless 2025).  Both doubled; the upload / download ratio stayed 0.14.
 [StarlinkSpecs24]
     starlink.com/specifications, residential, as quoted in 2024 (e.g.
     PCMag / allyoucantech, 2024-10-15): "download 25-220 Mbps, upload 5-20
@@ -127,8 +124,9 @@ fit; its numbers are in the report.
 Uplink: a scheduled grant, not a power-limited link
 ---------------------------------------------------
 A dish's upload is the share of its beam's 62.5 MHz uplink channel the
-scheduler grants it (`UPLINK_GRANT_SHARE`: fitted 0.201 -- [SdrX25] saw
-single-dish bursts on a quarter of the channel's subcarriers) at the
+scheduler grants it while the beam visits its cell (`UPLINK_GRANT_SHARE`:
+fitted 0.210 -- [SdrX25] saw single-dish bursts on a quarter of the
+channel's subcarriers; the visits: `leonet.capacity.speedtest`) at the
 modulation its link's SNR allows, which falls with the slant range by the
 same law as the downlink's (`leonet.capacity.speedtest.link_factor`, with
 `UPLINK_ZENITH_MARGIN_DB`).  The evidence is Starlink's own: over the 96
@@ -144,13 +142,26 @@ limits the dish: [FCCUT21]'s 2.44 W into a 29 x 29 cm transmit array
 (~32 dBi at 14.25 GHz with 70 % efficiency) is ~36 dBW EIRP, so at 550 km
 (170.3 dB of free-space loss) in a fifth of the channel (12.5 MHz) its C/N
 is ~23 dB + the satellite's G/T (not public): above the top modulation's
-15.3 dB for any G/T above about -8 dB/K (ASSUMPTION that it is).  Fitted, the Standard dish's grant at the top modulation is
-64.2 Mbit/s, 0.139 of its downlink peak: the published ratio.
+15.3 dB for any G/T above about -8 dB/K (ASSUMPTION that it is).  Fitted,
+the Standard dish's grant at the top modulation is 67.1 Mbit/s, 0.145 of
+its downlink peak: the published ratio.
+
+The grant is sent only while the beam visits the dish's cell, and the
+downlink (~12x the uplink's traffic) sets how often it does: a loaded
+satellite slows uploads as it slows downloads.  That is what the data show:
+Osnabrück's per-second down- and upload rates correlate 0.6; over the 96
+published countries the median / best-20 % ratio is 0.78 for both, and the
+two ratios correlate 0.71 country by country; Ookla's US upload and
+download medians both doubled from 2022 to 2025 at a constant ratio, 0.14
+([Ookla22-25]).  Until 2026-12 leonet's uplink was the grant alone, with an
+era factor on it fitted to Ookla's US uploads: it made Osnabrück's 2024
+uploads a narrow 25-35 Mbit/s (median 1.85x the measured); the shared
+visits give the measured spread with no era factor.
 
 Eras: the network at a date
 ---------------------------
-Subscribers, what a subscriber downloads and uploads, and what one dish may
-send all changed over the years.  `network_state` gives them at any date,
+Subscribers and what a subscriber downloads and uploads changed over the
+years.  `network_state` gives them at any date,
 interpolated linearly in time between dated, sourced points (held constant
 outside them):
 
@@ -158,21 +169,9 @@ outside them):
   (2023-12), 4.6 M (2024-12), 7.0 M (2025-08), 8.0 M (2025-12, extrapolated);
 * mean demand per subscriber (`DEMAND_HISTORY`, [OpenVault23-24],
   [OpenVault25]);
-* the dish's uplink rate relative to the calibration date
-  (`UPLINK_HISTORY`): Starlink raised what one dish may send from 2024
-  ([StarlinkSpecs24]: "upload 5-20 Mbps"; [Nicolls25]: "typical upload
-  over 30 Mbps"); its size over time is Ookla's US upload median
-  ([Ookla23-25]: 9.7 Mbit/s in Q3 2023, 16.91 in Q3 2025).  The model's
-  uplink is not limited by shared capacity (the background upload is a
-  few % of a beam's uplink), so a rise of measured uploads is a rise of
-  the dish's own rate: it scales `dish_uplink_peak_bps`.  What limits a
-  dish's uplink in the operator's scheduler (duty cycle, grants, power
-  [FCCUT21]) is not public; the scale stands for all of it: it multiplies
-  the grant (`UPLINK_GRANT_SHARE`).
-
-The downlink has no era factor: its changes over time are the fleet (the
-run's satellites, V1.5 / V2 mini) and the load (subscribers, demand),
-which the model computes.
+Neither direction has an era factor: their changes over time are the fleet
+(the run's satellites, V1.5 / V2 mini) and the load (subscribers, demand),
+which the model computes; the uplink follows the downlink's beam visits.
 """
 
 from __future__ import annotations
@@ -211,7 +210,6 @@ __all__ = [
     "DEMAND_HISTORY",
     "NetworkState",
     "SUBSCRIBER_HISTORY",
-    "UPLINK_HISTORY",
     "network_state",
 ]
 
@@ -225,7 +223,7 @@ UPLINK_CHANNEL_HZ = 62.5e6
 #: is *not* power limited at this share: its EIRP ([FCCUT21]) gives it a high
 #: SNR in a part of the channel, so its rate is the grant times the
 #: efficiency the link's SNR allows (`leonet.capacity.speedtest.dish_uplink_peak_bps`).
-UPLINK_GRANT_SHARE = 0.201
+UPLINK_GRANT_SHARE = 0.210
 
 #: Beam (and satellite) uplink capacity / downlink capacity: 62.5 MHz /
 #: 240 MHz per beam and 500 / 2,000 MHz per satellite [Pekhterev21], at the
@@ -274,7 +272,8 @@ class DishType:
         uplink channel (``UPLINK_GRANT_SHARE x UPLINK_CHANNEL_HZ x 5.11``);
         scaled at each step by the uplink's link quality
         (`leonet.capacity.speedtest.dish_uplink_peak_bps`: range and
-        ``uplink_gain_offset_db``) and by the era (`NetworkState.uplink_scale`).
+        ``uplink_gain_offset_db``) and by its cell's share of the beam's
+        time (`leonet.capacity.speedtest.SpeedTestStep.cell_visit`).
     source : str
     flat_mounted : bool
         Mounted flat (facing the zenith), as vehicle dishes are: its gain
@@ -451,19 +450,9 @@ DEMAND_HISTORY: tuple[tuple[str, float, float, str], ...] = (
     ("2025-08-15", 592.8, 48.0, "[OpenVault25] 3Q 2025"),
 )
 
-#: Ookla's median Starlink upload in the US, (date, Mbit/s, source): the
-#: middle of each quarter.  Only ratios are used (`NetworkState.uplink_scale`).
-UPLINK_HISTORY: tuple[tuple[str, float, str], ...] = (
-    ("2022-08-15", 7.50, "[Ookla23-25] Q3 2022"),
-    ("2023-08-15", 9.7, "[Ookla23-25] Q3 2023"),
-    ("2025-02-15", 14.84, "[Ookla23-25] Q1 2025"),
-    ("2025-08-15", 16.91, "[Ookla23-25] Q3 2025"),
-)
-
-
 @dataclass(frozen=True)
 class NetworkState:
-    """The network's load and the dish's uplink at one date (`network_state`).
+    """The network's load at one date (`network_state`).
 
     Attributes
     ----------
@@ -473,16 +462,12 @@ class NetworkState:
         Starlink customers world-wide.
     mean_down_bps, mean_up_bps : float, bit/s
         Mean demand of one subscriber over a month.
-    uplink_scale : float
-        What one dish may send relative to the calibration date (multiplies
-        `leonet.capacity.speedtest.dish_uplink_peak_bps`).
     """
 
     when: str
     subscribers: float
     mean_down_bps: float
     mean_up_bps: float
-    uplink_scale: float
 
 
 def _days(when) -> float:
@@ -505,7 +490,7 @@ def _at(when_days: float, dates: list[str], values: list[float]) -> float:
 
 
 def network_state(when) -> NetworkState:
-    """Subscribers, demand per subscriber and the dish's uplink scale at a date.
+    """Subscribers and demand per subscriber at a date.
 
     Parameters
     ----------
@@ -515,18 +500,14 @@ def network_state(when) -> NetworkState:
     Examples
     --------
     >>> s = network_state("2025-12-01")
-    >>> s.subscribers, round(s.mean_down_bps / 1e6, 2), s.uplink_scale
-    (8000000.0, 1.8, 1.0)
-    >>> s = network_state("2024-02-01")
-    >>> round(s.subscribers / 1e6, 2), round(s.uplink_scale, 2)
-    (2.56, 0.67)
+    >>> s.subscribers, round(s.mean_down_bps / 1e6, 2)
+    (8000000.0, 1.8)
+    >>> round(network_state("2024-02-01").subscribers / 1e6, 2)
+    2.56
     """
     d = _days(when)
     subs = _at(d, [h[0] for h in SUBSCRIBER_HISTORY], [h[1] for h in SUBSCRIBER_HISTORY])
     down_gb = _at(d, [h[0] for h in DEMAND_HISTORY], [h[1] for h in DEMAND_HISTORY])
     up_gb = _at(d, [h[0] for h in DEMAND_HISTORY], [h[2] for h in DEMAND_HISTORY])
-    dates, up = [h[0] for h in UPLINK_HISTORY], [h[1] for h in UPLINK_HISTORY]
-    scale = _at(d, dates, up) / _at(_days(CALIBRATION_DATE), dates, up)
     text = when.isoformat() if hasattr(when, "isoformat") else str(when)
-    return NetworkState(text, subs, down_gb * 1e9 * 8.0 / _SECONDS_PER_MONTH, up_gb * 1e9 * 8.0 / _SECONDS_PER_MONTH,
-                        scale)
+    return NetworkState(text, subs, down_gb * 1e9 * 8.0 / _SECONDS_PER_MONTH, up_gb * 1e9 * 8.0 / _SECONDS_PER_MONTH)
