@@ -267,6 +267,10 @@ def test_uplink_shares_its_cells_beam_visits_with_the_downlink():
                         cell_background_bps=[140e6], background_flow_bps=4e6, cell_visit=down.cell_visit)
     np.testing.assert_allclose(up.speedtest_bps[0], 0.6 * 0.8 * up_beam - 140e6, rtol=1e-9)
     assert BOTTLENECK_NAMES[up.bottleneck[0]] == "beam"
+    # A demand above what the visits allow is served only up to it: never above the speed test.
+    up = speedtest_step(up_m, [0], [0], [0], 40e6, dish_peak_bps=60e6, link_quality=0.8,
+                        cell_visit=down.cell_visit)
+    np.testing.assert_allclose([up.throughput_bps[0], up.speedtest_bps[0]], [60e6 * 0.8 * 0.6] * 2, rtol=1e-9)
     # No other cells: the cell has its beam all the time and the dish sends its whole grant.
     down = speedtest_step(m, [0], [0], [0], 0.0, dish_peak_bps=5e9)
     np.testing.assert_array_equal(down.cell_visit, [1.0])
@@ -807,6 +811,9 @@ def test_paired_directions_equal_separate_steps():
         for _ in range(2):  # the second call reuses the cached structure
             got_d, got_u = _speedtest_pair(model, up_model, xd, xu, cache)
             np.testing.assert_allclose(got_d.cell_visit, want_d.cell_visit, rtol=1e-12, atol=1e-12)
+            assert np.all((got_d.cell_visit >= 0) & (got_d.cell_visit <= 1))
+            for got in (got_d, got_u):  # a speed test is never below the rate at the terminal's demand
+                assert np.all(got.speedtest_bps >= got.throughput_bps * (1 - 1e-12) - 1e-6)
             for got, want in ((got_d, want_d), (got_u, want_u)):
                 np.testing.assert_allclose(got.speedtest_bps, want.speedtest_bps, rtol=1e-12, atol=1e-6)
                 np.testing.assert_allclose(got.throughput_bps, want.throughput_bps, rtol=1e-12, atol=1e-6)

@@ -1097,7 +1097,11 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     np.subtract.at(s_load, hop_sat, hop)
     s_load = np.maximum(s_load[net.s_bg], 0.0)
     weight = np.concatenate((classes.weight, b_load / x.flow_bps, hop / x.flow_bps, s_load / x.flow_bps))
-    demand = np.concatenate((classes.demand[k], np.full(b_load.size + hop.size + s_load.size, x.flow_bps)))
+    own = classes.demand[k]
+    if visit is not None:
+        # A terminal cannot send more than its grant in its cell's visits (its class's first terminal's).
+        own = np.minimum(own, (x.peak * x.quality * visit)[classes.rep])
+    demand = np.concatenate((own, np.full(b_load.size + hop.size + s_load.size, x.flow_bps)))
     rate, _ = _progressive_filling(net.row_of, net.col_of, net.row_ptr, demand, capacity, weight)
     greedy, limiting = _greedy_levels(net.row_ptr, net.col_of, rate, weight, capacity)
     n_term = x.cell.size
