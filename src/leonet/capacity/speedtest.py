@@ -1127,9 +1127,11 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     cell_beam = np.bincount(b_cell, weights=model.beam_capacity_bps[net.b_sat], minlength=x.n_cells)
     # The share of its beam's time each terminal's cell gets: what the other cells' hop rows leave.
     n_head = classes.weight.size + b_load.size
+    hop_load = rate[n_head:n_head + hop.size] * weight[n_head:n_head + hop.size]
+    hop_cap = capacity[net.b_hop]
     beam_visit = np.ones(n_beam)
     beam_visit[net.b_hop] = np.clip(
-        1.0 - rate[n_head:n_head + hop.size] * weight[n_head:n_head + hop.size] / capacity[net.b_hop], 0.0, 1.0)
+        1.0 - np.divide(hop_load, hop_cap, out=np.zeros_like(hop_load), where=hop_cap > 0), 0.0, 1.0)
     cell_visit = np.zeros(n_term)
     cell_visit[ft] = beam_visit[beams.t_beam]
     return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy(), cell_cap, cell_beam,
@@ -1909,7 +1911,8 @@ class SpeedTestRun:
         ``False``: no background (only the simulated terminals).
     as_of : date, datetime or str, optional
         The network's date (`leonet.capacity.speedtest_params.network_state`):
-        subscribers and demand of the default background.  Default: the calibration date (2025-12).
+        subscribers and demand of the default background.  Default: the
+        calibration date (2025-12).
     subscribers : float, optional
         Override of the subscribers world-wide (0: no background).
     visibility_positions_km : float64[S, 3], km, ECEF, optional
@@ -2077,8 +2080,8 @@ class SpeedTestRun:
             mount = np.where(self.flat_mounted, flat_mount_loss_db(_sin_elevation(rng, alt)), 0.0)
             gain_down, gain_up = gain_down + mount, gain_up + mount
         q_down = link_factor(rng, alt, gain_offset_db=gain_down, zenith_margin_db=self.zenith_margin_db)
-        # Uplink: the dish's scheduled grant (its peak, scaled by its era) at its own link's
-        # quality; the quality also scales its beam's uplink capacity, as on the downlink.
+        # Uplink: the dish's scheduled grant (its peak) at its own link's quality, in its cell's
+        # beam visits (`_speedtest_pair`); the quality also scales its beam's uplink capacity.
         q_up = link_factor(rng, alt, gain_offset_db=gain_up, zenith_margin_db=self.uplink_margin_db)
         peak_up = share * self.peak_up_bps
         terminal_cell, cell_id = (self.terminal_cell, self.cell_id) if cells is None else (
