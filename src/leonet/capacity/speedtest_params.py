@@ -429,8 +429,7 @@ SERVED_ISO2 = frozenset(
 # --------------------------------------------------------------------------
 
 #: The date of the calibration snapshot (Starlink's per-country speeds,
-#: 2025-12): the dish peaks above are calibrated at it, so the uplink scale
-#: is 1 there.
+#: 2025-12): the dish peaks above are calibrated at the network of this date.
 CALIBRATION_DATE = "2025-12-01"
 
 #: Starlink customers world-wide: (date, subscribers, source).
