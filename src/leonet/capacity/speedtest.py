@@ -662,7 +662,8 @@ class SpeedTestStep:
         The same at the top modulation (the generation's beam capacity).
     cell_visit : float64[G], in [0, 1]
         Share of its beam's time each terminal's cell gets (beam hopping):
-        1 less the share its satellite's other cells take (0: no beam).
+        1 less the share its satellite's other cells take (0: no beam); on an
+        uplink step computed in the downlink's visits, those visits.
     """
 
     speedtest_bps: NDArray[np.float64]
@@ -771,8 +772,8 @@ def speedtest_step(
     if cell_visit is not None:
         visit = (_per_terminal("cell_visit", cell_visit, x.cell.size) if validate
                  else np.broadcast_to(np.asarray(cell_visit, dtype=np.float64), x.cell.shape))
-        if validate and np.any((visit < 0) | (visit > 1)):
-            raise ScenarioError(f"cell_visit must be in [0, 1], got values from {visit.min()!r} to {visit.max()!r}.")
+        if validate and np.any(visit > 1.0):  # (_per_terminal rejects negatives)
+            raise ScenarioError(f"cell_visit must be in [0, 1], got a maximum of {visit.max()!r}.")
     return _one_direction(model, x, visit)
 
 
@@ -1078,8 +1079,10 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     again as uplink hop rows.
     """
     beam_cap = model.beam_capacity_bps[net.b_sat] * x.quality[net.b_rep]
+    dish_cap = x.peak * x.quality  # per terminal
     if visit is not None:
         beam_cap = beam_cap * visit[net.b_rep]
+        dish_cap = dish_cap * visit
     capacity = np.concatenate((
         beam_cap,
         model.satellite_capacity_bps[net.sats],
@@ -1097,10 +1100,8 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     np.subtract.at(s_load, hop_sat, hop)
     s_load = np.maximum(s_load[net.s_bg], 0.0)
     weight = np.concatenate((classes.weight, b_load / x.flow_bps, hop / x.flow_bps, s_load / x.flow_bps))
-    own = classes.demand[k]
-    if visit is not None:
-        # A terminal cannot send more than its grant in its cell's visits (its class's first terminal's).
-        own = np.minimum(own, (x.peak * x.quality * visit)[classes.rep])
+    # A class asks at most its (first terminal's) dish cap: a no-op unless the visits lower it.
+    own = np.minimum(classes.demand[k], dish_cap[classes.rep])
     demand = np.concatenate((own, np.full(b_load.size + hop.size + s_load.size, x.flow_bps)))
     rate, _ = _progressive_filling(net.row_of, net.col_of, net.row_ptr, demand, capacity, weight)
     greedy, limiting = _greedy_levels(net.row_ptr, net.col_of, rate, weight, capacity)
@@ -1110,9 +1111,7 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     beamed = np.zeros(n_term, dtype=bool)
     ft, class_of = beams.flow_term, classes.class_of
     beamed[ft] = True
-    cap_t = x.peak[ft] * x.quality[ft]
-    if visit is not None:
-        cap_t = cap_t * visit[ft]
+    cap_t = dish_cap[ft]
     g_t = greedy[class_of]
     speed[ft] = np.minimum(cap_t, g_t)
     thr[ft] = rate[class_of]
@@ -1125,17 +1124,24 @@ def _direction(model: CapacityModel, x: _StepInputs, beams: _Beams, classes: _Cl
     n_beam = b_cell.size
     cell_cap = np.bincount(b_cell, weights=capacity[:n_beam], minlength=x.n_cells)
     cell_beam = np.bincount(b_cell, weights=model.beam_capacity_bps[net.b_sat], minlength=x.n_cells)
-    # The share of its beam's time each terminal's cell gets: what the other cells' hop rows leave.
-    n_head = classes.weight.size + b_load.size
-    hop_load = rate[n_head:n_head + hop.size] * weight[n_head:n_head + hop.size]
+    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy(), cell_cap, cell_beam,
+                         _cell_visit(net, beams, classes, rate, weight, capacity, hop.size, n_term) if visit is None
+                         else visit)
+
+
+def _cell_visit(net: _FlowRows, beams: _Beams, classes: _Classes, rate: NDArray[np.float64],
+                weight: NDArray[np.float64], capacity: NDArray[np.float64], n_hop: int, n_term: int
+                ) -> NDArray[np.float64]:
+    """The share of its beam's time each terminal's cell gets: what the other cells' hop rows leave (0: no beam)."""
+    n_head = classes.weight.size + net.b_bg.size
+    hop_load = rate[n_head:n_head + n_hop] * weight[n_head:n_head + n_hop]
     hop_cap = capacity[net.b_hop]
-    beam_visit = np.ones(n_beam)
+    beam_visit = np.ones(net.b_rep.size)
     beam_visit[net.b_hop] = np.clip(
         1.0 - np.divide(hop_load, hop_cap, out=np.zeros_like(hop_load), where=hop_cap > 0), 0.0, 1.0)
     cell_visit = np.zeros(n_term)
-    cell_visit[ft] = beam_visit[beams.t_beam]
-    return SpeedTestStep(speed, thr, neck, beamed, sat_load, model.satellite_capacity_bps.copy(), cell_cap, cell_beam,
-                         cell_visit)
+    cell_visit[beams.flow_term] = beam_visit[beams.t_beam]
+    return cell_visit
 
 
 def _no_beam(model: CapacityModel, x: _StepInputs) -> SpeedTestStep:
