@@ -122,9 +122,9 @@ def _link_factor(range_km, altitude_km, margin_db=-3.0, top=5.11):
 def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
     """No background, one terminal: its speed test is the beam or the dish, both at the link's quality.
 
-    Kyiv alone (Kharkiv and Sevastopol are in the scenario too, but in other cells
-    and mostly on other satellites: the steps where Kyiv shares its satellite are
-    left out).  Downlink: min(dish peak, beam) x link quality (-3 dB at zenith,
+    Kyiv alone in its cell (Kharkiv and Sevastopol are in the scenario too, in other
+    cells: where they share Kyiv's satellite, with no background, their beams leave
+    Kyiv's alone and their 200 Mbit/s are far below the satellite's 20 Gbit/s).  Downlink: min(dish peak, beam) x link quality (-3 dB at zenith,
     free-space loss over the slant range; the dish peak, 463 Mbit/s, is calibrated).
     Uplink: the dish's grant, a calibrated share (0.210) of its beam's 62.5 MHz
     channel at 5.11 bit/s/Hz, at the uplink's link quality (the same law, -3 dB at
@@ -141,9 +141,6 @@ def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
     kyiv = (t["terminal"] == 0) & t["served"]
     checked = 0
     for i in np.flatnonzero(kyiv):
-        same_step = t["t_ns"] == t["t_ns"][i]
-        if np.sum(same_step & (t["sat"] == t["sat"][i]) & t["served"]) > 1:
-            continue  # shares its satellite
         key = (int(t["sat"][i]), int(t["t_ns"][i]))
         if key not in alt:
             continue  # altitudes are kept every 60 s
@@ -158,7 +155,7 @@ def test_one_terminal_alone_under_a_satellite(tmp_path, beam_bps, limit):
         # Its throughput is its demand (100 Mbit/s) or what the beam allows.
         assert t["throughput_mbps"][i] == pytest.approx(min(100.0, want_down / 1e6), rel=1e-6)
         checked += 1
-    assert checked >= 1
+    assert checked >= 2
 
 
 @pytest.mark.slow

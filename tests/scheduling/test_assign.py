@@ -71,42 +71,46 @@ def test_max_elevation_picks_the_highest_satellite_usable_for_the_slot(make_mode
         assert model.assignment(EPOCH, k).tolist() == expect.tolist()
 
 
-def test_min_latency_picks_the_lowest_rtt_at_the_slot_start(make_model, constellation):
-    model = make_model(policy="min-latency")
-    for k in (0, 5):
-        t0 = k * 15 * S
-        samples = TimeGrid(EPOCH, t0 + np.array([0, 5, 10, 15], dtype=np.int64) * S)
-        r = propagate(constellation.satrec_array, samples).r_ecef_km
-        el = _elevation_deg(r)
-        usable = (el >= 25.0).all(axis=0)
-        routes = model.step_state(r[0]).routes
-        geo = SiteGeometry.from_sites(sites("terminal", TERMINALS))
-        assigned = model.assignment(EPOCH, k)
-        for g in range(G):
-            cands = np.flatnonzero(usable[g])
-            if cands.size == 0:
-                assert assigned[g] == -1
-                continue
-            rng, _ = pair_sin_elevation(geo, np.full(cands.size, g), r[0][cands])
-            rtt = 2 * (rng / C_KM_S + routes.delay_s[cands])
-            if np.isfinite(rtt).any():
-                assert assigned[g] == cands[np.argmin(rtt)]
-
-
 def _slot_rtts(model, constellation, k):
-    """(candidates, their RTT at the slot start) of every terminal for slot k, as min-latency ranks them."""
+    """(candidates, their RTT over the slot, at its start, at its end) of every terminal for slot k, worked out apart.
+
+    The slot's RTT of a candidate is the larger of its round trips at the slot's start and end (0 and
+    15 s), each ``2 (range / c + delay to the PoP)`` from the routing state of that instant; a candidate
+    with a path at one end only gets that end's (ranked after the others), with none inf.
+    """
     t0 = k * 15 * S
     samples = TimeGrid(EPOCH, t0 + np.array([0, 5, 10, 15], dtype=np.int64) * S)
     r = propagate(constellation.satrec_array, samples).r_ecef_km
     usable = (_elevation_deg(r) >= 25.0).all(axis=0)
-    routes = model.step_state(r[0]).routes
+    start, end = model.step_state(r[0]).routes, model.step_state(r[3]).routes
     geo = SiteGeometry.from_sites(sites("terminal", TERMINALS))
     out = []
     for g in range(G):
         cands = np.flatnonzero(usable[g])
-        rng, _ = pair_sin_elevation(geo, np.full(cands.size, g), r[0][cands])
-        out.append((cands, 2 * (rng / C_KM_S + routes.delay_s[cands])))
+        rng0, _ = pair_sin_elevation(geo, np.full(cands.size, g), r[0][cands])
+        rng1, _ = pair_sin_elevation(geo, np.full(cands.size, g), r[3][cands])
+        rtt0 = 2 * (rng0 / C_KM_S + start.delay_s[cands])
+        rtt1 = 2 * (rng1 / C_KM_S + end.delay_s[cands])
+        out.append((cands, np.maximum(rtt0, rtt1), rtt0, rtt1))
     return out
+
+
+def test_min_latency_picks_the_lowest_rtt_over_the_slot(make_model, constellation):
+    model = make_model(policy="min-latency")
+    planned = 0
+    for k in (0, 5, 11, 23):
+        assigned = model.assignment(EPOCH, k)
+        for g, (cands, rtt, rtt0, rtt1) in enumerate(_slot_rtts(model, constellation, k)):
+            if cands.size == 0:
+                assert assigned[g] == -1
+                continue
+            if np.isfinite(rtt).any():
+                assert assigned[g] == cands[np.argmin(rtt)]
+                # Where the best at the slot's start is not the best over the slot, the end decided.
+                planned += int(assigned[g] != cands[np.argmin(rtt0)])
+            elif np.isfinite(np.fmin(rtt0, rtt1)).any():
+                assert assigned[g] == cands[np.argmin(np.fmin(rtt0, rtt1))]
+    assert planned > 0  # the end of the slot changes some choices (else this test would not see it)
 
 
 def test_min_latency_with_slack_draws_among_the_satellites_within_it(make_model, constellation):
@@ -121,7 +125,7 @@ def test_min_latency_with_slack_draws_among_the_satellites_within_it(make_model,
         got = slack.assignment(EPOCH, k)
         assert got.tolist() == again.assignment(EPOCH, k).tolist()
         differ += int((got != other.assignment(EPOCH, k)).sum())
-        for g, (cands, rtt) in enumerate(_slot_rtts(slack, constellation, k)):
+        for g, (cands, rtt, _, _) in enumerate(_slot_rtts(slack, constellation, k)):
             if not np.isfinite(rtt).any():
                 continue
             best = np.nanmin(np.where(np.isfinite(rtt), rtt, np.nan))

@@ -157,7 +157,7 @@ def _scheduler(model, constellation, lat, lon, mask_deg, policy, beams):
     cell_beams = None if beams is None else CellBeams(cells.terminal_cell, beams)
     sched = SlotScheduler(
         constellation.satrecs, geo, model.sin_mask_sat, model.clock, policy,
-        lambda t, r: model.step_state(r).routes.delay_s, cell_beams=cell_beams,
+        lambda t, r, known_ns: model.step_state(r).routes.delay_s, cell_beams=cell_beams,
     )
     return sched, cells.terminal_cell
 
@@ -253,10 +253,14 @@ def test_with_ample_beams_every_cell_gets_its_own_best_candidate(policy, make_mo
         usable = (el >= SHELL_MASK_DEG).all(axis=0)
         got = sched.assignment(EPOCH, key)
         if policy == "min-latency":
-            delay = model.step_state(r[0]).routes.delay_s
+            # The slot's RTT: the worse of its start (0 s) and its end (15 s).
             site = geodetic_to_ecef(lat, lon, 0.0).reshape(-1, 3)
-            rng_km = np.linalg.norm(r[0][None, :, :] - site[:, None, :], axis=-1)
-            bad = 2 * (rng_km / C_KM_S + delay[None, :])  # RTT [G, S], s
+            ends = []
+            for i in (0, 3):
+                delay = model.step_state(r[i]).routes.delay_s
+                rng_km = np.linalg.norm(r[i][None, :, :] - site[:, None, :], axis=-1)
+                ends.append(2 * (rng_km / C_KM_S + delay[None, :]))  # RTT [G, S], s
+            bad = np.maximum(*ends)
         else:
             bad = -el[0]
         for c in np.unique(cell):
@@ -392,12 +396,15 @@ def test_cells_without_a_beam_are_reported_capacity_with_no_satellite(tmp_path):
 
 
 def test_ukraine_capacity_share_drops_and_rtt_holds(tmp_path, monkeypatch):
-    """The built-in scenario, 2 min: per-terminal choice versus cells on beams."""
+    """The built-in scenario, 2 min, every satellite a V1.5 (16 beams): per-terminal choice versus cells on beams."""
     import leonet.engine.network as network
 
     loaded = load_scenario("ukraine")
     spec = loaded.spec
-    loaded = replace(loaded, spec=spec.model_copy(update={"time": spec.time.model_copy(update={"duration_s": 120})}))
+    loaded = replace(loaded, spec=spec.model_copy(update={
+        "time": spec.time.model_copy(update={"duration_s": 120}),
+        "capacity": spec.capacity.model_copy(update={"generation": "v1.5"}),
+    }))
     from leonet.engine.run import run_scenario
 
     def measure(out):

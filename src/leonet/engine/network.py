@@ -237,6 +237,7 @@ class NetworkModel:
             seed=self.seed,
         )
         self._state_cache: dict[int, tuple[NDArray[np.float64], StepNetwork]] = {}
+        self._decision_cache: dict[int, tuple[NDArray[np.float64], StepNetwork]] = {}
         self.terminal_index = np.arange(len(self.terminal_sites), dtype=np.int64)
         #: Directed laser links (two per link of the topology), the capacity stage's laser ids.
         self.directed_isls = 2 * len(self.topology)
@@ -358,16 +359,18 @@ class NetworkModel:
     # One instant
     # ------------------------------------------------------------------
 
-    def step_state(self, r_ecef_km: NDArray[np.float64], t_ns: int | None = None) -> StepNetwork:
+    def step_state(self, r_ecef_km: NDArray[np.float64], t_ns: int | None = None,
+                   faults_ns: int | None = None) -> StepNetwork:
         """Lasers, feeder links and routes to PoPs for positions ``r_ecef_km[S, 3]`` (km, ECEF).
 
         With a fault schedule and the step's time ``t_ns``, failed satellites
         lose every link, lost lasers are dropped and gateways that are down
-        get no feeder links.
+        get no feeder links: the faults of ``faults_ns`` if given (what a
+        slot's plan knows at its start), else of ``t_ns``.
         """
         down = None
         if self.faults is not None and t_ns is not None:
-            t = np.array([t_ns], dtype=np.int64)
+            t = np.array([t_ns if faults_ns is None else faults_ns], dtype=np.int64)
             failed = self.faults.satellite_failed(t)[0]
             if failed.any():
                 r_ecef_km = r_ecef_km.copy()
@@ -393,21 +396,44 @@ class NetworkModel:
         routes = HomeRoutes(trees, homes.pops, homes.groups)
         return StepNetwork(ok, isl_delay, feeders, graph, routes)
 
-    def state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64]) -> StepNetwork:
-        """The network at step ``t_ns`` (`step_state`), cached for the instant's slot decision."""
-        # The same instant may be asked for by a step and by its slot's
-        # decision; positions are compared, so reuse never changes a result.
-        hit = self._state_cache.get(int(t_ns))
-        if hit is not None and np.array_equal(hit[0], r_ecef_km, equal_nan=True):
-            return hit[1]
+    def state_at(self, t_ns: int, r_ecef_km: NDArray[np.float64], decision: bool = False) -> StepNetwork:
+        """The network at step ``t_ns`` (`step_state`), cached for the instant's slot decision.
+
+        A slot's decision looks at its start and its end, the next slot's
+        start: the last two *decision* instants are kept apart from the
+        steps', so a run of short steps computes each boundary once.
+        """
+        # The same instant may be asked for by a step and by slot decisions;
+        # positions are compared, so reuse never changes a result.
+        for cache in (self._state_cache, self._decision_cache):
+            hit = cache.get(int(t_ns))
+            if hit is not None and np.array_equal(hit[0], r_ecef_km, equal_nan=True):
+                return hit[1]
         state = self.step_state(r_ecef_km, t_ns)
-        if len(self._state_cache) > 4:
-            self._state_cache.pop(next(iter(self._state_cache)))
-        self._state_cache[int(t_ns)] = (np.array(r_ecef_km, copy=True), state)
+        cache, size = (self._decision_cache, 2) if decision else (self._state_cache, 5)
+        if len(cache) >= size:
+            cache.pop(next(iter(cache)))
+        cache[int(t_ns)] = (np.array(r_ecef_km, copy=True), state)
         return state
 
-    def _slot_delay_s(self, t_ns: int, r_ecef_km: NDArray[np.float64]):
-        routes = self.state_at(t_ns, r_ecef_km).routes_by_home
+    def _faults_differ(self, a_ns: int, b_ns: int) -> bool:
+        """Whether the faults in force at two instants differ (failed satellites, gateways down, lasers lost)."""
+        f = self.faults
+        t = np.array([a_ns, b_ns], dtype=np.int64)
+        return any(not np.array_equal(m[0], m[1]) for m in
+                   (f.satellite_failed(t), f.gateway_down(t), f.isl_lost(t, len(self.topology))))
+
+    def _slot_delay_s(self, t_ns: int, r_ecef_km: NDArray[np.float64], known_ns: int | None = None):
+        """The scheduler's routing callback: delays to the home PoPs at ``t_ns``, with the faults known at ``known_ns``.
+
+        A slot is planned at its start: a fault that begins (or ends) before
+        its end is not foreseen, so the end's routes keep the start's faults.
+        """
+        if known_ns is not None and self.faults is not None and self._faults_differ(known_ns, t_ns):
+            state = self.step_state(r_ecef_km, t_ns, faults_ns=known_ns)  # not the instant's network: not cached
+        else:
+            state = self.state_at(t_ns, r_ecef_km, decision=True)
+        routes = state.routes_by_home
         if len(routes) == 1:
             return routes[0].delay_s
         delays = np.stack([r.delay_s for r in routes])

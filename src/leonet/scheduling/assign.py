@@ -19,11 +19,17 @@ them:
 ``max-elevation``
     the highest at the slot start.
 ``min-latency``
-    the lowest round trip to a PoP at the slot start,
-    ``2 x (uplink + satellite's delay to its nearest PoP)``, from a routing
-    state computed at the slot start (a callback, see `SlotScheduler`).
-    When no candidate reaches a PoP, the highest candidate is kept; its steps
-    are then reported ``no-gateway-path``.  With a *slack* (``[network]
+    the lowest round trip to a PoP over the slot: the larger of the round
+    trips at its start and at its end, each
+    ``2 x (uplink + satellite's delay to its nearest PoP)`` from a routing
+    state of that instant (a callback, see `SlotScheduler`).  The operator
+    plans each slot ahead with the orbits known, so it does not hand a cell
+    to a satellite whose route to the PoP breaks up during the slot (its
+    gateway setting, say); the end state is the next slot's start state,
+    computed once.  A candidate that reaches a PoP at one end only ranks
+    after those that reach it at both, by that end's round trip.  When no
+    candidate reaches a PoP, the highest candidate is kept; its steps are
+    then reported ``no-gateway-path``.  With a *slack* (``[network]
     scheduler_slack_ms``, `SlotScheduler` ``slack_s``) every candidate whose
     round trip is within the slack of the terminal's best counts as equally
     good, and the terminal takes one of them by a keyed draw
@@ -315,9 +321,11 @@ class SlotScheduler:
         Sine of each satellite's shell mask for user terminals.
     clock : SlotClock
     policy : {"min-latency", "max-elevation", "longest-visible"}
-    sat_delay_s : callable(t_ns, r_ecef_km[S, 3]) -> float64[S] or float64[H, S], optional
+    sat_delay_s : callable(t_ns, r_ecef_km[S, 3], known_ns) -> float64[S] or float64[H, S], optional
         One-way delay from each satellite to its nearest PoP at a time (inf
-        when none), or to each of H home PoPs; needed by ``min-latency``.
+        when none), or to each of H home PoPs, over the network with the
+        faults in force at ``known_ns`` (the slot's start: its plan does not
+        foresee a gateway or laser fault); needed by ``min-latency``.
     site_home : int[G], optional
         Each terminal's row of a ``[H, S]`` delay (its home PoP).
     ut1_minus_utc_s : float
@@ -411,6 +419,7 @@ class SlotScheduler:
         self._cache: OrderedDict = OrderedDict()
         self._cache_slots = int(cache_slots)
         self._epoch: dt.datetime | None = None
+        self._held_positions: tuple | None = None
 
     def _positions(self, epoch: dt.datetime, offsets_ns: NDArray[np.int64], sats: NDArray[np.int64] | None):
         grid = TimeGrid(epoch, np.asarray(offsets_ns, dtype=np.int64))
@@ -521,22 +530,30 @@ class SlotScheduler:
         if self.policy == "max-elevation":
             return tier, -links.sin_elevation
         if self.policy == "min-latency":
-            out = self.sat_delay_s(t0, r0)
-            delays, home = (out if isinstance(out, tuple) else (out, self.site_home))
-            delays = np.asarray(delays, dtype=np.float64)
-            delay = delays[sat] if delays.ndim == 1 else delays[home[site], sat]
-            rtt = 2.0 * (links.range_km / C_KM_S + delay)
+            rtt = self._round_trip(t0, r0, links, links.range_km, t0)
+            if samples.size > 1:
+                # The slot's end too: the worse of the two ends (an end without a path ranks the pair lower).
+                t1 = int(samples[-1])
+                r1 = self._whole_positions(epoch, t1)
+                sites = self.terminals if state is None else self._sites_at(state, samples.size - 1)
+                end_range, _ = pair_sin_elevation(sites, links.site, r1[links.sat])
+                rtt1 = self._round_trip(t1, r1, links, np.where(np.isfinite(end_range), end_range, links.range_km), t0)
+                both = np.isfinite(rtt) & np.isfinite(rtt1)
+                tier = np.where(both, 0, np.where(np.isfinite(rtt) | np.isfinite(rtt1), 1, 2)).astype(np.int8)
+                rtt = np.where(both, np.maximum(rtt, rtt1), np.fmin(rtt, rtt1))
+            else:
+                tier = np.where(np.isfinite(rtt), 0, 2).astype(np.int8)
             no_path = ~np.isfinite(rtt)
             value = np.where(no_path, -links.sin_elevation, rtt)
             if self.slack_s > 0.0:
                 # Within the slack of the site's best: equally good, ranked by the slot's draw (values in
                 # [-2, -1), ahead of every round trip; the tier is untouched, so cells still prefer reachable).
                 best = np.full(len(self.terminals), np.inf)
-                np.minimum.at(best, site, np.where(no_path, np.inf, rtt))
-                near = ~no_path & (rtt <= best[site] + self.slack_s)
+                np.minimum.at(best, site, np.where(tier == 0, rtt, np.inf))
+                near = (tier == 0) & (rtt <= best[site] + self.slack_s)
                 value = np.where(near, slack_draws(self.seed, t0, site, sat) - 2.0, value)
             # Reachable candidates first, by RTT; a site with none keeps its highest.
-            return no_path.astype(np.int8), value
+            return tier, value
         # longest-visible
         m = LOOKAHEAD_HORIZON_S // LOOKAHEAD_STEP_S + 1
         ahead_sats = np.unique(sat)
@@ -549,12 +566,32 @@ class SlotScheduler:
             sites = [self._sites_at(there, k) for k in range(m)]
         return tier, -remaining_visible_s(sites, links, ahead, col, float(LOOKAHEAD_STEP_S), self.sin_mask_sat)
 
+    def _whole_positions(self, epoch: dt.datetime, t_ns: int) -> NDArray[np.float64]:
+        """Every satellite's position at ``t_ns`` (float64[S, 3]); the last one is kept: a slot's end is the next's start."""
+        held = self._held_positions
+        if held is not None and held[0] == (epoch, t_ns):
+            return held[1]
+        r = self._positions(epoch, np.array([t_ns], dtype=np.int64), None)[0]
+        r.setflags(write=False)
+        self._held_positions = ((epoch, t_ns), r)
+        return r
+
+    def _round_trip(self, t_ns: int, r_ecef_km: NDArray[np.float64], links: GroundLinks,
+                    range_km: NDArray[np.float64], known_ns: int) -> NDArray[np.float64]:
+        """float64[K], s: each pair's round trip to its terminal's PoP at ``t_ns`` (inf: no path), faults of ``known_ns``."""
+        out = self.sat_delay_s(t_ns, r_ecef_km, known_ns)
+        delays, home = (out if isinstance(out, tuple) else (out, self.site_home))
+        delays = np.asarray(delays, dtype=np.float64)
+        sat = links.sat.astype(np.int64)
+        delay = delays[sat] if delays.ndim == 1 else delays[home[links.site.astype(np.int64)], sat]
+        return 2.0 * (range_km / C_KM_S + delay)
+
     def _compute(self, epoch: dt.datetime, key: int) -> tuple[NDArray[np.int32], NDArray[np.bool_]]:
         g = len(self.terminals)
         none = (np.full(g, -1, dtype=np.int32), np.zeros(g, dtype=bool))
         samples = self.clock.sample_offsets_ns(key)
         t0 = int(samples[0])
-        r0 = self._positions(epoch, samples[:1], None)[0]
+        r0 = self._whole_positions(epoch, t0)
         state = None if self.motion is None else self.motion.at(samples)
         first = self._first_links(r0, state)
         if len(first) == 0:
