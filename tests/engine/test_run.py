@@ -177,3 +177,31 @@ def test_a_gateway_outage_moves_traffic_or_leaves_terminals_unserved_with_reason
     assert runs[0] == runs[1] or all(
         a == b or (a["rtt_ms"] != a["rtt_ms"] and b["rtt_ms"] != b["rtt_ms"]) for a, b in zip(*runs)
     )
+
+
+def _planned(tmp_path, name, outage_from):
+    """The serving satellite of each (step, terminal) of a bent-pipe run, Wola Krobowska down from ``outage_from``."""
+    text = (OUTAGE.replace("from = 2026-05-30T12:00:40Z", f"from = {outage_from}")
+            .replace("until = 2026-05-30T12:01:20Z", "until = 2026-05-30T12:05:00Z") + '[network]\nisl = "none"\n')
+    path = tmp_path / f"{name}.toml"
+    path.write_text(textwrap.dedent(text))
+    run_scenario(load_scenario(path), tmp_path / name)
+    rows = query(tmp_path / name, "SELECT t_ns, terminal, sat FROM terminal_steps ORDER BY 1, 2").to_pydict()
+    return {(t // 10**9, g): s for t, g, s in zip(rows["t_ns"], rows["terminal"], rows["sat"])}
+
+
+def test_a_slot_is_planned_with_the_faults_known_at_its_start(tmp_path):
+    """A gateway outage that begins inside a slot is not foreseen by that slot's plan; the next slot's plan knows it.
+
+    Slots turn at 12, 27, 42 ... s past the minute.  The same bent-pipe run with Wola Krobowska down from
+    12:00:32 (inside the slot 12:00:27-12:00:42) and from 12:02:00 (after the run's first two minutes):
+    the slot 27-42 s is planned alike in both (the end of a slot is judged with its start's faults), the
+    slot from 42 s on is not (its plan knows the outage and prefers satellites that reach Kaunas).
+    """
+    inside = _planned(tmp_path, "inside", "2026-05-30T12:00:32Z")
+    later = _planned(tmp_path, "later", "2026-05-30T12:02:00Z")
+    slot = [k for k in inside if 27 <= k[0] < 42]
+    after = [k for k in inside if 42 <= k[0] < 57]
+    assert slot and after
+    assert [inside[k] for k in slot] == [later[k] for k in slot]
+    assert [inside[k] for k in after] != [later[k] for k in after]
