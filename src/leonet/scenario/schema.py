@@ -486,7 +486,8 @@ class NetworkSpec(Strict):
     policy: Literal["min-latency", "max-elevation", "longest-visible"] = Field(
         "min-latency",
         description="How the scheduler picks a terminal's satellite among those visible for the whole slot: lowest "
-        "round trip to a PoP, highest elevation, or longest time left above the mask.",
+        "round trip to a PoP over the slot (the worse of its start and its end), highest elevation, or longest "
+        "time left above the mask.",
     )
     scheduler_slack_ms: float = Field(
         0.0,
