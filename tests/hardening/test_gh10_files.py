@@ -60,6 +60,21 @@ def _leonet(*args: str) -> list[str]:
     return [sys.executable, "-m", "leonet.cli", *args]
 
 
+def _interruptible(cmd: list[str], **kwargs) -> subprocess.Popen:
+    """``Popen(cmd)`` with Ctrl-C (SIGINT) delivered as a user's terminal would.
+
+    A runner that starts the tests in the background (``sh -c '... && pytest' &``,
+    ``nohup``) leaves SIGINT ignored, and children inherit that; a handler
+    installed here is reset to the default in the child at exec, so Python
+    there raises KeyboardInterrupt again.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(cmd, **kwargs)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _cli(capsys, *args: str) -> tuple[int, str, str]:
     code = 0
     try:
@@ -166,8 +181,8 @@ def slow_file(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("sig, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_gh10_2_interrupt_exits_130_and_says_how_to_resume(slow_file, tmp_path, sig, status):
     out = tmp_path / "run"
-    proc = subprocess.Popen(_leonet("run", str(slow_file), "--out", str(out), "--no-report"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = _interruptible(_leonet("run", str(slow_file), "--out", str(out), "--no-report"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     _wait_for_chunks(out, 2, proc)
     proc.send_signal(sig)
     stdout, stderr = proc.communicate(timeout=120)
@@ -260,8 +275,8 @@ def test_gh10_4_resume_refuses_changed_inputs(tmp_path):
     )
     scenario = _scenario(tmp_path, text)
     out = tmp_path / "run"
-    proc = subprocess.Popen(_leonet("run", str(scenario), "--out", str(out), "--no-report"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = _interruptible(_leonet("run", str(scenario), "--out", str(out), "--no-report"),
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_for_chunks(out, 1, proc)
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=120)
