@@ -368,17 +368,15 @@ class NetworkModel:
         get no feeder links: the faults of ``faults_ns`` if given (what a
         slot's plan knows at its start), else of ``t_ns``.
         """
-        down = None
+        down = lost = None
         if self.faults is not None and t_ns is not None:
-            t = np.array([t_ns if faults_ns is None else faults_ns], dtype=np.int64)
-            failed = self.faults.satellite_failed(t)[0]
+            failed, down, lost = self._fault_masks(t_ns if faults_ns is None else faults_ns)
             if failed.any():
                 r_ecef_km = r_ecef_km.copy()
                 r_ecef_km[failed] = np.nan
-            down = self.faults.gateway_down(t)[0]
         length, ok = self.topology.usable(r_ecef_km)
-        if self.faults is not None and t_ns is not None:
-            ok = ok & ~self.faults.isl_lost(np.array([t_ns], dtype=np.int64), len(ok))[0]
+        if lost is not None:
+            ok = ok & ~lost
         isl_delay = length / C_KM_S
         feeders = visible_links(self.gateway_sites, r_ecef_km)
         if down is not None and down.any():
@@ -416,12 +414,15 @@ class NetworkModel:
         cache[int(t_ns)] = (np.array(r_ecef_km, copy=True), state)
         return state
 
-    def _faults_differ(self, a_ns: int, b_ns: int) -> bool:
-        """Whether the faults in force at two instants differ (failed satellites, gateways down, lasers lost)."""
+    def _fault_masks(self, t_ns: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_]]:
+        """The faults in force at ``t_ns``: failed satellites bool[S], gateways down bool[W], lasers lost bool[E]."""
+        t = np.array([t_ns], dtype=np.int64)
         f = self.faults
-        t = np.array([a_ns, b_ns], dtype=np.int64)
-        return any(not np.array_equal(m[0], m[1]) for m in
-                   (f.satellite_failed(t), f.gateway_down(t), f.isl_lost(t, len(self.topology))))
+        return f.satellite_failed(t)[0], f.gateway_down(t)[0], f.isl_lost(t, len(self.topology))[0]
+
+    def _faults_differ(self, a_ns: int, b_ns: int) -> bool:
+        """Whether the faults in force at two instants differ."""
+        return any(not np.array_equal(a, b) for a, b in zip(self._fault_masks(a_ns), self._fault_masks(b_ns)))
 
     def _slot_delay_s(self, t_ns: int, r_ecef_km: NDArray[np.float64], known_ns: int | None = None):
         """The scheduler's routing callback: delays to the home PoPs at ``t_ns``, with the faults known at ``known_ns``.
