@@ -597,10 +597,12 @@ class SlotScheduler:
         if len(first) == 0:
             return none
         cand_sats = np.unique(first.sat).astype(np.int64)
+        later = np.zeros((0, cand_sats.size, 3))
+        if samples.size > 2:
+            later = self._positions(epoch, samples[1:-1], cand_sats)
         if samples.size > 1:
-            later = self._positions(epoch, samples[1:], cand_sats)
-        else:
-            later = np.zeros((0, cand_sats.size, 3))
+            # The slot's end is the next slot's start: every satellite there, propagated once (`_whole_positions`).
+            later = np.concatenate((later, self._whole_positions(epoch, int(samples[-1]))[cand_sats][None]))
         links = self._whole_slot(first, later, cand_sats, state)
         if len(links) == 0:
             return none
