@@ -412,6 +412,12 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
                            f"{np.median([r['published_p50_ms'] for r in g]):.1f}",
                            f"{np.median([r['propagation_p50_ms'] for r in g]):.1f}"])
     noise = terminal_sampling_noise(frame, pub)
+    q = C.quantile_summary(frame, pub)
+    dist = md_table(["quantile (Starlink's name)", "countries within 10 %", "median error"],
+                    [[label, f"{pct(q[label]['within_10pct'])} ({round(q[label]['within_10pct'] * q[label]['countries'])})",
+                      f"{q[label]['median_error']:+.1%}"] for label, _, _ in C.QUANTILES]
+                    + [["spread, worst 20 % - best 20 % (leonet / published, median over countries)",
+                        f"x{q['spread_ratio_median']:.2f}", ""]], "lrr")
     doc.sections["countries"] = "\n\n".join([
         f"`validation/countries.py`: {per} population-weighted terminals in each of the {s['countries']} calibration "
         "countries (Starlink's published medians of 2025-12, 96 countries outside Europe), the real constellation, "
@@ -433,6 +439,13 @@ def part_countries(doc: Doc, cache: Path, args) -> None:
         "By the laser hops of a country's median path (the model's own path):",
         md_table(["path", "countries", "within 10 %", "median error", "published median ms", "floor median ms"],
                  groups),
+        "**The whole distribution** (not an acceptance criterion): Starlink also publishes the RTT its best 20 % "
+        "of samples stay under and its worst 20 % above; leonet's are the 20th and 80th percentiles of a country's "
+        "served terminal-steps (its terminals through the day, pooled as Starlink pools every router's 15-s samples).  "
+        "The 2025 constants are fitted to the medians only (`fit_countries.py`); a fit to all three quantiles "
+        "(docs/design.md, \"Per-country latency: what was tried\") widens the spread to the published one at the cost "
+        "of two countries' medians.",
+        dist,
         "**Countries outside the calibration set** (held out: Starlink's published European figures are not in "
         "shared/data; leonet's predictions, nothing fitted to them).  The one published figure known to the "
         "project for them is quoted beside it.",

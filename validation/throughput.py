@@ -34,8 +34,9 @@ What it does
    >= 60 %); Osnabrück's standing-dish measurements against the model
    (acceptance: medians within 25 %).
 
-Measured data: /work/shared/data/measurements (see SOURCES.md there), or
-``$LEONET_MEASUREMENTS``.
+Measured data: ``$LEONET_MEASUREMENTS``, else ``$LEONET_SHARED/data/measurements``, else
+``../shared/data/measurements`` beside the checkout (see SOURCES.md there).  ``--published CSV``
+compares against another file of Starlink's per-country figures (same columns).
 """
 
 from __future__ import annotations
@@ -49,7 +50,9 @@ from pathlib import Path
 
 import numpy as np
 
-MEASUREMENTS = Path(os.environ.get("LEONET_MEASUREMENTS", "/work/shared/data/measurements"))
+ROOT = Path(__file__).resolve().parents[1]
+MEASUREMENTS = Path(os.environ.get("LEONET_MEASUREMENTS")
+                    or Path(os.environ.get("LEONET_SHARED", ROOT.parent / "shared")) / "data" / "measurements")
 CALIBRATION = MEASUREMENTS / "starlink_published_country_metrics_2025-12_calibration.csv"
 OSNABRUECK = MEASUREMENTS / "osnabrueck_road_iperf_2024-01.csv"
 OSNABRUECK_LATLON = (52.28, 8.05)
@@ -341,6 +344,7 @@ def osnabrueck_table(runs, weights, label_runs):
 
 
 def main(argv=None):
+    global CALIBRATION
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-country", type=int, default=8)
     ap.add_argument("--osnabrueck", type=int, default=6, help="terminals within 5 km of Osnabrück")
@@ -358,7 +362,13 @@ def main(argv=None):
     ap.add_argument("--slack-ms", type=float, default=0.0,
                     help="[network] scheduler_slack_ms of the runs (min-latency only; docs/design.md, "
                          "\"Scheduler slack\")")
+    ap.add_argument("--published", type=Path,
+                    help="another file of Starlink's per-country figures, same columns (default: the 2025-12 one)")
     args = ap.parse_args(argv)
+    if args.published:
+        if not args.published.is_file():
+            raise SystemExit(f"--published {args.published}: no such file (a CSV with the columns of {CALIBRATION.name})")
+        CALIBRATION = args.published
     hours = [float(h) for h in args.hours.split(",")]
     osn_hours = [float(h) for h in args.osn_hours.split(",")]
 

@@ -169,6 +169,25 @@ def test_sampling_noise_is_zero_when_terminals_agree_and_grows_when_they_differ(
     assert run_all.terminal_sampling_noise(frame(3.0), published) > 0.1  # terminals 0..15 ms apart around ~38 ms
 
 
+def test_quantile_summary_reads_worst_20_as_the_80th_percentile():
+    import countries
+    import pandas as pd
+
+    # RTTs 1..100 ms: the 20th / 50th / 80th percentiles are 20.8 / 50.5 / 80.2 ms.
+    frame = pd.DataFrame({"country": "ARG", "served": True, "rtt_ms": np.arange(1.0, 101.0)})
+    frame = pd.concat([frame, pd.DataFrame({"country": ["ARG"], "served": [False], "rtt_ms": [np.nan]})])
+    right = {"ARG": {"latency_best20_ms": 20.8, "latency_p50_ms": 50.5, "latency_worst20_ms": 80.2}}
+    q = countries.quantile_summary(frame, right)
+    assert all(q[label]["within_10pct"] == 1.0 and abs(q[label]["median_error"]) < 1e-3 for label, _, _ in countries.QUANTILES)
+    assert q["spread_ratio_median"] == pytest.approx(1.0, abs=1e-3)
+    # Published twice as wide (10 .. 128.8 ms) with the same median: the model's spread is half of it; both tails miss.
+    wide = {"ARG": {"latency_best20_ms": 10.0, "latency_p50_ms": 50.5, "latency_worst20_ms": 128.8}}
+    q = countries.quantile_summary(frame, wide)
+    assert q["spread_ratio_median"] == pytest.approx(0.5, abs=1e-3)
+    assert q["median"]["within_10pct"] == 1.0 and q["best 20 %"]["within_10pct"] == 0.0
+    assert q["worst 20 %"]["within_10pct"] == 0.0
+
+
 @pytest.mark.slow
 def test_osnabrueck_dish_down_and_uploads_match_the_measured(tmp_path):
     """The standing Osnabrück dish (2024 fleet and network, FHP): medians within 25 % of the measured ones.
