@@ -268,7 +268,11 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=12, help="seed of the random splits")
     ap.add_argument("--max-evals", type=int, default=600, help="Nelder-Mead evaluations per start")
     ap.add_argument("--json", type=Path, help="also write the result here")
+    ap.add_argument("--published", type=Path, help="fit to another file of Starlink's per-country figures, same "
+                    "columns (countries.py --published)")
     args = ap.parse_args(argv)
+    if args.published:
+        C.use_published(args.published)
     r = run(args.cache, args.per_country, args.step_min, args.splits, args.seed, args.max_evals, verbose=True)
     print(f"{r['countries']} countries, {r['terminal_steps']} terminal-steps; the run's rtt_ms vs remodel with the "
           f"shipped 2025 constants: max |difference| {r['run_vs_remodel_max_abs_ms']:.3g} ms")
