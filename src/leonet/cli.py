@@ -688,14 +688,24 @@ def main(argv: list[str] | None = None) -> None:
     previous_showwarning = warnings.showwarning
     warnings.showwarning = _show_warning
     terminated = {"by": None}
+    from .engine.interrupt import clear_interrupt, request_interrupt
+
+    clear_interrupt()
 
     def on_term(signum, frame):
         terminated["by"] = signum
+        request_interrupt()  # kept for the engine's checks, should Python drop the raise below (in a __del__)
         raise KeyboardInterrupt
 
-    previous_sigterm = None
+    def on_int(signum, frame):
+        request_interrupt()
+        raise KeyboardInterrupt
+
+    previous_sigterm = previous_sigint = None
     try:
         previous_sigterm = signal.signal(signal.SIGTERM, on_term)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored (background)
+            previous_sigint = signal.signal(signal.SIGINT, on_int)
     except ValueError:  # not the main thread: leave signals alone
         pass
     status = 0
@@ -722,6 +732,9 @@ def main(argv: list[str] | None = None) -> None:
         _state.update(debug=bool(os.environ.get("LEONET_DEBUG")), quiet=False)
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)
+        if previous_sigint is not None:
+            signal.signal(signal.SIGINT, previous_sigint)
+        clear_interrupt()
     if status == 130 and terminated["by"] is not None:
         status = 128 + int(terminated["by"])
     if status:

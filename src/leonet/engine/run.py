@@ -23,6 +23,7 @@ from ..results.summary import summarize_run
 from ..scenario.load import LoadedScenario
 from .context import RunContext, ScenarioPayload, compute_chunk
 from .guard import check_resources, estimate_resources
+from .interrupt import check_interrupt
 
 __all__ = ["RunResult", "run_scenario", "resume_run", "prepare_run", "default_output_dir", "chunk_ranges", "safe_name"]
 
@@ -251,11 +252,13 @@ def _execute(run: RunDirectory, ctx: RunContext, payload, chunk, progress, worke
 
         def record(index, start, stop, tables, meta):
             nonlocal failed, done_steps
+            check_interrupt()
             run.write_chunk(index, (start, stop), tables)
             failed = max(failed, meta["satellites_failed_propagation"])
             done_steps += stop - start
             if progress is not None:
                 progress(done_steps, total_steps)
+            check_interrupt()  # a stop that Python dropped while this chunk was written
 
         executor = _executor(workers, dask_scheduler, dask_local) if todo else None
         if executor is None:
@@ -294,6 +297,7 @@ def _execute(run: RunDirectory, ctx: RunContext, payload, chunk, progress, worke
             if notes:
                 summary["notes"] = notes
         summary["wall_s"] = round(time.perf_counter() - t0, 3)
+        check_interrupt()
         run.finish(summary)
         return RunResult(run.path, summary)
     except KeyboardInterrupt:
