@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["request_interrupt", "clear_interrupt", "interrupt_requested", "check_interrupt"]
+__all__ = ["check_interrupt", "clear_interrupt", "interrupt_requested", "request_interrupt"]
 
 _REQUESTED = threading.Event()
 
