@@ -133,14 +133,7 @@ class Countries:
 
     def medians_ms(self, params) -> np.ndarray:
         """Median modelled RTT of each country (served terminal-steps), ms, in the order of ``codes``."""
-        rtt = self.rtt_ms(params)
-        out = np.full(self.codes.size, np.nan)
-        for k in range(self.codes.size):
-            seg = rtt[self.bounds[k] : self.bounds[k + 1]]
-            ok = self.served[self.bounds[k] : self.bounds[k + 1]]
-            if ok.any():
-                out[k] = np.median(seg[ok])
-        return out
+        return self.quantiles_ms(params)[[q for _, _, q in C.QUANTILES].index(50.0)]
 
     def quantiles_ms(self, params) -> np.ndarray:
         """The 20th / 50th / 80th percentile of each country's modelled RTT (served terminal-steps), ms: [3, countries]."""

@@ -692,20 +692,16 @@ def main(argv: list[str] | None = None) -> None:
 
     clear_interrupt()
 
-    def on_term(signum, frame):
+    def on_signal(signum, frame):  # SIGTERM, and SIGINT (Ctrl-C: 128 + 2 = 130)
         terminated["by"] = signum
         request_interrupt()  # kept for the engine's checks, should Python drop the raise below (in a __del__)
         raise KeyboardInterrupt
 
-    def on_int(signum, frame):
-        request_interrupt()
-        raise KeyboardInterrupt
-
     previous_sigterm = previous_sigint = None
     try:
-        previous_sigterm = signal.signal(signal.SIGTERM, on_term)
+        previous_sigterm = signal.signal(signal.SIGTERM, on_signal)
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # not when SIGINT is ignored (background)
-            previous_sigint = signal.signal(signal.SIGINT, on_int)
+            previous_sigint = signal.signal(signal.SIGINT, on_signal)
     except ValueError:  # not the main thread: leave signals alone
         pass
     status = 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 
-__all__ = ["check_interrupt", "clear_interrupt", "interrupt_requested", "request_interrupt"]
+__all__ = ["check_interrupt", "clear_interrupt", "request_interrupt"]
 
 _REQUESTED = threading.Event()
 
@@ -26,11 +26,6 @@ def request_interrupt() -> None:
 def clear_interrupt() -> None:
     """Forget an earlier request (at the start of a new command in the same process)."""
     _REQUESTED.clear()
-
-
-def interrupt_requested() -> bool:
-    """Whether a stop was requested since the last `clear_interrupt`."""
-    return _REQUESTED.is_set()
 
 
 def check_interrupt() -> None:

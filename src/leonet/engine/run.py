@@ -252,13 +252,12 @@ def _execute(run: RunDirectory, ctx: RunContext, payload, chunk, progress, worke
 
         def record(index, start, stop, tables, meta):
             nonlocal failed, done_steps
-            check_interrupt()
             run.write_chunk(index, (start, stop), tables)
             failed = max(failed, meta["satellites_failed_propagation"])
             done_steps += stop - start
             if progress is not None:
                 progress(done_steps, total_steps)
-            check_interrupt()  # a stop that Python dropped while this chunk was written
+            check_interrupt()  # a stop that Python dropped since the last chunk (e.g. inside a __del__)
 
         executor = _executor(workers, dask_scheduler, dask_local) if todo else None
         if executor is None:
